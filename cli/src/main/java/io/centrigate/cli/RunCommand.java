@@ -1,0 +1,200 @@
+package io.centrigate.cli;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Collectors;
+
+import io.centrigate.config.ProxyContext;
+import io.centrigate.proxy.Proxy;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** Maps flags onto a {@link ProxyContext}, starts the engine and waits for SIGTERM/SIGINT. */
+@Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Run the proxy (defaults: listen 0.0.0.0:8080, forward to 127.0.0.1:8000).")
+public final class RunCommand implements Callable<Integer>
+{
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", description = "Address to listen on; repeatable. Default: 0.0.0.0:8080.")
+    List<String> listen = new ArrayList<>();
+
+    @Option(names = "--upstream", paramLabel = "HOST:PORT[@WEIGHT][,...]", split = ",",
+        description = "Centrifugo node(s); repeatable or comma-separated. Optional weight after '@'. Default: 127.0.0.1:8000.")
+    List<String> upstreams = new ArrayList<>();
+
+    @Option(names = "--balance", paramLabel = "least-conn|round-robin", defaultValue = "least-conn",
+        description = "Upstream choice. Default: ${DEFAULT-VALUE}.")
+    String balance;
+
+    @Option(names = "--loops", paramLabel = "N", description = "Event-loop threads. Default: available processors.")
+    Integer loops;
+
+    @Option(names = "--idle-strategy", paramLabel = "block|backoff|yield|spin", defaultValue = "block",
+        description = "What an idle loop does: block in select, or back off/yield/busy-spin for latency. Default: ${DEFAULT-VALUE}.")
+    String idleStrategy;
+
+    @Option(names = "--accept", paramLabel = "reuseport|acceptor", defaultValue = "reuseport",
+        description = "A SO_REUSEPORT listener per loop, or one listener handing sockets to loops. Default: ${DEFAULT-VALUE}.")
+    String accept;
+
+    @Option(names = "--max-connections", paramLabel = "N",
+        description = "Client connections at most; beyond it clients get 503. Default: (open-files limit - margin) / 2.")
+    int maxConnections;
+
+    @Option(names = "--header-timeout", paramLabel = "DURATION", defaultValue = "5s",
+        description = "Complete request head within this, else 408. Default: ${DEFAULT-VALUE}.")
+    String headerTimeout;
+
+    @Option(names = "--connect-timeout", paramLabel = "DURATION", defaultValue = "5s",
+        description = "Upstream TCP connect, else 502. Default: ${DEFAULT-VALUE}.")
+    String connectTimeout;
+
+    @Option(names = "--read-timeout", paramLabel = "DURATION", defaultValue = "60s",
+        description = "Between two reads of an upstream response (Nginx proxy_read_timeout); 504 if nothing came. Default: ${DEFAULT-VALUE}.")
+    String readTimeout;
+
+    @Option(names = "--tunnel-idle-timeout", paramLabel = "DURATION", defaultValue = "90s",
+        description = "Close a WebSocket tunnel with no bytes in either direction for this long. Default: ${DEFAULT-VALUE}.")
+    String tunnelIdleTimeout;
+
+    @Option(names = "--fail-timeout", paramLabel = "DURATION", defaultValue = "10s",
+        description = "Skip a node that refused a connect for this long (Nginx fail_timeout). Default: ${DEFAULT-VALUE}.")
+    String failTimeout;
+
+    @Option(names = "--max-request-line", paramLabel = "SIZE", defaultValue = "8k",
+        description = "Longest request line, else 414. Default: ${DEFAULT-VALUE}.")
+    String maxRequestLine;
+
+    @Option(names = "--max-head-size", paramLabel = "SIZE", defaultValue = "16k",
+        description = "Largest request head, else 431. Default: ${DEFAULT-VALUE}.")
+    String maxHeadSize;
+
+    @Option(names = "--max-fields", paramLabel = "N", defaultValue = "100",
+        description = "Most header fields in a request, else 431. Default: ${DEFAULT-VALUE}.")
+    int maxFields;
+
+    @Option(names = "--chunk-size", paramLabel = "SIZE", defaultValue = "32k",
+        description = "Size of a pooled off-heap buffer chunk (must hold max-head-size + 1k). Default: ${DEFAULT-VALUE}.")
+    String chunkSize;
+
+    @Option(names = "--buffer-memory", paramLabel = "SIZE", defaultValue = "256m",
+        description = "Off-heap chunk memory for all loops together; at the limit reads wait. Default: ${DEFAULT-VALUE}.")
+    String bufferMemory;
+
+    @Option(names = "--backlog", paramLabel = "N", defaultValue = "4096",
+        description = "Listen backlog (capped by net.core.somaxconn). Default: ${DEFAULT-VALUE}.")
+    int backlog;
+
+    @Override
+    public Integer call() throws Exception
+    {
+        final ProxyContext ctx = toContext();
+        final Proxy proxy;
+        try
+        {
+            proxy = Proxy.start(ctx);
+        }
+        catch (final java.io.IOException e)
+        {
+            System.err.println("centrigate: " + e.getMessage());
+            return 1;
+        }
+        final CountDownLatch stop = new CountDownLatch(1);
+        Signals.onTerminate(stop::countDown);
+        System.out.println(startupLine(proxy));
+        for (final String warning : ctx.warnings())
+        {
+            System.err.println("centrigate: warning: " + warning);
+        }
+        System.out.flush();
+        stop.await();
+        proxy.close();
+        System.out.println("centrigate: stopped");
+        return 0;
+    }
+
+    ProxyContext toContext()
+    {
+        final ProxyContext ctx = new ProxyContext();
+        try
+        {
+            for (final String l : listen)
+            {
+                ctx.listen(ProxyContext.parseHostPort(l, "--listen"));
+            }
+            for (final String u : upstreams)
+            {
+                final String spec = u.trim();
+                if (spec.isEmpty())
+                {
+                    continue;
+                }
+                final int at = spec.lastIndexOf('@');
+                final int weight = at < 0 ? 1 : parseInt(spec.substring(at + 1), "--upstream weight");
+                ctx.upstream(ProxyContext.parseHostPort(at < 0 ? spec : spec.substring(0, at), "--upstream"), weight);
+            }
+            ctx.balance(ProxyContext.Balance.parse(balance))
+                .idleMode(ProxyContext.IdleMode.parse(idleStrategy))
+                .acceptMode(ProxyContext.AcceptMode.parse(accept))
+                .maxConnections(maxConnections)
+                .headerTimeoutNs(ProxyContext.parseDurationNs(headerTimeout, "--header-timeout"))
+                .connectTimeoutNs(ProxyContext.parseDurationNs(connectTimeout, "--connect-timeout"))
+                .readTimeoutNs(ProxyContext.parseDurationNs(readTimeout, "--read-timeout"))
+                .tunnelIdleTimeoutNs(ProxyContext.parseDurationNs(tunnelIdleTimeout, "--tunnel-idle-timeout"))
+                .failTimeoutNs(ProxyContext.parseDurationNs(failTimeout, "--fail-timeout"))
+                .maxRequestLine((int)ProxyContext.parseSize(maxRequestLine, "--max-request-line"))
+                .maxHeadBytes((int)ProxyContext.parseSize(maxHeadSize, "--max-head-size"))
+                .maxFields(maxFields)
+                .chunkSize((int)ProxyContext.parseSize(chunkSize, "--chunk-size"))
+                .bufferMemory(ProxyContext.parseSize(bufferMemory, "--buffer-memory"))
+                .backlog(backlog);
+            if (loops != null)
+            {
+                ctx.loops(loops);
+            }
+            return ctx.conclude();
+        }
+        catch (final IllegalArgumentException e)
+        {
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+    }
+
+    private static int parseInt(final String s, final String what)
+    {
+        try
+        {
+            return Integer.parseInt(s.trim());
+        }
+        catch (final NumberFormatException e)
+        {
+            throw new IllegalArgumentException(what + ": expected a number, got '" + s + "'");
+        }
+    }
+
+    static String startupLine(final Proxy proxy)
+    {
+        final ProxyContext ctx = proxy.context();
+        return "centrigate " + Main.version() +
+            " listening on " + proxy.boundAddresses().stream().map(RunCommand::hostPort).collect(Collectors.joining(",")) +
+            " upstreams " + ctx.upstreams().stream().map(Object::toString).collect(Collectors.joining(",")) +
+            " balance " + ctx.balance().flag() +
+            " loops " + ctx.loops() +
+            " idle-strategy " + ctx.idleMode().flag() +
+            " accept " + ctx.acceptMode().flag() +
+            " max-connections " + ctx.maxConnections();
+    }
+
+    private static String hostPort(final InetSocketAddress a)
+    {
+        return a.getAddress().getHostAddress() + ":" + a.getPort();
+    }
+}

@@ -1,0 +1,21 @@
+package io.centrigate.cli;
+
+/**
+ * SIGTERM/SIGINT as an orderly stop with exit code 0. A JVM shutdown hook would exit with 143/130, which
+ * systemd and scripts read as a failure; {@code sun.misc.Signal} (module jdk.unsupported, present on every
+ * JDK we support) lets the main thread close the proxy and return normally.
+ */
+final class Signals
+{
+    private Signals()
+    {
+    }
+
+    @SuppressWarnings("removal")
+    static void onTerminate(final Runnable action)
+    {
+        final sun.misc.SignalHandler handler = signal -> action.run();
+        sun.misc.Signal.handle(new sun.misc.Signal("TERM"), handler);
+        sun.misc.Signal.handle(new sun.misc.Signal("INT"), handler);
+    }
+}

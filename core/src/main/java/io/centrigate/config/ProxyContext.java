@@ -1,0 +1,386 @@
+package io.centrigate.config;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Every setting of the engine, with its default, in one place (after Aeron's {@code MediaDriver.Context}).
+ * Setters are fluent; {@link #conclude()} validates, derives what can be derived and fails with a message
+ * naming the setting. Engine code reads only a concluded context.
+ */
+public final class ProxyContext
+{
+    public static final String DEFAULT_LISTEN = "0.0.0.0:8080";
+    /** Centrifugo's default port. */
+    public static final String DEFAULT_UPSTREAM = "127.0.0.1:8000";
+    public static final long DEFAULT_HEADER_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
+    public static final long DEFAULT_CONNECT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
+    /** Nginx {@code proxy_read_timeout 60s} of the reference config. */
+    public static final long DEFAULT_READ_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(60);
+    /** Above Centrifugo's 25 s server ping, so a healthy client is never cut. */
+    public static final long DEFAULT_TUNNEL_IDLE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(90);
+    /** Nginx {@code fail_timeout} default: how long a node that refused a connect is skipped. */
+    public static final long DEFAULT_FAIL_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(10);
+    public static final int DEFAULT_MAX_REQUEST_LINE = 8 * 1024;
+    public static final int DEFAULT_MAX_HEAD_BYTES = 16 * 1024;
+    public static final int DEFAULT_MAX_FIELDS = 100;
+    /** Room the rewritten head may need beyond the received one (X-Real-IP, X-Forwarded-*, Connection). */
+    public static final int HEAD_REWRITE_RESERVE = 1024;
+    public static final int DEFAULT_CHUNK_SIZE = 32 * 1024;
+    public static final int DEFAULT_CHUNKS_PER_SLAB = 64;
+    public static final long DEFAULT_BUFFER_MEMORY = 256L * 1024 * 1024;
+    /** Descriptors kept for listeners, logs, the JVM's own files. */
+    public static final int DESCRIPTOR_MARGIN = 64;
+    public static final int DEFAULT_BACKLOG = 4096;
+
+    private final List<InetSocketAddress> listen = new ArrayList<>();
+    private final List<Upstream> upstreams = new ArrayList<>();
+    private Balance balance = Balance.LEAST_CONN;
+    private AcceptMode acceptMode = AcceptMode.REUSEPORT;
+    private IdleMode idleMode = IdleMode.BLOCK;
+    private int loops = Runtime.getRuntime().availableProcessors();
+    private int maxConnections = 0;
+    private long headerTimeoutNs = DEFAULT_HEADER_TIMEOUT_NS;
+    private long connectTimeoutNs = DEFAULT_CONNECT_TIMEOUT_NS;
+    private long readTimeoutNs = DEFAULT_READ_TIMEOUT_NS;
+    private long tunnelIdleTimeoutNs = DEFAULT_TUNNEL_IDLE_TIMEOUT_NS;
+    private long failTimeoutNs = DEFAULT_FAIL_TIMEOUT_NS;
+    private int maxRequestLine = DEFAULT_MAX_REQUEST_LINE;
+    private int maxHeadBytes = DEFAULT_MAX_HEAD_BYTES;
+    private int maxFields = DEFAULT_MAX_FIELDS;
+    private int chunkSize = DEFAULT_CHUNK_SIZE;
+    private long bufferMemory = DEFAULT_BUFFER_MEMORY;
+    private int backlog = DEFAULT_BACKLOG;
+    private long openFileLimit = -1;
+    private boolean concluded;
+    private final List<String> warnings = new ArrayList<>();
+
+    public enum Balance
+    {
+        LEAST_CONN, ROUND_ROBIN;
+
+        public static Balance parse(final String s)
+        {
+            switch (s)
+            {
+                case "least-conn": return LEAST_CONN;
+                case "round-robin": return ROUND_ROBIN;
+                default: throw new IllegalArgumentException("balance: expected least-conn or round-robin, got '" + s + "'");
+            }
+        }
+
+        public String flag()
+        {
+            return this == LEAST_CONN ? "least-conn" : "round-robin";
+        }
+    }
+
+    /** How accepted sockets reach a loop: a listener per loop with SO_REUSEPORT, or one acceptor that hands off. */
+    public enum AcceptMode
+    {
+        REUSEPORT, ACCEPTOR;
+
+        public static AcceptMode parse(final String s)
+        {
+            switch (s)
+            {
+                case "reuseport": return REUSEPORT;
+                case "acceptor": return ACCEPTOR;
+                default: throw new IllegalArgumentException("accept: expected reuseport or acceptor, got '" + s + "'");
+            }
+        }
+
+        public String flag()
+        {
+            return name().toLowerCase();
+        }
+    }
+
+    public enum IdleMode
+    {
+        BLOCK, BACKOFF, YIELD, SPIN;
+
+        public static IdleMode parse(final String s)
+        {
+            for (final IdleMode m : values())
+            {
+                if (m.flag().equals(s))
+                {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException("idle-strategy: expected block, backoff, yield or spin, got '" + s + "'");
+        }
+
+        public String flag()
+        {
+            return name().toLowerCase();
+        }
+    }
+
+    /** One upstream node; weight scales its share (least-conn compares active/weight). */
+    public record Upstream(InetSocketAddress address, int weight)
+    {
+        public Upstream
+        {
+            if (weight < 1 || weight > 1000)
+            {
+                throw new IllegalArgumentException("upstream weight must be 1..1000, got " + weight);
+            }
+        }
+
+        @Override
+        public String toString()
+        {
+            final String hostPort = address.getHostString() + ":" + address.getPort();
+            return weight == 1 ? hostPort : hostPort + "@" + weight;
+        }
+    }
+
+    public ProxyContext listen(final InetSocketAddress address)
+    {
+        listen.add(address);
+        return this;
+    }
+
+    public ProxyContext upstream(final InetSocketAddress address, final int weight)
+    {
+        upstreams.add(new Upstream(address, weight));
+        return this;
+    }
+
+    public ProxyContext upstream(final InetSocketAddress address)
+    {
+        return upstream(address, 1);
+    }
+
+    public ProxyContext balance(final Balance v) { balance = v; return this; }
+    public ProxyContext acceptMode(final AcceptMode v) { acceptMode = v; return this; }
+    public ProxyContext idleMode(final IdleMode v) { idleMode = v; return this; }
+    public ProxyContext loops(final int v) { loops = v; return this; }
+    /** 0 derives the limit from RLIMIT_NOFILE. */
+    public ProxyContext maxConnections(final int v) { maxConnections = v; return this; }
+    /** 0 turns the timeout off, as for every timeout here. */
+    public ProxyContext headerTimeoutNs(final long v) { headerTimeoutNs = v; return this; }
+    public ProxyContext connectTimeoutNs(final long v) { connectTimeoutNs = v; return this; }
+    public ProxyContext readTimeoutNs(final long v) { readTimeoutNs = v; return this; }
+    public ProxyContext tunnelIdleTimeoutNs(final long v) { tunnelIdleTimeoutNs = v; return this; }
+    public ProxyContext failTimeoutNs(final long v) { failTimeoutNs = v; return this; }
+    public ProxyContext maxRequestLine(final int v) { maxRequestLine = v; return this; }
+    public ProxyContext maxHeadBytes(final int v) { maxHeadBytes = v; return this; }
+    public ProxyContext maxFields(final int v) { maxFields = v; return this; }
+    public ProxyContext chunkSize(final int v) { chunkSize = v; return this; }
+    public ProxyContext bufferMemory(final long v) { bufferMemory = v; return this; }
+    public ProxyContext backlog(final int v) { backlog = v; return this; }
+    /** For tests and {@code check}: pretend the descriptor limit is this; -1 reads the real one. */
+    public ProxyContext openFileLimit(final long v) { openFileLimit = v; return this; }
+
+    public List<InetSocketAddress> listen() { return List.copyOf(listen); }
+    public List<Upstream> upstreams() { return List.copyOf(upstreams); }
+    public Balance balance() { return balance; }
+    public AcceptMode acceptMode() { return acceptMode; }
+    public IdleMode idleMode() { return idleMode; }
+    public int loops() { return loops; }
+    public int maxConnections() { return maxConnections; }
+    public long headerTimeoutNs() { return headerTimeoutNs; }
+    public long connectTimeoutNs() { return connectTimeoutNs; }
+    public long readTimeoutNs() { return readTimeoutNs; }
+    public long tunnelIdleTimeoutNs() { return tunnelIdleTimeoutNs; }
+    public long failTimeoutNs() { return failTimeoutNs; }
+    public int maxRequestLine() { return maxRequestLine; }
+    public int maxHeadBytes() { return maxHeadBytes; }
+    public int maxFields() { return maxFields; }
+    public int chunkSize() { return chunkSize; }
+    public long bufferMemory() { return bufferMemory; }
+    public int backlog() { return backlog; }
+    public long openFileLimit() { return openFileLimit; }
+    public List<String> warnings() { return List.copyOf(warnings); }
+
+    /** Chunks one loop may hold at most: its share of {@link #bufferMemory()}. */
+    public int maxChunksPerLoop()
+    {
+        return (int)Math.max(DEFAULT_CHUNKS_PER_SLAB, bufferMemory / loops / chunkSize);
+    }
+
+    public ProxyContext conclude()
+    {
+        if (concluded)
+        {
+            return this;
+        }
+        if (listen.isEmpty())
+        {
+            listen.add(parseHostPort(DEFAULT_LISTEN, "listen"));
+        }
+        if (upstreams.isEmpty())
+        {
+            upstreams.add(new Upstream(parseHostPort(DEFAULT_UPSTREAM, "upstream"), 1));
+        }
+        require(loops >= 1 && loops <= 1024, "loops must be 1..1024, got " + loops);
+        require(headerTimeoutNs >= 0, "header-timeout must not be negative");
+        require(connectTimeoutNs >= 0, "connect-timeout must not be negative");
+        require(readTimeoutNs >= 0, "read-timeout must not be negative");
+        require(tunnelIdleTimeoutNs >= 0, "tunnel-idle-timeout must not be negative");
+        require(failTimeoutNs >= 0, "fail-timeout must not be negative");
+        require(maxRequestLine >= 64, "max-request-line must be at least 64 bytes");
+        require(maxHeadBytes >= maxRequestLine, "max-head-size must be at least max-request-line");
+        require(maxFields >= 1 && maxFields <= 10_000, "max-fields must be 1..10000");
+        require(chunkSize >= maxHeadBytes + HEAD_REWRITE_RESERVE,
+            "chunk-size (" + chunkSize + ") must hold max-head-size (" + maxHeadBytes + ") plus " +
+            HEAD_REWRITE_RESERVE + " bytes for the rewritten head");
+        require(chunkSize <= 16 * 1024 * 1024, "chunk-size must be at most 16 MiB");
+        require(bufferMemory >= (long)chunkSize * loops * 2, "buffer-memory must hold at least two chunks per loop");
+        require(backlog >= 1, "backlog must be positive");
+        require(maxConnections >= 0, "max-connections must not be negative");
+
+        final long nofile = openFileLimit >= 0 ? openFileLimit : OpenFileLimit.current();
+        // Each tunnel holds two descriptors (client and upstream side).
+        final long allowed = nofile > 0 ? Math.max(1, (nofile - DESCRIPTOR_MARGIN - listen.size() * (long)loops) / 2) : 0;
+        if (maxConnections == 0)
+        {
+            maxConnections = allowed > 0 ? (int)Math.min(Integer.MAX_VALUE, allowed) : 10_000;
+        }
+        else if (allowed > 0 && maxConnections > allowed)
+        {
+            warnings.add("max-connections " + maxConnections + " needs about " + (2L * maxConnections + DESCRIPTOR_MARGIN) +
+                " open files but the limit (RLIMIT_NOFILE) is " + nofile +
+                ": raise it (ulimit -n, LimitNOFILE=) or expect accept to fail with EMFILE");
+        }
+        concluded = true;
+        return this;
+    }
+
+    private static void require(final boolean condition, final String message)
+    {
+        if (!condition)
+        {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    /** Parses {@code HOST:PORT}, {@code [v6]:PORT} or {@code :PORT} (all addresses). */
+    public static InetSocketAddress parseHostPort(final String value, final String what)
+    {
+        final String s = value.trim();
+        final int colon = s.lastIndexOf(':');
+        if (colon < 0)
+        {
+            throw new IllegalArgumentException(what + ": expected HOST:PORT, got '" + value + "'");
+        }
+        String host = s.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]"))
+        {
+            host = host.substring(1, host.length() - 1);
+        }
+        if (host.isEmpty())
+        {
+            host = "0.0.0.0";
+        }
+        final int port;
+        try
+        {
+            port = Integer.parseInt(s.substring(colon + 1));
+        }
+        catch (final NumberFormatException e)
+        {
+            throw new IllegalArgumentException(what + ": bad port in '" + value + "'");
+        }
+        if (port < 0 || port > 65535)
+        {
+            throw new IllegalArgumentException(what + ": port out of range in '" + value + "'");
+        }
+        // Resolved once at start: a name that does not resolve is a configuration error, not a runtime one.
+        final InetSocketAddress address = new InetSocketAddress(host, port);
+        if (address.isUnresolved())
+        {
+            throw new IllegalArgumentException(what + ": cannot resolve host '" + host + "'");
+        }
+        return address;
+    }
+
+    /**
+     * Parses {@code 500ms}, {@code 5s}, {@code 2m}, {@code 1h}; a bare number is seconds; {@code 0} is off.
+     */
+    public static long parseDurationNs(final String value, final String what)
+    {
+        final String s = value.trim().toLowerCase();
+        int end = 0;
+        while (end < s.length() && Character.isDigit(s.charAt(end)))
+        {
+            end++;
+        }
+        if (end == 0)
+        {
+            throw new IllegalArgumentException(what + ": expected a duration like 500ms, 5s, 2m or 0, got '" + value + "'");
+        }
+        final long n;
+        try
+        {
+            n = Long.parseLong(s.substring(0, end));
+        }
+        catch (final NumberFormatException e)
+        {
+            throw new IllegalArgumentException(what + ": duration out of range: '" + value + "'");
+        }
+        final String unit = s.substring(end);
+        final TimeUnit tu;
+        switch (unit)
+        {
+            case "ms": tu = TimeUnit.MILLISECONDS; break;
+            case "":
+            case "s": tu = TimeUnit.SECONDS; break;
+            case "m": tu = TimeUnit.MINUTES; break;
+            case "h": tu = TimeUnit.HOURS; break;
+            default:
+                throw new IllegalArgumentException(what + ": unknown unit '" + unit + "' in '" + value + "' (use ms, s, m, h)");
+        }
+        return tu.toNanos(n);
+    }
+
+    /** Parses a size like {@code 32k}, {@code 256m}, {@code 1g} or bytes. */
+    public static long parseSize(final String value, final String what)
+    {
+        final String s = value.trim().toLowerCase();
+        long mult = 1;
+        String digits = s;
+        if (s.endsWith("k") || s.endsWith("kib"))
+        {
+            mult = 1024;
+        }
+        else if (s.endsWith("m") || s.endsWith("mib"))
+        {
+            mult = 1024 * 1024;
+        }
+        else if (s.endsWith("g") || s.endsWith("gib"))
+        {
+            mult = 1024L * 1024 * 1024;
+        }
+        if (mult != 1)
+        {
+            digits = s.replaceAll("[a-z]+$", "");
+        }
+        try
+        {
+            return Math.multiplyExact(Long.parseLong(digits), mult);
+        }
+        catch (final NumberFormatException | ArithmeticException e)
+        {
+            throw new IllegalArgumentException(what + ": expected a size like 32k or 256m, got '" + value + "'");
+        }
+    }
+
+    public static String formatDuration(final long ns)
+    {
+        if (ns == 0)
+        {
+            return "off";
+        }
+        if (ns % TimeUnit.SECONDS.toNanos(1) == 0)
+        {
+            return TimeUnit.NANOSECONDS.toSeconds(ns) + "s";
+        }
+        return TimeUnit.NANOSECONDS.toMillis(ns) + "ms";
+    }
+}

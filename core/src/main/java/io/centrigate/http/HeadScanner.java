@@ -1,0 +1,146 @@
+package io.centrigate.http;
+
+import org.agrona.DirectBuffer;
+
+/**
+ * Finds the end of a message head (the empty line, RFC 9112 §2.1) while its bytes arrive in any number of
+ * reads, looking at every byte exactly once: it keeps its position between calls, so a head that arrives one
+ * byte per read still costs O(n). On the way it enforces the line-ending rules and the size limits, because
+ * those are the checks that must happen before the head is complete (a client must not be able to make us
+ * buffer without bound).
+ * <p>
+ * Checks, in arrival order:
+ * <ul>
+ * <li>LF not preceded by CR: {@link HttpError#BARE_LF}; CR not followed by LF: {@link HttpError#BARE_CR},
+ * decided when the byte after the CR arrives (RFC 9112 §2.2 allows a recipient to accept bare LF; a proxy
+ * that did would read message boundaries differently from a stricter upstream, so we refuse).</li>
+ * <li>an empty first line: {@link HttpError#MALFORMED_REQUEST_LINE}. RFC 9112 §2.2 lets a server skip
+ * leading empty lines; we stay strict and simple.</li>
+ * <li>a first line longer than {@code maxLineLength} bytes (CRLF excluded): {@link HttpError#REQUEST_LINE_TOO_LONG}.</li>
+ * <li>a head longer than {@code maxHeadBytes} bytes (final CRLFCRLF included): {@link HttpError#HEAD_TOO_LARGE}.</li>
+ * <li>more than {@code maxFields} field lines: {@link HttpError#TOO_MANY_FIELDS}, decided at the first byte of
+ * the first line too many.</li>
+ * </ul>
+ * The same scanner finds the end of upstream response heads; the caller maps its errors to
+ * {@link HttpError#BAD_UPSTREAM_RESPONSE}.
+ * <p>
+ * One per connection, reused through {@link #reset()}. Not thread-safe.
+ */
+public final class HeadScanner
+{
+    public static final int NEED_MORE = 0;
+    public static final int ERROR = -1;
+
+    private final int maxLineLength;
+    private final int maxHeadBytes;
+    private final int maxFields;
+
+    /** Index of the next byte to look at. */
+    private int position;
+    /** Index of the first byte of the current line. */
+    private int lineStart;
+    private int fieldLines;
+    /** 0 while scanning, the head length once found, -1 after an error. */
+    private int result;
+    private HttpError error;
+
+    public HeadScanner(final int maxLineLength, final int maxHeadBytes, final int maxFields)
+    {
+        if (maxLineLength <= 0 || maxHeadBytes < 4 || maxFields < 0)
+        {
+            throw new IllegalArgumentException("bad head limits: line=" + maxLineLength + " head=" + maxHeadBytes +
+                " fields=" + maxFields);
+        }
+        this.maxLineLength = maxLineLength;
+        this.maxHeadBytes = maxHeadBytes;
+        this.maxFields = maxFields;
+    }
+
+    public void reset()
+    {
+        position = 0;
+        lineStart = 0;
+        fieldLines = 0;
+        result = NEED_MORE;
+        error = null;
+    }
+
+    /**
+     * Continues scanning {@code buf[0, limit)}, the head received so far starting at index 0; the bytes already
+     * looked at must not have changed since the previous call.
+     *
+     * @return {@link #NEED_MORE}, the length of the complete head including its final CRLFCRLF (bytes after it
+     * are never read), or {@link #ERROR} with {@link #error()} set. Once a head or an error is found, further
+     * calls return the same result until {@link #reset()}.
+     */
+    public int scan(final DirectBuffer buf, final int limit)
+    {
+        if (result != NEED_MORE)
+        {
+            return result;
+        }
+        int p = position;
+        while (p < limit)
+        {
+            final byte b = buf.getByte(p);
+            final boolean afterCr = p > lineStart && buf.getByte(p - 1) == Ascii.CR;
+            if (afterCr && b != Ascii.LF)
+            {
+                return fail(p, HttpError.BARE_CR);
+            }
+            if (!afterCr && b == Ascii.LF)
+            {
+                return fail(p, HttpError.BARE_LF);
+            }
+            if (lineStart == 0 && b != Ascii.CR && b != Ascii.LF && p >= maxLineLength)
+            {
+                return fail(p, HttpError.REQUEST_LINE_TOO_LONG);
+            }
+            if (p >= maxHeadBytes)
+            {
+                return fail(p, HttpError.HEAD_TOO_LARGE);
+            }
+            if (afterCr)
+            {
+                // CRLF at [p - 1, p]: the line [lineStart, p - 1) is complete.
+                if (p - 1 == lineStart)
+                {
+                    if (lineStart == 0)
+                    {
+                        return fail(p, HttpError.MALFORMED_REQUEST_LINE);
+                    }
+                    position = p + 1;
+                    result = p + 1;
+                    return result;
+                }
+                lineStart = p + 1;
+            }
+            else if (p == lineStart && lineStart != 0 && b != Ascii.CR && ++fieldLines > maxFields)
+            {
+                return fail(p, HttpError.TOO_MANY_FIELDS);
+            }
+            p++;
+        }
+        position = p;
+        return NEED_MORE;
+    }
+
+    public HttpError error()
+    {
+        return error;
+    }
+
+    /** How many bytes have been looked at; for diagnostics and tests. */
+    public int position()
+    {
+        return position;
+    }
+
+    private int fail(final int p, final HttpError error)
+    {
+        this.position = p;
+        this.error = error;
+        this.result = ERROR;
+        return ERROR;
+    }
+}

@@ -1,0 +1,151 @@
+package io.centrigate.http;
+
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * Writes the head the upstream sees for a parsed {@link RequestHead}: the request line and end-to-end fields
+ * byte-exact (name case and order preserved), the hop-by-hop fields removed and the proxy's own fields added.
+ * <p>
+ * Removed:
+ * <ul>
+ * <li>the hop-by-hop fields of RFC 9110 §7.6.1: Connection, every field a Connection option names, Keep-Alive,
+ * Proxy-Connection, TE, Trailer and Upgrade (regenerated below for a WebSocket upgrade). Transfer-Encoding is
+ * hop-by-hop too but is kept, because the body is forwarded as received; Host, Content-Length and
+ * Transfer-Encoding are kept even when a Connection option names them, since dropping them would change the
+ * target or the framing the upstream sees.</li>
+ * <li>X-Real-IP, X-Forwarded-Proto and X-Scheme from the client: the proxy is the only one that knows them,
+ * a client value is never trusted.</li>
+ * <li>X-Forwarded-For, whose values are collected and re-emitted with the client address appended.</li>
+ * </ul>
+ * Appended, in this order: {@code X-Real-IP}, {@code X-Forwarded-For}, {@code X-Forwarded-Proto},
+ * {@code X-Scheme}, then {@code Upgrade: websocket} and {@code Connection: Upgrade} for a WebSocket upgrade, or
+ * {@code Connection: close} otherwise (one request per upstream connection for now), then the empty line.
+ * <p>
+ * Stateless apart from constants; one per event loop is plenty.
+ */
+public final class UpstreamRequestWriter
+{
+    private static final byte[] CRLF = Ascii.bytes("\r\n");
+    private static final byte[] COMMA_SP = Ascii.bytes(", ");
+    private static final byte[] X_REAL_IP = Ascii.bytes("X-Real-IP: ");
+    private static final byte[] X_FORWARDED_FOR = Ascii.bytes("X-Forwarded-For: ");
+    private static final byte[] X_FORWARDED_PROTO_HTTP = Ascii.bytes("X-Forwarded-Proto: http\r\n");
+    private static final byte[] X_FORWARDED_PROTO_HTTPS = Ascii.bytes("X-Forwarded-Proto: https\r\n");
+    private static final byte[] X_SCHEME_HTTP = Ascii.bytes("X-Scheme: http\r\n");
+    private static final byte[] X_SCHEME_HTTPS = Ascii.bytes("X-Scheme: https\r\n");
+    private static final byte[] UPGRADE = Ascii.bytes("Upgrade: websocket\r\nConnection: Upgrade\r\n");
+    private static final byte[] CLOSE = Ascii.bytes("Connection: close\r\n");
+
+    /**
+     * Writes into {@code dst[dstOffset, dstOffset + dstCapacity)}.
+     *
+     * @param head                a successfully parsed head of {@code src}.
+     * @param clientAddress       the client's address as ASCII text, e.g. {@code 192.0.2.7} or {@code 2001:db8::1}.
+     * @return bytes written, or -1 when the head does not fit (the bytes written so far are garbage).
+     */
+    public int write(
+        final RequestHead head,
+        final DirectBuffer src,
+        final MutableDirectBuffer dst,
+        final int dstOffset,
+        final int dstCapacity,
+        final byte[] clientAddress,
+        final int clientAddressLength,
+        final boolean https)
+    {
+        final FieldLines fields = head.fields();
+        final int limit = dstOffset + dstCapacity;
+        int p = copy(src, 0, head.requestLineEnd() + 2, dst, dstOffset, limit);
+        if (p < 0)
+        {
+            return -1;
+        }
+        final int count = fields.count;
+        int forwardedFor = 0;
+        for (int i = 0; i < count; i++)
+        {
+            switch (fields.kind(i))
+            {
+                case FieldLines.X_FORWARDED_FOR:
+                    if (fields.valueLength(i) > 0)
+                    {
+                        forwardedFor++;
+                    }
+                    continue;
+                case FieldLines.X_REAL_IP:
+                case FieldLines.X_FORWARDED_PROTO:
+                case FieldLines.X_SCHEME:
+                case FieldLines.CONNECTION:
+                case FieldLines.KEEP_ALIVE:
+                case FieldLines.PROXY_CONNECTION:
+                case FieldLines.TE:
+                case FieldLines.TRAILER:
+                case FieldLines.UPGRADE:
+                    continue;
+                default:
+                    if (fields.nominated(i))
+                    {
+                        continue;
+                    }
+                    final int start = fields.nameOffset(i);
+                    p = copy(src, start, fields.lineEnd(i) + 2 - start, dst, p, limit);
+                    if (p < 0)
+                    {
+                        return -1;
+                    }
+            }
+        }
+
+        p = put(X_REAL_IP, dst, p, limit);
+        p = put(clientAddress, clientAddressLength, dst, p, limit);
+        p = put(CRLF, dst, p, limit);
+        p = put(X_FORWARDED_FOR, dst, p, limit);
+        if (forwardedFor > 0)
+        {
+            // The de facto convention (nginx $proxy_add_x_forwarded_for): earlier hops first, then the client we saw.
+            for (int i = 0; i < count && p >= 0; i++)
+            {
+                if (fields.kind(i) == FieldLines.X_FORWARDED_FOR && fields.valueLength(i) > 0)
+                {
+                    p = copy(src, fields.valueOffset(i), fields.valueLength(i), dst, p, limit);
+                    p = put(COMMA_SP, dst, p, limit);
+                }
+            }
+        }
+        p = put(clientAddress, clientAddressLength, dst, p, limit);
+        p = put(CRLF, dst, p, limit);
+        p = put(https ? X_FORWARDED_PROTO_HTTPS : X_FORWARDED_PROTO_HTTP, dst, p, limit);
+        p = put(https ? X_SCHEME_HTTPS : X_SCHEME_HTTP, dst, p, limit);
+        p = put(head.isWebSocketUpgrade() ? UPGRADE : CLOSE, dst, p, limit);
+        p = put(CRLF, dst, p, limit);
+        return p < 0 ? -1 : p - dstOffset;
+    }
+
+    static int copy(
+        final DirectBuffer src, final int offset, final int length, final MutableDirectBuffer dst, final int p,
+        final int limit)
+    {
+        if (p < 0 || p + length > limit)
+        {
+            return -1;
+        }
+        dst.putBytes(p, src, offset, length);
+        return p + length;
+    }
+
+    static int put(final byte[] bytes, final MutableDirectBuffer dst, final int p, final int limit)
+    {
+        return put(bytes, bytes.length, dst, p, limit);
+    }
+
+    static int put(final byte[] bytes, final int length, final MutableDirectBuffer dst, final int p, final int limit)
+    {
+        if (p < 0 || p + length > limit)
+        {
+            return -1;
+        }
+        dst.putBytes(p, bytes, 0, length);
+        return p + length;
+    }
+}

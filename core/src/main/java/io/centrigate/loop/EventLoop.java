@@ -1,0 +1,255 @@
+package io.centrigate.loop;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import org.agrona.DeadlineTimerWheel;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.Agent;
+import org.jctools.queues.MpscUnboundedArrayQueue;
+
+import io.centrigate.config.ProxyContext.IdleMode;
+
+/**
+ * One event loop: one selector, one timer wheel, one thread (run by an Agrona {@code AgentRunner}). Everything
+ * registered here is touched only by this thread, so none of it needs a lock. Other threads reach the loop
+ * only through {@link #execute(Runnable)}, a JCTools MPSC queue drained at the top of every duty cycle.
+ * <p>
+ * In {@link IdleMode#BLOCK} the loop blocks in {@code select} (bounded by the next timer tick) and
+ * {@link #execute} wakes it; in the other modes it polls with {@code selectNow} and the runner's idle strategy
+ * spins, yields or backs off when a cycle did no work.
+ */
+public final class EventLoop implements Agent
+{
+    /** 2^24 ns (~16.8 ms): timeouts here are seconds, so finer ticks would only cost wake-ups. */
+    static final long TICK_NS = 1L << 24;
+    private static final int TICKS_PER_WHEEL = 512;
+    private static final int COMMANDS_PER_CYCLE = 64;
+    private static final int TIMERS_PER_POLL = 256;
+
+    /** What a selection key's attachment must be. */
+    public interface Selectable
+    {
+        void onSelected(SelectionKey key);
+    }
+
+    /** Receives the expiry of a timer scheduled with {@link #schedule}. */
+    public interface TimerTarget
+    {
+        void onTimer(long nowNs);
+    }
+
+    /** Extra work for each duty cycle (e.g. draining handed-off sockets); returns the work done. */
+    public interface Duty
+    {
+        int doDuty();
+    }
+
+    private final String name;
+    private final IdleMode idleMode;
+    private final Selector selector;
+    private final DeadlineTimerWheel wheel;
+    private final Long2ObjectHashMap<TimerTarget> timers = new Long2ObjectHashMap<>();
+    private final MpscUnboundedArrayQueue<Runnable> commands = new MpscUnboundedArrayQueue<>(256);
+    private final Consumer<SelectionKey> onSelectedKey = this::onSelectedKey;
+    private final DeadlineTimerWheel.TimerHandler onTimerExpiry = this::onTimerExpiry;
+    private Duty duty = () -> 0;
+    private long nowNs;
+    private volatile Thread thread;
+    private volatile boolean closing;
+
+    public EventLoop(final String name, final IdleMode idleMode)
+    {
+        this.name = name;
+        this.idleMode = idleMode;
+        try
+        {
+            this.selector = Selector.open();
+        }
+        catch (final IOException e)
+        {
+            throw new UncheckedIOException(e);
+        }
+        nowNs = System.nanoTime();
+        wheel = new DeadlineTimerWheel(TimeUnit.NANOSECONDS, nowNs, TICK_NS, TICKS_PER_WHEEL);
+    }
+
+    public void duty(final Duty duty)
+    {
+        this.duty = duty;
+    }
+
+    /** The loop's clock, read once per duty cycle: cheap and the same for everything in one cycle. */
+    public long nowNs()
+    {
+        return nowNs;
+    }
+
+    public Selector selector()
+    {
+        return selector;
+    }
+
+    public boolean inLoop()
+    {
+        return Thread.currentThread() == thread;
+    }
+
+    public SelectionKey register(final SelectableChannel channel, final int ops, final Selectable handler)
+        throws IOException
+    {
+        return channel.register(selector, ops, handler);
+    }
+
+    /** Runs {@code command} on the loop thread; callable from any thread. Cold path only. */
+    public void execute(final Runnable command)
+    {
+        commands.offer(command);
+        if (idleMode == IdleMode.BLOCK)
+        {
+            selector.wakeup();
+        }
+    }
+
+    /** Wakes a loop blocked in select, e.g. after a handed-off socket was queued for it. */
+    public void wakeup()
+    {
+        if (idleMode == IdleMode.BLOCK)
+        {
+            selector.wakeup();
+        }
+    }
+
+    /** Stops blocking in select so the runner can see it is being closed; any thread. */
+    public void beginClose()
+    {
+        closing = true;
+        selector.wakeup();
+    }
+
+    public long schedule(final TimerTarget target, final long deadlineNs)
+    {
+        final long id = wheel.scheduleTimer(deadlineNs);
+        timers.put(id, target);
+        return id;
+    }
+
+    public void cancel(final long timerId)
+    {
+        if (timerId != DeadlineTimerWheel.NULL_DEADLINE)
+        {
+            wheel.cancelTimer(timerId);
+            timers.remove(timerId);
+        }
+    }
+
+    public int timerCount()
+    {
+        return (int)wheel.timerCount();
+    }
+
+    @Override
+    public void onStart()
+    {
+        thread = Thread.currentThread();
+    }
+
+    @Override
+    public int doWork() throws IOException
+    {
+        nowNs = System.nanoTime();
+        int work = drainCommands();
+        work += duty.doDuty();
+        if (idleMode == IdleMode.BLOCK && work == 0 && !closing)
+        {
+            // Bounded by one tick while timers are pending so they fire on time; otherwise sleep until woken.
+            final long timeoutMs = wheel.timerCount() > 0 ? TimeUnit.NANOSECONDS.toMillis(TICK_NS) : 0;
+            work += selector.select(onSelectedKey, timeoutMs);
+        }
+        else
+        {
+            work += selector.selectNow(onSelectedKey);
+        }
+        nowNs = System.nanoTime();
+        work += pollTimers();
+        return work;
+    }
+
+    private int drainCommands()
+    {
+        int n = 0;
+        Runnable command;
+        while (n < COMMANDS_PER_CYCLE && (command = commands.poll()) != null)
+        {
+            command.run();
+            n++;
+        }
+        return n;
+    }
+
+    private void onSelectedKey(final SelectionKey key)
+    {
+        final Object attachment = key.attachment();
+        if (attachment instanceof Selectable)
+        {
+            ((Selectable)attachment).onSelected(key);
+        }
+    }
+
+    private int pollTimers()
+    {
+        if (wheel.timerCount() == 0)
+        {
+            // Nothing pending: keep the wheel's clock current so a later timer is not behind by many ticks.
+            wheel.currentTickTime(nowNs);
+            return 0;
+        }
+        int expired = 0;
+        // poll() advances one tick per call; catch up if the loop was busy or blocked longer than a tick.
+        int rounds = 0;
+        do
+        {
+            expired += wheel.poll(nowNs, onTimerExpiry, TIMERS_PER_POLL);
+        }
+        while (wheel.currentTickTime() <= nowNs && ++rounds < TICKS_PER_WHEEL && wheel.timerCount() > 0);
+        if (wheel.timerCount() == 0)
+        {
+            wheel.currentTickTime(nowNs);
+        }
+        return expired;
+    }
+
+    private boolean onTimerExpiry(final TimeUnit unit, final long now, final long timerId)
+    {
+        final TimerTarget target = timers.remove(timerId);
+        if (target != null)
+        {
+            target.onTimer(now);
+        }
+        return true;
+    }
+
+    @Override
+    public void onClose()
+    {
+        try
+        {
+            selector.close();
+        }
+        catch (final IOException ignore)
+        {
+            // Closing: nothing useful to do with it.
+        }
+    }
+
+    @Override
+    public String roleName()
+    {
+        return name;
+    }
+}

@@ -1,0 +1,24 @@
+package io.centrigate.metrics;
+
+import java.util.Map;
+
+/** A consistent copy of one loop's state, made on the loop thread. */
+public record LoopSnapshot(
+    String loop,
+    long sessions,
+    long accepted,
+    long tunnelsOpened,
+    long upstreamConnectFailures,
+    long acceptErrors,
+    int chunksAllocated,
+    int chunksFree,
+    int chunksHighWater,
+    long bufferWaits,
+    int timers,
+    Map<String, Long> errors)
+{
+    public int chunksInUse()
+    {
+        return chunksAllocated - chunksFree;
+    }
+}

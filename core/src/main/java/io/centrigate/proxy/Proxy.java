@@ -1,0 +1,237 @@
+package io.centrigate.proxy;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ServerSocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.NoOpIdleStrategy;
+import org.agrona.concurrent.YieldingIdleStrategy;
+
+import io.centrigate.config.ProxyContext;
+import io.centrigate.metrics.ErrorLog;
+import io.centrigate.metrics.LoopSnapshot;
+import io.centrigate.upstream.UpstreamGroup;
+
+/**
+ * The running engine: loops started, listeners bound. {@link #close()} stops it in the order a user expects:
+ * listeners first (no new clients), then the connections, then the threads.
+ */
+public final class Proxy implements AutoCloseable
+{
+    private final ProxyContext ctx;
+    private final ProxyLoop[] loops;
+    private final AgentRunner[] runners;
+    private final UpstreamGroup upstreams;
+    private final AtomicInteger openConnections = new AtomicInteger();
+    private final List<InetSocketAddress> bound = new ArrayList<>();
+    private boolean closed;
+
+    private Proxy(final ProxyContext ctx, final PrintStream log) throws IOException
+    {
+        this.ctx = ctx.conclude();
+        final ErrorLog errorLog = new ErrorLog(log);
+        upstreams = new UpstreamGroup(ctx.upstreams(), ctx.balance(), ctx.failTimeoutNs());
+        loops = new ProxyLoop[ctx.loops()];
+        for (int i = 0; i < loops.length; i++)
+        {
+            loops[i] = new ProxyLoop(i, ctx, upstreams, openConnections, errorLog);
+        }
+        for (final ProxyLoop loop : loops)
+        {
+            loop.peers(loops);
+        }
+        runners = new AgentRunner[loops.length];
+        try
+        {
+            bindListeners();
+        }
+        catch (final IOException | RuntimeException e)
+        {
+            for (final ProxyLoop loop : loops)
+            {
+                loop.stopAccepting();
+                loop.loop().onClose();
+            }
+            throw e;
+        }
+        for (int i = 0; i < loops.length; i++)
+        {
+            runners[i] = new AgentRunner(idleStrategy(ctx.idleMode()),
+                t -> errorLog.log("loop", String.valueOf(t)), null, loops[i].loop());
+            AgentRunner.startOnThread(runners[i]);
+        }
+    }
+
+    /** Binds the listeners and starts the loops. */
+    public static Proxy start(final ProxyContext ctx) throws IOException
+    {
+        return new Proxy(ctx, System.err);
+    }
+
+    public static Proxy start(final ProxyContext ctx, final PrintStream log) throws IOException
+    {
+        return new Proxy(ctx, log);
+    }
+
+    private void bindListeners() throws IOException
+    {
+        for (final InetSocketAddress requested : ctx.listen())
+        {
+            if (ctx.acceptMode() == ProxyContext.AcceptMode.ACCEPTOR || loops.length == 1)
+            {
+                final ServerSocketChannel channel = openListener(requested, false);
+                loops[0].addListener(channel, true);
+                bound.add((InetSocketAddress)channel.getLocalAddress());
+                continue;
+            }
+            // One listener per loop on the same port: the kernel spreads connections, no hand-off thread.
+            InetSocketAddress address = requested;
+            for (final ProxyLoop loop : loops)
+            {
+                final ServerSocketChannel channel = openListener(address, true);
+                if (address.getPort() == 0)
+                {
+                    address = new InetSocketAddress(requested.getAddress(),
+                        ((InetSocketAddress)channel.getLocalAddress()).getPort());
+                }
+                loop.addListener(channel, false);
+            }
+            bound.add(address);
+        }
+    }
+
+    private ServerSocketChannel openListener(final InetSocketAddress address, final boolean reusePort)
+        throws IOException
+    {
+        final ServerSocketChannel channel = ServerSocketChannel.open();
+        try
+        {
+            channel.setOption(StandardSocketOptions.SO_REUSEADDR, Boolean.TRUE);
+            if (reusePort)
+            {
+                channel.setOption(StandardSocketOptions.SO_REUSEPORT, Boolean.TRUE);
+            }
+            channel.bind(address, ctx.backlog());
+            channel.configureBlocking(false);
+            return channel;
+        }
+        catch (final IOException e)
+        {
+            channel.close();
+            throw new IOException("cannot listen on " + address.getHostString() + ":" + address.getPort() + ": " +
+                e.getMessage(), e);
+        }
+    }
+
+    static IdleStrategy idleStrategy(final ProxyContext.IdleMode mode)
+    {
+        switch (mode)
+        {
+            case SPIN: return new BusySpinIdleStrategy();
+            case YIELD: return new YieldingIdleStrategy();
+            case BACKOFF: return new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1),
+                TimeUnit.MILLISECONDS.toNanos(1));
+            default: return NoOpIdleStrategy.INSTANCE; // the loop blocks in select itself
+        }
+    }
+
+    public ProxyContext context()
+    {
+        return ctx;
+    }
+
+    /** The addresses actually bound (port 0 resolved). */
+    public List<InetSocketAddress> boundAddresses()
+    {
+        return List.copyOf(bound);
+    }
+
+    public UpstreamGroup upstreams()
+    {
+        return upstreams;
+    }
+
+    public int openConnections()
+    {
+        return openConnections.get();
+    }
+
+    /** A snapshot of every loop, each taken on its own thread. */
+    public List<LoopSnapshot> snapshot(final long timeout, final TimeUnit unit) throws Exception
+    {
+        final List<CompletableFuture<LoopSnapshot>> futures = new ArrayList<>();
+        for (final ProxyLoop loop : loops)
+        {
+            futures.add(loop.snapshot());
+        }
+        final List<LoopSnapshot> result = new ArrayList<>();
+        for (final CompletableFuture<LoopSnapshot> f : futures)
+        {
+            result.add(f.get(timeout, unit));
+        }
+        return result;
+    }
+
+    @Override
+    public synchronized void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        runOnEveryLoop(ProxyLoop::stopAccepting);
+        runOnEveryLoop(ProxyLoop::closeAll);
+        for (int i = 0; i < runners.length; i++)
+        {
+            loops[i].loop().beginClose();
+            if (runners[i] != null)
+            {
+                runners[i].close();
+            }
+        }
+    }
+
+    private void runOnEveryLoop(final java.util.function.Consumer<ProxyLoop> action)
+    {
+        final List<CompletableFuture<Void>> done = new ArrayList<>();
+        for (final ProxyLoop loop : loops)
+        {
+            final CompletableFuture<Void> f = new CompletableFuture<>();
+            loop.loop().execute(() ->
+            {
+                try
+                {
+                    action.accept(loop);
+                }
+                finally
+                {
+                    f.complete(null);
+                }
+            });
+            done.add(f);
+        }
+        for (final CompletableFuture<Void> f : done)
+        {
+            try
+            {
+                f.get(5, TimeUnit.SECONDS);
+            }
+            catch (final Exception e)
+            {
+                // A stuck loop must not stop shutdown; its runner is interrupted below.
+            }
+        }
+    }
+}

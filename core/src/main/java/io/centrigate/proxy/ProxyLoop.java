@@ -1,0 +1,345 @@
+package io.centrigate.proxy;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.jctools.queues.MpscArrayQueue;
+
+import io.centrigate.buffer.Chunk;
+import io.centrigate.buffer.ChunkPool;
+import io.centrigate.config.ProxyContext;
+import io.centrigate.http.HeadScanner;
+import io.centrigate.http.HttpError;
+import io.centrigate.http.RequestHead;
+import io.centrigate.http.ResponseHead;
+import io.centrigate.http.UpstreamRequestWriter;
+import io.centrigate.loop.EventLoop;
+import io.centrigate.metrics.ErrorLog;
+import io.centrigate.metrics.LoopSnapshot;
+import io.centrigate.metrics.LoopStats;
+import io.centrigate.upstream.UpstreamGroup;
+import io.centrigate.websocket.HandshakeDigest;
+
+/**
+ * What one event loop owns beyond its selector: its chunk pool, its listeners, its sessions, and one instance
+ * of each parser and writer (flyweights reused by every session of the loop, since only one runs at a time).
+ */
+final class ProxyLoop implements EventLoop.Duty
+{
+    /** How long a connection that got its last byte is read (and drained) before it is closed. */
+    static final long LINGER_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(2);
+    /** After EMFILE/ENFILE on accept: pause accepting on that listener instead of spinning on it. */
+    static final long ACCEPT_BACKOFF_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final int ACCEPTS_PER_EVENT = 64;
+    private static final int HANDOFF_CAPACITY = 4096;
+
+    private final int index;
+    private final ProxyContext ctx;
+    private final EventLoop loop;
+    private final ChunkPool pool;
+    private final UpstreamGroup upstreams;
+    private final AtomicInteger openConnections;
+    private final ErrorLog errorLog;
+    private final LoopStats stats = new LoopStats();
+    private final RequestHead requestHead;
+    private final ResponseHead responseHead;
+    private final UpstreamRequestWriter requestWriter = new UpstreamRequestWriter();
+    private final HandshakeDigest handshakeDigest = new HandshakeDigest();
+    private final UnsafeBuffer keyScratch = new UnsafeBuffer(new byte[24]);
+    private final byte[] addressScratch = new byte[64];
+    private final MpscArrayQueue<SocketChannel> handoff = new MpscArrayQueue<>(HANDOFF_CAPACITY);
+    private final ArrayDeque<ClientSession> bufferWaiters = new ArrayDeque<>();
+    private final List<Listener> listeners = new ArrayList<>();
+    private ProxyLoop[] peers;
+    private int nextPeer;
+    private ClientSession sessions;
+    private boolean acceptingStopped;
+
+    ProxyLoop(final int index, final ProxyContext ctx, final UpstreamGroup upstreams,
+        final AtomicInteger openConnections, final ErrorLog errorLog)
+    {
+        this.index = index;
+        this.ctx = ctx;
+        this.upstreams = upstreams;
+        this.openConnections = openConnections;
+        this.errorLog = errorLog;
+        this.loop = new EventLoop("centrigate-loop-" + index, ctx.idleMode());
+        this.pool = new ChunkPool(ctx.chunkSize(), Math.min(ProxyContext.DEFAULT_CHUNKS_PER_SLAB, ctx.maxChunksPerLoop()),
+            ctx.maxChunksPerLoop());
+        this.requestHead = new RequestHead(ctx.maxFields());
+        this.responseHead = new ResponseHead(ctx.maxFields());
+        loop.duty(this);
+    }
+
+    void peers(final ProxyLoop[] peers)
+    {
+        this.peers = peers;
+    }
+
+    EventLoop loop() { return loop; }
+    ChunkPool pool() { return pool; }
+    ProxyContext context() { return ctx; }
+    UpstreamGroup upstreams() { return upstreams; }
+    ErrorLog errorLog() { return errorLog; }
+    LoopStats stats() { return stats; }
+    RequestHead requestHead() { return requestHead; }
+    ResponseHead responseHead() { return responseHead; }
+    HandshakeDigest handshakeDigest() { return handshakeDigest; }
+    UnsafeBuffer keyScratch() { return keyScratch; }
+
+    HeadScanner newScanner()
+    {
+        return new HeadScanner(ctx.maxRequestLine(), ctx.maxHeadBytes(), ctx.maxFields());
+    }
+
+    /** Registers a listener; called before the loop thread starts. */
+    void addListener(final ServerSocketChannel channel, final boolean handOff) throws IOException
+    {
+        final Listener listener = new Listener(channel, handOff);
+        listener.key = loop.register(channel, SelectionKey.OP_ACCEPT, listener);
+        listeners.add(listener);
+    }
+
+    @Override
+    public int doDuty()
+    {
+        int work = 0;
+        SocketChannel channel;
+        while ((channel = handoff.poll()) != null)
+        {
+            adopt(channel);
+            work++;
+        }
+        while (!bufferWaiters.isEmpty() && pool.available() > 0)
+        {
+            bufferWaiters.poll().bufferAvailable();
+            work++;
+        }
+        return work;
+    }
+
+    void waitForBuffer(final ClientSession session)
+    {
+        stats.bufferWaits++;
+        bufferWaiters.add(session);
+    }
+
+    private void adopt(final SocketChannel channel)
+    {
+        if (acceptingStopped)
+        {
+            closeQuietly(channel);
+            return;
+        }
+        final boolean overLimit = openConnections.getAndIncrement() >= ctx.maxConnections();
+        try
+        {
+            channel.configureBlocking(false);
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, Boolean.TRUE);
+            final ClientSession session = new ClientSession(this, channel);
+            link(session);
+            stats.accepted++;
+            if (overLimit)
+            {
+                session.rejectNow(HttpError.OVERLOADED);
+            }
+        }
+        catch (final IOException e)
+        {
+            openConnections.decrementAndGet();
+            closeQuietly(channel);
+        }
+    }
+
+    private void link(final ClientSession session)
+    {
+        session.next = sessions;
+        if (sessions != null)
+        {
+            sessions.prev = session;
+        }
+        sessions = session;
+        stats.sessions++;
+    }
+
+    void onClosed(final ClientSession session)
+    {
+        if (session.prev != null)
+        {
+            session.prev.next = session.next;
+        }
+        else if (sessions == session)
+        {
+            sessions = session.next;
+        }
+        if (session.next != null)
+        {
+            session.next.prev = session.prev;
+        }
+        session.prev = null;
+        session.next = null;
+        stats.sessions--;
+        openConnections.decrementAndGet();
+    }
+
+    int writeUpstreamHead(final RequestHead head, final UnsafeBuffer src, final Chunk out, final SocketChannel client)
+    {
+        int addressLength = 0;
+        try
+        {
+            // Cold enough: once per connection, and the JDK caches the remote address on the channel.
+            final String ip = ((InetSocketAddress)client.getRemoteAddress()).getAddress().getHostAddress();
+            final int scope = ip.indexOf('%');
+            addressLength = Math.min(scope < 0 ? ip.length() : scope, addressScratch.length);
+            for (int i = 0; i < addressLength; i++)
+            {
+                addressScratch[i] = (byte)ip.charAt(i);
+            }
+        }
+        catch (final IOException e)
+        {
+            return -1;
+        }
+        return requestWriter.write(head, src, out.buffer(), 0, out.capacity(), addressScratch, addressLength, false);
+    }
+
+    /** Stops accepting: listeners closed, queued handed-off sockets closed. On the loop thread. */
+    void stopAccepting()
+    {
+        acceptingStopped = true;
+        for (final Listener listener : listeners)
+        {
+            closeQuietly(listener.channel);
+        }
+        SocketChannel channel;
+        while ((channel = handoff.poll()) != null)
+        {
+            closeQuietly(channel);
+        }
+    }
+
+    /** Closes every session of this loop. On the loop thread. */
+    void closeAll()
+    {
+        while (sessions != null)
+        {
+            sessions.close();
+        }
+    }
+
+    CompletableFuture<LoopSnapshot> snapshot()
+    {
+        final CompletableFuture<LoopSnapshot> result = new CompletableFuture<>();
+        loop.execute(() -> result.complete(snapshotNow()));
+        return result;
+    }
+
+    private LoopSnapshot snapshotNow()
+    {
+        final Map<String, Long> errors = new LinkedHashMap<>();
+        final HttpError[] kinds = HttpError.values();
+        for (int i = 0; i < kinds.length; i++)
+        {
+            if (stats.errors[i] != 0)
+            {
+                errors.put(kinds[i].name(), stats.errors[i]);
+            }
+        }
+        return new LoopSnapshot(loop.roleName(), stats.sessions, stats.accepted, stats.tunnelsOpened,
+            stats.upstreamConnectFailures, stats.acceptErrors, pool.allocated(), pool.available(), pool.highWater(),
+            stats.bufferWaits, loop.timerCount(), Map.copyOf(errors));
+    }
+
+    private static void closeQuietly(final java.nio.channels.Channel channel)
+    {
+        try
+        {
+            channel.close();
+        }
+        catch (final IOException ignore)
+        {
+            // Closing anyway.
+        }
+    }
+
+    private final class Listener implements EventLoop.Selectable, EventLoop.TimerTarget
+    {
+        private final ServerSocketChannel channel;
+        private final boolean handOff;
+        private SelectionKey key;
+
+        Listener(final ServerSocketChannel channel, final boolean handOff)
+        {
+            this.channel = channel;
+            this.handOff = handOff;
+        }
+
+        @Override
+        public void onSelected(final SelectionKey selected)
+        {
+            for (int i = 0; i < ACCEPTS_PER_EVENT; i++)
+            {
+                final SocketChannel accepted;
+                try
+                {
+                    accepted = channel.accept();
+                }
+                catch (final IOException e)
+                {
+                    // EMFILE/ENFILE: the pending connection stays in the backlog; retrying at once would spin.
+                    stats.acceptErrors++;
+                    errorLog.log("accept", e.getMessage() + "; pausing accept for " +
+                        TimeUnit.NANOSECONDS.toMillis(ACCEPT_BACKOFF_NS) + " ms (raise the open-files limit)");
+                    if (key.isValid())
+                    {
+                        key.interestOps(0);
+                        loop.schedule(this, loop.nowNs() + ACCEPT_BACKOFF_NS);
+                    }
+                    return;
+                }
+                if (accepted == null)
+                {
+                    return;
+                }
+                if (handOff && peers.length > 1)
+                {
+                    final ProxyLoop target = peers[nextPeer++ % peers.length];
+                    if (target != ProxyLoop.this && target.handoff.offer(accepted))
+                    {
+                        target.loop.wakeup();
+                        continue;
+                    }
+                }
+                adopt(accepted);
+            }
+        }
+
+        @Override
+        public void onTimer(final long nowNs)
+        {
+            if (key.isValid() && !acceptingStopped)
+            {
+                key.interestOps(SelectionKey.OP_ACCEPT);
+            }
+        }
+    }
+
+    @Override
+    public String toString()
+    {
+        return "loop-" + index;
+    }
+}

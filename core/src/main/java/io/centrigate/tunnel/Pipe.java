@@ -1,0 +1,180 @@
+package io.centrigate.tunnel;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+
+import io.centrigate.buffer.Chunk;
+import io.centrigate.buffer.ChunkPool;
+
+/**
+ * One direction of a proxied connection. Bytes are read straight into a pooled off-heap chunk and written
+ * out of that same chunk; the chunk goes back to the pool the moment it is fully written, so a quiet
+ * direction holds no memory at all. While a write is pending the caller stops reading the source: memory
+ * per slow consumer is bounded by the chunks queued here (one in the steady state).
+ * <p>
+ * A short queue (at most {@link #MAX_QUEUED} chunks) lets a head rewritten into one chunk be followed by
+ * body bytes that arrived with it in another, in order, without copying them.
+ */
+public final class Pipe
+{
+    public static final int EOF = -1;
+    public static final int NO_BUFFER = -2;
+    static final int MAX_QUEUED = 4;
+
+    private final ChunkPool pool;
+    private final Chunk[] queue = new Chunk[MAX_QUEUED];
+    private int head;
+    private int count;
+    private long bytesIn;
+    private long bytesOut;
+    private boolean sourceEnded;
+    private boolean sinkShut;
+
+    public Pipe(final ChunkPool pool)
+    {
+        this.pool = pool;
+    }
+
+    /**
+     * Reads once from {@code src} into a fresh chunk and queues what was read.
+     *
+     * @param max at most this many bytes (for bodies of known length).
+     * @return bytes read, 0 if none were ready, {@link #EOF}, or {@link #NO_BUFFER} when the pool is dry.
+     */
+    public int fill(final ReadableByteChannel src, final long max) throws IOException
+    {
+        final Chunk chunk = pool.acquire();
+        if (chunk == null)
+        {
+            return NO_BUFFER;
+        }
+        final ByteBuffer bb = chunk.byteBuffer();
+        if (max < bb.capacity())
+        {
+            bb.limit((int)max);
+        }
+        final int n;
+        try
+        {
+            n = src.read(bb);
+        }
+        catch (final IOException e)
+        {
+            pool.release(chunk);
+            throw e;
+        }
+        if (n <= 0)
+        {
+            pool.release(chunk);
+            return n < 0 ? EOF : 0;
+        }
+        bb.flip();
+        enqueue(chunk);
+        bytesIn += n;
+        return n;
+    }
+
+    /** Queues a chunk whose bytes to send lie between its byte buffer's position and limit. */
+    public void offer(final Chunk chunk)
+    {
+        if (chunk.byteBuffer().hasRemaining())
+        {
+            enqueue(chunk);
+        }
+        else
+        {
+            pool.release(chunk);
+        }
+    }
+
+    private void enqueue(final Chunk chunk)
+    {
+        if (count == MAX_QUEUED)
+        {
+            pool.release(chunk);
+            throw new IllegalStateException("pipe queue full: the caller must not read while a write is pending");
+        }
+        queue[(head + count) % MAX_QUEUED] = chunk;
+        count++;
+    }
+
+    /** The chunk most recently queued (to let a caller look at what was just read), or null. */
+    public Chunk last()
+    {
+        return count == 0 ? null : queue[(head + count - 1) % MAX_QUEUED];
+    }
+
+    /**
+     * Writes what is queued until the sink would block.
+     *
+     * @return true when nothing is left (every chunk went back to the pool).
+     */
+    public boolean flush(final WritableByteChannel dst) throws IOException
+    {
+        while (count > 0)
+        {
+            final Chunk chunk = queue[head];
+            final ByteBuffer bb = chunk.byteBuffer();
+            bytesOut += dst.write(bb);
+            if (bb.hasRemaining())
+            {
+                return false;
+            }
+            queue[head] = null;
+            head = (head + 1) % MAX_QUEUED;
+            count--;
+            pool.release(chunk);
+        }
+        return true;
+    }
+
+    public boolean isEmpty()
+    {
+        return count == 0;
+    }
+
+    /** Gives every queued chunk back without writing it. */
+    public void discard()
+    {
+        while (count > 0)
+        {
+            pool.release(queue[head]);
+            queue[head] = null;
+            head = (head + 1) % MAX_QUEUED;
+            count--;
+        }
+    }
+
+    public boolean sourceEnded()
+    {
+        return sourceEnded;
+    }
+
+    public void sourceEnded(final boolean ended)
+    {
+        sourceEnded = ended;
+    }
+
+    /** Whether the end of this direction (FIN) was passed on to the sink. */
+    public boolean sinkShut()
+    {
+        return sinkShut;
+    }
+
+    public void sinkShut(final boolean shut)
+    {
+        sinkShut = shut;
+    }
+
+    public long bytesIn()
+    {
+        return bytesIn;
+    }
+
+    public long bytesOut()
+    {
+        return bytesOut;
+    }
+}

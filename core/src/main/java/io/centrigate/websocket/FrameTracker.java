@@ -1,0 +1,242 @@
+package io.centrigate.websocket;
+
+import org.agrona.DirectBuffer;
+
+/**
+ * Follows WebSocket frame boundaries in one direction of a tunnel from the frame headers alone
+ * (RFC 6455 §5.2), so the proxy knows when it stands between two frames (the only place it may inject a close
+ * frame of its own when draining, §5.4 lets control frames sit between fragments) and counts frames.
+ * <pre>
+ *   byte 0: FIN RSV1 RSV2 RSV3 opcode(4)
+ *   byte 1: MASK payload-len(7)    126: 16-bit length follows, 127: 64-bit length follows (MSB 0)
+ *   [extended length] [4-byte masking key if MASK] payload
+ * </pre>
+ * Payload bytes are skipped, never read, unmasked or changed. Header bytes are parsed across reads, a byte at a
+ * time when they arrive that way.
+ * <p>
+ * A 64-bit length with its most significant bit set (§5.2), a reserved opcode (3-7, 0xB-0xF), or a control
+ * frame (opcode 8 and up) that is fragmented or longer than 125 bytes (§5.5) sets {@link #protocolError()}.
+ * From then on the boundaries are unknowable: only {@link #bytes()} keeps counting, and
+ * {@link #atFrameBoundary()} stays false. RSV bits are not checked, since an extension negotiated end to end
+ * (permessage-deflate) uses them.
+ * <p>
+ * One per direction per tunnel; a handful of primitive fields.
+ */
+public final class FrameTracker
+{
+    public static final int OPCODE_CONTINUATION = 0x0;
+    public static final int OPCODE_TEXT = 0x1;
+    public static final int OPCODE_BINARY = 0x2;
+    public static final int OPCODE_CLOSE = 0x8;
+    public static final int OPCODE_PING = 0x9;
+    public static final int OPCODE_PONG = 0xA;
+
+    private static final int HEADER_0 = 0;
+    private static final int HEADER_1 = 1;
+    private static final int EXTENDED_LENGTH = 2;
+    private static final int MASKING_KEY = 3;
+    private static final int PAYLOAD = 4;
+    private static final int BROKEN = 5;
+
+    private int state;
+    private int opcode;
+    /** Bytes of extended length or masking key still to come in the current header. */
+    private int headerRemaining;
+    private boolean masked;
+    private long payloadRemaining;
+    private int lastOpcode;
+    private long frames;
+    private long closeFrames;
+    private long bytes;
+
+    public FrameTracker()
+    {
+        reset();
+    }
+
+    public void reset()
+    {
+        state = HEADER_0;
+        opcode = 0;
+        headerRemaining = 0;
+        masked = false;
+        payloadRemaining = 0;
+        lastOpcode = -1;
+        frames = 0;
+        closeFrames = 0;
+        bytes = 0;
+    }
+
+    /** Walks {@code buf[offset, offset + length)}, the next bytes of this direction of the stream. */
+    public void onBytes(final DirectBuffer buf, final int offset, final int length)
+    {
+        bytes += length;
+        final int end = offset + length;
+        int p = offset;
+        while (p < end)
+        {
+            switch (state)
+            {
+                case HEADER_0:
+                {
+                    final int b = buf.getByte(p++) & 0xFF;
+                    opcode = b & 0x0F;
+                    final boolean fin = (b & 0x80) != 0;
+                    if ((opcode >= 0x3 && opcode <= 0x7) || opcode >= 0xB || (opcode >= 0x8 && !fin))
+                    {
+                        state = BROKEN;
+                        break;
+                    }
+                    state = HEADER_1;
+                    break;
+                }
+                case HEADER_1:
+                {
+                    final int b = buf.getByte(p++) & 0xFF;
+                    masked = (b & 0x80) != 0;
+                    final int length7 = b & 0x7F;
+                    if (opcode >= 0x8 && length7 > 125)
+                    {
+                        state = BROKEN;
+                        break;
+                    }
+                    if (length7 == 126)
+                    {
+                        payloadRemaining = 0;
+                        headerRemaining = 2;
+                        state = EXTENDED_LENGTH;
+                    }
+                    else if (length7 == 127)
+                    {
+                        payloadRemaining = 0;
+                        headerRemaining = 8;
+                        state = EXTENDED_LENGTH;
+                    }
+                    else
+                    {
+                        payloadRemaining = length7;
+                        afterLength();
+                    }
+                    break;
+                }
+                case EXTENDED_LENGTH:
+                {
+                    final int b = buf.getByte(p++) & 0xFF;
+                    if (headerRemaining == 8 && (b & 0x80) != 0)
+                    {
+                        // RFC 6455 §5.2: the most significant bit of a 64-bit length MUST be 0.
+                        state = BROKEN;
+                        break;
+                    }
+                    payloadRemaining = (payloadRemaining << 8) | b;
+                    if (--headerRemaining == 0)
+                    {
+                        afterLength();
+                    }
+                    break;
+                }
+                case MASKING_KEY:
+                {
+                    final int skip = Math.min(headerRemaining, end - p);
+                    p += skip;
+                    headerRemaining -= skip;
+                    if (headerRemaining == 0)
+                    {
+                        afterMaskingKey();
+                    }
+                    break;
+                }
+                case PAYLOAD:
+                {
+                    final long skip = Math.min(payloadRemaining, end - p);
+                    p += (int)skip;
+                    payloadRemaining -= skip;
+                    if (payloadRemaining == 0)
+                    {
+                        frameComplete();
+                    }
+                    break;
+                }
+                default:
+                    return;
+            }
+        }
+    }
+
+    private void afterLength()
+    {
+        if (masked)
+        {
+            headerRemaining = 4;
+            state = MASKING_KEY;
+        }
+        else
+        {
+            afterMaskingKey();
+        }
+    }
+
+    private void afterMaskingKey()
+    {
+        if (payloadRemaining == 0)
+        {
+            frameComplete();
+        }
+        else
+        {
+            state = PAYLOAD;
+        }
+    }
+
+    private void frameComplete()
+    {
+        frames++;
+        lastOpcode = opcode;
+        if (opcode == OPCODE_CLOSE)
+        {
+            closeFrames++;
+        }
+        state = HEADER_0;
+    }
+
+    /** Completed frames, header and payload. */
+    public long frames()
+    {
+        return frames;
+    }
+
+    /** Every byte given to {@link #onBytes}. */
+    public long bytes()
+    {
+        return bytes;
+    }
+
+    /** True when the next byte would start a new frame (and no protocol error was seen). */
+    public boolean atFrameBoundary()
+    {
+        return state == HEADER_0;
+    }
+
+    /** Opcode of the last completed frame, -1 before the first. */
+    public int lastOpcode()
+    {
+        return lastOpcode;
+    }
+
+    public long closeFrames()
+    {
+        return closeFrames;
+    }
+
+    public boolean protocolError()
+    {
+        return state == BROKEN;
+    }
+
+    @Override
+    public String toString()
+    {
+        return "FrameTracker{frames=" + frames + ", bytes=" + bytes + ", state=" + state +
+            ", payloadRemaining=" + payloadRemaining + ", protocolError=" + protocolError() + "}";
+    }
+}

@@ -1,0 +1,118 @@
+package io.centrigate.testing;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.java_websocket.WebSocket;
+import org.java_websocket.handshake.ClientHandshake;
+import org.java_websocket.server.WebSocketServer;
+
+/**
+ * A real WebSocket server (Java-WebSocket) standing in for a Centrifugo node: echoes every message and
+ * records each handshake's headers so tests can see what the proxy forwarded.
+ */
+public final class WsEchoUpstream extends WebSocketServer implements AutoCloseable
+{
+    private final CountDownLatch started = new CountDownLatch(1);
+    private final AtomicInteger opened = new AtomicInteger();
+    private final List<Map<String, String>> handshakes = new CopyOnWriteArrayList<>();
+    private final Map<WebSocket, Boolean> open = new ConcurrentHashMap<>();
+    private volatile Exception startError;
+
+    public WsEchoUpstream()
+    {
+        super(new InetSocketAddress("127.0.0.1", 0));
+        setReuseAddr(true);
+        setConnectionLostTimeout(0);
+    }
+
+    public static WsEchoUpstream start(final int ignored) throws Exception
+    {
+        final WsEchoUpstream server = new WsEchoUpstream();
+        server.start();
+        if (!server.started.await(10, TimeUnit.SECONDS) || server.startError != null)
+        {
+            throw new IllegalStateException("upstream did not start", server.startError);
+        }
+        return server;
+    }
+
+    public InetSocketAddress address()
+    {
+        return new InetSocketAddress("127.0.0.1", getPort());
+    }
+
+    @Override
+    public void onOpen(final WebSocket conn, final ClientHandshake handshake)
+    {
+        final Map<String, String> headers = new ConcurrentHashMap<>();
+        handshake.iterateHttpFields().forEachRemaining(name -> headers.put(name.toLowerCase(), handshake.getFieldValue(name)));
+        headers.put(":path", handshake.getResourceDescriptor());
+        handshakes.add(headers);
+        opened.incrementAndGet();
+        open.put(conn, Boolean.TRUE);
+    }
+
+    @Override
+    public void onClose(final WebSocket conn, final int code, final String reason, final boolean remote)
+    {
+        open.remove(conn);
+    }
+
+    @Override
+    public void onMessage(final WebSocket conn, final String message)
+    {
+        conn.send(message);
+    }
+
+    @Override
+    public void onMessage(final WebSocket conn, final ByteBuffer message)
+    {
+        conn.send(message);
+    }
+
+    @Override
+    public void onError(final WebSocket conn, final Exception ex)
+    {
+        if (conn == null)
+        {
+            startError = ex;
+            started.countDown();
+        }
+    }
+
+    @Override
+    public void onStart()
+    {
+        started.countDown();
+    }
+
+    /** Connections opened since start (handshakes completed). */
+    public int opened()
+    {
+        return opened.get();
+    }
+
+    public int openNow()
+    {
+        return open.size();
+    }
+
+    public List<Map<String, String>> handshakes()
+    {
+        return handshakes;
+    }
+
+    @Override
+    public void close() throws InterruptedException
+    {
+        stop(2000);
+    }
+}
