@@ -1,0 +1,77 @@
+package io.centrigate.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import io.centrigate.metrics.LoopSnapshot;
+import io.centrigate.testing.RawClient;
+import io.centrigate.testing.WsEchoUpstream;
+
+/** Acceptance 5: after 2,000 tunnels opened and closed, every chunk is back and no session is left. */
+class LeakTest
+{
+    private static final int TUNNELS = 2000;
+
+    @Test
+    @Timeout(120)
+    void twoThousandTunnelsLeaveNoSessionAndEveryChunkFree() throws Exception
+    {
+        try (WsEchoUpstream upstream = WsEchoUpstream.start(0);
+            Proxy proxy = TestProxies.start(TestProxies.context(upstream.address())))
+        {
+            final ExecutorService pool = Executors.newFixedThreadPool(16);
+            final List<Future<?>> runs = new ArrayList<>();
+            for (int i = 0; i < TUNNELS; i++)
+            {
+                final int n = i;
+                runs.add(pool.submit(() ->
+                {
+                    try (RawClient client = new RawClient(TestProxies.address(proxy)))
+                    {
+                        client.send(RawClient.upgradeRequest(RawClient.newKey(), ""));
+                        assertTrue(client.readHead().startsWith("HTTP/1.1 101 "));
+                        final byte[] payload = ("message " + n).getBytes(StandardCharsets.UTF_8);
+                        client.send(RawClient.maskedFrame(1, payload));
+                        final byte[] echo = client.readExactly(2 + payload.length);
+                        assertEquals((byte)0x81, echo[0]);
+                        final byte[] got = new byte[payload.length];
+                        System.arraycopy(echo, 2, got, 0, got.length);
+                        assertArrayEquals(payload, got);
+                        if (n % 2 == 0)
+                        {
+                            client.socket().setSoLinger(true, 0); // half of them leave by reset
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (final Future<?> run : runs)
+            {
+                run.get(100, TimeUnit.SECONDS);
+            }
+            pool.shutdown();
+            final List<LoopSnapshot> idle = TestProxies.awaitIdle(proxy, 30_000);
+            assertEquals(TUNNELS, idle.stream().mapToLong(LoopSnapshot::tunnelsOpened).sum());
+            for (final LoopSnapshot s : idle)
+            {
+                assertEquals(s.chunksAllocated(), s.chunksFree(), "free list full again: " + s);
+                assertEquals(0, s.sessions());
+                assertEquals(0, s.timers(), "no timer left behind: " + s);
+            }
+            assertEquals(0, proxy.openConnections());
+            assertEquals(0, proxy.upstreams().active(0));
+        }
+    }
+}
