@@ -81,5 +81,5 @@ if [[ "$given" != *" -rf "* && "$given" != *" -rff "* ]]; then
 fi
 args+=(-jvmArgsAppend "$fork_opts")
 
-echo "$java_cmd ${host_opts[*]} -jar $jar ${args[*]} ${user[*]:-}" >&2
+{ printf '%q ' "$java_cmd" ${host_opts[@]+"${host_opts[@]}"} -jar "$jar" "${args[@]}" ${user[@]+"${user[@]}"}; echo; } >&2
 exec "$java_cmd" ${host_opts[@]+"${host_opts[@]}"} -jar "$jar" "${args[@]}" ${user[@]+"${user[@]}"}

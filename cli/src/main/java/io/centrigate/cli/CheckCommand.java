@@ -89,9 +89,10 @@ public final class CheckCommand implements Callable<Integer>
 
     private static String read(final String key)
     {
-        try
+        // Streamed, not Files.readString: /proc files report size 0 and a size-based read comes back short.
+        try (var in = Files.newInputStream(Path.of("/proc/sys/" + key.replace('.', '/'))))
         {
-            return Files.readString(Path.of("/proc/sys/" + key.replace('.', '/')));
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
         }
         catch (final IOException e)
         {

@@ -92,7 +92,7 @@ final class HeadScannerTest
     void scansUpstreamResponseHeads()
     {
         final String raw = Wire.head("HTTP/1.1 101 Switching Protocols", "Upgrade: websocket", "Connection: Upgrade",
-            "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kQGdGhXdWtTKY8=");
+            "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
         final HeadScanner scanner = new HeadScanner(8192, 65536, 100);
         assertEquals(raw.length(), scanner.scan(Wire.offHeap(raw + "\u0081\u0005hello"), raw.length() + 7));
     }

@@ -21,7 +21,7 @@ final class ResponseHeadTest
         "HTTP/1.1 101 Switching Protocols",
         "Upgrade: websocket",
         "Connection: Upgrade",
-        "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kQGdGhXdWtTKY8=");
+        "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 
     private final ResponseHead head = new ResponseHead(16);
 
@@ -75,7 +75,7 @@ final class ResponseHeadTest
             invalid("chunked twice", head("HTTP/1.1 200 OK", "Transfer-Encoding: chunked", "Transfer-Encoding: chunked"),
                 HttpError.UNSUPPORTED_TRANSFER_ENCODING),
             invalid("two accepts", head("HTTP/1.1 101 Switching Protocols", "Upgrade: websocket", "Connection: Upgrade",
-                "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kQGdGhXdWtTKY8=", "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kQGdGhXdWtTKY8="),
+                "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
                 HttpError.INVALID_UPGRADE_RESPONSE));
     }
 
@@ -140,7 +140,7 @@ final class ResponseHeadTest
         assertTrue(head.upgradeWebSocket());
         assertEquals(2, head.webSocketAcceptField());
         assertEquals("Sec-WebSocket-Accept", head.name(2));
-        assertEquals("s3pPLMBiTxaQ9kQGdGhXdWtTKY8=", head.value(head.webSocketAcceptField()));
+        assertEquals("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", head.value(head.webSocketAcceptField()));
         assertEquals(-1, head.contentLength());
         assertFalse(head.isChunked());
         assertEquals(null, head.violation());

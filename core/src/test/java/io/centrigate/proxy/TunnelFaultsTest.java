@@ -177,7 +177,7 @@ class TunnelFaultsTest
             RawClient client = new RawClient(TestProxies.address(proxy)))
         {
             upstream.respondWith(head -> "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-                "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kQGdGhXdWtTKY8=\r\n\r\n");
+                "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
             // A request smuggled behind the upgrade must never reach the upstream as HTTP.
             client.send(RawClient.upgradeRequest(RawClient.newKey(), "") + "GET /admin HTTP/1.1\r\nHost: a\r\n\r\n");
             final RawUpstream.Accepted side = upstream.take();
