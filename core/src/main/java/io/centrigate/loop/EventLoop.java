@@ -60,6 +60,7 @@ public final class EventLoop implements Agent
     private final DeadlineTimerWheel.TimerHandler onTimerExpiry = this::onTimerExpiry;
     private Duty duty = () -> 0;
     private long nowNs;
+    private boolean clockFresh;
     private volatile Thread thread;
     private volatile boolean closing;
 
@@ -165,6 +166,9 @@ public final class EventLoop implements Agent
         nowNs = System.nanoTime();
         int work = drainCommands();
         work += duty.doDuty();
+        // A blocking select may return long after nowNs was read: the first ready key re-reads the clock,
+        // or a deadline computed from it (e.g. a new connection's header timeout) would already be past.
+        clockFresh = false;
         if (idleMode == IdleMode.BLOCK && work == 0 && !closing)
         {
             // Bounded by one tick while timers are pending so they fire on time; otherwise sleep until woken.
@@ -194,6 +198,11 @@ public final class EventLoop implements Agent
 
     private void onSelectedKey(final SelectionKey key)
     {
+        if (!clockFresh)
+        {
+            nowNs = System.nanoTime();
+            clockFresh = true;
+        }
         final Object attachment = key.attachment();
         if (attachment instanceof Selectable)
         {

@@ -101,4 +101,25 @@ class HeadRejectionTest
         TestProxies.awaitIdle(proxy, 10_000);
         assertNull(upstream.poll(50));
     }
+
+    @Test
+    void aConnectionAfterALongIdleSpellStillGetsItsWholeHeaderTimeout() throws Exception
+    {
+        // Regression: the loop's cached clock was stale after a long blocking select, so a new connection's
+        // deadline lay in the past and it got 408 at once.
+        try (RawUpstream up = new RawUpstream();
+            Proxy idle = TestProxies.start(TestProxies.context(up.address()).loops(1).headerTimeoutNs(400_000_000L)))
+        {
+            Thread.sleep(800); // let the loop block in select with no timer pending: the condition under test
+            try (RawClient client = new RawClient(TestProxies.address(idle)))
+            {
+                final String request = RawClient.upgradeRequest(RawClient.newKey(), "");
+                client.send(request.substring(0, 20));
+                Thread.sleep(50); // well inside the 400 ms timeout
+                client.send(request.substring(20));
+                final String head = client.readHead();
+                assertTrue(head.startsWith("HTTP/1.1 101 "), head);
+            }
+        }
+    }
 }
