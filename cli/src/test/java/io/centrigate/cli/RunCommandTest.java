@@ -91,7 +91,7 @@ class RunCommandTest
             final List<String> cmd = new ArrayList<>(List.of(java, "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(), "run",
                 "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:" + upstream.address().getPort(), "--loops", "2"));
-            final Process process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            final Process process = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             try
             {
                 final BufferedReader out = new BufferedReader(
