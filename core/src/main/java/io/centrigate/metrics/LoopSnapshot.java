@@ -15,6 +15,10 @@ public record LoopSnapshot(
     int chunksHighWater,
     long bufferWaits,
     int timers,
+    long framesUp,
+    long framesDown,
+    long bytesUp,
+    long bytesDown,
     Map<String, Long> errors)
 {
     public int chunksInUse()

@@ -14,5 +14,10 @@ public final class LoopStats
     public long upstreamConnectFailures;
     public long acceptErrors;
     public long bufferWaits;
+    /** WebSocket frames and bytes of closed tunnels, client to upstream and back (from frame headers). */
+    public long framesUp;
+    public long framesDown;
+    public long bytesUp;
+    public long bytesDown;
     public final long[] errors = new long[HttpError.values().length];
 }

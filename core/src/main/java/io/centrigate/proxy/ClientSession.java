@@ -857,6 +857,14 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             return;
         }
         state = CLOSED;
+        if (upFrames != null)
+        {
+            final var stats = owner.stats();
+            stats.framesUp += upFrames.frames();
+            stats.bytesUp += upFrames.bytes();
+            stats.framesDown += downFrames.frames();
+            stats.bytesDown += downFrames.bytes();
+        }
         cancelTimer();
         closeUpstream();
         releaseRequestChunks();

@@ -260,7 +260,8 @@ final class ProxyLoop implements EventLoop.Duty
         }
         return new LoopSnapshot(loop.roleName(), stats.sessions, stats.accepted, stats.tunnelsOpened,
             stats.upstreamConnectFailures, stats.acceptErrors, pool.allocated(), pool.available(), pool.highWater(),
-            stats.bufferWaits, loop.timerCount(), Map.copyOf(errors));
+            stats.bufferWaits, loop.timerCount(), stats.framesUp, stats.framesDown, stats.bytesUp, stats.bytesDown,
+            Map.copyOf(errors));
     }
 
     private static void closeQuietly(final java.nio.channels.Channel channel)

@@ -70,6 +70,9 @@ class LeakTest
                 assertEquals(0, s.sessions());
                 assertEquals(0, s.timers(), "no timer left behind: " + s);
             }
+            // Each client sent one frame and got one back; both counted from the frame headers alone.
+            assertEquals(TUNNELS, idle.stream().mapToLong(LoopSnapshot::framesUp).sum());
+            assertEquals(TUNNELS, idle.stream().mapToLong(LoopSnapshot::framesDown).sum());
             assertEquals(0, proxy.openConnections());
             assertEquals(0, proxy.upstreams().active(0));
         }
