@@ -69,6 +69,30 @@ public final class RunCommand implements Callable<Integer>
         description = "Skip a node that refused a connect for this long (Nginx fail_timeout). Default: ${DEFAULT-VALUE}.")
     String failTimeout;
 
+    @Option(names = "--keepalive-timeout", paramLabel = "DURATION", defaultValue = "65s",
+        description = "Idle client connection between requests (Nginx keepalive_timeout). Default: ${DEFAULT-VALUE}.")
+    String keepAliveTimeout;
+
+    @Option(names = "--send-timeout", paramLabel = "DURATION", defaultValue = "60s",
+        description = "A client that takes no bytes of a pending answer for this long is dropped (Nginx send_timeout). Default: ${DEFAULT-VALUE}.")
+    String sendTimeout;
+
+    @Option(names = "--upstream-keepalive", paramLabel = "N", defaultValue = "32",
+        description = "Idle upstream connections kept per node and loop for reuse (Nginx upstream keepalive); 0 = off. Default: ${DEFAULT-VALUE}.")
+    int upstreamKeepAlive;
+
+    @Option(names = "--upstream-idle-timeout", paramLabel = "DURATION", defaultValue = "20s",
+        description = "Close pooled upstream connections idle this long (below Centrifugo's 30 s). Default: ${DEFAULT-VALUE}.")
+    String upstreamIdleTimeout;
+
+    @Option(names = "--max-body-size", paramLabel = "SIZE", defaultValue = "16m",
+        description = "Largest request body (Content-Length), else 413; 0 = no limit. Default: ${DEFAULT-VALUE}.")
+    String maxBodySize;
+
+    @Option(names = "--error-page", paramLabel = "STATUS=FILE",
+        description = "Serve FILE (HTML) as the body of generated answers with STATUS; repeatable, e.g. 502=/etc/centrigate/50x.html.")
+    List<String> errorPages = new ArrayList<>();
+
     @Option(names = "--max-request-line", paramLabel = "SIZE", defaultValue = "8k",
         description = "Longest request line, else 414. Default: ${DEFAULT-VALUE}.")
     String maxRequestLine;
@@ -150,6 +174,11 @@ public final class RunCommand implements Callable<Integer>
                 .readTimeoutNs(ProxyContext.parseDurationNs(readTimeout, "--read-timeout"))
                 .tunnelIdleTimeoutNs(ProxyContext.parseDurationNs(tunnelIdleTimeout, "--tunnel-idle-timeout"))
                 .failTimeoutNs(ProxyContext.parseDurationNs(failTimeout, "--fail-timeout"))
+                .keepAliveTimeoutNs(ProxyContext.parseDurationNs(keepAliveTimeout, "--keepalive-timeout"))
+                .sendTimeoutNs(ProxyContext.parseDurationNs(sendTimeout, "--send-timeout"))
+                .upstreamKeepAlive(upstreamKeepAlive)
+                .upstreamIdleTimeoutNs(ProxyContext.parseDurationNs(upstreamIdleTimeout, "--upstream-idle-timeout"))
+                .maxBodySize(ProxyContext.parseSize(maxBodySize, "--max-body-size"))
                 .maxRequestLine((int)ProxyContext.parseSize(maxRequestLine, "--max-request-line"))
                 .maxHeadBytes((int)ProxyContext.parseSize(maxHeadSize, "--max-head-size"))
                 .maxFields(maxFields)
@@ -159,6 +188,18 @@ public final class RunCommand implements Callable<Integer>
             if (loops != null)
             {
                 ctx.loops(loops);
+            }
+            for (final String page : errorPages)
+            {
+                final int eq = page.indexOf('=');
+                if (eq < 0)
+                {
+                    throw new IllegalArgumentException("--error-page: expected STATUS=FILE, got '" + page + "'");
+                }
+                for (final String status : page.substring(0, eq).split(","))
+                {
+                    ctx.errorPage(parseInt(status, "--error-page status"), java.nio.file.Path.of(page.substring(eq + 1)));
+                }
             }
             return ctx.conclude();
         }

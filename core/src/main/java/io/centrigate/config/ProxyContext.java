@@ -23,6 +23,15 @@ public final class ProxyContext
     public static final long DEFAULT_TUNNEL_IDLE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(90);
     /** Nginx {@code fail_timeout} default: how long a node that refused a connect is skipped. */
     public static final long DEFAULT_FAIL_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(10);
+    /** Nginx {@code keepalive_timeout 65} of the reference config: an idle client connection between requests. */
+    public static final long DEFAULT_KEEPALIVE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(65);
+    /** Nginx {@code send_timeout}: a client that takes no bytes of a pending response for this long is dropped. */
+    public static final long DEFAULT_SEND_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(60);
+    /** Below Centrifugo's 30 s server-side read timeout, so the proxy retires idle connections first. */
+    public static final long DEFAULT_UPSTREAM_IDLE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(20);
+    /** Idle upstream connections kept per node and per loop (Nginx {@code keepalive} in an upstream block). */
+    public static final int DEFAULT_UPSTREAM_KEEPALIVE = 32;
+    public static final long DEFAULT_MAX_BODY_SIZE = 16L * 1024 * 1024;
     public static final int DEFAULT_MAX_REQUEST_LINE = 8 * 1024;
     public static final int DEFAULT_MAX_HEAD_BYTES = 16 * 1024;
     public static final int DEFAULT_MAX_FIELDS = 100;
@@ -47,6 +56,12 @@ public final class ProxyContext
     private long readTimeoutNs = DEFAULT_READ_TIMEOUT_NS;
     private long tunnelIdleTimeoutNs = DEFAULT_TUNNEL_IDLE_TIMEOUT_NS;
     private long failTimeoutNs = DEFAULT_FAIL_TIMEOUT_NS;
+    private long keepAliveTimeoutNs = DEFAULT_KEEPALIVE_TIMEOUT_NS;
+    private long sendTimeoutNs = DEFAULT_SEND_TIMEOUT_NS;
+    private long upstreamIdleTimeoutNs = DEFAULT_UPSTREAM_IDLE_TIMEOUT_NS;
+    private int upstreamKeepAlive = DEFAULT_UPSTREAM_KEEPALIVE;
+    private long maxBodySize = DEFAULT_MAX_BODY_SIZE;
+    private final java.util.Map<Integer, java.nio.file.Path> errorPages = new java.util.TreeMap<>();
     private int maxRequestLine = DEFAULT_MAX_REQUEST_LINE;
     private int maxHeadBytes = DEFAULT_MAX_HEAD_BYTES;
     private int maxFields = DEFAULT_MAX_FIELDS;
@@ -168,6 +183,15 @@ public final class ProxyContext
     public ProxyContext readTimeoutNs(final long v) { readTimeoutNs = v; return this; }
     public ProxyContext tunnelIdleTimeoutNs(final long v) { tunnelIdleTimeoutNs = v; return this; }
     public ProxyContext failTimeoutNs(final long v) { failTimeoutNs = v; return this; }
+    public ProxyContext keepAliveTimeoutNs(final long v) { keepAliveTimeoutNs = v; return this; }
+    public ProxyContext sendTimeoutNs(final long v) { sendTimeoutNs = v; return this; }
+    public ProxyContext upstreamIdleTimeoutNs(final long v) { upstreamIdleTimeoutNs = v; return this; }
+    /** 0 turns the upstream pool off: one upstream connection per request. */
+    public ProxyContext upstreamKeepAlive(final int v) { upstreamKeepAlive = v; return this; }
+    /** 0 means no limit. */
+    public ProxyContext maxBodySize(final long v) { maxBodySize = v; return this; }
+    /** Replaces the body of a generated error answer with this status by the file's content (HTML). */
+    public ProxyContext errorPage(final int status, final java.nio.file.Path file) { errorPages.put(status, file); return this; }
     public ProxyContext maxRequestLine(final int v) { maxRequestLine = v; return this; }
     public ProxyContext maxHeadBytes(final int v) { maxHeadBytes = v; return this; }
     public ProxyContext maxFields(final int v) { maxFields = v; return this; }
@@ -189,6 +213,12 @@ public final class ProxyContext
     public long readTimeoutNs() { return readTimeoutNs; }
     public long tunnelIdleTimeoutNs() { return tunnelIdleTimeoutNs; }
     public long failTimeoutNs() { return failTimeoutNs; }
+    public long keepAliveTimeoutNs() { return keepAliveTimeoutNs; }
+    public long sendTimeoutNs() { return sendTimeoutNs; }
+    public long upstreamIdleTimeoutNs() { return upstreamIdleTimeoutNs; }
+    public int upstreamKeepAlive() { return upstreamKeepAlive; }
+    public long maxBodySize() { return maxBodySize; }
+    public java.util.Map<Integer, java.nio.file.Path> errorPages() { return java.util.Map.copyOf(errorPages); }
     public int maxRequestLine() { return maxRequestLine; }
     public int maxHeadBytes() { return maxHeadBytes; }
     public int maxFields() { return maxFields; }
@@ -224,6 +254,16 @@ public final class ProxyContext
         require(readTimeoutNs >= 0, "read-timeout must not be negative");
         require(tunnelIdleTimeoutNs >= 0, "tunnel-idle-timeout must not be negative");
         require(failTimeoutNs >= 0, "fail-timeout must not be negative");
+        require(keepAliveTimeoutNs >= 0, "keepalive-timeout must not be negative");
+        require(sendTimeoutNs >= 0, "send-timeout must not be negative");
+        require(upstreamIdleTimeoutNs >= 0, "upstream-idle-timeout must not be negative");
+        require(upstreamKeepAlive >= 0 && upstreamKeepAlive <= 100_000, "upstream-keepalive must be 0..100000");
+        require(maxBodySize >= 0, "max-body-size must not be negative");
+        for (final var page : errorPages.entrySet())
+        {
+            require(page.getKey() >= 400 && page.getKey() <= 599, "error-page: status must be 400..599, got " + page.getKey());
+            require(java.nio.file.Files.isReadable(page.getValue()), "error-page: cannot read " + page.getValue());
+        }
         require(maxRequestLine >= 64, "max-request-line must be at least 64 bytes");
         require(maxHeadBytes >= maxRequestLine, "max-head-size must be at least max-request-line");
         require(maxFields >= 1 && maxFields <= 10_000, "max-fields must be 1..10000");

@@ -48,7 +48,9 @@ public enum HttpError
     INVALID_UPGRADE_RESPONSE(502, "Bad Gateway", "upstream answered 101 without a valid WebSocket handshake"),
     UPSTREAM_TIMEOUT(504, "Gateway Timeout", "upstream did not answer in time"),
     OVERLOADED(503, "Service Unavailable", "connection limit reached", "Retry-After: 1\r\n"),
-    NOT_IMPLEMENTED(501, "Not Implemented", "request bodies with Transfer-Encoding are not proxied yet");
+    PAYLOAD_TOO_LARGE(413, "Content Too Large", "request body is larger than the configured limit"),
+    UPSTREAM_CLOSED(502, "Bad Gateway", "upstream closed the connection before answering"),
+    NOT_IMPLEMENTED(501, "Not Implemented", "not implemented");
 
     private final int status;
     private final String reason;

@@ -35,6 +35,7 @@ public final class ResponseHead
     }
 
     private static final byte[] CONNECTION_CLOSE = Ascii.bytes("Connection: close\r\n\r\n");
+    private static final byte[] END_OF_HEAD = Ascii.bytes("\r\n");
 
     private final FieldLines fields;
     private DirectBuffer buffer;
@@ -183,6 +184,16 @@ public final class ResponseHead
      */
     public int writeForClient(final DirectBuffer src, final MutableDirectBuffer dst, final int dstOffset, final int capacity)
     {
+        return writeForClient(src, dst, dstOffset, capacity, true);
+    }
+
+    /**
+     * As above; without {@code close} no Connection field is added, so an HTTP/1.1 client keeps the connection
+     * (the proxy regenerates the hop-by-hop fields for its own connection, RFC 9110 §7.6.1).
+     */
+    public int writeForClient(
+        final DirectBuffer src, final MutableDirectBuffer dst, final int dstOffset, final int capacity, final boolean close)
+    {
         final int limit = dstOffset + capacity;
         int p = UpstreamRequestWriter.copy(src, 0, statusLineEnd + 2, dst, dstOffset, limit);
         final int count = fields.count;
@@ -204,7 +215,7 @@ public final class ResponseHead
                     }
             }
         }
-        p = UpstreamRequestWriter.put(CONNECTION_CLOSE, dst, p, limit);
+        p = UpstreamRequestWriter.put(close ? CONNECTION_CLOSE : END_OF_HEAD, dst, p, limit);
         return p < 0 ? -1 : p - dstOffset;
     }
 

@@ -54,6 +54,24 @@ public final class UpstreamRequestWriter
         final int clientAddressLength,
         final boolean https)
     {
+        return write(head, src, dst, dstOffset, dstCapacity, clientAddress, clientAddressLength, https, false);
+    }
+
+    /**
+     * As above; with {@code keepAlive} a request that is not an upgrade gets no Connection field at all, which for
+     * HTTP/1.1 means the upstream connection persists (RFC 9112 §9.3) and can go back to the pool.
+     */
+    public int write(
+        final RequestHead head,
+        final DirectBuffer src,
+        final MutableDirectBuffer dst,
+        final int dstOffset,
+        final int dstCapacity,
+        final byte[] clientAddress,
+        final int clientAddressLength,
+        final boolean https,
+        final boolean keepAlive)
+    {
         final FieldLines fields = head.fields();
         final int limit = dstOffset + dstCapacity;
         int p = copy(src, 0, head.requestLineEnd() + 2, dst, dstOffset, limit);
@@ -117,7 +135,14 @@ public final class UpstreamRequestWriter
         p = put(CRLF, dst, p, limit);
         p = put(https ? X_FORWARDED_PROTO_HTTPS : X_FORWARDED_PROTO_HTTP, dst, p, limit);
         p = put(https ? X_SCHEME_HTTPS : X_SCHEME_HTTP, dst, p, limit);
-        p = put(head.isWebSocketUpgrade() ? UPGRADE : CLOSE, dst, p, limit);
+        if (head.isWebSocketUpgrade())
+        {
+            p = put(UPGRADE, dst, p, limit);
+        }
+        else if (!keepAlive)
+        {
+            p = put(CLOSE, dst, p, limit);
+        }
         p = put(CRLF, dst, p, limit);
         return p < 0 ? -1 : p - dstOffset;
     }

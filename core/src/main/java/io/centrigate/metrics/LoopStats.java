@@ -14,6 +14,10 @@ public final class LoopStats
     public long upstreamConnectFailures;
     public long acceptErrors;
     public long bufferWaits;
+    public long requests;
+    public long upstreamConnects;
+    public long retries;
+    public long keepAliveReuses;
     /** WebSocket frames and bytes of closed tunnels, client to upstream and back (from frame headers). */
     public long framesUp;
     public long framesDown;

@@ -1,7 +1,6 @@
 package io.centrigate.proxy;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.CancelledKeyException;
@@ -9,6 +8,7 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 
 import org.agrona.DeadlineTimerWheel;
+import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import io.centrigate.buffer.Chunk;
@@ -22,16 +22,22 @@ import io.centrigate.tunnel.Pipe;
 import io.centrigate.websocket.FrameTracker;
 
 /**
- * One client connection and, once chosen, its upstream connection: both live on the same loop, so this
+ * One client connection and, while it has one, its upstream connection: both live on the same loop, so this
  * state machine needs no locks. Its life:
  * <pre>
- * READING_HEAD ─▶ CONNECTING ─▶ AWAITING_RESPONSE ─┬─▶ TUNNEL (101 with a valid accept key)
- *      │               │                │            └─▶ RELAYING_RESPONSE (any other answer) ─▶ LINGERING
- *      └───────────────┴────────────────┴─▶ LINGERING (after an error response) ─▶ CLOSED
+ *   ┌──────────────────────────────────────────────────────────────────────┐ keep-alive: next request
+ *   ▼                                                                      │
+ * READING_HEAD ─▶ CONNECTING ─▶ AWAITING_RESPONSE ─┬─▶ RELAYING_RESPONSE ──┴─▶ LINGERING ─▶ CLOSED
+ *   │   (or a pooled connection) ──▶│              └─▶ TUNNEL (101 with a valid accept key) ─▶ CLOSED
+ *   └── error answer ──▶ RELAYING_RESPONSE (endAfterFlush) ─▶ LINGERING
  * </pre>
- * The request head is parsed and rewritten here; bytes after it go on untouched. For a WebSocket upgrade,
- * bytes the client sends before the 101 are held back and forwarded only once the upstream has switched
- * protocols, so they can never be read by the upstream as a second, smuggled HTTP request.
+ * Heads are parsed and rewritten here; bodies go on as they arrive, one request at a time (pipelined requests
+ * wait their turn in {@link #pendingInput}). For a WebSocket upgrade, bytes the client sends before the 101 are
+ * held back and forwarded only once the upstream has switched protocols, so they can never be read by the
+ * upstream as a second, smuggled HTTP request.
+ * <p>
+ * Timeouts use one timer whose deadline is derived from the state ({@link #deadline()}); activity only stores a
+ * timestamp, and the timer re-arms itself lazily when it fires early.
  */
 final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
 {
@@ -62,22 +68,44 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
 
     private int state = READING_HEAD;
     private long timerId = DeadlineTimerWheel.NULL_DEADLINE;
+    private long timerDeadlineNs;
+    /** Start of the current head (first byte, or accept for the first request); 0 while idle between requests. */
+    private long headStartNs;
+    private long idleSinceNs;
+    private long connectStartNs;
+    private long lastUpstreamNs;
+    private long lastClientWriteNs;
     private long lastActivityNs;
+    private long lingerStartNs;
 
     private Chunk headChunk;
     private Chunk deferred;
+    private Chunk pendingInput;
+    private Chunk replay;
     private int node = -1;
     private long triedMask;
     private int attempts;
+    private int retries;
     private boolean upgrade;
     private boolean headRequest;
+    private boolean idempotent;
+    private boolean neverReplay;
+    private boolean clientKeepAlive;
+    private boolean upstreamKeepAlive;
+    private boolean upstreamReused;
+    private int requestBodyKind;
     private long requestBodyRemaining;
+    private ChunkedBodyTracker requestChunked;
+    private boolean requestComplete;
     private long key0;
     private long key1;
     private long key2;
     private int bodyKind;
     private long responseBodyRemaining;
-    private ChunkedBodyTracker chunked;
+    private ChunkedBodyTracker responseChunked;
+    private boolean responseStarted;
+    private boolean responseComplete;
+    private boolean upstreamReusable;
     private boolean endAfterFlush;
     private boolean waitingForBuffer;
     private FrameTracker upFrames;
@@ -94,10 +122,10 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         this.up = new Pipe(owner.pool());
         this.down = new Pipe(owner.pool());
         this.scanner = owner.newScanner();
-        this.lastActivityNs = loop.nowNs();
+        this.headStartNs = loop.nowNs();
         this.clientKey = loop.register(client, SelectionKey.OP_READ, this);
         this.clientInterest = SelectionKey.OP_READ;
-        schedule(owner.context().headerTimeoutNs());
+        rearm();
     }
 
     int state()
@@ -132,7 +160,9 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
         catch (final IOException | CancelledKeyException e)
         {
-            // A reset or broken pipe on either side ends both: the peer of a dead connection must reconnect.
+            // The client side failed (reset, broken pipe): nothing can reach it any more, so end both sides;
+            // the upstream's work for it stops too (no orphan streams on the node). Upstream-side failures
+            // are handled where they happen (onUpstreamFailure), since they may be retried or answered 502.
             close();
         }
         catch (final RuntimeException e)
@@ -155,11 +185,11 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             {
                 case READING_HEAD: readRequestHead(); break;
                 case LINGERING: discardClientInput(); break;
-                case TUNNEL:
+                case TUNNEL: forwardTunnelUp(); break;
+                case CONNECTING:
                 case AWAITING_RESPONSE:
                 case RELAYING_RESPONSE:
-                case CONNECTING:
-                    forwardUp();
+                    readRequestBody();
                     break;
                 default: break;
             }
@@ -177,13 +207,13 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             flushUp();
         }
-        if ((ready & SelectionKey.OP_READ) != 0 && state != CLOSED)
+        if ((ready & SelectionKey.OP_READ) != 0 && upstream != null && state != CLOSED)
         {
             switch (state)
             {
                 case AWAITING_RESPONSE: readResponseHead(); break;
                 case RELAYING_RESPONSE: relayResponseBody(); break;
-                case TUNNEL: forwardDown(); break;
+                case TUNNEL: forwardTunnelDown(); break;
                 default: break;
             }
         }
@@ -197,19 +227,29 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             return;
         }
-        final ByteBuffer bb = headChunk.byteBuffer();
-        final int n = client.read(bb);
+        final int n = client.read(headChunk.byteBuffer());
         if (n < 0)
         {
             close();
             return;
         }
-        if (n == 0)
+        if (n > 0)
         {
-            return;
+            processRequestHead();
         }
-        lastActivityNs = loop.nowNs();
+    }
+
+    /** Looks at what {@link #headChunk} holds from offset 0 up to its position. */
+    private void processRequestHead() throws IOException
+    {
+        final ByteBuffer bb = headChunk.byteBuffer();
         final int filled = bb.position();
+        if (headStartNs == 0)
+        {
+            // First byte of a keep-alive request: the header timeout replaces the idle timeout.
+            headStartNs = loop.nowNs();
+            rearm();
+        }
         final UnsafeBuffer buf = headChunk.buffer();
         final int headLength = scanner.scan(buf, filled);
         if (headLength == 0)
@@ -229,31 +269,32 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
         upgrade = head.isWebSocketUpgrade();
         headRequest = head.isHead();
+        owner.stats().requests++;
         if (upgrade)
         {
-            final int keyField = head.webSocketKeyField();
-            final int keyOffset = head.valueOffset(keyField);
-            key0 = buf.getLong(keyOffset);
-            key1 = buf.getLong(keyOffset + 8);
-            key2 = buf.getLong(keyOffset + 16);
-        }
-        else if (head.isChunked())
-        {
-            reject(HttpError.NOT_IMPLEMENTED);
-            return;
+            startUpgrade(head, buf, headLength, filled);
         }
         else
         {
-            requestBodyRemaining = Math.max(0, head.contentLength());
+            startExchange(head, buf, headLength, filled);
         }
+    }
 
+    private void startUpgrade(final RequestHead head, final UnsafeBuffer buf, final int headLength, final int filled)
+        throws IOException
+    {
+        final int keyOffset = head.valueOffset(head.webSocketKeyField());
+        key0 = buf.getLong(keyOffset);
+        key1 = buf.getLong(keyOffset + 8);
+        key2 = buf.getLong(keyOffset + 16);
+        requestComplete = true;
         final Chunk out = owner.pool().acquire();
         if (out == null)
         {
             reject(HttpError.OVERLOADED);
             return;
         }
-        final int written = owner.writeUpstreamHead(head, buf, out, client);
+        final int written = owner.writeUpstreamHead(head, buf, out, client, false);
         if (written < 0)
         {
             owner.pool().release(out);
@@ -262,38 +303,151 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
         out.byteBuffer().clear().limit(written);
         up.offer(out);
-
         final Chunk rest = headChunk;
         headChunk = null;
-        final int leftover = filled - headLength;
-        if (upgrade)
+        if (filled > headLength)
         {
-            if (leftover > 0)
-            {
-                rest.byteBuffer().limit(filled).position(headLength);
-                deferred = rest;
-            }
-            else
-            {
-                owner.pool().release(rest);
-            }
+            rest.byteBuffer().limit(filled).position(headLength);
+            deferred = rest;
         }
         else
         {
-            final int body = (int)Math.min(leftover, requestBodyRemaining);
-            requestBodyRemaining -= body;
-            // Anything after the body (a pipelined request) is dropped: one request per connection for now,
-            // and the client learns it from Connection: close.
+            owner.pool().release(rest);
+        }
+        connectUpstream();
+    }
+
+    private void startExchange(final RequestHead head, final UnsafeBuffer buf, final int headLength, final int filled)
+        throws IOException
+    {
+        idempotent = HttpMethods.isIdempotent(buf, head.methodOffset(), head.methodLength());
+        neverReplay = HttpMethods.neverReplay(buf, head.targetOffset(), head.targetLength());
+        // HTTP/1.0 clients are served one request per connection: no chunked answers can reach them.
+        clientKeepAlive = head.version() == 11 && !head.connectionClose();
+        upstreamKeepAlive = head.version() == 11 && owner.context().upstreamKeepAlive() > 0;
+        if (head.isChunked())
+        {
+            requestBodyKind = BODY_CHUNKED;
+            if (requestChunked == null)
+            {
+                requestChunked = new ChunkedBodyTracker();
+            }
+            requestChunked.reset();
+        }
+        else if (head.contentLength() > 0)
+        {
+            final long max = owner.context().maxBodySize();
+            if (max > 0 && head.contentLength() > max)
+            {
+                reject(HttpError.PAYLOAD_TOO_LARGE);
+                return;
+            }
+            requestBodyKind = BODY_LENGTH;
+            requestBodyRemaining = head.contentLength();
+        }
+        else
+        {
+            requestBodyKind = BODY_NONE;
+        }
+
+        final Chunk out = owner.pool().acquire();
+        if (out == null)
+        {
+            reject(HttpError.OVERLOADED);
+            return;
+        }
+        final int written = owner.writeUpstreamHead(head, buf, out, client, upstreamKeepAlive);
+        if (written < 0)
+        {
+            owner.pool().release(out);
+            reject(HttpError.HEAD_TOO_LARGE);
+            return;
+        }
+
+        final int leftover = filled - headLength;
+        final int body = takeRequestBody(buf, headLength, leftover);
+        if (body < 0)
+        {
+            owner.pool().release(out);
+            reject(HttpError.INVALID_CHUNKED_BODY);
+            return;
+        }
+        if (leftover > body && !keepPipelined(buf, headLength + body, leftover - body))
+        {
+            owner.pool().release(out);
+            return;
+        }
+
+        final Chunk rest = headChunk;
+        headChunk = null;
+        if (requestComplete && written + body <= out.capacity())
+        {
+            // The whole request fits one chunk: keep it until the answer starts, so a stale pooled
+            // connection (or, for idempotent methods, a failed node) can be retried with it once.
+            out.buffer().putBytes(written, buf, headLength, body);
+            owner.pool().release(rest);
+            out.byteBuffer().clear().limit(written + body);
+            replay = out;
+            up.offerRetained(out);
+        }
+        else
+        {
+            out.byteBuffer().clear().limit(written);
+            up.offer(out);
             rest.byteBuffer().limit(headLength + body).position(headLength);
             up.offer(rest);
         }
-        cancelTimer();
         connectUpstream();
+    }
+
+    /**
+     * Counts request body bytes at {@code offset} and returns how many belong to this request's body (the rest,
+     * if any, is the next pipelined request), or -1 for a malformed chunked body.
+     */
+    private int takeRequestBody(final DirectBuffer buf, final int offset, final int length)
+    {
+        final int taken;
+        switch (requestBodyKind)
+        {
+            case BODY_LENGTH:
+                taken = (int)Math.min(length, requestBodyRemaining);
+                requestBodyRemaining -= taken;
+                requestComplete = requestBodyRemaining == 0;
+                break;
+            case BODY_CHUNKED:
+                taken = length == 0 ? 0 : requestChunked.consume(buf, offset, length);
+                if (taken < 0)
+                {
+                    return -1;
+                }
+                requestComplete = requestChunked.isComplete();
+                break;
+            default:
+                taken = 0;
+                requestComplete = true;
+                break;
+        }
+        return taken;
+    }
+
+    /** Copies bytes of a following (pipelined) request aside until this exchange is done. */
+    private boolean keepPipelined(final DirectBuffer buf, final int offset, final int length)
+    {
+        final Chunk chunk = owner.pool().acquire();
+        if (chunk == null)
+        {
+            reject(HttpError.OVERLOADED);
+            return false;
+        }
+        chunk.buffer().putBytes(0, buf, offset, length);
+        chunk.byteBuffer().clear().position(length);
+        pendingInput = chunk;
+        return true;
     }
 
     // ---------------------------------------------------------------- upstream connect
 
-    private void connectUpstream()
+    private void connectUpstream() throws IOException
     {
         final var group = owner.upstreams();
         while (true)
@@ -309,6 +463,22 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             {
                 triedMask |= 1L << node;
             }
+            if (!upgrade && upstreamKeepAlive && retries == 0)
+            {
+                final UpstreamPool.Idle idle = owner.upstreamPool().take(node);
+                if (idle != null)
+                {
+                    upstream = idle.channel;
+                    upstreamKey = idle.key;
+                    owner.upstreamPool().recycle(idle);
+                    upstreamKey.attach(this);
+                    upstreamInterest = -1; // whatever the pool set: let updateInterest decide
+                    upstreamReused = true;
+                    onConnected();
+                    return;
+                }
+            }
+            upstreamReused = false;
             final SocketChannel channel;
             try
             {
@@ -325,10 +495,10 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 return;
             }
             upstream = channel;
+            owner.stats().upstreamConnects++;
             try
             {
-                final InetSocketAddress address = group.address(node);
-                final boolean connected = channel.connect(address);
+                final boolean connected = channel.connect(group.address(node));
                 upstreamKey = loop.register(channel, connected ? 0 : SelectionKey.OP_CONNECT, this);
                 upstreamInterest = connected ? 0 : SelectionKey.OP_CONNECT;
                 if (connected)
@@ -338,7 +508,8 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 else
                 {
                     state = CONNECTING;
-                    schedule(owner.context().connectTimeoutNs());
+                    connectStartNs = loop.nowNs();
+                    rearm();
                 }
                 return;
             }
@@ -352,14 +523,13 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
     }
 
-    private void finishConnect()
+    private void finishConnect() throws IOException
     {
         try
         {
-            if (upstream.finishConnect())
+            if (!upstream.finishConnect())
             {
-                onConnected();
-                updateInterest();
+                return;
             }
         }
         catch (final IOException e)
@@ -368,11 +538,9 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             {
                 connectUpstream();
             }
-            if (state != CLOSED)
-            {
-                updateInterest();
-            }
+            return;
         }
+        onConnected();
     }
 
     /** Nginx {@code proxy_next_upstream error}: returns true when another node should be tried. */
@@ -383,7 +551,6 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         owner.errorLog().log("upstream-connect", group.name(node) + ": " + e.getMessage());
         group.connectFailed(node, loop.nowNs());
         closeUpstream();
-        cancelTimer();
         if (attempts >= group.size())
         {
             reject(HttpError.UPSTREAM_UNAVAILABLE);
@@ -396,10 +563,48 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     {
         owner.upstreams().connected(node);
         state = AWAITING_RESPONSE;
-        lastActivityNs = loop.nowNs();
-        cancelTimer();
-        schedule(owner.context().readTimeoutNs());
+        lastUpstreamNs = loop.nowNs();
+        rearm();
         flushUp();
+    }
+
+    /**
+     * The upstream connection failed (reset, EOF or write error). Before any answer byte arrived, a request kept
+     * whole in {@link #replay} may be sent once more on a fresh connection: always after a pooled connection the
+     * node had closed (it never read the request), and for idempotent methods after any failure. POSTs to the
+     * streaming and emulation endpoints are never replayed (RFC 9110 §9.2.2).
+     */
+    private void onUpstreamFailure() throws IOException
+    {
+        if (state == AWAITING_RESPONSE && !responseStarted && replay != null && retries == 0 &&
+            (idempotent || (upstreamReused && !neverReplay)))
+        {
+            retries++;
+            owner.stats().retries++;
+            closeUpstream();
+            up.discard();
+            replay.byteBuffer().position(0);
+            up.offerRetained(replay);
+            if (upstreamReused)
+            {
+                // The node closed an idle pooled connection: any node will do, on a fresh connection.
+                triedMask = 0;
+            }
+            // Otherwise an idempotent request on a fresh connection: the next node, not the one that failed.
+            attempts = Long.bitCount(triedMask);
+            connectUpstream();
+            return;
+        }
+        switch (state)
+        {
+            case AWAITING_RESPONSE:
+                failResponse(responseStarted ? HttpError.BAD_UPSTREAM_RESPONSE : HttpError.UPSTREAM_CLOSED);
+                break;
+            default:
+                // Mid-stream: the client must see its connection end so the SDK reconnects.
+                close();
+                break;
+        }
     }
 
     // ---------------------------------------------------------------- response head
@@ -414,18 +619,31 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             }
             scanner.reset();
         }
-        final ByteBuffer bb = headChunk.byteBuffer();
-        final int n = upstream.read(bb);
+        final int n;
+        try
+        {
+            n = upstream.read(headChunk.byteBuffer());
+        }
+        catch (final IOException e)
+        {
+            onUpstreamFailure();
+            return;
+        }
         if (n < 0)
         {
-            failResponse(HttpError.BAD_UPSTREAM_RESPONSE);
+            onUpstreamFailure();
             return;
         }
         if (n == 0)
         {
             return;
         }
-        lastActivityNs = loop.nowNs();
+        lastUpstreamNs = loop.nowNs();
+        if (!responseStarted)
+        {
+            responseStarted = true;
+            releaseReplay();
+        }
         parseResponseHead();
     }
 
@@ -477,7 +695,8 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             buf.putBytes(0, buf, headLength, filled - headLength);
             bb.clear().position(filled - headLength);
             scanner.reset();
-            if (filled > headLength)
+            flushDown();
+            if (state == AWAITING_RESPONSE && filled > headLength)
             {
                 parseResponseHead();
             }
@@ -506,6 +725,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         owner.stats().tunnelsOpened++;
         upFrames = new FrameTracker();
         downFrames = new FrameTracker();
+        lastActivityNs = loop.nowNs();
         final Chunk response = headChunk;
         headChunk = null;
         // The 101 goes to the client byte for byte; frames the upstream sent right behind it go too.
@@ -518,8 +738,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             up.offer(deferred);
             deferred = null;
         }
-        cancelTimer();
-        schedule(owner.context().tunnelIdleTimeoutNs());
+        rearm();
         flushDown();
         if (state == TUNNEL)
         {
@@ -530,13 +749,36 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     private void relayResponse(final ResponseHead head, final UnsafeBuffer buf, final int headLength, final int filled)
         throws IOException
     {
+        switch (head.bodyKind(headRequest))
+        {
+            case NONE: bodyKind = BODY_NONE; break;
+            case CONTENT_LENGTH: bodyKind = BODY_LENGTH; responseBodyRemaining = head.contentLength(); break;
+            case CHUNKED:
+                bodyKind = BODY_CHUNKED;
+                if (responseChunked == null)
+                {
+                    responseChunked = new ChunkedBodyTracker();
+                }
+                responseChunked.reset();
+                break;
+            default: bodyKind = BODY_UNTIL_CLOSE; break;
+        }
+        upstreamReusable = upstreamKeepAlive && head.version() == 11 && !head.connectionClose() &&
+            bodyKind != BODY_UNTIL_CLOSE;
+        if (bodyKind == BODY_UNTIL_CLOSE || upgrade || !requestComplete)
+        {
+            // A close-delimited body ends only by closing; a refused upgrade or an answer that came before the
+            // whole request body leaves the client's byte stream at an unknown place: end the connection after.
+            clientKeepAlive = false;
+            upstreamReusable = false;
+        }
         final Chunk out = owner.pool().acquire();
         if (out == null)
         {
             reject(HttpError.OVERLOADED);
             return;
         }
-        final int written = head.writeForClient(buf, out.buffer(), 0, out.capacity());
+        final int written = head.writeForClient(buf, out.buffer(), 0, out.capacity(), !clientKeepAlive);
         if (written < 0)
         {
             owner.pool().release(out);
@@ -550,157 +792,251 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             owner.pool().release(deferred);
             deferred = null;
         }
-        switch (head.bodyKind(headRequest))
-        {
-            case NONE: bodyKind = BODY_NONE; break;
-            case CONTENT_LENGTH: bodyKind = BODY_LENGTH; responseBodyRemaining = head.contentLength(); break;
-            case CHUNKED:
-                bodyKind = BODY_CHUNKED;
-                if (chunked == null)
-                {
-                    chunked = new ChunkedBodyTracker();
-                }
-                chunked.reset();
-                break;
-            default: bodyKind = BODY_UNTIL_CLOSE; break;
-        }
         state = RELAYING_RESPONSE;
+        lastClientWriteNs = loop.nowNs();
+        rearm();
         final Chunk rest = headChunk;
         headChunk = null;
-        final int taken = takeBody(rest, headLength, filled - headLength);
-        if (taken >= 0)
-        {
-            rest.byteBuffer().limit(headLength + taken).position(headLength);
-            down.offer(rest);
-        }
-        else
+        final int taken = takeResponseBody(rest.buffer(), headLength, filled - headLength);
+        if (taken < 0)
         {
             owner.pool().release(rest);
+            close();
+            return;
+        }
+        rest.byteBuffer().limit(headLength + taken).position(headLength);
+        down.offer(rest);
+        if (responseComplete)
+        {
+            onResponseComplete();
         }
         flushDown();
     }
 
     /**
-     * Counts {@code length} response body bytes at {@code offset}; returns how many belong to the body, or -1
-     * if the body is malformed (the connection is then ended).
+     * Counts {@code length} response body bytes at {@code offset}; returns how many belong to the body (bytes
+     * beyond it are the upstream's error and are dropped), or -1 if the body is malformed.
      */
-    private int takeBody(final Chunk chunk, final int offset, final int length)
+    private int takeResponseBody(final DirectBuffer buf, final int offset, final int length)
     {
-        int taken;
+        final int taken;
         switch (bodyKind)
         {
-            case BODY_NONE: taken = 0; endAfterFlush = true; break;
+            case BODY_NONE:
+                taken = 0;
+                responseComplete = true;
+                break;
             case BODY_LENGTH:
                 taken = (int)Math.min(length, responseBodyRemaining);
                 responseBodyRemaining -= taken;
-                endAfterFlush = responseBodyRemaining == 0;
+                responseComplete = responseBodyRemaining == 0;
                 break;
             case BODY_CHUNKED:
-                taken = length == 0 ? 0 : chunked.consume(chunk.buffer(), offset, length);
+                taken = length == 0 ? 0 : responseChunked.consume(buf, offset, length);
                 if (taken < 0)
                 {
-                    abort();
+                    owner.errorLog().log("upstream-response", "malformed chunked body from " +
+                        owner.upstreams().name(node));
                     return -1;
                 }
-                endAfterFlush = chunked.isComplete();
+                responseComplete = responseChunked.isComplete();
                 break;
-            default: taken = length; break;
+            default:
+                taken = length;
+                break;
+        }
+        if (taken < length && bodyKind != BODY_NONE)
+        {
+            upstreamReusable = false;
         }
         return taken;
     }
 
     private void relayResponseBody() throws IOException
     {
-        if (!down.isEmpty() || endAfterFlush)
+        if (!down.isEmpty() || responseComplete)
         {
             return;
         }
         final long max = bodyKind == BODY_LENGTH ? responseBodyRemaining : Long.MAX_VALUE;
-        final int n = fill(down, upstream, max);
+        final int n;
+        try
+        {
+            n = fill(down, upstream, max);
+        }
+        catch (final IOException e)
+        {
+            onUpstreamFailure();
+            return;
+        }
         if (n == Pipe.EOF)
         {
             if (bodyKind == BODY_UNTIL_CLOSE)
             {
-                endAfterFlush = true;
+                responseComplete = true;
                 closeUpstream();
                 flushDown();
             }
             else
             {
                 // Truncated body: the client must see the connection end, never a silently short answer.
-                abort();
+                close();
             }
             return;
         }
         if (n > 0)
         {
+            lastUpstreamNs = loop.nowNs();
             final Chunk chunk = down.last();
-            final int taken = takeBody(chunk, 0, n);
+            final int taken = takeResponseBody(chunk.buffer(), 0, n);
             if (taken < 0)
             {
+                close();
                 return;
             }
             chunk.byteBuffer().limit(taken);
+            if (responseComplete)
+            {
+                onResponseComplete();
+            }
             flushDown();
+        }
+    }
+
+    /** The whole answer was read from the upstream: its connection goes back to the pool or is closed. */
+    private void onResponseComplete()
+    {
+        if (upstream == null)
+        {
+            return;
+        }
+        if (upstreamReusable && requestComplete && up.isEmpty() &&
+            owner.upstreamPool().offer(node, upstream, upstreamKey))
+        {
+            upstream = null;
+            upstreamKey = null;
+            upstreamInterest = 0;
+            releaseNode();
+        }
+        else
+        {
+            closeUpstream();
         }
     }
 
     private void failResponse(final HttpError error)
     {
-        owner.errorLog().log("upstream-response", error.detail());
+        owner.errorLog().log("upstream-response", error.detail() + " (" + owner.upstreams().name(node) + ")");
         reject(error);
     }
 
-    // ---------------------------------------------------------------- tunnel and body forwarding
+    // ---------------------------------------------------------------- request bodies and the tunnel
 
-    private void forwardUp() throws IOException
+    /** Client readable during an exchange: more request body, or (body done) a pipelined request or an abort. */
+    private void readRequestBody() throws IOException
+    {
+        if (upgrade)
+        {
+            return;
+        }
+        if (!requestComplete)
+        {
+            if (!up.isEmpty() || state == CONNECTING)
+            {
+                return;
+            }
+            final int n = fill(up, client, requestBodyKind == BODY_LENGTH ? requestBodyRemaining : Long.MAX_VALUE);
+            if (n == Pipe.EOF)
+            {
+                close(); // the client gave up mid-body
+                return;
+            }
+            if (n > 0)
+            {
+                final Chunk chunk = up.last();
+                final int body = takeRequestBody(chunk.buffer(), 0, n);
+                if (body < 0)
+                {
+                    // Part of the body already went upstream: the exchange cannot be answered cleanly.
+                    owner.stats().errors[HttpError.INVALID_CHUNKED_BODY.ordinal()]++;
+                    close();
+                    return;
+                }
+                if (body < n)
+                {
+                    if (!keepPipelined(chunk.buffer(), body, n - body))
+                    {
+                        return;
+                    }
+                    chunk.byteBuffer().limit(body);
+                }
+                flushUp();
+            }
+            return;
+        }
+        // The request is complete: read ahead once, to notice a client that leaves (and end the upstream
+        // request with it) or to hold its next pipelined request.
+        if (pendingInput != null)
+        {
+            return;
+        }
+        final Chunk chunk = acquire();
+        if (chunk == null)
+        {
+            return;
+        }
+        final int n = client.read(chunk.byteBuffer());
+        if (n < 0)
+        {
+            owner.pool().release(chunk);
+            close();
+            return;
+        }
+        if (n == 0)
+        {
+            owner.pool().release(chunk);
+            return;
+        }
+        pendingInput = chunk;
+    }
+
+    private void forwardTunnelUp() throws IOException
     {
         if (!up.isEmpty() || up.sourceEnded())
         {
             return;
         }
-        final long max = upgrade ? Long.MAX_VALUE : requestBodyRemaining;
-        if (max == 0)
-        {
-            return;
-        }
-        final int n = fill(up, client, max);
+        final int n = fill(up, client, Long.MAX_VALUE);
         if (n == Pipe.EOF)
         {
             up.sourceEnded(true);
-            if (state != TUNNEL)
-            {
-                // The client left before its answer: end the upstream request too (no orphan work upstream).
-                close();
-                return;
-            }
             flushUp();
             return;
         }
         if (n > 0)
         {
-            if (upgrade)
-            {
-                upFrames.onBytes(up.last().buffer(), 0, n);
-            }
-            else
-            {
-                requestBodyRemaining -= n;
-            }
-            if (upstream != null && state != CONNECTING)
-            {
-                flushUp();
-            }
+            lastActivityNs = loop.nowNs();
+            upFrames.onBytes(up.last().buffer(), 0, n);
+            flushUp();
         }
     }
 
-    private void forwardDown() throws IOException
+    private void forwardTunnelDown() throws IOException
     {
         if (!down.isEmpty() || down.sourceEnded())
         {
             return;
         }
-        final int n = fill(down, upstream, Long.MAX_VALUE);
+        final int n;
+        try
+        {
+            n = fill(down, upstream, Long.MAX_VALUE);
+        }
+        catch (final IOException e)
+        {
+            onUpstreamFailure();
+            return;
+        }
         if (n == Pipe.EOF)
         {
             down.sourceEnded(true);
@@ -709,6 +1045,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
         if (n > 0)
         {
+            lastActivityNs = loop.nowNs();
             downFrames.onBytes(down.last().buffer(), 0, n);
             flushDown();
         }
@@ -722,10 +1059,6 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             waitForBuffer();
             return 0;
         }
-        if (n > 0)
-        {
-            lastActivityNs = loop.nowNs();
-        }
         return n;
     }
 
@@ -735,24 +1068,56 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             return;
         }
-        if (up.flush(upstream) && up.sourceEnded() && !up.sinkShut() && state == TUNNEL)
+        final boolean drained;
+        try
         {
-            // RFC 9293 half-close: pass the client's FIN on, keep the other direction flowing.
-            up.sinkShut(true);
-            upstream.shutdownOutput();
-            closeIfBothShut();
+            final long before = up.bytesOut();
+            drained = up.flush(upstream);
+            if (up.bytesOut() != before)
+            {
+                lastUpstreamNs = loop.nowNs();
+            }
+            if (drained && up.sourceEnded() && !up.sinkShut() && state == TUNNEL)
+            {
+                // RFC 9293 half-close: pass the client's FIN on, keep the other direction flowing.
+                up.sinkShut(true);
+                upstream.shutdownOutput();
+            }
         }
+        catch (final IOException e)
+        {
+            onUpstreamFailure();
+            return;
+        }
+        closeIfBothShut();
     }
 
     private void flushDown() throws IOException
     {
-        if (!down.flush(client))
+        final long before = down.bytesOut();
+        final boolean drained = down.flush(client);
+        if (down.bytesOut() != before)
+        {
+            lastClientWriteNs = loop.nowNs();
+        }
+        if (!drained)
         {
             return;
         }
         if (endAfterFlush)
         {
             startLingering();
+        }
+        else if (state == RELAYING_RESPONSE && responseComplete)
+        {
+            if (clientKeepAlive)
+            {
+                startNextRequest();
+            }
+            else
+            {
+                startLingering();
+            }
         }
         else if (down.sourceEnded() && !down.sinkShut() && state == TUNNEL)
         {
@@ -764,15 +1129,51 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
 
     private void closeIfBothShut()
     {
-        if (up.sinkShut() && down.sinkShut())
+        if (state == TUNNEL && up.sinkShut() && down.sinkShut())
         {
             close();
         }
     }
 
+    /** Keep-alive: the answer is out, the connection waits for (or already holds) the next request. */
+    private void startNextRequest() throws IOException
+    {
+        owner.stats().keepAliveReuses++;
+        state = READING_HEAD;
+        scanner.reset();
+        upgrade = false;
+        requestBodyKind = BODY_NONE;
+        requestBodyRemaining = 0;
+        requestComplete = false;
+        responseStarted = false;
+        responseComplete = false;
+        upstreamReusable = false;
+        upstreamReused = false;
+        bodyKind = BODY_NONE;
+        responseBodyRemaining = 0;
+        triedMask = 0;
+        attempts = 0;
+        retries = 0;
+        releaseReplay();
+        headStartNs = 0;
+        idleSinceNs = loop.nowNs();
+        if (pendingInput != null)
+        {
+            headChunk = pendingInput;
+            pendingInput = null;
+            headStartNs = loop.nowNs();
+            rearm();
+            processRequestHead();
+        }
+        else
+        {
+            rearm();
+        }
+    }
+
     // ---------------------------------------------------------------- errors, lingering, close
 
-    /** Sends a generated error response (it says Connection: close), then lingers and closes. */
+    /** Sends a generated error answer (it says Connection: close), then lingers and closes. */
     private void reject(final HttpError error)
     {
         owner.stats().errors[error.ordinal()]++;
@@ -780,19 +1181,20 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         releaseRequestChunks();
         up.discard();
         down.discard();
-        cancelTimer();
         final Chunk chunk = owner.pool().acquire();
         if (chunk == null)
         {
             close();
             return;
         }
-        final byte[] response = error.response();
-        chunk.buffer().putBytes(0, response);
-        chunk.byteBuffer().clear().limit(response.length);
+        final DirectBuffer answer = owner.errorAnswer(error);
+        chunk.buffer().putBytes(0, answer, 0, answer.capacity());
+        chunk.byteBuffer().clear().limit(answer.capacity());
         down.offer(chunk);
         endAfterFlush = true;
         state = RELAYING_RESPONSE;
+        lastClientWriteNs = loop.nowNs();
+        rearm();
         try
         {
             flushDown();
@@ -818,8 +1220,8 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         releaseRequestChunks();
         up.discard();
         state = LINGERING;
-        cancelTimer();
-        schedule(ProxyLoop.LINGER_TIMEOUT_NS);
+        lingerStartNs = loop.nowNs();
+        rearm();
         client.shutdownOutput();
     }
 
@@ -832,8 +1234,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
         try
         {
-            final int n = client.read(chunk.byteBuffer());
-            if (n < 0)
+            if (client.read(chunk.byteBuffer()) < 0)
             {
                 close();
             }
@@ -842,12 +1243,6 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             owner.pool().release(chunk);
         }
-    }
-
-    /** Ends both connections at once, e.g. after a malformed or truncated upstream body. */
-    private void abort()
-    {
-        close();
     }
 
     void close()
@@ -892,6 +1287,23 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             owner.pool().release(deferred);
             deferred = null;
+        }
+        if (pendingInput != null)
+        {
+            owner.pool().release(pendingInput);
+            pendingInput = null;
+        }
+        releaseReplay();
+    }
+
+    private void releaseReplay()
+    {
+        if (replay != null)
+        {
+            // The pipe may still hold it (retained, never released by the pipe itself).
+            up.dropRetained(replay);
+            owner.pool().release(replay);
+            replay = null;
         }
     }
 
@@ -989,11 +1401,11 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                     break;
                 case AWAITING_RESPONSE:
                 case RELAYING_RESPONSE:
-                    if (!upgrade && requestBodyRemaining > 0 && up.isEmpty() && upstream != null)
+                    if (!upgrade && !endAfterFlush && up.isEmpty() && (!requestComplete || pendingInput == null))
                     {
                         wantClient |= SelectionKey.OP_READ;
                     }
-                    if (upstream != null && down.isEmpty() && !endAfterFlush)
+                    if (upstream != null && down.isEmpty() && !responseComplete && !endAfterFlush)
                     {
                         wantUpstream |= SelectionKey.OP_READ;
                     }
@@ -1024,12 +1436,59 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
 
     // ---------------------------------------------------------------- timers
 
-    private void schedule(final long timeoutNs)
+    /** When the current state's timeout falls due, or {@link Long#MAX_VALUE} for none. */
+    private long deadline()
     {
-        cancelTimer();
-        if (timeoutNs > 0)
+        final var ctx = owner.context();
+        switch (state)
         {
-            timerId = loop.schedule(this, lastActivityNs + timeoutNs);
+            case READING_HEAD:
+                return headStartNs != 0 ? after(headStartNs, ctx.headerTimeoutNs()) : after(idleSinceNs, ctx.keepAliveTimeoutNs());
+            case CONNECTING:
+                return after(connectStartNs, ctx.connectTimeoutNs());
+            case AWAITING_RESPONSE:
+                return after(lastUpstreamNs, ctx.readTimeoutNs());
+            case RELAYING_RESPONSE:
+                if (!down.isEmpty())
+                {
+                    return after(lastClientWriteNs, ctx.sendTimeoutNs());
+                }
+                return endAfterFlush || responseComplete ? Long.MAX_VALUE : after(lastUpstreamNs, ctx.readTimeoutNs());
+            case TUNNEL:
+                return after(lastActivityNs, ctx.tunnelIdleTimeoutNs());
+            case LINGERING:
+                return lingerStartNs + ProxyLoop.LINGER_TIMEOUT_NS;
+            default:
+                return Long.MAX_VALUE;
+        }
+    }
+
+    private static long after(final long startNs, final long timeoutNs)
+    {
+        return timeoutNs > 0 ? startNs + timeoutNs : Long.MAX_VALUE;
+    }
+
+    /** Points the timer at the current state's deadline; called on state changes, never per read. */
+    private void rearm()
+    {
+        final long deadline = deadline();
+        if (timerId != DeadlineTimerWheel.NULL_DEADLINE)
+        {
+            if (deadline == timerDeadlineNs)
+            {
+                return;
+            }
+            // A later deadline needs no new timer: the current one fires early and re-arms lazily.
+            if (deadline > timerDeadlineNs)
+            {
+                return;
+            }
+            cancelTimer();
+        }
+        if (deadline != Long.MAX_VALUE)
+        {
+            timerDeadlineNs = deadline;
+            timerId = loop.schedule(this, deadline);
         }
     }
 
@@ -1048,7 +1507,13 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         timerId = DeadlineTimerWheel.NULL_DEADLINE;
         try
         {
-            onTimeout(nowNs);
+            final long deadline = deadline();
+            if (deadline - nowNs > 0)
+            {
+                rearm();
+                return;
+            }
+            onTimeout();
             if (state != CLOSED)
             {
                 updateInterest();
@@ -1061,55 +1526,40 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
     }
 
-    private void onTimeout(final long nowNs)
+    private void onTimeout()
     {
-        final var ctx = owner.context();
         switch (state)
         {
             case READING_HEAD:
-                reject(HttpError.HEADER_TIMEOUT);
+                if (headStartNs != 0)
+                {
+                    reject(HttpError.HEADER_TIMEOUT);
+                }
+                else
+                {
+                    close(); // an idle keep-alive connection ends silently, as in Nginx
+                }
                 break;
             case CONNECTING:
                 owner.errorLog().log("upstream-connect", owner.upstreams().name(node) + ": connect timed out");
                 reject(HttpError.UPSTREAM_UNAVAILABLE);
                 break;
             case AWAITING_RESPONSE:
-                if (!rescheduleIfActive(nowNs, ctx.readTimeoutNs()))
+                if (responseStarted)
                 {
+                    close();
+                }
+                else
+                {
+                    owner.errorLog().log("upstream-response", "no answer within the read timeout (" +
+                        owner.upstreams().name(node) + ")");
                     reject(HttpError.UPSTREAM_TIMEOUT);
-                }
-                break;
-            case RELAYING_RESPONSE:
-                if (!rescheduleIfActive(nowNs, ctx.readTimeoutNs()))
-                {
-                    close();
-                }
-                break;
-            case TUNNEL:
-                if (!rescheduleIfActive(nowNs, ctx.tunnelIdleTimeoutNs()))
-                {
-                    close();
                 }
                 break;
             default:
                 close();
                 break;
         }
-    }
-
-    /**
-     * Activity does not touch the timer (no cancel/schedule per read); the deadline is checked lazily when the
-     * timer fires and pushed out if bytes moved in the meantime.
-     */
-    private boolean rescheduleIfActive(final long nowNs, final long timeoutNs)
-    {
-        final long deadline = lastActivityNs + timeoutNs;
-        if (deadline - nowNs > 0)
-        {
-            timerId = loop.schedule(this, deadline);
-            return true;
-        }
-        return false;
     }
 
     // ---------------------------------------------------------------- for stats and tests

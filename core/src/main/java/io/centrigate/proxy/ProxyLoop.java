@@ -63,6 +63,8 @@ final class ProxyLoop implements EventLoop.Duty
     private final MpscArrayQueue<SocketChannel> handoff = new MpscArrayQueue<>(HANDOFF_CAPACITY);
     private final ArrayDeque<ClientSession> bufferWaiters = new ArrayDeque<>();
     private final List<Listener> listeners = new ArrayList<>();
+    private final UpstreamPool upstreamPool;
+    private final ErrorAnswers errorAnswers;
     private ProxyLoop[] peers;
     private int nextPeer;
     private ClientSession sessions;
@@ -81,6 +83,8 @@ final class ProxyLoop implements EventLoop.Duty
             ctx.maxChunksPerLoop());
         this.requestHead = new RequestHead(ctx.maxFields());
         this.responseHead = new ResponseHead(ctx.maxFields());
+        this.upstreamPool = new UpstreamPool(loop, upstreams.size(), ctx.upstreamKeepAlive(), ctx.upstreamIdleTimeoutNs());
+        this.errorAnswers = new ErrorAnswers(ctx.errorPages(), ctx.chunkSize());
         loop.duty(this);
     }
 
@@ -99,6 +103,12 @@ final class ProxyLoop implements EventLoop.Duty
     ResponseHead responseHead() { return responseHead; }
     HandshakeDigest handshakeDigest() { return handshakeDigest; }
     UnsafeBuffer keyScratch() { return keyScratch; }
+    UpstreamPool upstreamPool() { return upstreamPool; }
+
+    org.agrona.DirectBuffer errorAnswer(final HttpError error)
+    {
+        return errorAnswers.answer(error);
+    }
 
     HeadScanner newScanner()
     {
@@ -195,7 +205,8 @@ final class ProxyLoop implements EventLoop.Duty
         openConnections.decrementAndGet();
     }
 
-    int writeUpstreamHead(final RequestHead head, final UnsafeBuffer src, final Chunk out, final SocketChannel client)
+    int writeUpstreamHead(
+        final RequestHead head, final UnsafeBuffer src, final Chunk out, final SocketChannel client, final boolean keepAlive)
     {
         int addressLength = 0;
         try
@@ -213,7 +224,8 @@ final class ProxyLoop implements EventLoop.Duty
         {
             return -1;
         }
-        return requestWriter.write(head, src, out.buffer(), 0, out.capacity(), addressScratch, addressLength, false);
+        return requestWriter.write(head, src, out.buffer(), 0, out.capacity(), addressScratch, addressLength, false,
+            keepAlive);
     }
 
     /** Stops accepting: listeners closed, queued handed-off sockets closed. On the loop thread. */
@@ -238,6 +250,7 @@ final class ProxyLoop implements EventLoop.Duty
         {
             sessions.close();
         }
+        upstreamPool.closeAll();
     }
 
     CompletableFuture<LoopSnapshot> snapshot()
@@ -260,7 +273,8 @@ final class ProxyLoop implements EventLoop.Duty
         }
         return new LoopSnapshot(loop.roleName(), stats.sessions, stats.accepted, stats.tunnelsOpened,
             stats.upstreamConnectFailures, stats.acceptErrors, pool.allocated(), pool.available(), pool.highWater(),
-            stats.bufferWaits, loop.timerCount(), stats.framesUp, stats.framesDown, stats.bytesUp, stats.bytesDown,
+            stats.bufferWaits, loop.timerCount(), stats.requests, stats.upstreamConnects, stats.retries,
+            stats.keepAliveReuses, upstreamPool.reused(), upstreamPool.idleCount(), stats.framesUp, stats.framesDown, stats.bytesUp, stats.bytesDown,
             Map.copyOf(errors));
     }
 

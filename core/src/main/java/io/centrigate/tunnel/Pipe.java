@@ -25,6 +25,8 @@ public final class Pipe
 
     private final ChunkPool pool;
     private final Chunk[] queue = new Chunk[MAX_QUEUED];
+    /** Chunks the caller keeps (e.g. a request kept for one retry): written like the others, never released here. */
+    private final boolean[] retained = new boolean[MAX_QUEUED];
     private int head;
     private int count;
     private long bytesIn;
@@ -89,6 +91,38 @@ public final class Pipe
         }
     }
 
+    /** Queues a chunk the caller keeps ownership of: it is written but not given back to the pool. */
+    public void offerRetained(final Chunk chunk)
+    {
+        enqueue(chunk);
+        retained[(head + count - 1) % MAX_QUEUED] = true;
+    }
+
+    /** Forgets a retained chunk if it is still queued (the caller releases it). */
+    public void dropRetained(final Chunk chunk)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            final int slot = (head + i) % MAX_QUEUED;
+            if (queue[slot] == chunk)
+            {
+                // Only ever the first, unwritten request: shift the rest down to keep the order.
+                for (int j = i; j < count - 1; j++)
+                {
+                    final int from = (head + j + 1) % MAX_QUEUED;
+                    final int to = (head + j) % MAX_QUEUED;
+                    queue[to] = queue[from];
+                    retained[to] = retained[from];
+                }
+                final int last = (head + count - 1) % MAX_QUEUED;
+                queue[last] = null;
+                retained[last] = false;
+                count--;
+                return;
+            }
+        }
+    }
+
     private void enqueue(final Chunk chunk)
     {
         if (count == MAX_QUEUED)
@@ -96,7 +130,9 @@ public final class Pipe
             pool.release(chunk);
             throw new IllegalStateException("pipe queue full: the caller must not read while a write is pending");
         }
-        queue[(head + count) % MAX_QUEUED] = chunk;
+        final int slot = (head + count) % MAX_QUEUED;
+        queue[slot] = chunk;
+        retained[slot] = false;
         count++;
     }
 
@@ -123,9 +159,14 @@ public final class Pipe
                 return false;
             }
             queue[head] = null;
+            final boolean keep = retained[head];
+            retained[head] = false;
             head = (head + 1) % MAX_QUEUED;
             count--;
-            pool.release(chunk);
+            if (!keep)
+            {
+                pool.release(chunk);
+            }
         }
         return true;
     }
@@ -140,8 +181,12 @@ public final class Pipe
     {
         while (count > 0)
         {
-            pool.release(queue[head]);
+            if (!retained[head])
+            {
+                pool.release(queue[head]);
+            }
             queue[head] = null;
+            retained[head] = false;
             head = (head + 1) % MAX_QUEUED;
             count--;
         }

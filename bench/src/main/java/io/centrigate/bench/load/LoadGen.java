@@ -1,0 +1,787 @@
+package io.centrigate.bench.load;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramLogWriter;
+
+/**
+ * The end-to-end bench's WebSocket load generator (java.nio, HdrHistogram). One scenario per run, one line of
+ * JSON on stdout. Latencies in microseconds; CPU of the proxy (and of the upstream and of this process) from
+ * {@code /proc/PID/stat} over the measured window only.
+ *
+ * <pre>java -cp bench/target/benchmarks.jar io.centrigate.bench.load.LoadGen SCENARIO --target HOST:PORT [options]
+ *   echo    --conns 100 --rate 20000 --size 64      round trip of 64 B messages at a fixed total rate
+ *   fanout  --conns 5000 --fanout-hz 10             delivery latency of the upstream's 256 B pushes
+ *   hold    --conns 9000 --concurrency 64           connect time of idle tunnels; proxy RSS before/after
+ *   storm   --concurrency 64                        new handshakes per second, each closed with RST at once
+ * common: --seconds 10 --warmup 3 --label X --proxy-pids P[,P] --upstream-pid P --clk-tck 100 --sources 0
+ *         --hlog FILE (HdrHistogram log of the main histogram) --path /connection/websocket</pre>
+ */
+public final class LoadGen
+{
+    private static final long HIGHEST_NS = TimeUnit.SECONDS.toNanos(60);
+
+    private final String scenario;
+    private InetSocketAddress target;
+    private String targetText;
+    private String label = "-";
+    private String path = "/connection/websocket";
+    private int conns = -1;
+    private double rate = 20_000;
+    private int size = 64;
+    private double seconds = 10;
+    private double warmup = 3;
+    private double settle = 3;
+    private int concurrency = 64;
+    private int fanoutHz = 10;
+    private long[] proxyPids = new long[0];
+    private long[] upstreamPids = new long[0];
+    private int clkTck = 100;
+    private int sources;
+    private String hlog;
+
+    private LoadGen(final String scenario)
+    {
+        this.scenario = scenario;
+    }
+
+    public static void main(final String[] args) throws Exception
+    {
+        if (args.length < 1)
+        {
+            System.err.println("usage: LoadGen echo|fanout|hold|storm --target HOST:PORT [options]");
+            System.exit(2);
+        }
+        final LoadGen g = new LoadGen(args[0]);
+        for (int i = 1; i < args.length; i++)
+        {
+            final String v = i + 1 < args.length ? args[i + 1] : null;
+            switch (args[i])
+            {
+                case "--target" -> g.targetText = v;
+                case "--label" -> g.label = v;
+                case "--path" -> g.path = v;
+                case "--conns" -> g.conns = Integer.parseInt(v);
+                case "--rate" -> g.rate = Double.parseDouble(v);
+                case "--size" -> g.size = Integer.parseInt(v);
+                case "--seconds" -> g.seconds = Double.parseDouble(v);
+                case "--warmup" -> g.warmup = Double.parseDouble(v);
+                case "--settle" -> g.settle = Double.parseDouble(v);
+                case "--concurrency" -> g.concurrency = Integer.parseInt(v);
+                case "--fanout-hz" -> g.fanoutHz = Integer.parseInt(v);
+                case "--proxy-pids" -> g.proxyPids = ProcessStats.parsePids(v);
+                case "--upstream-pid" -> g.upstreamPids = ProcessStats.parsePids(v);
+                case "--clk-tck" -> g.clkTck = Integer.parseInt(v);
+                case "--sources" -> g.sources = Integer.parseInt(v);
+                case "--hlog" -> g.hlog = v;
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+            i++;
+        }
+        if (g.targetText == null)
+        {
+            throw new IllegalArgumentException("--target HOST:PORT is required");
+        }
+        final int colon = g.targetText.lastIndexOf(':');
+        g.target = new InetSocketAddress(g.targetText.substring(0, colon),
+            Integer.parseInt(g.targetText.substring(colon + 1)));
+        final Map<String, Object> result = switch (g.scenario)
+        {
+            case "echo" -> g.echo();
+            case "fanout" -> g.fanout();
+            case "hold" -> g.hold();
+            case "storm" -> g.storm();
+            default -> throw new IllegalArgumentException("unknown scenario " + g.scenario);
+        };
+        final PrintStream out = System.out;
+        out.println(json(result));
+        out.flush();
+        System.exit(0);
+    }
+
+    // ------------------------------------------------------------------------------------------------ echo
+
+    private Map<String, Object> echo() throws Exception
+    {
+        final int n = conns > 0 ? conns : 100;
+        final WsClients net = new WsClients(target, sources, 64 * 1024);
+        final Histogram rtt = new Histogram(HIGHEST_NS, 3);
+        final Histogram corrected = new Histogram(HIGHEST_NS, 3);
+        final long[] received = new long[2]; // [0] in the window, [1] all
+        final long[] window = new long[2];
+        final List<WsClients.Client> open = openAll(net, n, null, TimeUnit.SECONDS.toNanos(30));
+        final Map<String, Object> r = header(n);
+        if (open.size() < n)
+        {
+            return failed(r, net, open.size());
+        }
+        final long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
+        window[0] = start + (long)(warmup * 1e9);
+        window[1] = window[0] + (long)(seconds * 1e9);
+        net.listener(new Quiet()
+        {
+            @Override
+            public void onFrame(final WsClients.Client c, final ByteBuffer in, final int at, final int len,
+                final long now)
+            {
+                final long sent = in.getLong(at);
+                received[1]++;
+                if (sent >= window[0] && sent < window[1])
+                {
+                    received[0]++;
+                    rtt.recordValue(Math.min(HIGHEST_NS, Math.max(0, now - sent)));
+                    corrected.recordValue(Math.min(HIGHEST_NS, Math.max(0, now - in.getLong(at + 8))));
+                }
+            }
+        });
+        final Sender sender = new Sender(open, rate, size, start, window[0], window[1]);
+        final CpuWindow cpu = new CpuWindow(window[0], window[1]);
+        final Thread st = new Thread(sender, "echo-sender");
+        st.start();
+        cpu.start();
+        final long drainEnd = window[1] + TimeUnit.SECONDS.toNanos(2);
+        while (System.nanoTime() < drainEnd)
+        {
+            net.poll(20);
+            if (sender.done && received[0] >= sender.sentInWindow)
+            {
+                break;
+            }
+        }
+        st.join(5000);
+        cpu.join(5000);
+        r.put("rate_target", rate);
+        r.put("size", size);
+        r.put("sent", sender.sentInWindow);
+        r.put("received", received[0]);
+        r.put("lost", sender.sentInWindow - received[0]);
+        r.put("rate_achieved", sender.sentInWindow / seconds);
+        r.put("send_behind_max_us", sender.maxBehindNs / 1e3);
+        r.put("write_stalls", sender.writeStalls);
+        percentiles(r, "rtt", rtt);
+        percentiles(r, "rtt_co", corrected);
+        cpu.put(r, received[0]);
+        errors(r, net);
+        writeLog(rtt);
+        net.close();
+        return r;
+    }
+
+    /** Paces client frames round robin over the connections at a fixed total rate (open loop). */
+    private static final class Sender implements Runnable
+    {
+        private final List<WsClients.Client> clients;
+        private final double rate;
+        private final int size;
+        private final long start;
+        private final long from;
+        private final long to;
+        private final ByteBuffer frame;
+        private final byte[] mask = new byte[4];
+        private final int payloadAt;
+        volatile boolean done;
+        volatile long sentInWindow;
+        long writeStalls;
+        long maxBehindNs;
+
+        Sender(final List<WsClients.Client> clients, final double rate, final int size, final long start,
+            final long from, final long to)
+        {
+            this.clients = clients;
+            this.rate = rate;
+            this.size = Math.max(16, size);
+            this.start = start;
+            this.from = from;
+            this.to = to;
+            this.frame = ByteBuffer.allocateDirect(this.size + 14);
+            ThreadLocalRandom.current().nextBytes(mask);
+            frame.put((byte)0x82);
+            if (this.size < 126)
+            {
+                frame.put((byte)(0x80 | this.size));
+            }
+            else
+            {
+                frame.put((byte)(0x80 | 126)).putShort((short)this.size);
+            }
+            frame.put(mask);
+            payloadAt = frame.position();
+            for (int i = 0; i < this.size; i++)
+            {
+                frame.put((byte)('a' ^ mask[i & 3])); // masked filler (RFC 6455 §5.3)
+            }
+            frame.flip();
+        }
+
+        @Override
+        public void run()
+        {
+            final double intervalNs = 1e9 / rate;
+            long i = 0;
+            long sent = 0;
+            int next = 0;
+            try
+            {
+                while (true)
+                {
+                    final long intended = start + (long)(i * intervalNs);
+                    if (intended >= to)
+                    {
+                        break;
+                    }
+                    long now = System.nanoTime();
+                    if (now < intended)
+                    {
+                        LockSupport.parkNanos(intended - now);
+                        continue;
+                    }
+                    if (now - intended > maxBehindNs && intended >= from)
+                    {
+                        maxBehindNs = now - intended;
+                    }
+                    final WsClients.Client c = clients.get(next);
+                    next = next + 1 == clients.size() ? 0 : next + 1;
+                    now = System.nanoTime();
+                    putMasked(payloadAt, now);
+                    putMasked(payloadAt + 8, intended);
+                    frame.position(0);
+                    if (!write(c))
+                    {
+                        break;
+                    }
+                    if (intended >= from)
+                    {
+                        sent++;
+                    }
+                    i++;
+                }
+            }
+            finally
+            {
+                sentInWindow = sent;
+                done = true;
+            }
+        }
+
+        private void putMasked(final int at, final long value)
+        {
+            for (int b = 0; b < 8; b++)
+            {
+                final int off = at - payloadAt + b;
+                frame.put(at + b, (byte)((value >>> (56 - 8 * b)) ^ mask[off & 3]));
+            }
+        }
+
+        private boolean write(final WsClients.Client c)
+        {
+            try
+            {
+                c.ch.write(frame);
+                if (frame.hasRemaining())
+                {
+                    writeStalls++;
+                    final long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+                    while (frame.hasRemaining())
+                    {
+                        if (System.nanoTime() > giveUp)
+                        {
+                            return false;
+                        }
+                        Thread.onSpinWait();
+                        c.ch.write(frame);
+                    }
+                }
+                return true;
+            }
+            catch (final IOException e)
+            {
+                return false;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- fanout
+
+    private Map<String, Object> fanout() throws Exception
+    {
+        final int n = conns > 0 ? conns : 5000;
+        final WsClients net = new WsClients(target, sources, 64 * 1024);
+        final Histogram delivery = new Histogram(HIGHEST_NS, 3);
+        final List<WsClients.Client> open = openAll(net, n, null, TimeUnit.SECONDS.toNanos(60));
+        final Map<String, Object> r = header(n);
+        if (open.size() < n)
+        {
+            return failed(r, net, open.size());
+        }
+        final long from = System.nanoTime() + (long)(warmup * 1e9);
+        final long to = from + (long)(seconds * 1e9);
+        final long[] delivered = new long[1];
+        net.listener(new Quiet()
+        {
+            @Override
+            public void onFrame(final WsClients.Client c, final ByteBuffer in, final int at, final int len,
+                final long now)
+            {
+                final long sent = in.getLong(at);
+                if (sent >= from && sent < to)
+                {
+                    delivered[0]++;
+                    delivery.recordValue(Math.min(HIGHEST_NS, Math.max(0, now - sent)));
+                }
+            }
+        });
+        final CpuWindow cpu = new CpuWindow(from, to);
+        cpu.start();
+        final long end = to + TimeUnit.MILLISECONDS.toNanos(500);
+        while (System.nanoTime() < end)
+        {
+            net.poll(20);
+        }
+        cpu.join(5000);
+        final double expected = (double)n * fanoutHz * seconds;
+        r.put("delivered", delivered[0]);
+        r.put("expected", (long)expected);
+        r.put("delivered_ratio", delivered[0] / expected);
+        r.put("deliveries_per_s", delivered[0] / seconds);
+        percentiles(r, "delivery", delivery);
+        cpu.put(r, delivered[0]);
+        errors(r, net);
+        writeLog(delivery);
+        net.close();
+        return r;
+    }
+
+    // ------------------------------------------------------------------------------------------------ hold
+
+    private Map<String, Object> hold() throws Exception
+    {
+        final int n = conns > 0 ? conns : 9000;
+        final WsClients net = new WsClients(target, sources, 1024);
+        // warm-up: the same path once with a few connections, so class loading, JIT and first pool slabs are
+        // paid before the "before" RSS is read
+        final List<WsClients.Client> warm = openAll(net, Math.min(500, n), null, TimeUnit.SECONDS.toNanos(30));
+        for (final WsClients.Client c : warm)
+        {
+            net.reset(c);
+        }
+        pollFor(net, 1.0);
+        final long rssBefore = ProcessStats.rssKb(proxyPids);
+        final long upRssBefore = ProcessStats.rssKb(upstreamPids);
+        final Histogram connect = new Histogram(HIGHEST_NS, 3);
+        final long t0 = System.nanoTime();
+        final List<WsClients.Client> open = openAll(net, n, connect, TimeUnit.SECONDS.toNanos(120));
+        final double openSeconds = (System.nanoTime() - t0) / 1e9;
+        pollFor(net, settle);
+        final long rssAfter = ProcessStats.rssKb(proxyPids);
+        final long upRssAfter = ProcessStats.rssKb(upstreamPids);
+        // every tunnel verified alive: one 16 B echo each
+        final long[] alive = new long[1];
+        net.listener(new Quiet()
+        {
+            @Override
+            public void onFrame(final WsClients.Client c, final ByteBuffer in, final int at, final int len,
+                final long now)
+            {
+                if (c.echoes++ == 0)
+                {
+                    alive[0]++;
+                }
+            }
+        });
+        final ByteBuffer ping = ByteBuffer.allocateDirect(22);
+        ping.put((byte)0x82).put((byte)(0x80 | 16)).putInt(0x11223344);
+        for (int i = 0; i < 16; i++)
+        {
+            ping.put((byte)'p');
+        }
+        int pingWriteFailures = 0;
+        for (final WsClients.Client c : open)
+        {
+            if (c.state != WsClients.OPEN)
+            {
+                continue;
+            }
+            ping.position(0);
+            try
+            {
+                c.ch.write(ping);
+            }
+            catch (final IOException e)
+            {
+                pingWriteFailures++;
+            }
+            if (ping.hasRemaining())
+            {
+                pingWriteFailures++;
+            }
+            net.pollNow();
+        }
+        final long verifyEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (alive[0] < open.size() && System.nanoTime() < verifyEnd)
+        {
+            net.poll(20);
+        }
+        final long rssAfterVerify = ProcessStats.rssKb(proxyPids);
+        final Map<String, Object> r = header(n);
+        r.put("opened", open.size());
+        r.put("alive", alive[0]);
+        r.put("ping_write_failures", pingWriteFailures);
+        r.put("open_seconds", openSeconds);
+        r.put("open_per_s", open.size() / openSeconds);
+        percentiles(r, "connect", connect);
+        r.put("rss_before_kb", rssBefore);
+        r.put("rss_after_kb", rssAfter);
+        r.put("rss_after_verify_kb", rssAfterVerify);
+        r.put("rss_per_tunnel_bytes", proxyPids.length == 0 || open.isEmpty() ? null :
+            (rssAfter - rssBefore) * 1024.0 / open.size());
+        r.put("upstream_rss_per_conn_bytes", upstreamPids.length == 0 || open.isEmpty() ? null :
+            (upRssAfter - upRssBefore) * 1024.0 / open.size());
+        errors(r, net);
+        writeLog(connect);
+        net.close();
+        return r;
+    }
+
+    // ----------------------------------------------------------------------------------------------- storm
+
+    private Map<String, Object> storm() throws Exception
+    {
+        final WsClients net = new WsClients(target, sources, 1024);
+        final Histogram handshake = new Histogram(HIGHEST_NS, 3);
+        final long from = System.nanoTime() + (long)(warmup * 1e9);
+        final long to = from + (long)(seconds * 1e9);
+        final long[] counts = new long[3]; // ok in window, failed in window, in flight
+        net.listener(new WsClients.Listener()
+        {
+            @Override
+            public void onOpen(final WsClients.Client c, final long now)
+            {
+                counts[2]--;
+                if (c.startNs >= from && now < to)
+                {
+                    counts[0]++;
+                    handshake.recordValue(Math.min(HIGHEST_NS, now - c.startNs));
+                }
+                net.reset(c);
+                if (now < to)
+                {
+                    counts[2]++;
+                    net.open(path);
+                }
+            }
+
+            @Override
+            public void onFrame(final WsClients.Client c, final ByteBuffer in, final int at, final int len,
+                final long now)
+            {
+            }
+
+            @Override
+            public void onFail(final WsClients.Client c, final String why, final long now)
+            {
+                counts[2]--;
+                if (c.startNs >= from && now < to)
+                {
+                    counts[1]++;
+                }
+                lastError = why;
+                if (now < to)
+                {
+                    counts[2]++;
+                    net.open(path);
+                }
+            }
+        });
+        for (int i = 0; i < concurrency; i++)
+        {
+            counts[2]++;
+            net.open(path);
+        }
+        final CpuWindow cpu = new CpuWindow(from, to);
+        cpu.start();
+        final long hardEnd = to + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < hardEnd && (System.nanoTime() < to || counts[2] > 0))
+        {
+            net.poll(5);
+        }
+        cpu.join(5000);
+        final Map<String, Object> r = header(concurrency);
+        r.put("handshakes", counts[0]);
+        r.put("handshakes_per_s", counts[0] / seconds);
+        r.put("failed", counts[1]);
+        percentiles(r, "handshake", handshake);
+        cpu.put(r, counts[0]);
+        errors(r, net);
+        writeLog(handshake);
+        net.close();
+        return r;
+    }
+
+    // --------------------------------------------------------------------------------------------- helpers
+
+    private String lastError;
+
+    /** Opens {@code n} WebSocket connections with at most {@link #concurrency} handshakes in flight. */
+    private List<WsClients.Client> openAll(final WsClients net, final int n, final Histogram connectTimes,
+        final long timeoutNs) throws IOException
+    {
+        final List<WsClients.Client> open = new ArrayList<>(n);
+        final int[] state = new int[2]; // in flight, finished (open or failed)
+        net.listener(new Quiet()
+        {
+            @Override
+            public void onOpen(final WsClients.Client c, final long now)
+            {
+                state[0]--;
+                state[1]++;
+                c.index = open.size();
+                open.add(c);
+                if (connectTimes != null)
+                {
+                    connectTimes.recordValue(Math.min(HIGHEST_NS, now - c.startNs));
+                }
+            }
+
+            @Override
+            public void onFail(final WsClients.Client c, final String why, final long now)
+            {
+                if (c.state == WsClients.CLOSED && open.contains(c))
+                {
+                    return; // an open tunnel closed later: counted by the caller
+                }
+                state[0]--;
+                state[1]++;
+                lastError = why;
+            }
+        });
+        final long deadline = System.nanoTime() + timeoutNs;
+        int started = 0;
+        while (state[1] < n && System.nanoTime() < deadline)
+        {
+            while (state[0] < concurrency && started < n)
+            {
+                state[0]++;
+                started++;
+                net.open(path);
+            }
+            net.poll(10);
+        }
+        return open;
+    }
+
+    private static void pollFor(final WsClients net, final double secs) throws IOException
+    {
+        final long end = System.nanoTime() + (long)(secs * 1e9);
+        while (System.nanoTime() < end)
+        {
+            net.poll(20);
+        }
+    }
+
+    private Map<String, Object> header(final int connections)
+    {
+        final Map<String, Object> r = new LinkedHashMap<>();
+        r.put("scenario", scenario);
+        r.put("label", label);
+        r.put("target", targetText);
+        r.put("connections", connections);
+        r.put("seconds", seconds);
+        r.put("warmup_seconds", warmup);
+        r.put("loadavg", loadavg());
+        return r;
+    }
+
+    private Map<String, Object> failed(final Map<String, Object> r, final WsClients net, final int opened)
+        throws IOException
+    {
+        r.put("error", "only " + opened + " connections opened");
+        errors(r, net);
+        net.close();
+        return r;
+    }
+
+    private void errors(final Map<String, Object> r, final WsClients net)
+    {
+        r.put("connect_errors", net.connectErrors);
+        r.put("handshake_errors", net.handshakeErrors);
+        r.put("io_errors", net.ioErrors);
+        r.put("eofs", net.eofs);
+        r.put("last_error", lastError);
+    }
+
+    private static void percentiles(final Map<String, Object> r, final String name, final Histogram h)
+    {
+        r.put(name + "_count", h.getTotalCount());
+        r.put(name + "_p50_us", h.getValueAtPercentile(50) / 1e3);
+        r.put(name + "_p90_us", h.getValueAtPercentile(90) / 1e3);
+        r.put(name + "_p99_us", h.getValueAtPercentile(99) / 1e3);
+        r.put(name + "_p999_us", h.getValueAtPercentile(99.9) / 1e3);
+        r.put(name + "_max_us", h.getMaxValue() / 1e3);
+    }
+
+    private void writeLog(final Histogram h)
+    {
+        if (hlog == null)
+        {
+            return;
+        }
+        try (PrintStream ps = new PrintStream(Files.newOutputStream(Path.of(hlog))))
+        {
+            final HistogramLogWriter w = new HistogramLogWriter(ps);
+            w.outputComment("centrigate bench " + scenario + " " + label + " (values in ns)");
+            w.outputLogFormatVersion();
+            w.outputLegend();
+            h.setStartTimeStamp(System.currentTimeMillis() - (long)(seconds * 1000));
+            h.setEndTimeStamp(System.currentTimeMillis());
+            w.outputIntervalHistogram(h);
+        }
+        catch (final IOException e)
+        {
+            System.err.println("hlog: " + e);
+        }
+    }
+
+    private static String loadavg()
+    {
+        try
+        {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        }
+        catch (final IOException e)
+        {
+            return null;
+        }
+    }
+
+    /** CPU ticks of the proxy, the upstream and this process sampled at the start and the end of the window. */
+    private final class CpuWindow extends Thread
+    {
+        private final long from;
+        private final long to;
+        private final long[] begin = new long[3];
+        private final long[] end = new long[3];
+        private long wallNs;
+
+        CpuWindow(final long from, final long to)
+        {
+            super("cpu-window");
+            this.from = from;
+            this.to = to;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run()
+        {
+            sleepUntil(from);
+            final long t0 = System.nanoTime();
+            sample(begin);
+            sleepUntil(to);
+            sample(end);
+            wallNs = System.nanoTime() - t0;
+        }
+
+        private void sample(final long[] into)
+        {
+            into[0] = ProcessStats.cpuTicks(proxyPids);
+            into[1] = ProcessStats.cpuTicks(upstreamPids);
+            into[2] = ProcessStats.selfCpuTicks();
+        }
+
+        private void sleepUntil(final long t)
+        {
+            long now;
+            while ((now = System.nanoTime()) < t)
+            {
+                LockSupport.parkNanos(t - now);
+            }
+        }
+
+        void put(final Map<String, Object> r, final long events)
+        {
+            final double wall = wallNs / 1e9;
+            final String[] names = {"proxy", "upstream", "loadgen"};
+            for (int i = 0; i < 3; i++)
+            {
+                if (begin[i] < 0 || wall <= 0)
+                {
+                    r.put(names[i] + "_cpu_s", null);
+                    continue;
+                }
+                final double cpuS = (end[i] - begin[i]) / (double)clkTck;
+                r.put(names[i] + "_cpu_s", cpuS);
+                r.put(names[i] + "_cpu_pct", 100 * cpuS / wall);
+            }
+            if (begin[0] >= 0 && events > 0)
+            {
+                r.put("proxy_cpu_s_per_100k", (end[0] - begin[0]) / (double)clkTck / (events / 1e5));
+            }
+        }
+    }
+
+    /** A listener that ignores what the scenario does not need. */
+    private abstract static class Quiet implements WsClients.Listener
+    {
+        @Override
+        public void onOpen(final WsClients.Client c, final long nowNs)
+        {
+        }
+
+        @Override
+        public void onFrame(final WsClients.Client c, final ByteBuffer in, final int payloadAt, final int length,
+            final long nowNs)
+        {
+        }
+
+        @Override
+        public void onFail(final WsClients.Client c, final String why, final long nowNs)
+        {
+        }
+    }
+
+    static String json(final Map<String, Object> m)
+    {
+        final StringBuilder sb = new StringBuilder("{");
+        for (final Map.Entry<String, Object> e : m.entrySet())
+        {
+            if (sb.length() > 1)
+            {
+                sb.append(',');
+            }
+            sb.append('"').append(e.getKey()).append("\":");
+            final Object v = e.getValue();
+            if (v == null)
+            {
+                sb.append("null");
+            }
+            else if (v instanceof Double d)
+            {
+                sb.append(d.isNaN() || d.isInfinite() ? "null" : String.format(Locale.ROOT, "%.3f", d));
+            }
+            else if (v instanceof Number)
+            {
+                sb.append(v);
+            }
+            else
+            {
+                sb.append('"').append(v.toString().replace("\\", "\\\\").replace("\"", "\\\"")
+                    .replace("\n", " ").replace("\r", " ")).append('"');
+            }
+        }
+        return sb.append('}').toString();
+    }
+}
