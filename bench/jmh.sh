@@ -18,7 +18,9 @@ java_cmd="${JAVA:-java}"
 
 build="${JMH_BUILD:-auto}"
 if [[ "$build" == "auto" ]]; then
-    if [[ ! -f "$jar" ]] || [[ -n "$(find pom.xml core/pom.xml bench/pom.xml core/src/main bench/src/main -newer "$jar" -print -quit)" ]]; then
+    newer="$(find pom.xml core/pom.xml bench/pom.xml core/src/main bench/src/main -newer "$jar" -print -quit \
+        2>/dev/null || true)"
+    if [[ ! -f "$jar" || -n "$newer" ]]; then
         build=always
     fi
 fi

@@ -14,6 +14,7 @@
 #
 # Environment (defaults in brackets):
 #   MODES ["direct reuseport acceptor"]  REPS [3]  SECONDS [10]  WARMUP [3]  THREADS [24]  LOOPS [2]
+#   BJAR/PJAR (jars to use; copy them elsewhere first if others rebuild while you measure)
 #   PIN [1]  PROXY_CPUS [0]  LOAD_CPUS [1]  SPREAD [1] (one extra run per proxy mode with the in-process
 #   LoopSpreadProxy, to print connections accepted per loop)  OUT [bench/target/storm]  BUILD [auto|always|never]
 set -euo pipefail
@@ -36,8 +37,8 @@ OUT="${OUT:-bench/target/storm}"
 BUILD="${BUILD:-auto}"
 UPORT="${UPORT:-19101}"
 BASE_PORT="${BASE_PORT:-19200}"
-BJAR=bench/target/benchmarks.jar
-PJAR=cli/target/centrigate.jar
+BJAR="${BJAR:-bench/target/benchmarks.jar}"
+PJAR="${PJAR:-cli/target/centrigate.jar}"
 JAVA="${JAVA:-java}"
 EXPORTS="--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED"
 RUN_LIMIT=$(( SECONDS_RUN + WARMUP + 60 ))

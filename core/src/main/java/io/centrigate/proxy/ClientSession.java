@@ -772,6 +772,14 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             clientKeepAlive = false;
             upstreamReusable = false;
         }
+        // Body bytes that came with the head are checked first: a body broken from its first bytes gets the
+        // client a clean 502 instead of a relayed head followed by a cut.
+        final int taken = takeResponseBody(buf, headLength, filled - headLength);
+        if (taken < 0)
+        {
+            failResponse(HttpError.BAD_UPSTREAM_RESPONSE);
+            return;
+        }
         final Chunk out = owner.pool().acquire();
         if (out == null)
         {
@@ -797,13 +805,6 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         rearm();
         final Chunk rest = headChunk;
         headChunk = null;
-        final int taken = takeResponseBody(rest.buffer(), headLength, filled - headLength);
-        if (taken < 0)
-        {
-            owner.pool().release(rest);
-            close();
-            return;
-        }
         rest.byteBuffer().limit(headLength + taken).position(headLength);
         down.offer(rest);
         if (responseComplete)
@@ -985,16 +986,23 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             return;
         }
-        final int n = client.read(chunk.byteBuffer());
-        if (n < 0)
+        final int n;
+        try
         {
-            owner.pool().release(chunk);
-            close();
-            return;
+            n = client.read(chunk.byteBuffer());
         }
-        if (n == 0)
+        catch (final IOException e)
         {
             owner.pool().release(chunk);
+            throw e;
+        }
+        if (n <= 0)
+        {
+            owner.pool().release(chunk);
+            if (n < 0)
+            {
+                close();
+            }
             return;
         }
         pendingInput = chunk;

@@ -28,7 +28,7 @@ import org.HdrHistogram.HistogramLogWriter;
  *   fanout  --conns 5000 --fanout-hz 10             delivery latency of the upstream's 256 B pushes
  *   hold    --conns 9000 --concurrency 64           connect time of idle tunnels; proxy RSS before/after
  *   storm   --concurrency 64                        new handshakes per second, each closed with RST at once
- * common: --seconds 10 --warmup 3 --label X --proxy-pids P[,P] --upstream-pid P --clk-tck 100 --sources 0
+ * common: --seconds 10 --warmup 3 --label X --tag KEY=VALUE (copied into the JSON) --proxy-pids P[,P] --upstream-pid P --clk-tck 100 --sources 0
  *         --hlog FILE (HdrHistogram log of the main histogram) --path /connection/websocket</pre>
  */
 public final class LoadGen
@@ -39,7 +39,8 @@ public final class LoadGen
     private InetSocketAddress target;
     private String targetText;
     private String label = "-";
-    private String path = "/connection/websocket";
+    private String path;
+    private final Map<String, String> tags = new LinkedHashMap<>();
     private int conns = -1;
     private double rate = 20_000;
     private int size = 64;
@@ -88,6 +89,7 @@ public final class LoadGen
                 case "--clk-tck" -> g.clkTck = Integer.parseInt(v);
                 case "--sources" -> g.sources = Integer.parseInt(v);
                 case "--hlog" -> g.hlog = v;
+                case "--tag" -> g.tags.put(v.substring(0, v.indexOf('=')), v.substring(v.indexOf('=') + 1));
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
             i++;
@@ -95,6 +97,11 @@ public final class LoadGen
         if (g.targetText == null)
         {
             throw new IllegalArgumentException("--target HOST:PORT is required");
+        }
+        if (g.path == null)
+        {
+            // the bench upstream makes a connection a fan-out subscriber by its path
+            g.path = "fanout".equals(g.scenario) ? "/connection/websocket?fanout=1" : "/connection/websocket";
         }
         final int colon = g.targetText.lastIndexOf(':');
         g.target = new InetSocketAddress(g.targetText.substring(0, colon),
@@ -597,6 +604,7 @@ public final class LoadGen
         final Map<String, Object> r = new LinkedHashMap<>();
         r.put("scenario", scenario);
         r.put("label", label);
+        r.putAll(tags);
         r.put("target", targetText);
         r.put("connections", connections);
         r.put("seconds", seconds);

@@ -1,0 +1,414 @@
+#!/usr/bin/env bash
+# End-to-end bench: direct vs centrigate vs Nginx vs HAProxy on the same upstream, the same load, the same cores.
+#
+#   bench/run.sh                       # every scenario, every target, 3 repetitions (about 25 minutes)
+#   bench/run.sh echo storm            # some scenarios: echo fanout hold storm http idle
+#   bench/run.sh smoke                 # seconds: every scenario once, tiny load, no target check (CI)
+#
+# What it does: installs what is missing from Debian (nginx, haproxy, wrk, gnuplot-nox; not in smoke mode),
+# builds centrigate and the bench jar when the sources are newer, starts the bench upstream
+# (io.centrigate.bench.load.BenchUpstream), then for each repetition, each scenario and each target in turn
+# (interleaved, so drift hits every target alike) starts a fresh proxy, runs the load, stops the proxy. Every
+# process it starts is stopped on exit (trap). Results: $OUT/results.md (table), results.csv, summary.csv,
+# raw/runs.jsonl, raw/hdr/*.hlog (HdrHistogram logs), plot.png, env.txt, logs/. See bench/e2e/README.md.
+#
+# Pinning (PIN=1): each proxy on PROXY_CPUS (CPU 1), upstream + load generator + wrk on LOAD_CPUS (CPU 0).
+# Every proxy gets the same cores: centrigate --loops, Nginx worker_processes and HAProxy nbthread = LOOPS.
+#
+# Environment (defaults in brackets):
+#   TARGETS ["direct centrigate nginx haproxy"]  REPS [3]  DURATION [10] s measured  WARMUP [3] s
+#   PIN [1]  PROXY_CPUS [1]  LOAD_CPUS [0]  LOOPS [number of PROXY_CPUS]
+#   ECHO_CONNS [100] ECHO_RATE [20000] ECHO_SIZE [64]  FANOUT_CONNS [5000]  HOLD_CONNS [9000]
+#   STORM_CONCURRENCY [64]  HTTP_CONNS [64]  OUT [bench/results/<date>, smoke: bench/target/e2e-smoke]
+#   BUILD [auto|always|never]  INSTALL [1; 0 in smoke]  JFR [0; 1 = a JFR recording of every centrigate run]
+#   CENTRIGATE_JAVA_OPTS [none: java -jar as the README runs it]  BASE_PORT [27100]
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+ALL_SCENARIOS=(echo fanout hold storm http idle)
+SMOKE=0
+scenarios=()
+for a in "$@"; do
+    case "$a" in
+        smoke) SMOKE=1 ;;
+        echo|fanout|hold|storm|http|idle) scenarios+=("$a") ;;
+        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+        *) echo "unknown scenario '$a' (echo fanout hold storm http idle smoke)" >&2; exit 2 ;;
+    esac
+done
+[[ ${#scenarios[@]} -eq 0 ]] && scenarios=("${ALL_SCENARIOS[@]}")
+
+if [[ $SMOKE == 1 ]]; then
+    REPS="${REPS:-1}"; DURATION="${DURATION:-1}"; WARMUP="${WARMUP:-0.5}"
+    ECHO_RATE="${ECHO_RATE:-2000}"; FANOUT_CONNS="${FANOUT_CONNS:-200}"; HOLD_CONNS="${HOLD_CONNS:-300}"
+    STORM_CONCURRENCY="${STORM_CONCURRENCY:-8}"; INSTALL="${INSTALL:-0}"; HOLD_SETTLE="${HOLD_SETTLE:-0.5}"
+    OUT="${OUT:-bench/target/e2e-smoke}"
+fi
+TARGETS="${TARGETS:-direct centrigate nginx haproxy}"
+REPS="${REPS:-3}"
+DURATION="${DURATION:-10}"
+WARMUP="${WARMUP:-3}"
+PIN="${PIN:-1}"
+PROXY_CPUS="${PROXY_CPUS:-1}"
+LOAD_CPUS="${LOAD_CPUS:-0}"
+ncpus() { local n=0 part; IFS=, read -ra parts <<< "$1"; for part in "${parts[@]}"; do
+    if [[ $part == *-* ]]; then n=$(( n + ${part#*-} - ${part%-*} + 1 )); else n=$(( n + 1 )); fi; done; echo $n; }
+LOOPS="${LOOPS:-$(ncpus "$PROXY_CPUS")}"
+ECHO_CONNS="${ECHO_CONNS:-100}"
+ECHO_RATE="${ECHO_RATE:-20000}"
+ECHO_SIZE="${ECHO_SIZE:-64}"
+FANOUT_CONNS="${FANOUT_CONNS:-5000}"
+HOLD_CONNS="${HOLD_CONNS:-9000}"
+HOLD_SETTLE="${HOLD_SETTLE:-3}"
+STORM_CONCURRENCY="${STORM_CONCURRENCY:-64}"
+HTTP_CONNS="${HTTP_CONNS:-64}"
+OUT="${OUT:-bench/results/$(date +%F)}"
+mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"
+BUILD="${BUILD:-auto}"
+INSTALL="${INSTALL:-1}"
+JFR="${JFR:-0}"
+CENTRIGATE_JAVA_OPTS="${CENTRIGATE_JAVA_OPTS:-}"
+BASE_PORT="${BASE_PORT:-27100}"
+UPORT=$BASE_PORT
+CLK_TCK=$(getconf CLK_TCK)
+NOFILE=$(ulimit -Hn)
+BJAR=bench/target/benchmarks.jar
+PJAR=cli/target/centrigate.jar
+JAVA="${JAVA:-java}"
+LOAD_JAVA=("$JAVA" -Xms1g -Xmx1g -cp "$BJAR")
+
+log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
+
+# ---------------------------------------------------------------------------------------------- install
+need_pkgs=()
+command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || need_pkgs+=(nginx)
+command -v haproxy >/dev/null 2>&1 || [[ -x /usr/sbin/haproxy ]] || need_pkgs+=(haproxy)
+command -v wrk >/dev/null 2>&1 || need_pkgs+=(wrk)
+command -v gnuplot >/dev/null 2>&1 || need_pkgs+=(gnuplot-nox)
+if [[ ${#need_pkgs[@]} -gt 0 ]]; then
+    if [[ $INSTALL == 1 ]]; then
+        log "installing from Debian: ${need_pkgs[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        # policy-rc.d exit 101: the packages' own services are not started (port 80; we run our own instances)
+        own_policy=0
+        if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+            printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && own_policy=1
+        fi
+        apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+        [[ $own_policy == 1 ]] && rm -f /usr/sbin/policy-rc.d
+    else
+        log "not installed (INSTALL=0): ${need_pkgs[*]}; the targets or steps needing them are skipped"
+    fi
+fi
+PATH="$PATH:/usr/sbin"
+have() { command -v "$1" >/dev/null 2>&1; }
+active_targets=()
+for t in $TARGETS; do
+    case "$t" in
+        nginx|haproxy) if have "$t"; then active_targets+=("$t"); else log "skipping target $t: not installed"; fi ;;
+        *) active_targets+=("$t") ;;
+    esac
+done
+
+# ------------------------------------------------------------------------------------------------ build
+if [[ "$BUILD" == auto ]]; then
+    if [[ ! -f "$BJAR" || ! -f "$PJAR" ]] ||
+       [[ -n "$(find pom.xml core cli bench/pom.xml bench/src -newer "$BJAR" \( -name '*.java' -o -name pom.xml \) -print -quit 2>/dev/null)" ]] ||
+       [[ -n "$(find pom.xml core cli -newer "$PJAR" \( -name '*.java' -o -name pom.xml \) -print -quit 2>/dev/null)" ]]; then
+        BUILD=always
+    fi
+fi
+if [[ "$BUILD" == always ]]; then
+    log "building (mvn -B -q -DskipTests package)"
+    mvn -B -q -DskipTests package
+fi
+
+# ------------------------------------------------------------------------------------- processes, trap
+mkdir -p "$OUT/raw/hdr" "$OUT/logs"
+RAW="$OUT/raw/runs.jsonl"
+: > "$RAW"
+started=()
+cleanup() {
+    local p
+    for p in "${started[@]}"; do
+        kill -TERM "$p" 2>/dev/null || true
+    done
+    for p in "${started[@]}"; do
+        for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null || true
+    done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Command prefixes rather than a function: a background job must be the process itself (taskset execs the
+# command, so $! is the proxy's pid), not a subshell around it that a signal would orphan it from.
+PIN_PROXY=(); PIN_LOAD=()
+if [[ $PIN == 1 ]]; then PIN_PROXY=(taskset -c "$PROXY_CPUS"); PIN_LOAD=(taskset -c "$LOAD_CPUS"); fi
+
+stop_pid() {
+    local p="$1" i
+    kill -TERM "$p" 2>/dev/null || return 0
+    for i in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+    local rest=()
+    for i in "${started[@]}"; do [[ $i != "$p" ]] && rest+=("$i"); done
+    started=("${rest[@]}")
+}
+
+wait_listen() { # port pid
+    local i
+    for i in $(seq 1 100); do
+        ss -Hltn "sport = :$1" 2>/dev/null | grep -q LISTEN && return 0
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+cpu_ticks() { # pids... -> summed utime+stime
+    local s=0 p v
+    for p in "$@"; do
+        v=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null || echo 0)
+        s=$(( s + v ))
+    done
+    echo $s
+}
+
+log "output: $OUT; targets: ${active_targets[*]}; scenarios: ${scenarios[*]}; reps $REPS; ${DURATION}s + ${WARMUP}s warm-up"
+log "pinning: PIN=$PIN proxy on CPU $PROXY_CPUS ($LOOPS loop/worker/thread), upstream + load generator on CPU $LOAD_CPUS"
+
+# ---------------------------------------------------------------------------------------------- upstream
+"${PIN_LOAD[@]}" "${LOAD_JAVA[@]}" io.centrigate.bench.load.BenchUpstream --port "$UPORT" \
+    > "$OUT/logs/upstream.log" 2>&1 &
+UP_PID=$!
+started+=("$UP_PID")
+for _ in $(seq 1 100); do grep -q '^upstream listening' "$OUT/logs/upstream.log" && break; sleep 0.1; done
+grep -q '^upstream listening' "$OUT/logs/upstream.log" || { cat "$OUT/logs/upstream.log"; exit 1; }
+log "$(head -1 "$OUT/logs/upstream.log") (pid $UP_PID)"
+
+# ----------------------------------------------------------------------------------------------- targets
+TARGET_PORT=0
+TARGET_PIDS=""
+TARGET_MAIN=""
+TARGET_CMD=""
+port_of() {
+    case "$1" in
+        direct) echo "$UPORT" ;; centrigate) echo $(( BASE_PORT + 1 )) ;; nginx) echo $(( BASE_PORT + 2 )) ;;
+        haproxy) echo $(( BASE_PORT + 3 )) ;; centrigate-block) echo $(( BASE_PORT + 4 )) ;;
+        centrigate-spin) echo $(( BASE_PORT + 5 )) ;;
+    esac
+}
+
+start_target() { # target tag
+    local t="$1" tag="$2" port
+    port=$(port_of "$t")
+    TARGET_PORT=$port
+    TARGET_PIDS=""
+    TARGET_MAIN=""
+    local logf="$OUT/logs/$tag.log"
+    case "$t" in
+        direct)
+            TARGET_CMD="(none: clients connect to the upstream)"
+            return 0 ;;
+        centrigate|centrigate-block|centrigate-spin)
+            local idle=block
+            [[ $t == centrigate-spin ]] && idle=spin
+            local jopts=()
+            # shellcheck disable=SC2206
+            [[ -n "$CENTRIGATE_JAVA_OPTS" ]] && jopts=($CENTRIGATE_JAVA_OPTS)
+            [[ $JFR == 1 ]] && jopts+=(-XX:StartFlightRecording=filename="$OUT/logs/$tag.jfr",settings=profile)
+            local cmd=("$JAVA" "${jopts[@]}" -jar "$PJAR" run --listen "127.0.0.1:$port" --upstream "127.0.0.1:$UPORT"
+                --loops "$LOOPS" --idle-strategy "$idle")
+            TARGET_CMD="${cmd[*]}"
+            "${PIN_PROXY[@]}" "${cmd[@]}" > "$logf" 2>&1 &
+            TARGET_MAIN=$!
+            started+=("$TARGET_MAIN")
+            local i
+            for i in $(seq 1 100); do grep -q '^centrigate ' "$logf" && break; kill -0 "$TARGET_MAIN" || break; sleep 0.1; done
+            grep -q '^centrigate ' "$logf" || { log "centrigate did not start:"; cat "$logf" >&2; return 1; }
+            TARGET_PIDS="$TARGET_MAIN" ;;
+        nginx)
+            local dir="$OUT/logs/nginx"
+            mkdir -p "$dir"
+            sed -e "s#@PORT@#127.0.0.1:$port#; s#@UPSTREAM@#127.0.0.1:$UPORT#; s#@WORKERS@#$LOOPS#;
+                    s#@NOFILE@#$NOFILE#; s#@RUNDIR@#$dir#g" bench/e2e/nginx.conf.in > "$dir/nginx.conf"
+            TARGET_CMD="nginx -c $dir/nginx.conf (worker_processes $LOOPS)"
+            "${PIN_PROXY[@]}" nginx -e "$dir/nginx-error.log" -p "$dir" -c "$dir/nginx.conf" > "$logf" 2>&1 &
+            TARGET_MAIN=$!
+            started+=("$TARGET_MAIN")
+            wait_listen "$port" "$TARGET_MAIN" || { log "nginx did not start:"; cat "$logf" "$dir/nginx-error.log" >&2; return 1; }
+            sleep 0.2
+            TARGET_PIDS="$TARGET_MAIN $(pgrep -P "$TARGET_MAIN" | tr '\n' ' ')" ;;
+        haproxy)
+            local dir="$OUT/logs/haproxy"
+            mkdir -p "$dir"
+            local maxconn=$(( (NOFILE - 100) / 2 ))
+            sed -e "s#@LISTEN@#127.0.0.1:$port#; s#@UPSTREAM@#127.0.0.1:$UPORT#; s#@THREADS@#$LOOPS#;
+                    s#@MAXCONN@#$maxconn#g; s#@RUNDIR@#$dir#g" bench/e2e/haproxy.cfg.in > "$dir/haproxy.cfg"
+            TARGET_CMD="haproxy -db -f $dir/haproxy.cfg (nbthread $LOOPS, maxconn $maxconn)"
+            "${PIN_PROXY[@]}" haproxy -db -f "$dir/haproxy.cfg" > "$logf" 2>&1 &
+            TARGET_MAIN=$!
+            started+=("$TARGET_MAIN")
+            wait_listen "$port" "$TARGET_MAIN" || { log "haproxy did not start:"; cat "$logf" >&2; return 1; }
+            TARGET_PIDS="$TARGET_MAIN" ;;
+        *) log "unknown target $t"; return 1 ;;
+    esac
+}
+
+stop_target() {
+    [[ -n "$TARGET_MAIN" ]] && stop_pid "$TARGET_MAIN"
+    TARGET_MAIN=""
+}
+
+# ---------------------------------------------------------------------------------------------- scenarios
+loadgen() { # scenario target rep tag extra-args...
+    local s="$1" t="$2" rep="$3" tag="$4"; shift 4
+    local pids
+    pids=$(echo "$TARGET_PIDS" | xargs | tr ' ' ',')
+    local limit
+    limit=$(awk -v d="$DURATION" -v w="$WARMUP" 'BEGIN { printf "%d", d + w + 150 }')
+    "${PIN_LOAD[@]}" timeout -k 5 "$limit" "${LOAD_JAVA[@]}" io.centrigate.bench.load.LoadGen "$s" \
+        --target "127.0.0.1:$TARGET_PORT" --label "$tag" --seconds "$DURATION" --warmup "$WARMUP" \
+        --proxy-pids "$pids" --upstream-pid "$UP_PID" --clk-tck "$CLK_TCK" --hlog "$OUT/raw/hdr/$tag.hlog" \
+        --tag "scenario_name=$1" --tag "target_name=$t" --tag "rep=$rep" --tag "proxy_cmd=$TARGET_CMD" "$@" \
+        2> "$OUT/logs/$tag-loadgen.err"
+}
+
+to_us() { # wrk duration (e.g. 1.23ms, 850.00us, 1.01s) -> microseconds
+    awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) m = 1; else if (v ~ /ms$/) m = 1000; else if (v ~ /s$/) m = 1000000;
+        else m = 1; printf "%.1f", n * m }'
+}
+
+http_run() { # target rep tag
+    local t="$1" rep="$2" tag="$3"
+    local url="http://127.0.0.1:$TARGET_PORT/api/info"
+    # shellcheck disable=SC2086
+    local pids=($TARGET_PIDS)
+    local w=${WARMUP%.*}; [[ -z $w || $w -lt 1 ]] && w=1
+    local d=${DURATION%.*}; [[ -z $d || $d -lt 1 ]] && d=1
+    "${PIN_LOAD[@]}" timeout -k 5 $(( w + 30 )) wrk -t1 -c"$HTTP_CONNS" -d"${w}s" "$url" > /dev/null 2>&1 || true
+    local c0 u0 c1 u1 t0 t1
+    c0=$(cpu_ticks "${pids[@]}"); u0=$(cpu_ticks "$UP_PID"); t0=$(date +%s.%N)
+    local txt
+    txt=$("${PIN_LOAD[@]}" timeout -k 5 $(( d + 30 )) wrk -t1 -c"$HTTP_CONNS" -d"${d}s" --latency "$url" 2>&1 || true)
+    c1=$(cpu_ticks "${pids[@]}"); u1=$(cpu_ticks "$UP_PID"); t1=$(date +%s.%N)
+    echo "$txt" > "$OUT/logs/$tag-wrk.txt"
+    local rps p50 p99 reqs sockerr non2xx
+    rps=$(awk '/^Requests\/sec:/ { print $2 }' <<< "$txt")
+    p50=$(to_us "$(awk '$1 == "50%" { print $2 }' <<< "$txt")")
+    p99=$(to_us "$(awk '$1 == "99%" { print $2 }' <<< "$txt")")
+    reqs=$(awk '/requests in/ { print $1 }' <<< "$txt")
+    sockerr=$(awk '/Socket errors:/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' <<< "$txt")
+    non2xx=$(awk '/Non-2xx/ { print $NF }' <<< "$txt")
+    local wall proxy_cpu up_cpu
+    wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+    proxy_cpu=null
+    [[ ${#pids[@]} -gt 0 ]] && proxy_cpu=$(awk -v a="$c0" -v b="$c1" -v t="$CLK_TCK" 'BEGIN { printf "%.3f", (b - a) / t }')
+    up_cpu=$(awk -v a="$u0" -v b="$u1" -v t="$CLK_TCK" 'BEGIN { printf "%.3f", (b - a) / t }')
+    local pct=null
+    [[ $proxy_cpu != null ]] && pct=$(awk -v c="$proxy_cpu" -v w="$wall" 'BEGIN { printf "%.1f", 100 * c / w }')
+    printf '{"scenario":"http","label":"%s","scenario_name":"http","target_name":"%s","rep":"%s","proxy_cmd":"%s","connections":%s,"seconds":%s,"loadavg":"%s","requests":%s,"requests_per_s":%s,"p50_us":%s,"p99_us":%s,"socket_errors":%s,"non_2xx":%s,"errors":%s,"proxy_cpu_s":%s,"proxy_cpu_pct":%s,"upstream_cpu_s":%s,"tool":"wrk -t1 -c%s -d%ss --latency"}\n' \
+        "$tag" "$t" "$rep" "$TARGET_CMD" "$HTTP_CONNS" "$d" "$(cut -d' ' -f1 /proc/loadavg)" "${reqs:-0}" "${rps:-0}" \
+        "${p50:-null}" "${p99:-null}" "${sockerr:-0}" "${non2xx:-0}" $(( ${sockerr:-0} + ${non2xx:-0} )) \
+        "$proxy_cpu" "$pct" "$up_cpu" "$HTTP_CONNS" "$d"
+}
+
+run_one() { # scenario target rep
+    local s="$1" t="$2" rep="$3"
+    local tag="$s-$t-$rep"
+    start_target "$t" "$tag" || { log "$tag: target failed to start"; stop_target; return 0; }
+    local line=""
+    case "$s" in
+        echo|idle) line=$(loadgen echo "$t" "$rep" "$tag" --conns "$ECHO_CONNS" --rate "$ECHO_RATE" --size "$ECHO_SIZE" || true) ;;
+        fanout) line=$(loadgen fanout "$t" "$rep" "$tag" --conns "$FANOUT_CONNS" || true) ;;
+        hold) line=$(loadgen hold "$t" "$rep" "$tag" --conns "$HOLD_CONNS" --concurrency 64 --settle "$HOLD_SETTLE" || true) ;;
+        storm) line=$(loadgen storm "$t" "$rep" "$tag" --concurrency "$STORM_CONCURRENCY" || true) ;;
+        http)
+            if have wrk; then line=$(http_run "$t" "$rep" "$tag"); else log "http: wrk not installed, skipped"; fi ;;
+    esac
+    # the idle scenario's lines are echo runs filed under "idle"
+    [[ $s == idle && -n $line ]] && line="${line/\"scenario_name\":\"echo\"/\"scenario_name\":\"idle\"}"
+    if [[ -n "$line" ]]; then
+        echo "$line" >> "$RAW"
+        log "$tag: $(summary_of "$s" "$line")"
+    else
+        log "$tag: no result (see $OUT/logs/$tag-loadgen.err)"
+    fi
+    if [[ -n "$TARGET_MAIN" ]] && ! kill -0 "$TARGET_MAIN" 2>/dev/null; then
+        log "$tag: the proxy process is gone (crashed?) - see $OUT/logs/$tag.log"
+    fi
+    stop_target
+}
+
+summary_of() {
+    local keys
+    case "$1" in
+        echo|idle) keys="rtt_p50_us rtt_p99_us rtt_p999_us lost proxy_cpu_pct proxy_cpu_s_per_100k loadgen_cpu_pct" ;;
+        fanout) keys="delivered_ratio delivery_p50_us delivery_p99_us proxy_cpu_pct proxy_cpu_s_per_100k loadgen_cpu_pct" ;;
+        hold) keys="opened alive connect_p99_us rss_per_tunnel_bytes" ;;
+        storm) keys="handshakes_per_s handshake_p99_us failed proxy_cpu_pct loadgen_cpu_pct" ;;
+        http) keys="requests_per_s p99_us errors proxy_cpu_pct" ;;
+    esac
+    local k out=""
+    for k in $keys; do
+        out+="$k=$(grep -o "\"$k\":[^,}]*" <<< "$2" | head -1 | cut -d: -f2) "
+    done
+    if grep -q '"error":' <<< "$2"; then out+="ERROR=$(grep -o '"error":"[^"]*"' <<< "$2")"; fi
+    echo "$out"
+}
+
+{
+    echo "date: $(date -u +%FT%TZ)"
+    echo "command: bench/run.sh $*"
+    echo "git: $(git rev-parse --short HEAD 2>/dev/null || echo '?') $(git status --porcelain 2>/dev/null | grep -qv '^??' && echo '(with uncommitted changes)')"
+    echo "kernel: $(uname -r); cpus: $(nproc); mem: $(free -g | awk '/Mem:/ { print $2 }') GiB; open files (hard): $NOFILE"
+    echo "java: $("$JAVA" -version 2>&1 | head -1)"
+    echo "nginx: $(nginx -v 2>&1 || echo none)"
+    echo "haproxy: $(haproxy -v 2>/dev/null | head -1 || echo none)"
+    echo "wrk: $(wrk -v 2>&1 | head -1 || echo none)"
+    echo "settings: REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP PIN=$PIN PROXY_CPUS=$PROXY_CPUS LOAD_CPUS=$LOAD_CPUS LOOPS=$LOOPS"
+    echo "          ECHO_CONNS=$ECHO_CONNS ECHO_RATE=$ECHO_RATE ECHO_SIZE=$ECHO_SIZE FANOUT_CONNS=$FANOUT_CONNS HOLD_CONNS=$HOLD_CONNS STORM_CONCURRENCY=$STORM_CONCURRENCY HTTP_CONNS=$HTTP_CONNS"
+    echo "loadavg at start: $(cat /proc/loadavg)"
+} > "$OUT/env.txt"
+
+for rep in $(seq 1 "$REPS"); do
+    for s in "${scenarios[@]}"; do
+        if [[ $s == idle ]]; then
+            for t in centrigate-block centrigate-spin; do run_one idle "$t" "$rep"; done
+        else
+            for t in "${active_targets[@]}"; do run_one "$s" "$t" "$rep"; done
+        fi
+    done
+done
+echo "loadavg at end: $(cat /proc/loadavg)" >> "$OUT/env.txt"
+
+stop_pid "$UP_PID"
+
+# ------------------------------------------------------------------------------------------------ report
+title="Run: \`bench/run.sh $*\` on $(date -u +%F) ($(nproc) cores; proxy on CPU $PROXY_CPUS with $LOOPS loop/worker/thread, upstream + load on CPU $LOAD_CPUS; $REPS repetitions of ${DURATION}s after ${WARMUP}s warm-up)."
+"$JAVA" -cp "$BJAR" io.centrigate.bench.load.Report "$OUT" "$title" > /dev/null
+if have gnuplot; then
+    bash bench/e2e/plot.sh "$OUT" || log "plot failed"
+else
+    log "gnuplot not installed: no plot"
+fi
+log "done: $OUT/results.md"
+if [[ $SMOKE == 1 ]]; then
+    # smoke: every scenario produced a result line without errors; no performance check
+    n=$(grep -c '^{' "$RAW" || true)
+    bad=$(grep -c '"error":' "$RAW" || true)
+    expected=0
+    for s in "${scenarios[@]}"; do
+        if [[ $s == idle ]]; then expected=$(( expected + 2 ));
+        elif [[ $s == http ]] && ! have wrk; then :;
+        else expected=$(( expected + ${#active_targets[@]} )); fi
+    done
+    echo "smoke: $n result lines of $expected expected, $bad with errors"
+    [[ $n -eq $expected && $bad -eq 0 ]] || exit 1
+fi

@@ -1,0 +1,169 @@
+package io.centrigate.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import com.sun.net.httpserver.HttpServer;
+
+import io.centrigate.metrics.LoopSnapshot;
+import io.centrigate.testing.HttpUpstream;
+import io.centrigate.testing.RawClient;
+
+/**
+ * Issue 4, acceptance 1: plain HTTP through centrigate between the JDK's own HTTP server and client, every
+ * method, body size and framing, byte-exact; keep-alive and pipelining seen in connection counts.
+ */
+@Timeout(120)
+class HttpProxyTest
+{
+    private static HttpServer server;
+    private static final Set<Integer> upstreamPorts = ConcurrentHashMap.newKeySet();
+
+    @BeforeAll
+    static void startServer() throws Exception
+    {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+        server.createContext("/", exchange ->
+        {
+            upstreamPorts.add(exchange.getRemoteAddress().getPort());
+            final byte[] body;
+            try (InputStream in = exchange.getRequestBody())
+            {
+                body = in.readAllBytes();
+            }
+            exchange.getResponseHeaders().add("X-Method", exchange.getRequestMethod());
+            exchange.getResponseHeaders().add("X-Request-Length", String.valueOf(body.length));
+            final boolean chunked = String.valueOf(exchange.getRequestURI().getQuery()).contains("chunked");
+            if (exchange.getRequestMethod().equals("HEAD"))
+            {
+                exchange.sendResponseHeaders(200, -1);
+            }
+            else
+            {
+                exchange.sendResponseHeaders(200, chunked ? 0 : (body.length == 0 ? -1 : body.length));
+                try (OutputStream out = exchange.getResponseBody())
+                {
+                    out.write(body);
+                }
+            }
+            exchange.close();
+        });
+        server.setExecutor(Executors.newFixedThreadPool(4));
+        server.start();
+    }
+
+    @AfterAll
+    static void stopServer()
+    {
+        server.stop(0);
+    }
+
+    private static InetSocketAddress serverAddress()
+    {
+        return new InetSocketAddress("127.0.0.1", server.getAddress().getPort());
+    }
+
+    @Test
+    void proxiesEveryMethodBodySizeAndFramingByteExactOverKeptAliveConnections() throws Exception
+    {
+        upstreamPorts.clear();
+        try (Proxy proxy = TestProxies.start(TestProxies.context(serverAddress())))
+        {
+            final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5)).build();
+            final String base = "http://127.0.0.1:" + TestProxies.address(proxy).getPort();
+            final Random random = new Random(42);
+            int requests = 0;
+            for (final String method : List.of("GET", "POST", "PUT", "DELETE"))
+            {
+                for (final int size : new int[] {0, 1024, 10 * 1024 * 1024})
+                {
+                    final byte[] body = new byte[size];
+                    random.nextBytes(body);
+                    for (final boolean chunkedRequest : new boolean[] {false, true})
+                    {
+                        for (final boolean chunkedResponse : new boolean[] {false, true})
+                        {
+                            final HttpRequest.BodyPublisher publisher = chunkedRequest ?
+                                HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body)) :
+                                HttpRequest.BodyPublishers.ofByteArray(body);
+                            final HttpRequest request = HttpRequest.newBuilder(
+                                URI.create(base + "/api/echo" + (chunkedResponse ? "?chunked" : "")))
+                                .method(method, publisher).timeout(Duration.ofSeconds(30)).build();
+                            final HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+                            final String what = method + " " + size + " B, request " +
+                                (chunkedRequest ? "chunked" : "CL") + ", response " + (chunkedResponse ? "chunked" : "CL");
+                            assertEquals(200, response.statusCode(), what);
+                            assertEquals(method, response.headers().firstValue("X-Method").orElse(null), what);
+                            assertArrayEquals(body, response.body(), what);
+                            requests++;
+                        }
+                    }
+                }
+            }
+            final HttpResponse<byte[]> head = http.send(HttpRequest.newBuilder(URI.create(base + "/api/info"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, head.statusCode());
+            assertEquals(0, head.body().length);
+            requests++;
+
+            final List<LoopSnapshot> snap = proxy.snapshot(5, TimeUnit.SECONDS);
+            final long accepted = snap.stream().mapToLong(LoopSnapshot::accepted).sum();
+            assertEquals(requests, snap.stream().mapToLong(LoopSnapshot::requests).sum());
+            assertTrue(accepted <= 2, "client keep-alive: " + accepted + " connections for " + requests + " requests");
+            assertTrue(upstreamPorts.size() <= 2, "upstream keep-alive: " + upstreamPorts.size() + " connections");
+        }
+    }
+
+    @Test
+    void answersPipelinedRequestsInOrderOnOneUpstreamConnection() throws Exception
+    {
+        try (HttpUpstream upstream = new HttpUpstream();
+            Proxy proxy = TestProxies.start(TestProxies.context(upstream.address()));
+            RawClient client = new RawClient(TestProxies.address(proxy)))
+        {
+            upstream.handler((r, out) ->
+            {
+                final String target = r.requestLine().split(" ")[1];
+                out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + target.length() + "\r\n\r\n" + target)
+                    .getBytes(StandardCharsets.ISO_8859_1));
+                return true;
+            });
+            client.send("GET /one HTTP/1.1\r\nHost: a\r\n\r\nPOST /two HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc" +
+                "GET /three HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+            final String all = client.readAll();
+            final int one = all.indexOf("\r\n\r\n/one");
+            final int two = all.indexOf("\r\n\r\n/two");
+            final int three = all.indexOf("\r\n\r\n/three");
+            assertTrue(one > 0 && two > one && three > two, all);
+            assertEquals(3, all.split("HTTP/1.1 200 OK").length - 1, all);
+            assertTrue(all.substring(two).contains("Connection: close"), "the last answer says close: " + all);
+            assertEquals(1, upstream.connections(), "one upstream connection for three pipelined requests");
+            assertEquals("abc", new String(upstream.requests().get(1).body(), StandardCharsets.ISO_8859_1));
+        }
+    }
+}
