@@ -22,6 +22,8 @@
 #   STORM_CONCURRENCY [64]  HTTP_CONNS [64]  OUT [bench/results/<date>, smoke: bench/target/e2e-smoke]
 #   BUILD [auto|always|never]  INSTALL [1; 0 in smoke]  JFR [0; 1 = a JFR recording of every centrigate run]
 #   CENTRIGATE_JAVA_OPTS [none: java -jar as the README runs it]  BASE_PORT [27100]
+#   QUIET_MAX_PCT [15; 0 in smoke] QUIET_WAIT [60]: before each run, wait (at most QUIET_WAIT s) until the whole
+#   machine is below QUIET_MAX_PCT % busy over 1 s (other work on a shared box); each result records other_cpu_pct
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,6 +46,7 @@ if [[ $SMOKE == 1 ]]; then
     REPS="${REPS:-1}"; DURATION="${DURATION:-1}"; WARMUP="${WARMUP:-0.5}"
     ECHO_RATE="${ECHO_RATE:-2000}"; FANOUT_CONNS="${FANOUT_CONNS:-200}"; HOLD_CONNS="${HOLD_CONNS:-300}"
     STORM_CONCURRENCY="${STORM_CONCURRENCY:-8}"; INSTALL="${INSTALL:-0}"; HOLD_SETTLE="${HOLD_SETTLE:-0.5}"
+    QUIET_MAX_PCT="${QUIET_MAX_PCT:-0}"
     OUT="${OUT:-bench/target/e2e-smoke}"
 fi
 TARGETS="${TARGETS:-direct centrigate nginx haproxy}"
@@ -71,6 +74,8 @@ BUILD="${BUILD:-auto}"
 INSTALL="${INSTALL:-1}"
 JFR="${JFR:-0}"
 CENTRIGATE_JAVA_OPTS="${CENTRIGATE_JAVA_OPTS:-}"
+QUIET_MAX_PCT="${QUIET_MAX_PCT:-15}"
+QUIET_WAIT="${QUIET_WAIT:-60}"
 BASE_PORT="${BASE_PORT:-27100}"
 UPORT=$BASE_PORT
 CLK_TCK=$(getconf CLK_TCK)
@@ -127,6 +132,15 @@ if [[ "$BUILD" == always ]]; then
     mvn -B -q -DskipTests package
 fi
 
+# Run from private copies of the jars: a concurrent build (another bench, CI) may replace the files in
+# target/ while this run is starting JVMs from them.
+JARS="$(mktemp -d /tmp/centrigate-bench.XXXXXX)"
+cp "$BJAR" "$JARS/benchmarks.jar"
+cp "$PJAR" "$JARS/centrigate.jar"
+BJAR="$JARS/benchmarks.jar"
+PJAR="$JARS/centrigate.jar"
+LOAD_JAVA=("$JAVA" -Xms1g -Xmx1g -cp "$BJAR")
+
 # ------------------------------------------------------------------------------------- processes, trap
 mkdir -p "$OUT/raw/hdr" "$OUT/logs"
 RAW="$OUT/raw/runs.jsonl"
@@ -141,6 +155,7 @@ cleanup() {
         for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$p" 2>/dev/null || true
     done
+    rm -rf "$JARS"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -178,6 +193,24 @@ cpu_ticks() { # pids... -> summed utime+stime
         s=$(( s + v ))
     done
     echo $s
+}
+
+machine_busy() { # busy and total ticks of all CPUs
+    awk '/^cpu / { b = $2 + $3 + $4 + $7 + $8 + $9; print b, b + $5 + $6 }' /proc/stat
+}
+
+wait_quiet() {
+    [[ $QUIET_MAX_PCT == 0 ]] && return 0
+    local deadline=$(( SECONDS + QUIET_WAIT )) b0 t0 b1 t1 pct
+    while :; do
+        read -r b0 t0 < <(machine_busy); sleep 1; read -r b1 t1 < <(machine_busy)
+        pct=$(( t1 > t0 ? 100 * (b1 - b0) / (t1 - t0) : 0 ))
+        [[ $pct -le $QUIET_MAX_PCT ]] && return 0
+        if [[ $SECONDS -ge $deadline ]]; then
+            log "machine still ${pct}% busy with other work after ${QUIET_WAIT}s: running anyway (see other_cpu_pct)"
+            return 0
+        fi
+    done
 }
 
 log "output: $OUT; targets: ${active_targets[*]}; scenarios: ${scenarios[*]}; reps $REPS; ${DURATION}s + ${WARMUP}s warm-up"
@@ -276,7 +309,7 @@ loadgen() { # scenario target rep tag extra-args...
     "${PIN_LOAD[@]}" timeout -k 5 "$limit" "${LOAD_JAVA[@]}" io.centrigate.bench.load.LoadGen "$s" \
         --target "127.0.0.1:$TARGET_PORT" --label "$tag" --seconds "$DURATION" --warmup "$WARMUP" \
         --proxy-pids "$pids" --upstream-pid "$UP_PID" --clk-tck "$CLK_TCK" --hlog "$OUT/raw/hdr/$tag.hlog" \
-        --tag "scenario_name=$1" --tag "target_name=$t" --tag "rep=$rep" --tag "proxy_cmd=$TARGET_CMD" "$@" \
+        --tag "scenario_name=$s" --tag "target_name=$t" --tag "rep=$rep" --tag "proxy_cmd=$TARGET_CMD" "$@" \
         2> "$OUT/logs/$tag-loadgen.err"
 }
 
@@ -294,10 +327,13 @@ http_run() { # target rep tag
     local d=${DURATION%.*}; [[ -z $d || $d -lt 1 ]] && d=1
     "${PIN_LOAD[@]}" timeout -k 5 $(( w + 30 )) wrk -t1 -c"$HTTP_CONNS" -d"${w}s" "$url" > /dev/null 2>&1 || true
     local c0 u0 c1 u1 t0 t1
+    local mb0 mt0 mb1 mt1
+    read -r mb0 mt0 < <(machine_busy)
     c0=$(cpu_ticks "${pids[@]}"); u0=$(cpu_ticks "$UP_PID"); t0=$(date +%s.%N)
     local txt
     txt=$("${PIN_LOAD[@]}" timeout -k 5 $(( d + 30 )) wrk -t1 -c"$HTTP_CONNS" -d"${d}s" --latency "$url" 2>&1 || true)
     c1=$(cpu_ticks "${pids[@]}"); u1=$(cpu_ticks "$UP_PID"); t1=$(date +%s.%N)
+    read -r mb1 mt1 < <(machine_busy)
     echo "$txt" > "$OUT/logs/$tag-wrk.txt"
     local rps p50 p99 reqs sockerr non2xx
     rps=$(awk '/^Requests\/sec:/ { print $2 }' <<< "$txt")
@@ -313,15 +349,16 @@ http_run() { # target rep tag
     up_cpu=$(awk -v a="$u0" -v b="$u1" -v t="$CLK_TCK" 'BEGIN { printf "%.3f", (b - a) / t }')
     local pct=null
     [[ $proxy_cpu != null ]] && pct=$(awk -v c="$proxy_cpu" -v w="$wall" 'BEGIN { printf "%.1f", 100 * c / w }')
-    printf '{"scenario":"http","label":"%s","scenario_name":"http","target_name":"%s","rep":"%s","proxy_cmd":"%s","connections":%s,"seconds":%s,"loadavg":"%s","requests":%s,"requests_per_s":%s,"p50_us":%s,"p99_us":%s,"socket_errors":%s,"non_2xx":%s,"errors":%s,"proxy_cpu_s":%s,"proxy_cpu_pct":%s,"upstream_cpu_s":%s,"tool":"wrk -t1 -c%s -d%ss --latency"}\n' \
+    printf '{"scenario":"http","label":"%s","scenario_name":"http","target_name":"%s","rep":"%s","proxy_cmd":"%s","connections":%s,"seconds":%s,"loadavg":"%s","requests":%s,"requests_per_s":%s,"p50_us":%s,"p99_us":%s,"socket_errors":%s,"non_2xx":%s,"errors":%s,"proxy_cpu_s":%s,"proxy_cpu_pct":%s,"upstream_cpu_s":%s,"machine_busy_pct":%s,"tool":"wrk -t1 -c%s -d%ss --latency"}\n' \
         "$tag" "$t" "$rep" "$TARGET_CMD" "$HTTP_CONNS" "$d" "$(cut -d' ' -f1 /proc/loadavg)" "${reqs:-0}" "${rps:-0}" \
         "${p50:-null}" "${p99:-null}" "${sockerr:-0}" "${non2xx:-0}" $(( ${sockerr:-0} + ${non2xx:-0} )) \
-        "$proxy_cpu" "$pct" "$up_cpu" "$HTTP_CONNS" "$d"
+        "$proxy_cpu" "$pct" "$up_cpu" $(( 100 * (mb1 - mb0) / (mt1 - mt0 + 1) )) "$HTTP_CONNS" "$d"
 }
 
 run_one() { # scenario target rep
     local s="$1" t="$2" rep="$3"
     local tag="$s-$t-$rep"
+    wait_quiet
     start_target "$t" "$tag" || { log "$tag: target failed to start"; stop_target; return 0; }
     local line=""
     case "$s" in
@@ -349,11 +386,11 @@ run_one() { # scenario target rep
 summary_of() {
     local keys
     case "$1" in
-        echo|idle) keys="rtt_p50_us rtt_p99_us rtt_p999_us lost proxy_cpu_pct proxy_cpu_s_per_100k loadgen_cpu_pct" ;;
-        fanout) keys="delivered_ratio delivery_p50_us delivery_p99_us proxy_cpu_pct proxy_cpu_s_per_100k loadgen_cpu_pct" ;;
+        echo|idle) keys="rtt_p50_us rtt_p99_us rtt_p999_us lost proxy_cpu_pct proxy_cpu_s_per_100k loadgen_cpu_pct other_cpu_pct" ;;
+        fanout) keys="delivered_ratio delivery_p50_us delivery_p99_us proxy_cpu_pct proxy_cpu_s_per_100k loadgen_cpu_pct other_cpu_pct" ;;
         hold) keys="opened alive connect_p99_us rss_per_tunnel_bytes" ;;
-        storm) keys="handshakes_per_s handshake_p99_us failed proxy_cpu_pct loadgen_cpu_pct" ;;
-        http) keys="requests_per_s p99_us errors proxy_cpu_pct" ;;
+        storm) keys="handshakes_per_s handshake_p99_us failed proxy_cpu_pct loadgen_cpu_pct other_cpu_pct" ;;
+        http) keys="requests_per_s p99_us errors proxy_cpu_pct machine_busy_pct" ;;
     esac
     local k out=""
     for k in $keys; do
@@ -369,6 +406,7 @@ summary_of() {
     echo "git: $(git rev-parse --short HEAD 2>/dev/null || echo '?') $(git status --porcelain 2>/dev/null | grep -qv '^??' && echo '(with uncommitted changes)')"
     echo "kernel: $(uname -r); cpus: $(nproc); mem: $(free -g | awk '/Mem:/ { print $2 }') GiB; open files (hard): $NOFILE"
     echo "java: $("$JAVA" -version 2>&1 | head -1)"
+    echo "centrigate: $(unzip -p "$PJAR" META-INF/MANIFEST.MF 2>/dev/null | grep -i '^Implementation-Version' | tr -d '\r' || true) jar $(sha256sum "$PJAR" | cut -c1-12)"
     echo "nginx: $(nginx -v 2>&1 || echo none)"
     echo "haproxy: $(haproxy -v 2>/dev/null | head -1 || echo none)"
     echo "wrk: $(wrk -v 2>&1 | head -1 || echo none)"

@@ -54,11 +54,6 @@ if [[ "$BUILD" == always ]]; then
     mvn -B -q -o -DskipTests package
 fi
 
-pin() { # pin CPUS cmd...
-    local cpus="$1"; shift
-    if [[ "$PIN" == 1 ]]; then taskset -c "$cpus" "$@"; else "$@"; fi
-}
-
 mkdir -p "$OUT"
 stamp="$(date +%Y%m%d-%H%M%S)"
 results="$OUT/storm-$stamp.jsonl"
@@ -98,7 +93,7 @@ loop_ticks() {
 
 # --- upstream
 upstream_log="$OUT/responder-$stamp.log"
-timeout -k 5 7200 taskset -c "$LOAD_CPUS" "$JAVA" -Xms256m -Xmx256m -cp "$BJAR" \
+timeout -k 5 7200 $( [[ "$PIN" == 1 ]] && echo taskset -c "$LOAD_CPUS" ) "$JAVA" -Xms256m -Xmx256m -cp "$BJAR" \
     io.centrigate.bench.storm.UpgradeResponder "$UPORT" 1 > "$upstream_log" 2>&1 &
 children+=($!)
 wait_line "$upstream_log" "responder listening" 15
@@ -128,7 +123,7 @@ run_one() { # run_one MODE REP KIND(jar|spread)
         [[ -n "$proxy_pid" ]] && children+=("$proxy_pid")
         before="$(loop_ticks "$proxy_pid")"
     fi
-    json="$(timeout -k 5 "$RUN_LIMIT" taskset -c "$LOAD_CPUS" "$JAVA" -Xms512m -Xmx512m -cp "$BJAR" \
+    json="$(timeout -k 5 "$RUN_LIMIT" $( [[ "$PIN" == 1 ]] && echo taskset -c "$LOAD_CPUS" ) "$JAVA" -Xms512m -Xmx512m -cp "$BJAR" \
         io.centrigate.bench.storm.HandshakeStorm "$target" "$THREADS" "$SECONDS_RUN" "$WARMUP" "$mode" | tail -1)"
     if [[ -n "$proxy_pid" ]]; then
         after="$(loop_ticks "$proxy_pid")"

@@ -117,6 +117,7 @@ public final class HttpUpstream implements AutoCloseable
             try
             {
                 final Socket s = server.accept();
+                s.setTcpNoDelay(true); // a head and a body in two writes must not wait for a delayed ACK
                 final int id = connections.incrementAndGet();
                 open.incrementAndGet();
                 final Thread t = new Thread(() -> serve(s, id), "http-upstream-" + id);

@@ -72,6 +72,7 @@ public final class RawUpstream implements AutoCloseable
             {
                 final Socket s = server.accept();
                 s.setSoTimeout(10_000);
+                s.setTcpNoDelay(true);
                 final Thread t = new Thread(() -> serve(s), "raw-upstream-conn");
                 t.setDaemon(true);
                 t.start();

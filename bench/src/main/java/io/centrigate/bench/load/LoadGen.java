@@ -146,12 +146,14 @@ public final class LoadGen
                 final long now)
             {
                 final long sent = in.getLong(at);
+                final long intended = in.getLong(at + 8);
                 received[1]++;
-                if (sent >= window[0] && sent < window[1])
+                // the window is by intended send time, as the sender counts it
+                if (intended >= window[0] && intended < window[1])
                 {
                     received[0]++;
                     rtt.recordValue(Math.min(HIGHEST_NS, Math.max(0, now - sent)));
-                    corrected.recordValue(Math.min(HIGHEST_NS, Math.max(0, now - in.getLong(at + 8))));
+                    corrected.recordValue(Math.min(HIGHEST_NS, Math.max(0, now - intended)));
                 }
             }
         });
@@ -353,7 +355,7 @@ public final class LoadGen
         });
         final CpuWindow cpu = new CpuWindow(from, to);
         cpu.start();
-        final long end = to + TimeUnit.MILLISECONDS.toNanos(500);
+        final long end = to + TimeUnit.SECONDS.toNanos(2); // late deliveries still count
         while (System.nanoTime() < end)
         {
             net.poll(20);
@@ -680,8 +682,8 @@ public final class LoadGen
     {
         private final long from;
         private final long to;
-        private final long[] begin = new long[3];
-        private final long[] end = new long[3];
+        private final long[] begin = new long[4];
+        private final long[] end = new long[4];
         private long wallNs;
 
         CpuWindow(final long from, final long to)
@@ -708,6 +710,7 @@ public final class LoadGen
             into[0] = ProcessStats.cpuTicks(proxyPids);
             into[1] = ProcessStats.cpuTicks(upstreamPids);
             into[2] = ProcessStats.selfCpuTicks();
+            into[3] = ProcessStats.machineBusyTicks();
         }
 
         private void sleepUntil(final long t)
@@ -733,6 +736,16 @@ public final class LoadGen
                 final double cpuS = (end[i] - begin[i]) / (double)clkTck;
                 r.put(names[i] + "_cpu_s", cpuS);
                 r.put(names[i] + "_cpu_pct", 100 * cpuS / wall);
+            }
+            if (begin[3] >= 0 && wall > 0)
+            {
+                // CPU used on this machine by anything but the proxy, the upstream and this load generator: a
+                // noise indicator (other work on the box during the window), in % of one core
+                long ours = end[2] - begin[2];
+                ours += begin[0] >= 0 ? end[0] - begin[0] : 0;
+                ours += begin[1] >= 0 ? end[1] - begin[1] : 0;
+                final double other = (end[3] - begin[3] - ours) / (double)clkTck;
+                r.put("other_cpu_pct", Math.max(0, 100 * other / wall));
             }
             if (begin[0] >= 0 && events > 0)
             {

@@ -83,6 +83,26 @@ final class ProcessStats
         return sum;
     }
 
+    /** Busy ticks of the whole machine, all CPUs (the {@code cpu} line of /proc/stat less idle and iowait). */
+    static long machineBusyTicks()
+    {
+        try
+        {
+            final String line = Files.readAllLines(Path.of("/proc/stat")).get(0);
+            final String[] f = line.trim().split("\\s+");
+            long total = 0;
+            for (int i = 1; i <= Math.min(8, f.length - 1); i++)
+            {
+                total += Long.parseLong(f[i]);
+            }
+            return total - Long.parseLong(f[4]) - Long.parseLong(f[5]);
+        }
+        catch (final IOException | RuntimeException e)
+        {
+            return -1;
+        }
+    }
+
     static long selfCpuTicks()
     {
         return cpuTicks(new long[] {ProcessHandle.current().pid()});
