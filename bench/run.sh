@@ -22,7 +22,7 @@
 #   STORM_CONCURRENCY [64]  HTTP_CONNS [64]  OUT [bench/results/<date>, smoke: bench/target/e2e-smoke]
 #   BUILD [auto|always|never]  INSTALL [1; 0 in smoke]  JFR [0; 1 = a JFR recording of every centrigate run]
 #   CENTRIGATE_JAVA_OPTS [none: java -jar as the README runs it]  BASE_PORT [27100]
-#   QUIET_MAX_PCT [15; 0 in smoke] QUIET_WAIT [60]: before each run, wait (at most QUIET_WAIT s) until the whole
+#   QUIET_MAX_PCT [15; 0 in smoke] QUIET_WAIT [15]: before each run, wait (at most QUIET_WAIT s) until the whole
 #   machine is below QUIET_MAX_PCT % busy over 1 s (other work on a shared box); each result records other_cpu_pct
 set -euo pipefail
 
@@ -75,7 +75,7 @@ INSTALL="${INSTALL:-1}"
 JFR="${JFR:-0}"
 CENTRIGATE_JAVA_OPTS="${CENTRIGATE_JAVA_OPTS:-}"
 QUIET_MAX_PCT="${QUIET_MAX_PCT:-15}"
-QUIET_WAIT="${QUIET_WAIT:-60}"
+QUIET_WAIT="${QUIET_WAIT:-15}"
 BASE_PORT="${BASE_PORT:-27100}"
 UPORT=$BASE_PORT
 CLK_TCK=$(getconf CLK_TCK)
@@ -347,12 +347,13 @@ http_run() { # target rep tag
     proxy_cpu=null
     [[ ${#pids[@]} -gt 0 ]] && proxy_cpu=$(awk -v a="$c0" -v b="$c1" -v t="$CLK_TCK" 'BEGIN { printf "%.3f", (b - a) / t }')
     up_cpu=$(awk -v a="$u0" -v b="$u1" -v t="$CLK_TCK" 'BEGIN { printf "%.3f", (b - a) / t }')
-    local pct=null
+    local pct=null per100k=null
+    [[ $proxy_cpu != null && ${reqs:-0} -gt 0 ]] && per100k=$(awk -v c="$proxy_cpu" -v n="$reqs" 'BEGIN { printf "%.3f", c / (n / 1e5) }')
     [[ $proxy_cpu != null ]] && pct=$(awk -v c="$proxy_cpu" -v w="$wall" 'BEGIN { printf "%.1f", 100 * c / w }')
-    printf '{"scenario":"http","label":"%s","scenario_name":"http","target_name":"%s","rep":"%s","proxy_cmd":"%s","connections":%s,"seconds":%s,"loadavg":"%s","requests":%s,"requests_per_s":%s,"p50_us":%s,"p99_us":%s,"socket_errors":%s,"non_2xx":%s,"errors":%s,"proxy_cpu_s":%s,"proxy_cpu_pct":%s,"upstream_cpu_s":%s,"machine_busy_pct":%s,"tool":"wrk -t1 -c%s -d%ss --latency"}\n' \
+    printf '{"scenario":"http","label":"%s","scenario_name":"http","target_name":"%s","rep":"%s","proxy_cmd":"%s","connections":%s,"seconds":%s,"loadavg":"%s","requests":%s,"requests_per_s":%s,"p50_us":%s,"p99_us":%s,"socket_errors":%s,"non_2xx":%s,"errors":%s,"proxy_cpu_s":%s,"proxy_cpu_pct":%s,"proxy_cpu_s_per_100k":%s,"upstream_cpu_s":%s,"machine_busy_pct":%s,"tool":"wrk -t1 -c%s -d%ss --latency"}\n' \
         "$tag" "$t" "$rep" "$TARGET_CMD" "$HTTP_CONNS" "$d" "$(cut -d' ' -f1 /proc/loadavg)" "${reqs:-0}" "${rps:-0}" \
         "${p50:-null}" "${p99:-null}" "${sockerr:-0}" "${non2xx:-0}" $(( ${sockerr:-0} + ${non2xx:-0} )) \
-        "$proxy_cpu" "$pct" "$up_cpu" $(( 100 * (mb1 - mb0) / (mt1 - mt0 + 1) )) "$HTTP_CONNS" "$d"
+        "$proxy_cpu" "$pct" "$per100k" "$up_cpu" $(( 100 * (mb1 - mb0) / (mt1 - mt0 + 1) )) "$HTTP_CONNS" "$d"
 }
 
 run_one() { # scenario target rep

@@ -11,6 +11,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
@@ -48,6 +49,38 @@ public class HeadParserBenchmark
         "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" +
         "\r\n";
 
+    /** centrifuge-js opening an HTTP-streaming session from a browser: a POST with its connect command. */
+    static final String HTTP_STREAM_POST =
+        "POST /connection/http_stream HTTP/1.1\r\n" +
+        "Host: chat.example.com\r\n" +
+        "Connection: keep-alive\r\n" +
+        "Content-Length: 74\r\n" +
+        "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) " +
+        "Chrome/131.0.0.0 Safari/537.36\r\n" +
+        "Content-Type: application/octet-stream\r\n" +
+        "Accept: */*\r\n" +
+        "Origin: https://chat.example.com\r\n" +
+        "Referer: https://chat.example.com/\r\n" +
+        "Accept-Encoding: gzip, deflate, br, zstd\r\n" +
+        "Accept-Language: en-US,en;q=0.9\r\n" +
+        "Cookie: session_id=3f2a9c1e7b4d4e0a9f6b; theme=dark\r\n" +
+        "\r\n";
+
+    /** A backend calling Centrifugo's server API. */
+    static final String API_INFO =
+        "POST /api/info HTTP/1.1\r\n" +
+        "Host: centrifugo:8000\r\n" +
+        "User-Agent: Go-http-client/1.1\r\n" +
+        "Content-Length: 2\r\n" +
+        "Content-Type: application/json\r\n" +
+        "X-Api-Key: 8f3c2a1b-4d5e-6f70-8192-a3b4c5d6e7f8\r\n" +
+        "Accept-Encoding: gzip\r\n" +
+        "\r\n";
+
+    /** Which request: the WebSocket upgrade (default), an http_stream POST, or a server API call. */
+    @Param({"upgrade", "http_stream", "api_info"})
+    public String kind;
+
     private static final byte[] CLIENT_ADDRESS = "192.0.2.7".getBytes(StandardCharsets.US_ASCII);
 
     private final HeadScanner scanner = new HeadScanner(
@@ -62,7 +95,13 @@ public class HeadParserBenchmark
     @Setup
     public void setup()
     {
-        final byte[] bytes = CHROME_UPGRADE.getBytes(StandardCharsets.US_ASCII);
+        final String text = switch (kind)
+        {
+            case "http_stream" -> HTTP_STREAM_POST;
+            case "api_info" -> API_INFO;
+            default -> CHROME_UPGRADE;
+        };
+        final byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
         requestLength = bytes.length;
         // A whole default chunk, as in the proxy: the head sits at the start of a chunk the client read into.
         request = new UnsafeBuffer(ByteBuffer.allocateDirect(ProxyContext.DEFAULT_CHUNK_SIZE));
@@ -71,7 +110,7 @@ public class HeadParserBenchmark
 
         // Fail at setup, not silently measure an error path.
         final int written = scanParseRewrite();
-        if (written <= 0 || !head.isWebSocketUpgrade() || head.headLength() != requestLength)
+        if (written <= 0 || head.isWebSocketUpgrade() != kind.equals("upgrade") || head.headLength() != requestLength)
         {
             throw new IllegalStateException("the benchmark request does not parse: " + head + " error=" +
                 head.error() + " scanner=" + scanner.error() + " written=" + written);
@@ -100,6 +139,6 @@ public class HeadParserBenchmark
             return -1;
         }
         return writer.write(head, request, upstream, 0, upstream.capacity(), CLIENT_ADDRESS, CLIENT_ADDRESS.length,
-            false);
+            false, true);
     }
 }

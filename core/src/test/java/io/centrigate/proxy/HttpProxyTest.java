@@ -166,4 +166,54 @@ class HttpProxyTest
             assertEquals("abc", new String(upstream.requests().get(1).body(), StandardCharsets.ISO_8859_1));
         }
     }
+
+    @Test
+    void relaysTheUpstreams100ContinueThenTheBody() throws Exception
+    {
+        try (io.centrigate.testing.RawUpstream upstream = new io.centrigate.testing.RawUpstream();
+            Proxy proxy = TestProxies.start(TestProxies.context(upstream.address()));
+            RawClient client = new RawClient(TestProxies.address(proxy)))
+        {
+            upstream.respondWith(head -> "HTTP/1.1 100 Continue\r\n\r\n");
+            client.send("POST /api/publish HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+            final var side = upstream.take();
+            assertEquals("100-continue", io.centrigate.testing.RawUpstream.header(side.requestHead(), "Expect"));
+            assertEquals("HTTP/1.1 100 Continue\r\n\r\n", client.readHead());
+            client.send("body");
+            assertEquals("body", new String(side.socket().getInputStream().readNBytes(4), StandardCharsets.ISO_8859_1));
+            side.socket().getOutputStream().write("HTTP/1.1 204 No Content\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            assertTrue(client.readHead().startsWith("HTTP/1.1 204 "));
+        }
+    }
+
+    @Test
+    void passesTrailersOnAndServesHttp10ClientsOneRequestPerConnection() throws Exception
+    {
+        try (HttpUpstream upstream = new HttpUpstream();
+            Proxy proxy = TestProxies.start(TestProxies.context(upstream.address())))
+        {
+            upstream.handler((r, out) ->
+            {
+                out.write(("HTTP/1.1 200 OK\r\nTrailer: X-Checksum\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                    "2\r\nok\r\n0\r\nX-Checksum: 42\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                return true;
+            });
+            try (RawClient client = new RawClient(TestProxies.address(proxy)))
+            {
+                client.send("GET /stream HTTP/1.1\r\nHost: a\r\n\r\n");
+                assertTrue(client.readHead().contains("Trailer: X-Checksum"));
+                assertEquals("2\r\nok\r\n0\r\nX-Checksum: 42\r\n\r\n",
+                    new String(client.readExactly(28), StandardCharsets.ISO_8859_1));
+            }
+            upstream.handler(HttpUpstream::echo);
+            try (RawClient client = new RawClient(TestProxies.address(proxy)))
+            {
+                client.send("GET /old HTTP/1.0\r\n\r\n");
+                final String response = client.readAll(); // ends: HTTP/1.0 gets one answer, then the close
+                assertTrue(response.startsWith("HTTP/1.1 200 OK\r\n"), response);
+                assertTrue(response.contains("Connection: close\r\n"), response);
+                assertTrue(upstream.requests().get(upstream.requests().size() - 1).head().startsWith("GET /old HTTP/1.0\r\n"));
+            }
+        }
+    }
 }
