@@ -216,4 +216,59 @@ class HttpProxyTest
             }
         }
     }
+
+    @Test
+    void closesAnIdleKeepAliveConnectionSilentlyAndSetsForwardingHeaders() throws Exception
+    {
+        try (HttpUpstream upstream = new HttpUpstream();
+            Proxy proxy = TestProxies.start(TestProxies.context(upstream.address()).keepAliveTimeoutNs(300_000_000L));
+            RawClient client = new RawClient(TestProxies.address(proxy), "127.0.0.78"))
+        {
+            client.send("GET /health HTTP/1.1\r\nHost: node.example\r\nX-Real-IP: 6.6.6.6\r\nKeep-Alive: timeout=5\r\n\r\n");
+            assertTrue(client.readHead().startsWith("HTTP/1.1 200 "));
+            final HttpUpstream.Request seen = upstream.requests().get(0);
+            assertEquals("127.0.0.78", seen.header("X-Real-IP"));
+            assertEquals("127.0.0.78", seen.header("X-Forwarded-For"));
+            assertEquals("http", seen.header("X-Forwarded-Proto"));
+            assertEquals("node.example", seen.header("Host"));
+            assertNull(seen.header("Keep-Alive"), "hop-by-hop fields stay on their hop");
+            // No second request: after the keep-alive timeout the proxy closes without a word.
+            assertEquals("", client.readAll());
+        }
+    }
+
+    @Test
+    void dropsAClientThatStopsReadingAfterTheSendTimeout() throws Exception
+    {
+        final java.util.concurrent.CountDownLatch upstreamCut = new java.util.concurrent.CountDownLatch(1);
+        try (HttpUpstream upstream = new HttpUpstream();
+            Proxy proxy = TestProxies.start(TestProxies.context(upstream.address()).loops(1).sendTimeoutNs(300_000_000L));
+            RawClient client = new RawClient(TestProxies.address(proxy)))
+        {
+            upstream.handler((r, out) ->
+            {
+                out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                final byte[] chunk = ("8000\r\n" + "x".repeat(0x8000) + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
+                try
+                {
+                    for (int i = 0; i < 100_000; i++)
+                    {
+                        out.write(chunk);
+                    }
+                }
+                catch (final java.io.IOException e)
+                {
+                    upstreamCut.countDown();
+                }
+                return false;
+            });
+            client.socket().setReceiveBufferSize(4096);
+            client.send("GET /connection/sse HTTP/1.1\r\nHost: a\r\n\r\n");
+            // The client reads nothing: once every buffer is full, the send timeout ends both connections.
+            assertTrue(upstreamCut.await(30, TimeUnit.SECONDS), "the upstream side was closed");
+            client.socket().setSoLinger(true, 0);
+            client.close();
+            TestProxies.awaitIdle(proxy, 10_000);
+        }
+    }
 }
