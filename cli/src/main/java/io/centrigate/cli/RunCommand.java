@@ -30,6 +30,26 @@ public final class RunCommand implements Callable<Integer>
         description = "Centrifugo node(s); repeatable or comma-separated. Optional weight after '@'. Default: 127.0.0.1:8000.")
     List<String> upstreams = new ArrayList<>();
 
+    @Option(names = "--prefix", paramLabel = "/PATH",
+        description = "Embedded mode: proxy only paths under this prefix, stripped (trailing slash optional), e.g. /centrifugo.")
+    String prefix;
+
+    @Option(names = "--default-upstream", paramLabel = "HOST:PORT[@WEIGHT][,...]", split = ",",
+        description = "With --prefix: where requests outside the prefix go (your site's backend). Default: answer 404.")
+    List<String> defaultUpstreams = new ArrayList<>();
+
+    @Option(names = "--vhost", paramLabel = "HOST=HOST:PORT[@WEIGHT][,...]",
+        description = "Route requests whose Host is HOST (or *.domain) to these nodes instead; repeatable.")
+    List<String> vhosts = new ArrayList<>();
+
+    @Option(names = "--internal-allow", paramLabel = "CIDR[,...]", split = ",",
+        description = "Addresses that may reach Centrifugo's operator endpoints. Default: loopback and private ranges.")
+    List<String> internalAllow;
+
+    @Option(names = "--internal-paths", paramLabel = "PATTERN[,...]", split = ",",
+        description = "Operator endpoints guarded by --internal-allow (403 otherwise); /x exact, /x/* below, /x* prefix; 'none' disables. Default: /api, /api/*, /metrics, /metrics/*, /debug/pprof/*, /swagger*, /admin/*.")
+    List<String> internalPaths;
+
     @Option(names = "--balance", paramLabel = "least-conn|round-robin", defaultValue = "least-conn",
         description = "Upstream choice. Default: ${DEFAULT-VALUE}.")
     String balance;
@@ -154,16 +174,34 @@ public final class RunCommand implements Callable<Integer>
             {
                 ctx.listen(ProxyContext.parseHostPort(l, "--listen"));
             }
-            for (final String u : upstreams)
+            addNodes(ctx, ProxyContext.DEFAULT_GROUP, upstreams, "--upstream");
+            if (prefix != null)
             {
-                final String spec = u.trim();
-                if (spec.isEmpty())
+                ctx.prefix(prefix);
+            }
+            if (!defaultUpstreams.isEmpty())
+            {
+                addNodes(ctx, "default-upstream", defaultUpstreams, "--default-upstream");
+                ctx.outsidePrefixGroup("default-upstream");
+            }
+            for (final String vhost : vhosts)
+            {
+                final int eq = vhost.indexOf('=');
+                if (eq <= 0)
                 {
-                    continue;
+                    throw new IllegalArgumentException("--vhost: expected HOST=HOST:PORT[,...], got '" + vhost + "'");
                 }
-                final int at = spec.lastIndexOf('@');
-                final int weight = at < 0 ? 1 : parseInt(spec.substring(at + 1), "--upstream weight");
-                ctx.upstream(ProxyContext.parseHostPort(at < 0 ? spec : spec.substring(0, at), "--upstream"), weight);
+                final String host = vhost.substring(0, eq).trim();
+                addNodes(ctx, "vhost " + host, List.of(vhost.substring(eq + 1).split(",")), "--vhost");
+                ctx.virtualHost(host, "vhost " + host).protectGroup("vhost " + host);
+            }
+            if (internalAllow != null)
+            {
+                ctx.internalAllow(internalAllow);
+            }
+            if (internalPaths != null)
+            {
+                ctx.internalPaths(internalPaths.size() == 1 && internalPaths.get(0).equals("none") ? List.of() : internalPaths);
             }
             ctx.balance(ProxyContext.Balance.parse(balance))
                 .idleMode(ProxyContext.IdleMode.parse(idleStrategy))
@@ -206,6 +244,21 @@ public final class RunCommand implements Callable<Integer>
         catch (final IllegalArgumentException e)
         {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+    }
+
+    private static void addNodes(final ProxyContext ctx, final String group, final List<String> specs, final String what)
+    {
+        for (final String u : specs)
+        {
+            final String spec = u.trim();
+            if (spec.isEmpty())
+            {
+                continue;
+            }
+            final int at = spec.lastIndexOf('@');
+            final int weight = at < 0 ? 1 : parseInt(spec.substring(at + 1), what + " weight");
+            ctx.groupUpstream(group, ProxyContext.parseHostPort(at < 0 ? spec : spec.substring(0, at), what), weight);
         }
     }
 

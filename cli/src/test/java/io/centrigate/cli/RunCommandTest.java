@@ -119,4 +119,21 @@ class RunCommandTest
             }
         }
     }
+
+    @Test
+    void mapsRoutingOptions()
+    {
+        final ProxyContext ctx = parse("--upstream", "127.0.0.1:8000", "--prefix", "/centrifugo/",
+            "--default-upstream", "127.0.0.1:3000", "--vhost", "rt.example.com=127.0.0.1:8001,127.0.0.1:8002@2",
+            "--internal-allow", "10.0.0.0/8,127.0.0.1", "--internal-paths", "/api,/api/*");
+        assertEquals("/centrifugo", ctx.prefix());
+        assertEquals("default-upstream", ctx.outsidePrefixGroup());
+        assertEquals(List.of("127.0.0.1:8001", "127.0.0.1:8002@2"),
+            ctx.groups().get("vhost rt.example.com").stream().map(Object::toString).toList());
+        assertEquals(List.of("10.0.0.0/8", "127.0.0.1"), ctx.internalAllow());
+        assertEquals(List.of("/api", "/api/*"), ctx.internalPaths());
+        assertEquals(List.of(), parse("--internal-paths", "none").internalPaths());
+        assertThrows(CommandLine.ParameterException.class, () -> parse("--internal-allow", "example.com/8"));
+        assertThrows(CommandLine.ParameterException.class, () -> parse("--prefix", "centrifugo"));
+    }
 }

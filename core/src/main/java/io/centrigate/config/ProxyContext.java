@@ -32,6 +32,18 @@ public final class ProxyContext
     /** Idle upstream connections kept per node and per loop (Nginx {@code keepalive} in an upstream block). */
     public static final int DEFAULT_UPSTREAM_KEEPALIVE = 32;
     public static final long DEFAULT_MAX_BODY_SIZE = 16L * 1024 * 1024;
+    /** The group of {@code --upstream}: the Centrifugo nodes. */
+    public static final String DEFAULT_GROUP = "default";
+    /**
+     * Centrifugo's operator endpoints (server API, metrics, pprof, swagger, admin UI API): reachable only from
+     * {@link #DEFAULT_INTERNAL_ALLOW} unless configured otherwise. {@code /x} matches the path exactly,
+     * {@code /x/*} it and everything below it, {@code /x*} every path starting with {@code /x}.
+     */
+    public static final List<String> DEFAULT_INTERNAL_PATHS =
+        List.of("/api", "/api/*", "/metrics", "/metrics/*", "/debug/pprof/*", "/swagger*", "/admin/*");
+    /** Loopback and private ranges (RFC 1918, RFC 4193). */
+    public static final List<String> DEFAULT_INTERNAL_ALLOW =
+        List.of("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7");
     public static final int DEFAULT_MAX_REQUEST_LINE = 8 * 1024;
     public static final int DEFAULT_MAX_HEAD_BYTES = 16 * 1024;
     public static final int DEFAULT_MAX_FIELDS = 100;
@@ -62,6 +74,13 @@ public final class ProxyContext
     private int upstreamKeepAlive = DEFAULT_UPSTREAM_KEEPALIVE;
     private long maxBodySize = DEFAULT_MAX_BODY_SIZE;
     private final java.util.Map<Integer, java.nio.file.Path> errorPages = new java.util.TreeMap<>();
+    private final java.util.Map<String, List<Upstream>> groups = new java.util.LinkedHashMap<>();
+    private final List<VirtualHost> virtualHosts = new ArrayList<>();
+    private String prefix;
+    private String outsidePrefixGroup;
+    private List<String> internalPaths = DEFAULT_INTERNAL_PATHS;
+    private List<String> internalAllow = DEFAULT_INTERNAL_ALLOW;
+    private final java.util.Set<String> protectedGroups = new java.util.LinkedHashSet<>(List.of(DEFAULT_GROUP));
     private int maxRequestLine = DEFAULT_MAX_REQUEST_LINE;
     private int maxHeadBytes = DEFAULT_MAX_HEAD_BYTES;
     private int maxFields = DEFAULT_MAX_FIELDS;
@@ -166,6 +185,62 @@ public final class ProxyContext
         return this;
     }
 
+    /** Adds a node to a named upstream group (for virtual hosts and the outside-prefix backend). */
+    public ProxyContext groupUpstream(final String group, final InetSocketAddress address, final int weight)
+    {
+        if (DEFAULT_GROUP.equals(group))
+        {
+            return upstream(address, weight);
+        }
+        groups.computeIfAbsent(group, g -> new ArrayList<>()).add(new Upstream(address, weight));
+        return this;
+    }
+
+    /** Requests whose Host is {@code host} (exact, or {@code *.example.com}) go to {@code group}. */
+    public ProxyContext virtualHost(final String host, final String group)
+    {
+        virtualHosts.add(new VirtualHost(host.toLowerCase(java.util.Locale.ROOT), group));
+        return this;
+    }
+
+    /** Embedded mode: only paths under the prefix are proxied to the nodes, with the prefix stripped. */
+    public ProxyContext prefix(final String prefix)
+    {
+        this.prefix = prefix;
+        return this;
+    }
+
+    /** Where requests outside the prefix go (a group name); null answers them 404. */
+    public ProxyContext outsidePrefixGroup(final String group)
+    {
+        this.outsidePrefixGroup = group;
+        return this;
+    }
+
+    public ProxyContext internalPaths(final List<String> patterns)
+    {
+        this.internalPaths = List.copyOf(patterns);
+        return this;
+    }
+
+    public ProxyContext internalAllow(final List<String> cidrs)
+    {
+        this.internalAllow = List.copyOf(cidrs);
+        return this;
+    }
+
+    /** Groups whose internal endpoints are guarded (default: the Centrifugo nodes of {@code --upstream}). */
+    public ProxyContext protectGroup(final String group)
+    {
+        protectedGroups.add(group);
+        return this;
+    }
+
+    /** Host-based routing rule. */
+    public record VirtualHost(String host, String group)
+    {
+    }
+
     public ProxyContext upstream(final InetSocketAddress address)
     {
         return upstream(address, 1);
@@ -227,6 +302,24 @@ public final class ProxyContext
     public int backlog() { return backlog; }
     public long openFileLimit() { return openFileLimit; }
     public List<String> warnings() { return List.copyOf(warnings); }
+    public String prefix() { return prefix; }
+    public String outsidePrefixGroup() { return outsidePrefixGroup; }
+    public List<VirtualHost> virtualHosts() { return List.copyOf(virtualHosts); }
+    public List<String> internalPaths() { return internalPaths; }
+    public List<String> internalAllow() { return internalAllow; }
+    public java.util.Set<String> protectedGroups() { return java.util.Set.copyOf(protectedGroups); }
+
+    /** Every upstream group by name, the default one (the {@code --upstream} nodes) first. */
+    public java.util.Map<String, List<Upstream>> groups()
+    {
+        final java.util.Map<String, List<Upstream>> all = new java.util.LinkedHashMap<>();
+        all.put(DEFAULT_GROUP, List.copyOf(upstreams));
+        for (final var e : groups.entrySet())
+        {
+            all.put(e.getKey(), List.copyOf(e.getValue()));
+        }
+        return all;
+    }
 
     /** Chunks one loop may hold at most: its share of {@link #bufferMemory()}. */
     public int maxChunksPerLoop()
@@ -247,6 +340,29 @@ public final class ProxyContext
         if (upstreams.isEmpty())
         {
             upstreams.add(new Upstream(parseHostPort(DEFAULT_UPSTREAM, "upstream"), 1));
+        }
+        if (prefix != null)
+        {
+            require(prefix.startsWith("/") && prefix.length() > 1 && !prefix.contains("?") && !prefix.contains(" "),
+                "prefix must be a path like /centrifugo, got '" + prefix + "'");
+            // Trailing slash optional: /centrifugo and /centrifugo/ mean the same.
+            prefix = prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
+        }
+        require(outsidePrefixGroup == null || prefix != null, "default-upstream needs a prefix");
+        require(outsidePrefixGroup == null || groups.containsKey(outsidePrefixGroup),
+            "default-upstream: unknown group '" + outsidePrefixGroup + "'");
+        for (final VirtualHost vh : virtualHosts)
+        {
+            require(DEFAULT_GROUP.equals(vh.group()) || groups.containsKey(vh.group()),
+                "virtual host " + vh.host() + ": unknown upstream group '" + vh.group() + "'");
+        }
+        for (final String pattern : internalPaths)
+        {
+            require(pattern.startsWith("/"), "internal path pattern must start with /: '" + pattern + "'");
+        }
+        for (final String cidr : internalAllow)
+        {
+            io.centrigate.config.Cidr.parse(cidr);
         }
         require(loops >= 1 && loops <= 1024, "loops must be 1..1024, got " + loops);
         require(headerTimeoutNs >= 0, "header-timeout must not be negative");

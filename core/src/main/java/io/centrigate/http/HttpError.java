@@ -48,6 +48,8 @@ public enum HttpError
     INVALID_UPGRADE_RESPONSE(502, "Bad Gateway", "upstream answered 101 without a valid WebSocket handshake"),
     UPSTREAM_TIMEOUT(504, "Gateway Timeout", "upstream did not answer in time"),
     OVERLOADED(503, "Service Unavailable", "connection limit reached", "Retry-After: 1\r\n"),
+    FORBIDDEN(403, "Forbidden", "this endpoint is internal and not reachable from this address"),
+    NOT_FOUND(404, "Not Found", "no route for this request"),
     PAYLOAD_TOO_LARGE(413, "Content Too Large", "request body is larger than the configured limit"),
     UPSTREAM_CLOSED(502, "Bad Gateway", "upstream closed the connection before answering"),
     NOT_IMPLEMENTED(501, "Not Implemented", "not implemented");

@@ -27,6 +27,7 @@ import org.agrona.MutableDirectBuffer;
 public final class UpstreamRequestWriter
 {
     private static final byte[] CRLF = Ascii.bytes("\r\n");
+    private static final byte[] SLASH = Ascii.bytes("/");
     private static final byte[] COMMA_SP = Ascii.bytes(", ");
     private static final byte[] X_REAL_IP = Ascii.bytes("X-Real-IP: ");
     private static final byte[] X_FORWARDED_FOR = Ascii.bytes("X-Forwarded-For: ");
@@ -72,9 +73,43 @@ public final class UpstreamRequestWriter
         final boolean https,
         final boolean keepAlive)
     {
+        return write(head, src, dst, dstOffset, dstCapacity, clientAddress, clientAddressLength, https, keepAlive, 0);
+    }
+
+    /**
+     * As above, dropping the first {@code stripTarget} bytes of the request target (the embedded mode's prefix);
+     * what remains always starts with {@code /} ({@code /centrifugo?x} becomes {@code /?x}).
+     */
+    public int write(
+        final RequestHead head,
+        final DirectBuffer src,
+        final MutableDirectBuffer dst,
+        final int dstOffset,
+        final int dstCapacity,
+        final byte[] clientAddress,
+        final int clientAddressLength,
+        final boolean https,
+        final boolean keepAlive,
+        final int stripTarget)
+    {
         final FieldLines fields = head.fields();
         final int limit = dstOffset + dstCapacity;
-        int p = copy(src, 0, head.requestLineEnd() + 2, dst, dstOffset, limit);
+        int p;
+        if (stripTarget == 0)
+        {
+            p = copy(src, 0, head.requestLineEnd() + 2, dst, dstOffset, limit);
+        }
+        else
+        {
+            final int targetStart = head.targetOffset();
+            final int rest = targetStart + stripTarget;
+            p = copy(src, 0, targetStart, dst, dstOffset, limit);
+            if (rest == head.targetOffset() + head.targetLength() || src.getByte(rest) != '/')
+            {
+                p = put(SLASH, dst, p, limit);
+            }
+            p = copy(src, rest, head.requestLineEnd() + 2 - rest, dst, p, limit);
+        }
         if (p < 0)
         {
             return -1;

@@ -83,6 +83,11 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     private Chunk pendingInput;
     private Chunk replay;
     private int node = -1;
+    private int groupIndex;
+    private io.centrigate.upstream.UpstreamGroup group;
+    private int stripTarget;
+    /** The client's address is in the internal ranges (may reach operator endpoints); decided at accept. */
+    private final boolean internalClient;
     private long triedMask;
     private int attempts;
     private int retries;
@@ -123,6 +128,8 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         this.down = new Pipe(owner.pool());
         this.scanner = owner.newScanner();
         this.headStartNs = loop.nowNs();
+        this.internalClient = owner.isInternalClient(client);
+        this.group = owner.group(0);
         this.clientKey = loop.register(client, SelectionKey.OP_READ, this);
         this.clientInterest = SelectionKey.OP_READ;
         rearm();
@@ -270,6 +277,19 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         upgrade = head.isWebSocketUpgrade();
         headRequest = head.isHead();
         owner.stats().requests++;
+        final int hostField = head.hostField();
+        final var router = owner.router();
+        final int routed = router.route(buf, head.targetOffset(), head.targetLength(),
+            hostField < 0 ? -1 : head.valueOffset(hostField), hostField < 0 ? 0 : head.valueLength(hostField),
+            internalClient);
+        if (routed < 0)
+        {
+            reject(routed == io.centrigate.route.Router.FORBIDDEN ? HttpError.FORBIDDEN : HttpError.NOT_FOUND);
+            return;
+        }
+        groupIndex = routed;
+        group = owner.group(routed);
+        stripTarget = router.stripLength();
         if (upgrade)
         {
             startUpgrade(head, buf, headLength, filled);
@@ -294,7 +314,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             reject(HttpError.OVERLOADED);
             return;
         }
-        final int written = owner.writeUpstreamHead(head, buf, out, client, false);
+        final int written = owner.writeUpstreamHead(head, buf, out, client, false, stripTarget);
         if (written < 0)
         {
             owner.pool().release(out);
@@ -356,7 +376,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             reject(HttpError.OVERLOADED);
             return;
         }
-        final int written = owner.writeUpstreamHead(head, buf, out, client, upstreamKeepAlive);
+        final int written = owner.writeUpstreamHead(head, buf, out, client, upstreamKeepAlive, stripTarget);
         if (written < 0)
         {
             owner.pool().release(out);
@@ -449,7 +469,6 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
 
     private void connectUpstream() throws IOException
     {
-        final var group = owner.upstreams();
         while (true)
         {
             node = group.acquire(loop.nowNs(), triedMask);
@@ -465,12 +484,12 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             }
             if (!upgrade && upstreamKeepAlive && retries == 0)
             {
-                final UpstreamPool.Idle idle = owner.upstreamPool().take(node);
+                final UpstreamPool.Idle idle = owner.upstreamPool(groupIndex).take(node);
                 if (idle != null)
                 {
                     upstream = idle.channel;
                     upstreamKey = idle.key;
-                    owner.upstreamPool().recycle(idle);
+                    owner.upstreamPool(groupIndex).recycle(idle);
                     upstreamKey.attach(this);
                     upstreamInterest = -1; // whatever the pool set: let updateInterest decide
                     upstreamReused = true;
@@ -546,7 +565,6 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     /** Nginx {@code proxy_next_upstream error}: returns true when another node should be tried. */
     private boolean connectFailed(final IOException e)
     {
-        final var group = owner.upstreams();
         owner.stats().upstreamConnectFailures++;
         owner.errorLog().log("upstream-connect", group.name(node) + ": " + e.getMessage());
         group.connectFailed(node, loop.nowNs());
@@ -561,7 +579,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
 
     private void onConnected() throws IOException
     {
-        owner.upstreams().connected(node);
+        group.connected(node);
         state = AWAITING_RESPONSE;
         lastUpstreamNs = loop.nowNs();
         rearm();
@@ -837,7 +855,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 if (taken < 0)
                 {
                     owner.errorLog().log("upstream-response", "malformed chunked body from " +
-                        owner.upstreams().name(node));
+                        group.name(node));
                     return -1;
                 }
                 responseComplete = responseChunked.isComplete();
@@ -912,7 +930,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             return;
         }
         if (upstreamReusable && requestComplete && up.isEmpty() &&
-            owner.upstreamPool().offer(node, upstream, upstreamKey))
+            owner.upstreamPool(groupIndex).offer(node, upstream, upstreamKey))
         {
             upstream = null;
             upstreamKey = null;
@@ -927,7 +945,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
 
     private void failResponse(final HttpError error)
     {
-        owner.errorLog().log("upstream-response", error.detail() + " (" + owner.upstreams().name(node) + ")");
+        owner.errorLog().log("upstream-response", error.detail() + " (" + group.name(node) + ")");
         reject(error);
     }
 
@@ -1338,7 +1356,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     {
         if (node >= 0)
         {
-            owner.upstreams().release(node);
+            group.release(node);
             node = -1;
         }
     }
@@ -1549,7 +1567,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 }
                 break;
             case CONNECTING:
-                owner.errorLog().log("upstream-connect", owner.upstreams().name(node) + ": connect timed out");
+                owner.errorLog().log("upstream-connect", group.name(node) + ": connect timed out");
                 reject(HttpError.UPSTREAM_UNAVAILABLE);
                 break;
             case AWAITING_RESPONSE:
@@ -1560,7 +1578,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 else
                 {
                     owner.errorLog().log("upstream-response", "no answer within the read timeout (" +
-                        owner.upstreams().name(node) + ")");
+                        group.name(node) + ")");
                     reject(HttpError.UPSTREAM_TIMEOUT);
                 }
                 break;

@@ -32,7 +32,7 @@ public final class Proxy implements AutoCloseable
     private final ProxyContext ctx;
     private final ProxyLoop[] loops;
     private final AgentRunner[] runners;
-    private final UpstreamGroup upstreams;
+    private final UpstreamGroup[] groups;
     private final AtomicInteger openConnections = new AtomicInteger();
     private final List<InetSocketAddress> bound = new ArrayList<>();
     private boolean closed;
@@ -41,11 +41,13 @@ public final class Proxy implements AutoCloseable
     {
         this.ctx = ctx.conclude();
         final ErrorLog errorLog = new ErrorLog(log);
-        upstreams = new UpstreamGroup(ctx.upstreams(), ctx.balance(), ctx.failTimeoutNs());
+        final io.centrigate.route.Router router = new io.centrigate.route.Router(ctx);
+        groups = ctx.groups().values().stream()
+            .map(list -> new UpstreamGroup(list, ctx.balance(), ctx.failTimeoutNs())).toArray(UpstreamGroup[]::new);
         loops = new ProxyLoop[ctx.loops()];
         for (int i = 0; i < loops.length; i++)
         {
-            loops[i] = new ProxyLoop(i, ctx, upstreams, openConnections, errorLog);
+            loops[i] = new ProxyLoop(i, ctx, groups, router, openConnections, errorLog);
         }
         for (final ProxyLoop loop : loops)
         {
@@ -157,9 +159,10 @@ public final class Proxy implements AutoCloseable
         return List.copyOf(bound);
     }
 
+    /** The Centrifugo nodes of {@code --upstream}. */
     public UpstreamGroup upstreams()
     {
-        return upstreams;
+        return groups[0];
     }
 
     public int openConnections()

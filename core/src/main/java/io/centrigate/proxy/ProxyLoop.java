@@ -50,7 +50,8 @@ final class ProxyLoop implements EventLoop.Duty
     private final ProxyContext ctx;
     private final EventLoop loop;
     private final ChunkPool pool;
-    private final UpstreamGroup upstreams;
+    private final UpstreamGroup[] groups;
+    private final io.centrigate.route.Router router;
     private final AtomicInteger openConnections;
     private final ErrorLog errorLog;
     private final LoopStats stats = new LoopStats();
@@ -63,19 +64,20 @@ final class ProxyLoop implements EventLoop.Duty
     private final MpscArrayQueue<SocketChannel> handoff = new MpscArrayQueue<>(HANDOFF_CAPACITY);
     private final ArrayDeque<ClientSession> bufferWaiters = new ArrayDeque<>();
     private final List<Listener> listeners = new ArrayList<>();
-    private final UpstreamPool upstreamPool;
+    private final UpstreamPool[] upstreamPools;
     private final ErrorAnswers errorAnswers;
     private ProxyLoop[] peers;
     private int nextPeer;
     private ClientSession sessions;
     private boolean acceptingStopped;
 
-    ProxyLoop(final int index, final ProxyContext ctx, final UpstreamGroup upstreams,
-        final AtomicInteger openConnections, final ErrorLog errorLog)
+    ProxyLoop(final int index, final ProxyContext ctx, final UpstreamGroup[] groups,
+        final io.centrigate.route.Router router, final AtomicInteger openConnections, final ErrorLog errorLog)
     {
         this.index = index;
         this.ctx = ctx;
-        this.upstreams = upstreams;
+        this.groups = groups;
+        this.router = router;
         this.openConnections = openConnections;
         this.errorLog = errorLog;
         this.loop = new EventLoop("centrigate-loop-" + index, ctx.idleMode());
@@ -83,7 +85,11 @@ final class ProxyLoop implements EventLoop.Duty
             ctx.maxChunksPerLoop());
         this.requestHead = new RequestHead(ctx.maxFields());
         this.responseHead = new ResponseHead(ctx.maxFields());
-        this.upstreamPool = new UpstreamPool(loop, upstreams.size(), ctx.upstreamKeepAlive(), ctx.upstreamIdleTimeoutNs());
+        this.upstreamPools = new UpstreamPool[groups.length];
+        for (int g = 0; g < groups.length; g++)
+        {
+            upstreamPools[g] = new UpstreamPool(loop, groups[g].size(), ctx.upstreamKeepAlive(), ctx.upstreamIdleTimeoutNs());
+        }
         this.errorAnswers = new ErrorAnswers(ctx.errorPages(), ctx.chunkSize());
         loop.duty(this);
     }
@@ -96,14 +102,27 @@ final class ProxyLoop implements EventLoop.Duty
     EventLoop loop() { return loop; }
     ChunkPool pool() { return pool; }
     ProxyContext context() { return ctx; }
-    UpstreamGroup upstreams() { return upstreams; }
+    UpstreamGroup group(final int g) { return groups[g]; }
+    io.centrigate.route.Router router() { return router; }
+
+    boolean isInternalClient(final SocketChannel client)
+    {
+        try
+        {
+            return router.isInternal(((InetSocketAddress)client.getRemoteAddress()).getAddress());
+        }
+        catch (final IOException e)
+        {
+            return false;
+        }
+    }
     ErrorLog errorLog() { return errorLog; }
     LoopStats stats() { return stats; }
     RequestHead requestHead() { return requestHead; }
     ResponseHead responseHead() { return responseHead; }
     HandshakeDigest handshakeDigest() { return handshakeDigest; }
     UnsafeBuffer keyScratch() { return keyScratch; }
-    UpstreamPool upstreamPool() { return upstreamPool; }
+    UpstreamPool upstreamPool(final int g) { return upstreamPools[g]; }
 
     org.agrona.DirectBuffer errorAnswer(final HttpError error)
     {
@@ -206,7 +225,8 @@ final class ProxyLoop implements EventLoop.Duty
     }
 
     int writeUpstreamHead(
-        final RequestHead head, final UnsafeBuffer src, final Chunk out, final SocketChannel client, final boolean keepAlive)
+        final RequestHead head, final UnsafeBuffer src, final Chunk out, final SocketChannel client, final boolean keepAlive,
+        final int stripTarget)
     {
         int addressLength = 0;
         try
@@ -225,7 +245,7 @@ final class ProxyLoop implements EventLoop.Duty
             return -1;
         }
         return requestWriter.write(head, src, out.buffer(), 0, out.capacity(), addressScratch, addressLength, false,
-            keepAlive);
+            keepAlive, stripTarget);
     }
 
     /** Stops accepting: listeners closed, queued handed-off sockets closed. On the loop thread. */
@@ -250,7 +270,10 @@ final class ProxyLoop implements EventLoop.Duty
         {
             sessions.close();
         }
-        upstreamPool.closeAll();
+        for (final UpstreamPool pool : upstreamPools)
+        {
+            pool.closeAll();
+        }
     }
 
     CompletableFuture<LoopSnapshot> snapshot()
@@ -274,8 +297,28 @@ final class ProxyLoop implements EventLoop.Duty
         return new LoopSnapshot(loop.roleName(), stats.sessions, stats.accepted, stats.tunnelsOpened,
             stats.upstreamConnectFailures, stats.acceptErrors, pool.allocated(), pool.available(), pool.highWater(),
             stats.bufferWaits, loop.timerCount(), stats.requests, stats.upstreamConnects, stats.retries,
-            stats.keepAliveReuses, upstreamPool.reused(), upstreamPool.idleCount(), stats.framesUp, stats.framesDown, stats.bytesUp, stats.bytesDown,
+            stats.keepAliveReuses, pooledReuses(), pooledIdle(), stats.framesUp, stats.framesDown, stats.bytesUp, stats.bytesDown,
             Map.copyOf(errors));
+    }
+
+    private long pooledReuses()
+    {
+        long n = 0;
+        for (final UpstreamPool pool : upstreamPools)
+        {
+            n += pool.reused();
+        }
+        return n;
+    }
+
+    private int pooledIdle()
+    {
+        int n = 0;
+        for (final UpstreamPool pool : upstreamPools)
+        {
+            n += pool.idleCount();
+        }
+        return n;
     }
 
     private static void closeQuietly(final java.nio.channels.Channel channel)
