@@ -18,6 +18,7 @@ public final class LoopStats
     public long upstreamConnects;
     public long retries;
     public long keepAliveReuses;
+    public long goingAwayFrames;
     /** WebSocket frames and bytes of closed tunnels, client to upstream and back (from frame headers). */
     public long framesUp;
     public long framesDown;

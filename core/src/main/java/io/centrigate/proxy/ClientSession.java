@@ -49,6 +49,12 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     static final int LINGERING = 6;
     static final int CLOSED = 7;
 
+    /** WebSocket close 1001 "going away" (RFC 6455 §7.4.1): SDKs reconnect at once on it. Server to client: unmasked. */
+    private static final byte[] GOING_AWAY_TO_CLIENT = {(byte)0x88, 0x02, 0x03, (byte)0xE9};
+    /** The same close towards the node; frames from the client side must be masked (RFC 6455 §5.3). */
+    private static final byte[] GOING_AWAY_TO_UPSTREAM =
+        {(byte)0x88, (byte)0x82, 0x37, (byte)0xFA, 0x21, 0x3D, 0x03 ^ 0x37, (byte)(0xE9 ^ 0xFA)};
+
     private static final int BODY_NONE = 0;
     private static final int BODY_LENGTH = 1;
     private static final int BODY_CHUNKED = 2;
@@ -83,8 +89,8 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     private Chunk pendingInput;
     private Chunk replay;
     private int node = -1;
-    private int groupIndex;
     private io.centrigate.upstream.UpstreamGroup group;
+    private UpstreamPool pool;
     private int stripTarget;
     /** The client's address is in the internal ranges (may reach operator endpoints); decided at accept. */
     private final boolean internalClient;
@@ -113,6 +119,10 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     private boolean upstreamReusable;
     private boolean endAfterFlush;
     private boolean waitingForBuffer;
+    private boolean goingAway;
+    private boolean closeSentDown;
+    private boolean closeSentUp;
+    private long goingAwayStartNs;
     private FrameTracker upFrames;
     private FrameTracker downFrames;
 
@@ -130,6 +140,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         this.headStartNs = loop.nowNs();
         this.internalClient = owner.isInternalClient(client);
         this.group = owner.group(0);
+        this.pool = owner.upstreamPool(0);
         this.clientKey = loop.register(client, SelectionKey.OP_READ, this);
         this.clientInterest = SelectionKey.OP_READ;
         rearm();
@@ -287,8 +298,8 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             reject(routed == io.centrigate.route.Router.FORBIDDEN ? HttpError.FORBIDDEN : HttpError.NOT_FOUND);
             return;
         }
-        groupIndex = routed;
         group = owner.group(routed);
+        pool = owner.upstreamPool(routed);
         stripTarget = router.stripLength();
         if (upgrade)
         {
@@ -343,7 +354,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         idempotent = HttpMethods.isIdempotent(buf, head.methodOffset(), head.methodLength());
         neverReplay = HttpMethods.neverReplay(buf, head.targetOffset(), head.targetLength());
         // HTTP/1.0 clients are served one request per connection: no chunked answers can reach them.
-        clientKeepAlive = head.version() == 11 && !head.connectionClose();
+        clientKeepAlive = head.version() == 11 && !head.connectionClose() && !owner.draining();
         upstreamKeepAlive = head.version() == 11 && owner.context().upstreamKeepAlive() > 0;
         if (head.isChunked())
         {
@@ -484,12 +495,12 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             }
             if (!upgrade && upstreamKeepAlive && retries == 0)
             {
-                final UpstreamPool.Idle idle = owner.upstreamPool(groupIndex).take(node);
+                final UpstreamPool.Idle idle = pool.take(node);
                 if (idle != null)
                 {
                     upstream = idle.channel;
                     upstreamKey = idle.key;
-                    owner.upstreamPool(groupIndex).recycle(idle);
+                    pool.recycle(idle);
                     upstreamKey.attach(this);
                     upstreamInterest = -1; // whatever the pool set: let updateInterest decide
                     upstreamReused = true;
@@ -930,7 +941,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             return;
         }
         if (upstreamReusable && requestComplete && up.isEmpty() &&
-            owner.upstreamPool(groupIndex).offer(node, upstream, upstreamKey))
+            pool.offer(node, upstream, upstreamKey))
         {
             upstream = null;
             upstreamKey = null;
@@ -1032,7 +1043,18 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             return;
         }
-        final int n = fill(up, client, Long.MAX_VALUE);
+        if (goingAway && closeSentUp)
+        {
+            discardTunnelInput(up, client);
+            return;
+        }
+        final long max = goingAway ? upFrames.bytesToBoundary() : Long.MAX_VALUE;
+        if (max <= 0)
+        {
+            injectCloseFrames();
+            return;
+        }
+        final int n = fill(up, client, max);
         if (n == Pipe.EOF)
         {
             up.sourceEnded(true);
@@ -1044,6 +1066,10 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             lastActivityNs = loop.nowNs();
             upFrames.onBytes(up.last().buffer(), 0, n);
             flushUp();
+            if (goingAway)
+            {
+                injectCloseFrames();
+            }
         }
     }
 
@@ -1053,10 +1079,21 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             return;
         }
+        if (goingAway && closeSentDown)
+        {
+            discardTunnelInput(down, upstream);
+            return;
+        }
+        final long max = goingAway ? downFrames.bytesToBoundary() : Long.MAX_VALUE;
+        if (max <= 0)
+        {
+            injectCloseFrames();
+            return;
+        }
         final int n;
         try
         {
-            n = fill(down, upstream, Long.MAX_VALUE);
+            n = fill(down, upstream, max);
         }
         catch (final IOException e)
         {
@@ -1074,6 +1111,121 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             lastActivityNs = loop.nowNs();
             downFrames.onBytes(down.last().buffer(), 0, n);
             flushDown();
+            if (goingAway && state == TUNNEL)
+            {
+                injectCloseFrames();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- draining
+
+    /** Drain begins: idle keep-alive connections end now; everything else finishes what it is doing. */
+    void drainSoft()
+    {
+        if (state == READING_HEAD && headStartNs == 0)
+        {
+            close();
+        }
+        else if (state == AWAITING_RESPONSE || state == RELAYING_RESPONSE)
+        {
+            if (!upgrade && !responseStarted)
+            {
+                clientKeepAlive = false;
+            }
+        }
+    }
+
+    /**
+     * Drain time is up. A tunnel gets a WebSocket close 1001 (going away) in both directions, each injected at a
+     * frame boundary, so SDKs reconnect at once (to the process that took over); anything else is closed.
+     */
+    void goAway()
+    {
+        if (state != TUNNEL)
+        {
+            close();
+            return;
+        }
+        goingAway = true;
+        goingAwayStartNs = loop.nowNs();
+        rearm();
+        try
+        {
+            injectCloseFrames();
+            if (state != CLOSED)
+            {
+                updateInterest();
+            }
+        }
+        catch (final IOException | CancelledKeyException e)
+        {
+            close();
+        }
+    }
+
+    private void injectCloseFrames() throws IOException
+    {
+        if (!closeSentDown && down.isEmpty() && downFrames.bytesToBoundary() == 0)
+        {
+            if (!queueFrame(down, GOING_AWAY_TO_CLIENT))
+            {
+                return;
+            }
+            closeSentDown = true;
+            owner.stats().goingAwayFrames++;
+            flushDown();
+        }
+        if (state == TUNNEL && !closeSentUp && up.isEmpty() && upFrames.bytesToBoundary() == 0 && upstream != null)
+        {
+            if (!queueFrame(up, GOING_AWAY_TO_UPSTREAM))
+            {
+                return;
+            }
+            closeSentUp = true;
+            flushUp();
+        }
+        if (downFrames.bytesToBoundary() < 0 || upFrames.bytesToBoundary() < 0)
+        {
+            close(); // not a WebSocket stream we can find a boundary in: just end it
+        }
+    }
+
+    private boolean queueFrame(final Pipe pipe, final byte[] frame)
+    {
+        final Chunk chunk = owner.pool().acquire();
+        if (chunk == null)
+        {
+            close();
+            return false;
+        }
+        chunk.buffer().putBytes(0, frame);
+        chunk.byteBuffer().clear().limit(frame.length);
+        pipe.offer(chunk);
+        return true;
+    }
+
+    /** After our close frame went out in this direction, what the peer still sends is dropped until its FIN. */
+    private void discardTunnelInput(final Pipe pipe, final SocketChannel src) throws IOException
+    {
+        final int n;
+        try
+        {
+            n = fill(pipe, src, Long.MAX_VALUE);
+        }
+        catch (final IOException e)
+        {
+            close();
+            return;
+        }
+        pipe.discard();
+        if (n == Pipe.EOF)
+        {
+            pipe.sourceEnded(true);
+            if (up.sourceEnded() && down.sourceEnded())
+            {
+                close();
+            }
         }
     }
 
@@ -1481,7 +1633,8 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 }
                 return endAfterFlush || responseComplete ? Long.MAX_VALUE : after(lastUpstreamNs, ctx.readTimeoutNs());
             case TUNNEL:
-                return after(lastActivityNs, ctx.tunnelIdleTimeoutNs());
+                return goingAway ? goingAwayStartNs + ProxyLoop.GOING_AWAY_GRACE_NS :
+                    after(lastActivityNs, ctx.tunnelIdleTimeoutNs());
             case LINGERING:
                 return lingerStartNs + ProxyLoop.LINGER_TIMEOUT_NS;
             default:

@@ -29,10 +29,10 @@ import io.centrigate.upstream.UpstreamGroup;
  */
 public final class Proxy implements AutoCloseable
 {
-    private final ProxyContext ctx;
+    private volatile ProxyContext ctx;
     private final ProxyLoop[] loops;
     private final AgentRunner[] runners;
-    private final UpstreamGroup[] groups;
+    private volatile UpstreamGroup[] groups;
     private final AtomicInteger openConnections = new AtomicInteger();
     private final List<InetSocketAddress> bound = new ArrayList<>();
     private boolean closed;
@@ -92,7 +92,7 @@ public final class Proxy implements AutoCloseable
         {
             if (ctx.acceptMode() == ProxyContext.AcceptMode.ACCEPTOR || loops.length == 1)
             {
-                final ServerSocketChannel channel = openListener(requested, false);
+                final ServerSocketChannel channel = openListener(requested, true);
                 loops[0].addListener(channel, true);
                 bound.add((InetSocketAddress)channel.getLocalAddress());
                 continue;
@@ -186,6 +186,62 @@ public final class Proxy implements AutoCloseable
         return result;
     }
 
+    /**
+     * Stops the way a restart without dropped WebSockets needs: listeners close first (what waits in the backlog is
+     * still taken), idle keep-alive connections close, exchanges and tunnels run on for up to {@code drainTimeoutNs},
+     * then every tunnel gets a WebSocket close 1001 at a frame boundary (both directions) and a short grace to
+     * answer it, then whatever is left is closed and the loops stop.
+     */
+    public synchronized void shutdown(final long drainTimeoutNs)
+    {
+        if (closed)
+        {
+            return;
+        }
+        runOnEveryLoop(ProxyLoop::stopAccepting);
+        runOnEveryLoop(ProxyLoop::drainSoft);
+        awaitNoConnections(drainTimeoutNs);
+        if (openConnections.get() > 0)
+        {
+            runOnEveryLoop(ProxyLoop::goAway);
+            awaitNoConnections(ProxyLoop.GOING_AWAY_GRACE_NS + TimeUnit.MILLISECONDS.toNanos(500));
+        }
+        close();
+    }
+
+    private void awaitNoConnections(final long timeoutNs)
+    {
+        final long deadline = System.nanoTime() + timeoutNs;
+        while (openConnections.get() > 0 && System.nanoTime() - deadline < 0)
+        {
+            try
+            {
+                Thread.sleep(20); // a bounded poll on the shutdown thread, never on a loop
+            }
+            catch (final InterruptedException e)
+            {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /**
+     * Applies a new configuration to new connections and requests (upstream groups, routes, limits, timeouts);
+     * established tunnels and running exchanges keep what they started with. Listen addresses, loops and buffer
+     * sizes need a restart (a handover with SO_REUSEPORT, see README).
+     */
+    public synchronized void reload(final ProxyContext newCtx)
+    {
+        newCtx.conclude();
+        final io.centrigate.route.Router router = new io.centrigate.route.Router(newCtx);
+        final UpstreamGroup[] newGroups = newCtx.groups().values().stream()
+            .map(list -> new UpstreamGroup(list, newCtx.balance(), newCtx.failTimeoutNs())).toArray(UpstreamGroup[]::new);
+        runOnEveryLoop(loop -> loop.reload(newCtx, newGroups, router));
+        groups = newGroups;
+        ctx = newCtx;
+    }
+
     @Override
     public synchronized void close()
     {
@@ -206,7 +262,7 @@ public final class Proxy implements AutoCloseable
         }
     }
 
-    private void runOnEveryLoop(final java.util.function.Consumer<ProxyLoop> action)
+    void runOnEveryLoop(final java.util.function.Consumer<ProxyLoop> action)
     {
         final List<CompletableFuture<Void>> done = new ArrayList<>();
         for (final ProxyLoop loop : loops)

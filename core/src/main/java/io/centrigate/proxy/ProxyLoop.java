@@ -43,15 +43,17 @@ final class ProxyLoop implements EventLoop.Duty
     static final long LINGER_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(2);
     /** After EMFILE/ENFILE on accept: pause accepting on that listener instead of spinning on it. */
     static final long ACCEPT_BACKOFF_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** After close frames were sent on drain, how long peers get to answer them before the connection is cut. */
+    static final long GOING_AWAY_GRACE_NS = TimeUnit.SECONDS.toNanos(2);
     private static final int ACCEPTS_PER_EVENT = 64;
     private static final int HANDOFF_CAPACITY = 4096;
 
     private final int index;
-    private final ProxyContext ctx;
+    private ProxyContext ctx;
     private final EventLoop loop;
     private final ChunkPool pool;
-    private final UpstreamGroup[] groups;
-    private final io.centrigate.route.Router router;
+    private UpstreamGroup[] groups;
+    private io.centrigate.route.Router router;
     private final AtomicInteger openConnections;
     private final ErrorLog errorLog;
     private final LoopStats stats = new LoopStats();
@@ -64,12 +66,13 @@ final class ProxyLoop implements EventLoop.Duty
     private final MpscArrayQueue<SocketChannel> handoff = new MpscArrayQueue<>(HANDOFF_CAPACITY);
     private final ArrayDeque<ClientSession> bufferWaiters = new ArrayDeque<>();
     private final List<Listener> listeners = new ArrayList<>();
-    private final UpstreamPool[] upstreamPools;
+    private UpstreamPool[] upstreamPools;
     private final ErrorAnswers errorAnswers;
     private ProxyLoop[] peers;
     private int nextPeer;
     private ClientSession sessions;
     private boolean acceptingStopped;
+    private boolean draining;
 
     ProxyLoop(final int index, final ProxyContext ctx, final UpstreamGroup[] groups,
         final io.centrigate.route.Router router, final AtomicInteger openConnections, final ErrorLog errorLog)
@@ -85,11 +88,7 @@ final class ProxyLoop implements EventLoop.Duty
             ctx.maxChunksPerLoop());
         this.requestHead = new RequestHead(ctx.maxFields());
         this.responseHead = new ResponseHead(ctx.maxFields());
-        this.upstreamPools = new UpstreamPool[groups.length];
-        for (int g = 0; g < groups.length; g++)
-        {
-            upstreamPools[g] = new UpstreamPool(loop, groups[g].size(), ctx.upstreamKeepAlive(), ctx.upstreamIdleTimeoutNs());
-        }
+        this.upstreamPools = newPools(ctx, groups);
         this.errorAnswers = new ErrorAnswers(ctx.errorPages(), ctx.chunkSize());
         loop.duty(this);
     }
@@ -248,9 +247,25 @@ final class ProxyLoop implements EventLoop.Duty
             keepAlive, stripTarget);
     }
 
-    /** Stops accepting: listeners closed, queued handed-off sockets closed. On the loop thread. */
+    boolean draining()
+    {
+        return draining;
+    }
+
+    /**
+     * Stops accepting: what already waits in the backlog is taken first, then the listeners close, so clients
+     * that connected a moment ago are served here rather than reset (a process that took over the port with
+     * SO_REUSEPORT gets every new connection from now on). On the loop thread.
+     */
     void stopAccepting()
     {
+        for (final Listener listener : listeners)
+        {
+            if (listener.channel.isOpen() && !acceptingStopped)
+            {
+                listener.acceptPending();
+            }
+        }
         acceptingStopped = true;
         for (final Listener listener : listeners)
         {
@@ -261,6 +276,56 @@ final class ProxyLoop implements EventLoop.Duty
         {
             closeQuietly(channel);
         }
+    }
+
+    /** Drain begins: idle keep-alive connections close, exchanges finish without keep-alive. On the loop thread. */
+    void drainSoft()
+    {
+        draining = true;
+        ClientSession s = sessions;
+        while (s != null)
+        {
+            final ClientSession next = s.next;
+            s.drainSoft();
+            s = next;
+        }
+    }
+
+    /** Drain time is up: close 1001 to every tunnel, every other connection closed. On the loop thread. */
+    void goAway()
+    {
+        draining = true;
+        ClientSession s = sessions;
+        while (s != null)
+        {
+            final ClientSession next = s.next;
+            s.goAway();
+            s = next;
+        }
+    }
+
+    /** A reloaded configuration: new routes and groups for new requests; running exchanges keep theirs. */
+    void reload(final ProxyContext newCtx, final UpstreamGroup[] newGroups, final io.centrigate.route.Router newRouter)
+    {
+        ctx = newCtx;
+        groups = newGroups;
+        router = newRouter;
+        final UpstreamPool[] old = upstreamPools;
+        upstreamPools = newPools(newCtx, newGroups);
+        for (final UpstreamPool pool : old)
+        {
+            pool.closeAll();
+        }
+    }
+
+    private UpstreamPool[] newPools(final ProxyContext c, final UpstreamGroup[] g)
+    {
+        final UpstreamPool[] pools = new UpstreamPool[g.length];
+        for (int i = 0; i < g.length; i++)
+        {
+            pools[i] = new UpstreamPool(loop, g[i].size(), c.upstreamKeepAlive(), c.upstreamIdleTimeoutNs());
+        }
+        return pools;
     }
 
     /** Closes every session of this loop. On the loop thread. */
@@ -348,7 +413,17 @@ final class ProxyLoop implements EventLoop.Duty
         @Override
         public void onSelected(final SelectionKey selected)
         {
-            for (int i = 0; i < ACCEPTS_PER_EVENT; i++)
+            acceptSome(ACCEPTS_PER_EVENT);
+        }
+
+        void acceptPending()
+        {
+            acceptSome(ctx.backlog());
+        }
+
+        private void acceptSome(final int max)
+        {
+            for (int i = 0; i < max; i++)
             {
                 final SocketChannel accepted;
                 try

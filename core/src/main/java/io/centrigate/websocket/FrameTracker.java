@@ -67,6 +67,22 @@ public final class FrameTracker
         bytes = 0;
     }
 
+    /**
+     * How many bytes may be read next without crossing a frame boundary: the rest of the payload once the header
+     * is known, 1 inside a header (near a boundary headers are read byte by byte), 0 at a boundary, -1 when the
+     * stream is broken and no boundary will come. This is what lets a close frame be injected between frames.
+     */
+    public long bytesToBoundary()
+    {
+        switch (state)
+        {
+            case HEADER_0: return 0;
+            case PAYLOAD: return payloadRemaining;
+            case BROKEN: return -1;
+            default: return 1;
+        }
+    }
+
     /** Walks {@code buf[offset, offset + length)}, the next bytes of this direction of the stream. */
     public void onBytes(final DirectBuffer buf, final int offset, final int length)
     {
