@@ -187,4 +187,43 @@ class HttpStreamingTest
             TestProxies.awaitIdle(proxy, 10_000);
         }
     }
+
+    @Test
+    void aStreamThatKeepsSendingOutlivesTheReadTimeoutAndASilentOneIsCut() throws Exception
+    {
+        try (HttpUpstream upstream = new HttpUpstream();
+            Proxy proxy = TestProxies.start(TestProxies.context(upstream.address()).readTimeoutNs(400_000_000L)))
+        {
+            upstream.handler((request, out) ->
+            {
+                out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                final boolean silent = request.requestLine().contains("silent");
+                for (int i = 0; i < 15; i++)
+                {
+                    writeChunk(out, "data: " + i + "\n\n");
+                    Thread.sleep(silent ? 1000 : 100); // pacing: 1.5 s in all, each gap under or over the timeout
+                }
+                writeChunk(out, "");
+                return true;
+            });
+            try (RawClient client = new RawClient(TestProxies.address(proxy)))
+            {
+                client.send("GET /connection/sse HTTP/1.1\r\nHost: a\r\n\r\n");
+                assertTrue(client.readHead().startsWith("HTTP/1.1 200 "));
+                final InputStream in = client.socket().getInputStream();
+                for (int i = 0; i < 15; i++)
+                {
+                    assertEquals("data: " + i + "\n\n", readChunk(in));
+                }
+                assertEquals(null, readChunk(in), "the whole stream, well past the 400 ms read timeout");
+            }
+            try (RawClient client = new RawClient(TestProxies.address(proxy)))
+            {
+                client.send("GET /connection/sse?silent HTTP/1.1\r\nHost: a\r\n\r\n");
+                assertTrue(client.readHead().startsWith("HTTP/1.1 200 "));
+                assertEquals("data: 0\n\n", readChunk(client.socket().getInputStream()));
+                assertTrue(client.closedByPeer(), "a gap longer than the read timeout ends the stream");
+            }
+        }
+    }
 }
