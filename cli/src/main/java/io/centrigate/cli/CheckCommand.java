@@ -1,109 +1,88 @@
 package io.centrigate.cli;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.io.PrintWriter;
+import java.util.List;
 import java.util.concurrent.Callable;
 
-import io.centrigate.config.OpenFileLimit;
+import io.centrigate.cli.check.ByteSize;
+import io.centrigate.cli.check.Checks;
+import io.centrigate.cli.check.Finding;
+import io.centrigate.cli.check.MachineLimits;
+import io.centrigate.cli.check.Report;
+import io.centrigate.cli.check.Target;
 import io.centrigate.config.ProxyContext;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
- * Checks the machine's limits against a target connection count. Exit code 0 pass, 1 warn, 2 fail. The full
- * set of checks (sysctls, conntrack, memory, JSON) is tracked in the deployment issue; these are the ones that
- * bite first.
+ * {@code centrigate check}: this machine's limits ({@link MachineLimits}) judged by {@link Checks} against a
+ * target load, one {@code PASS|WARN|FAIL} line per check with its fix, or JSON. Exit code 0 all pass, 1 some
+ * WARN, 2 some FAIL.
  */
 @Command(name = "check", mixinStandardHelpOptions = true,
-    description = "Check open-file and kernel limits for a target number of proxied connections.")
+    description = {"Check open-file, kernel, conntrack and memory limits for a target number of proxied connections.",
+        "Prints one line per check: PASS|WARN|FAIL <check>: <detail> -> fix: <command or setting>.",
+        "Exit code 0 all pass, 1 some WARN, 2 some FAIL."})
 public final class CheckCommand implements Callable<Integer>
 {
     @Option(names = "--connections", paramLabel = "N", defaultValue = "65536",
         description = "Target concurrent client connections. Default: ${DEFAULT-VALUE}.")
     long connections;
 
-    @Option(names = "--backlog", paramLabel = "N", defaultValue = "4096", description = "Listen backlog to check against somaxconn.")
+    @Option(names = "--backlog", paramLabel = "N", defaultValue = "" + ProxyContext.DEFAULT_BACKLOG,
+        description = "Listen backlog to check somaxconn and tcp_max_syn_backlog against. Default: ${DEFAULT-VALUE}.")
     long backlog;
 
-    private int worst;
+    @Option(names = "--upstreams", paramLabel = "K", defaultValue = "1",
+        description = "Distinct upstream address:port pairs the connections spread over (for ip_local_port_range). "
+            + "Default: ${DEFAULT-VALUE}.")
+    int upstreams;
+
+    @Option(names = "--buffer-memory", paramLabel = "SIZE", defaultValue = "256m", converter = SizeConverter.class,
+        description = "Off-heap chunk memory of run's --buffer-memory (checked against direct memory). Default: ${DEFAULT-VALUE}.")
+    long bufferMemory;
+
+    @Option(names = "--json", description = "Print a JSON array of {check, status, detail, fix} instead of lines.")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
 
     @Override
     public Integer call()
     {
-        final long needed = 2 * connections + ProxyContext.DESCRIPTOR_MARGIN;
-        final long nofile = OpenFileLimit.current();
-        if (nofile == 0)
+        final Target target;
+        try
         {
-            report(1, "RLIMIT_NOFILE", "unknown (no /proc/self/limits)", "check ulimit -n by hand");
+            target = new Target(connections, backlog, upstreams, bufferMemory);
         }
-        else if (nofile >= needed)
+        catch (final IllegalArgumentException e)
         {
-            report(0, "RLIMIT_NOFILE", nofile + " >= " + needed + " (2 per connection + margin)", "");
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        else
+        final List<Finding> findings = Checks.evaluate(MachineLimits.read(), target);
+        final PrintWriter out = spec.commandLine().getOut();
+        if (json)
         {
-            report(2, "RLIMIT_NOFILE", nofile + " < " + needed + " (2 per connection + margin)",
-                "ulimit -n " + needed + " or LimitNOFILE=" + needed + " in the systemd unit");
-        }
-        sysctlAtLeast("fs.nr_open", needed, "sysctl -w fs.nr_open=" + needed);
-        sysctlAtLeast("fs.file-max", needed, "sysctl -w fs.file-max=" + needed);
-        sysctlAtLeast("net.core.somaxconn", backlog, "sysctl -w net.core.somaxconn=" + backlog);
-        sysctlAtLeast("net.ipv4.tcp_max_syn_backlog", backlog, "sysctl -w net.ipv4.tcp_max_syn_backlog=" + backlog);
-        final String range = read("net.ipv4.ip_local_port_range");
-        if (range != null)
-        {
-            final String[] p = range.trim().split("\\s+");
-            final long ports = Long.parseLong(p[1]) - Long.parseLong(p[0]) + 1;
-            if (ports >= connections)
-            {
-                report(0, "ip_local_port_range", ports + " source ports per upstream address >= " + connections, "");
-            }
-            else
-            {
-                report(1, "ip_local_port_range", ports + " source ports per upstream address < " + connections,
-                    "sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\", or give each node several ports/addresses");
-            }
-        }
-        return worst;
-    }
-
-    private void sysctlAtLeast(final String key, final long wanted, final String fix)
-    {
-        final String v = read(key);
-        if (v == null)
-        {
-            report(1, key, "unreadable", "check it by hand");
-            return;
-        }
-        final long value = Long.parseLong(v.trim().split("\\s+")[0]);
-        if (value >= wanted)
-        {
-            report(0, key, value + " >= " + wanted, "");
+            out.println(Report.json(findings));
         }
         else
         {
-            report(key.startsWith("fs.") ? 2 : 1, key, value + " < " + wanted, fix);
+            findings.forEach(f -> out.println(Report.line(f)));
         }
+        out.flush();
+        return Checks.exitCode(findings);
     }
 
-    private static String read(final String key)
+    static final class SizeConverter implements CommandLine.ITypeConverter<Long>
     {
-        // Streamed, not Files.readString: /proc files report size 0 and a size-based read comes back short.
-        try (var in = Files.newInputStream(Path.of("/proc/sys/" + key.replace('.', '/'))))
+        @Override
+        public Long convert(final String value)
         {
-            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+            return ByteSize.parse(value);
         }
-        catch (final IOException e)
-        {
-            return null;
-        }
-    }
-
-    private void report(final int level, final String what, final String detail, final String fix)
-    {
-        worst = Math.max(worst, level);
-        final String tag = level == 0 ? "PASS" : level == 1 ? "WARN" : "FAIL";
-        System.out.println(tag + " " + what + ": " + detail + (fix.isEmpty() ? "" : " -> fix: " + fix));
     }
 }

@@ -293,6 +293,11 @@ public final class Checks
     static Finding directMemory(final Limits l, final Target t)
     {
         final String name = "jvm direct memory";
+        if (l.maxDirect() == Limits.UNKNOWN)
+        {
+            return Finding.warn(name, "-XX:MaxDirectMemorySize is set but unreadable",
+                "-XX:MaxDirectMemorySize=" + jvmSize(Math.max(2 * t.bufferMemory(), SHIPPED_MAX_DIRECT)));
+        }
         final long direct = l.effectiveMaxDirect();
         final String how = l.maxDirect() == Limits.ABSENT ? " (-XX:MaxDirectMemorySize not set: the max heap)" : "";
         if (direct >= t.bufferMemory())
