@@ -94,6 +94,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     private int stripTarget;
     /** The client's address is in the internal ranges (may reach operator endpoints); decided at accept. */
     private final boolean internalClient;
+    private final byte[] clientAddress;
     private long triedMask;
     private int attempts;
     private int retries;
@@ -139,6 +140,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         this.scanner = owner.newScanner();
         this.headStartNs = loop.nowNs();
         this.internalClient = owner.isInternalClient(client);
+        this.clientAddress = ProxyLoop.addressText(client);
         this.group = owner.group(0);
         this.pool = owner.upstreamPool(0);
         this.clientKey = loop.register(client, SelectionKey.OP_READ, this);
@@ -325,7 +327,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             reject(HttpError.OVERLOADED);
             return;
         }
-        final int written = owner.writeUpstreamHead(head, buf, out, client, false, stripTarget);
+        final int written = owner.writeUpstreamHead(head, buf, out, clientAddress, false, stripTarget);
         if (written < 0)
         {
             owner.pool().release(out);
@@ -387,7 +389,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             reject(HttpError.OVERLOADED);
             return;
         }
-        final int written = owner.writeUpstreamHead(head, buf, out, client, upstreamKeepAlive, stripTarget);
+        final int written = owner.writeUpstreamHead(head, buf, out, clientAddress, upstreamKeepAlive, stripTarget);
         if (written < 0)
         {
             owner.pool().release(out);

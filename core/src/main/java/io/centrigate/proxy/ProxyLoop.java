@@ -62,7 +62,6 @@ final class ProxyLoop implements EventLoop.Duty
     private final UpstreamRequestWriter requestWriter = new UpstreamRequestWriter();
     private final HandshakeDigest handshakeDigest = new HandshakeDigest();
     private final UnsafeBuffer keyScratch = new UnsafeBuffer(new byte[24]);
-    private final byte[] addressScratch = new byte[64];
     private final MpscArrayQueue<SocketChannel> handoff = new MpscArrayQueue<>(HANDOFF_CAPACITY);
     private final ArrayDeque<ClientSession> bufferWaiters = new ArrayDeque<>();
     private final List<Listener> listeners = new ArrayList<>();
@@ -224,27 +223,26 @@ final class ProxyLoop implements EventLoop.Duty
     }
 
     int writeUpstreamHead(
-        final RequestHead head, final UnsafeBuffer src, final Chunk out, final SocketChannel client, final boolean keepAlive,
+        final RequestHead head, final UnsafeBuffer src, final Chunk out, final byte[] clientAddress, final boolean keepAlive,
         final int stripTarget)
     {
-        int addressLength = 0;
+        return requestWriter.write(head, src, out.buffer(), 0, out.capacity(), clientAddress, clientAddress.length, false,
+            keepAlive, stripTarget);
+    }
+
+    /** The client's address as ASCII for X-Real-IP, made once per connection (cold: the JDK caches the address). */
+    static byte[] addressText(final SocketChannel client)
+    {
         try
         {
-            // Cold enough: once per connection, and the JDK caches the remote address on the channel.
             final String ip = ((InetSocketAddress)client.getRemoteAddress()).getAddress().getHostAddress();
             final int scope = ip.indexOf('%');
-            addressLength = Math.min(scope < 0 ? ip.length() : scope, addressScratch.length);
-            for (int i = 0; i < addressLength; i++)
-            {
-                addressScratch[i] = (byte)ip.charAt(i);
-            }
+            return ip.substring(0, scope < 0 ? ip.length() : scope).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         }
         catch (final IOException e)
         {
-            return -1;
+            return "unknown".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         }
-        return requestWriter.write(head, src, out.buffer(), 0, out.capacity(), addressScratch, addressLength, false,
-            keepAlive, stripTarget);
     }
 
     boolean draining()

@@ -2,6 +2,7 @@ package io.centrigate.tunnel;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.GatheringByteChannel;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 
@@ -27,6 +28,7 @@ public final class Pipe
     private final Chunk[] queue = new Chunk[MAX_QUEUED];
     /** Chunks the caller keeps (e.g. a request kept for one retry): written like the others, never released here. */
     private final boolean[] retained = new boolean[MAX_QUEUED];
+    private final ByteBuffer[] gather = new ByteBuffer[MAX_QUEUED];
     private int head;
     private int count;
     private long bytesIn;
@@ -149,11 +151,27 @@ public final class Pipe
      */
     public boolean flush(final WritableByteChannel dst) throws IOException
     {
+        if (count > 1 && dst instanceof GatheringByteChannel)
+        {
+            // A head and its body in two chunks go out in one writev, not two writes.
+            for (int i = 0; i < count; i++)
+            {
+                gather[i] = queue[(head + i) % MAX_QUEUED].byteBuffer();
+            }
+            bytesOut += ((GatheringByteChannel)dst).write(gather, 0, count);
+            for (int i = 0; i < count; i++)
+            {
+                gather[i] = null;
+            }
+        }
         while (count > 0)
         {
             final Chunk chunk = queue[head];
             final ByteBuffer bb = chunk.byteBuffer();
-            bytesOut += dst.write(bb);
+            if (bb.hasRemaining())
+            {
+                bytesOut += dst.write(bb);
+            }
             if (bb.hasRemaining())
             {
                 return false;
