@@ -3,10 +3,10 @@ package io.centrigate.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code centrigate run|check}: the command line is a contract; options are added, never renamed. */
+/** {@code centrigate run|check|config}: the command line is a contract; options are added, never renamed. */
 @Command(name = "centrigate", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "A Java NIO load balancer for Centrifugo nodes.",
-    subcommands = {RunCommand.class, CheckCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {RunCommand.class, CheckCommand.class})
 public final class Main implements Runnable
 {
     public static void main(final String[] args)
@@ -16,13 +16,22 @@ public final class Main implements Runnable
 
     static int execute(final String... args)
     {
-        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+        return commandLine().execute(args);
+    }
+
+    /** {@code config} takes every option of {@code run}, so it is built from it rather than declared. */
+    static CommandLine commandLine()
+    {
+        return new CommandLine(new Main())
+            .addSubcommand("config", ConfigCommand.commandLine(System.getenv()))
+            .addSubcommand("help", new CommandLine.HelpCommand())
+            .setCaseInsensitiveEnumValuesAllowed(true);
     }
 
     @Override
     public void run()
     {
-        new CommandLine(this).usage(System.out);
+        commandLine().usage(System.out);
     }
 
     static String version()

@@ -1,27 +1,46 @@
 package io.centrigate.cli;
 
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 
+import io.centrigate.cli.config.ConfigException;
+import io.centrigate.cli.config.ConfigKeys;
+import io.centrigate.cli.config.EffectiveConfig;
 import io.centrigate.config.ProxyContext;
 import io.centrigate.proxy.Proxy;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** Maps flags onto a {@link ProxyContext}, starts the engine and waits for SIGTERM/SIGINT. */
+/**
+ * Maps flags onto a {@link ProxyContext}, starts the engine and waits for SIGTERM/SIGINT. Every option is also a
+ * key of the configuration file ({@code --config}) and a {@code CENTRIGATE_*} variable ({@link EffectiveConfig}:
+ * flags over environment over file over defaults); this class stays the one place that maps values onto the
+ * context.
+ */
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Run the proxy (defaults: listen 0.0.0.0:8080, forward to 127.0.0.1:8000).")
 public final class RunCommand implements Callable<Integer>
 {
+    /** The configuration keys: every option of this command but --config, --help and --version. */
+    static final ConfigKeys KEYS = ConfigKeys.of(new CommandLine(new RunCommand()).getCommandSpec());
+
     @Spec
     CommandSpec spec;
+
+    @Option(names = ConfigKeys.CONFIG_OPTION, paramLabel = "FILE",
+        description = "Read settings from FILE: 'key = value' lines, keys are these options without '--'. "
+            + "CENTRIGATE_* environment variables override it, flags override both. Default: $CENTRIGATE_CONFIG, else none.")
+    Path configFile;
 
     @Option(names = "--listen", paramLabel = "HOST:PORT", description = "Address to listen on; repeatable. Default: 0.0.0.0:8080.")
     List<String> listen = new ArrayList<>();
@@ -97,7 +116,11 @@ public final class RunCommand implements Callable<Integer>
         description = "A client that takes no bytes of a pending answer for this long is dropped (Nginx send_timeout). Default: ${DEFAULT-VALUE}.")
     String sendTimeout;
 
-    @Option(names = "--upstream-keepalive", paramLabel = "N", defaultValue = "32",
+    @Option(names = "--drain-timeout", paramLabel = "DURATION", defaultValue = "0s",
+        description = "On SIGTERM/SIGINT: stop accepting, let tunnels and requests run on this long, then close each tunnel with WebSocket close 1001 (going away) so SDKs reconnect at once; 0 = close 1001 at once. Default: ${DEFAULT-VALUE}.")
+    String drainTimeout;
+
+    @Option(names = "--upstream-keepalive", paramLabel = "N", defaultValue = "256",
         description = "Idle upstream connections kept per node and loop for reuse (Nginx upstream keepalive); 0 = off. Default: ${DEFAULT-VALUE}.")
     int upstreamKeepAlive;
 
@@ -140,7 +163,16 @@ public final class RunCommand implements Callable<Integer>
     @Override
     public Integer call() throws Exception
     {
-        final ProxyContext ctx = toContext();
+        final ProxyContext ctx;
+        try
+        {
+            ctx = effectiveConfig(System.getenv()).context();
+        }
+        catch (final ConfigException e)
+        {
+            e.problems().forEach(problem -> System.err.println("centrigate: " + problem));
+            return CommandLine.ExitCode.USAGE;
+        }
         final Proxy proxy;
         try
         {
@@ -153,98 +185,186 @@ public final class RunCommand implements Callable<Integer>
         }
         final CountDownLatch stop = new CountDownLatch(1);
         Signals.onTerminate(stop::countDown);
+        Signals.onHangup(() -> reload(proxy));
         System.out.println(startupLine(proxy));
         for (final String warning : ctx.warnings())
         {
             System.err.println("centrigate: warning: " + warning);
         }
+        startupChecks(ctx);
         System.out.flush();
         stop.await();
-        proxy.close();
+        proxy.shutdown(proxy.context().drainTimeoutNs());
         System.out.println("centrigate: stopped");
         return 0;
     }
 
-    ProxyContext toContext()
+    /** SIGHUP: the file and environment are read again; new settings apply to new connections and requests. */
+    private void reload(final Proxy proxy)
     {
-        final ProxyContext ctx = new ProxyContext();
         try
         {
-            for (final String l : listen)
+            final ProxyContext next = effectiveConfig(System.getenv()).context();
+            if (!next.listen().equals(proxy.context().listen()) || next.loops() != proxy.context().loops())
             {
-                ctx.listen(ProxyContext.parseHostPort(l, "--listen"));
+                System.err.println("centrigate: reload: listen addresses and loops change only with a restart; " +
+                    "the rest is applied");
             }
-            addNodes(ctx, ProxyContext.DEFAULT_GROUP, upstreams, "--upstream");
-            if (prefix != null)
+            proxy.reload(next);
+            System.out.println("centrigate: reloaded: upstreams " + next.groups().values().stream()
+                .flatMap(List::stream).map(Object::toString).collect(Collectors.joining(",")));
+        }
+        catch (final ConfigException e)
+        {
+            e.problems().forEach(problem -> System.err.println("centrigate: reload refused: " + problem));
+        }
+        catch (final RuntimeException e)
+        {
+            System.err.println("centrigate: reload refused: " + e.getMessage());
+        }
+    }
+
+    /** The same rules as {@code centrigate check}, for the configured limit; only what is not PASS is printed. */
+    private static void startupChecks(final ProxyContext ctx)
+    {
+        final int upstreamCount = ctx.groups().values().stream().mapToInt(List::size).sum();
+        final var target = new io.centrigate.cli.check.Target(ctx.maxConnections(), ctx.backlog(),
+            Math.max(1, upstreamCount), ctx.bufferMemory());
+        for (final var finding : io.centrigate.cli.check.Checks.evaluate(
+            io.centrigate.cli.check.MachineLimits.read(), target))
+        {
+            if (finding.status() != io.centrigate.cli.check.Status.PASS)
             {
-                ctx.prefix(prefix);
+                System.err.println("centrigate: check: " + io.centrigate.cli.check.Report.line(finding));
             }
-            if (!defaultUpstreams.isEmpty())
-            {
-                addNodes(ctx, "default-upstream", defaultUpstreams, "--default-upstream");
-                ctx.outsidePrefixGroup("default-upstream");
-            }
-            for (final String vhost : vhosts)
-            {
-                final int eq = vhost.indexOf('=');
-                if (eq <= 0)
-                {
-                    throw new IllegalArgumentException("--vhost: expected HOST=HOST:PORT[,...], got '" + vhost + "'");
-                }
-                final String host = vhost.substring(0, eq).trim();
-                addNodes(ctx, "vhost " + host, List.of(vhost.substring(eq + 1).split(",")), "--vhost");
-                ctx.virtualHost(host, "vhost " + host).protectGroup("vhost " + host);
-            }
-            if (internalAllow != null)
-            {
-                ctx.internalAllow(internalAllow);
-            }
-            if (internalPaths != null)
-            {
-                ctx.internalPaths(internalPaths.size() == 1 && internalPaths.get(0).equals("none") ? List.of() : internalPaths);
-            }
-            ctx.balance(ProxyContext.Balance.parse(balance))
-                .idleMode(ProxyContext.IdleMode.parse(idleStrategy))
-                .acceptMode(ProxyContext.AcceptMode.parse(accept))
-                .maxConnections(maxConnections)
-                .headerTimeoutNs(ProxyContext.parseDurationNs(headerTimeout, "--header-timeout"))
-                .connectTimeoutNs(ProxyContext.parseDurationNs(connectTimeout, "--connect-timeout"))
-                .readTimeoutNs(ProxyContext.parseDurationNs(readTimeout, "--read-timeout"))
-                .tunnelIdleTimeoutNs(ProxyContext.parseDurationNs(tunnelIdleTimeout, "--tunnel-idle-timeout"))
-                .failTimeoutNs(ProxyContext.parseDurationNs(failTimeout, "--fail-timeout"))
-                .keepAliveTimeoutNs(ProxyContext.parseDurationNs(keepAliveTimeout, "--keepalive-timeout"))
-                .sendTimeoutNs(ProxyContext.parseDurationNs(sendTimeout, "--send-timeout"))
-                .upstreamKeepAlive(upstreamKeepAlive)
-                .upstreamIdleTimeoutNs(ProxyContext.parseDurationNs(upstreamIdleTimeout, "--upstream-idle-timeout"))
-                .maxBodySize(ProxyContext.parseSize(maxBodySize, "--max-body-size"))
-                .maxRequestLine((int)ProxyContext.parseSize(maxRequestLine, "--max-request-line"))
-                .maxHeadBytes((int)ProxyContext.parseSize(maxHeadSize, "--max-head-size"))
-                .maxFields(maxFields)
-                .chunkSize((int)ProxyContext.parseSize(chunkSize, "--chunk-size"))
-                .bufferMemory(ProxyContext.parseSize(bufferMemory, "--buffer-memory"))
-                .backlog(backlog);
-            if (loops != null)
-            {
-                ctx.loops(loops);
-            }
-            for (final String page : errorPages)
-            {
-                final int eq = page.indexOf('=');
-                if (eq < 0)
-                {
-                    throw new IllegalArgumentException("--error-page: expected STATUS=FILE, got '" + page + "'");
-                }
-                for (final String status : page.substring(0, eq).split(","))
-                {
-                    ctx.errorPage(parseInt(status, "--error-page status"), java.nio.file.Path.of(page.substring(eq + 1)));
-                }
-            }
-            return ctx.conclude();
+        }
+    }
+
+    /**
+     * This command line's flags over {@code env}'s {@code CENTRIGATE_*} variables over the file of
+     * {@code --config} (or {@code CENTRIGATE_CONFIG}); {@code System.getenv()} in production, a map in tests.
+     */
+    EffectiveConfig effectiveConfig(final Map<String, String> env)
+    {
+        return EffectiveConfig.resolve(KEYS, configFile, env,
+            EffectiveConfig.flagsOf(KEYS, spec.commandLine().getParseResult()), RunCommand::map);
+    }
+
+    /** Maps {@code run} arguments onto a context, not concluded ({@link EffectiveConfig.Mapper}). */
+    static ProxyContext map(final List<String> args)
+    {
+        final RunCommand run = new RunCommand();
+        new CommandLine(run).setCaseInsensitiveEnumValuesAllowed(true).parseArgs(args.toArray(String[]::new));
+        return run.mapOnto();
+    }
+
+    /** How {@code config --print} shows keys no layer set whose default is not a picocli default value. */
+    static EffectiveConfig.Default printedDefault(final String key, final ProxyContext concluded)
+    {
+        switch (key)
+        {
+            case "listen": return EffectiveConfig.Default.fixed(ProxyContext.DEFAULT_LISTEN);
+            case "upstream": return EffectiveConfig.Default.fixed(ProxyContext.DEFAULT_UPSTREAM);
+            case "internal-allow": return EffectiveConfig.Default.fixed(String.join(",", ProxyContext.DEFAULT_INTERNAL_ALLOW));
+            case "internal-paths": return EffectiveConfig.Default.fixed(String.join(",", ProxyContext.DEFAULT_INTERNAL_PATHS));
+            case "default-upstream": return EffectiveConfig.Default.derived(null, "not set (404 outside the prefix)");
+            case "loops":
+                return EffectiveConfig.Default.derived(concluded == null ? null : String.valueOf(concluded.loops()),
+                    "available processors");
+            case "max-connections":
+                return EffectiveConfig.Default.derived(concluded == null ? null : String.valueOf(concluded.maxConnections()),
+                    "(open-files limit - " + ProxyContext.DESCRIPTOR_MARGIN + ") / 2");
+            default: return null;
+        }
+    }
+
+    /** The flags of this command line alone, concluded; flag errors as picocli reports them. */
+    ProxyContext toContext()
+    {
+        try
+        {
+            return mapOnto().conclude();
         }
         catch (final IllegalArgumentException e)
         {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
+    }
+
+    /** This instance's option values onto a new context, not concluded. */
+    private ProxyContext mapOnto()
+    {
+        final ProxyContext ctx = new ProxyContext();
+        for (final String l : listen)
+        {
+            ctx.listen(ProxyContext.parseHostPort(l, "--listen"));
+        }
+        addNodes(ctx, ProxyContext.DEFAULT_GROUP, upstreams, "--upstream");
+        if (prefix != null)
+        {
+            ctx.prefix(prefix);
+        }
+        if (!defaultUpstreams.isEmpty())
+        {
+            addNodes(ctx, "default-upstream", defaultUpstreams, "--default-upstream");
+            ctx.outsidePrefixGroup("default-upstream");
+        }
+        for (final String vhost : vhosts)
+        {
+            final int eq = vhost.indexOf('=');
+            if (eq <= 0)
+            {
+                throw new IllegalArgumentException("--vhost: expected HOST=HOST:PORT[,...], got '" + vhost + "'");
+            }
+            final String host = vhost.substring(0, eq).trim();
+            addNodes(ctx, "vhost " + host, List.of(vhost.substring(eq + 1).split(",")), "--vhost");
+            ctx.virtualHost(host, "vhost " + host).protectGroup("vhost " + host);
+        }
+        if (internalAllow != null)
+        {
+            ctx.internalAllow(internalAllow);
+        }
+        if (internalPaths != null)
+        {
+            ctx.internalPaths(internalPaths.size() == 1 && internalPaths.get(0).equals("none") ? List.of() : internalPaths);
+        }
+        ctx.balance(ProxyContext.Balance.parse(balance))
+            .idleMode(ProxyContext.IdleMode.parse(idleStrategy))
+            .acceptMode(ProxyContext.AcceptMode.parse(accept))
+            .maxConnections(maxConnections)
+            .headerTimeoutNs(ProxyContext.parseDurationNs(headerTimeout, "--header-timeout"))
+            .connectTimeoutNs(ProxyContext.parseDurationNs(connectTimeout, "--connect-timeout"))
+            .readTimeoutNs(ProxyContext.parseDurationNs(readTimeout, "--read-timeout"))
+            .tunnelIdleTimeoutNs(ProxyContext.parseDurationNs(tunnelIdleTimeout, "--tunnel-idle-timeout"))
+            .failTimeoutNs(ProxyContext.parseDurationNs(failTimeout, "--fail-timeout"))
+            .keepAliveTimeoutNs(ProxyContext.parseDurationNs(keepAliveTimeout, "--keepalive-timeout"))
+            .sendTimeoutNs(ProxyContext.parseDurationNs(sendTimeout, "--send-timeout"))
+            .upstreamKeepAlive(upstreamKeepAlive)
+            .upstreamIdleTimeoutNs(ProxyContext.parseDurationNs(upstreamIdleTimeout, "--upstream-idle-timeout"))
+            .maxBodySize(ProxyContext.parseSize(maxBodySize, "--max-body-size"))
+            .maxRequestLine((int)ProxyContext.parseSize(maxRequestLine, "--max-request-line"))
+            .maxHeadBytes((int)ProxyContext.parseSize(maxHeadSize, "--max-head-size"))
+            .maxFields(maxFields)
+            .chunkSize((int)ProxyContext.parseSize(chunkSize, "--chunk-size"))
+            .bufferMemory(ProxyContext.parseSize(bufferMemory, "--buffer-memory"))
+            .backlog(backlog);
+        if (loops != null)
+        {
+            ctx.loops(loops);
+        }
+        for (final String page : errorPages)
+        {
+            final int eq = page.indexOf('=');
+            if (eq < 0)
+            {
+                throw new IllegalArgumentException("--error-page: expected STATUS=FILE, got '" + page + "'");
+            }
+            for (final String status : page.substring(0, eq).split(","))
+            {
+                ctx.errorPage(parseInt(status, "--error-page status"), Path.of(page.substring(eq + 1)));
+            }
+        }
+        return ctx;
     }
 
     private static void addNodes(final ProxyContext ctx, final String group, final List<String> specs, final String what)

@@ -18,4 +18,11 @@ final class Signals
         sun.misc.Signal.handle(new sun.misc.Signal("TERM"), handler);
         sun.misc.Signal.handle(new sun.misc.Signal("INT"), handler);
     }
+
+    /** SIGHUP: reload (systemd's ExecReload sends it). */
+    @SuppressWarnings("removal")
+    static void onHangup(final Runnable action)
+    {
+        sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> action.run());
+    }
 }

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 import io.centrigate.config.ProxyContext;
 import io.centrigate.testing.WsClient;
@@ -135,5 +136,45 @@ class RunCommandTest
         assertEquals(List.of(), parse("--internal-paths", "none").internalPaths());
         assertThrows(CommandLine.ParameterException.class, () -> parse("--internal-allow", "example.com/8"));
         assertThrows(CommandLine.ParameterException.class, () -> parse("--prefix", "centrifugo"));
+    }
+
+    @Test
+    @Timeout(60)
+    void runsFromAConfigFileWithTheEnvironmentAndFlagsOverridingIt(@TempDir final Path dir) throws Exception
+    {
+        try (WsEchoUpstream upstream = WsEchoUpstream.start(0))
+        {
+            final Path file = java.nio.file.Files.writeString(dir.resolve("centrigate.conf"),
+                "# from the file\nlisten = 127.0.0.1:0\nupstream = 127.0.0.1:" + upstream.address().getPort() +
+                "\nloops = 3\nbalance = round-robin\n");
+            final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            final ProcessBuilder builder = new ProcessBuilder(java, "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "run", "--config", file.toString(),
+                "--balance", "least-conn").redirectError(ProcessBuilder.Redirect.INHERIT);
+            builder.environment().keySet().removeIf(name -> name.startsWith("CENTRIGATE_"));
+            builder.environment().put("CENTRIGATE_LOOPS", "2");
+            final Process process = builder.start();
+            try
+            {
+                final String line = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)).readLine();
+                assertTrue(line != null && line.startsWith("centrigate "), "startup line: " + line);
+                for (final String part : List.of(" listening on 127.0.0.1:", " upstreams 127.0.0.1:" + upstream.address().getPort(),
+                    " balance least-conn", " loops 2"))
+                {
+                    assertTrue(line.contains(part), part + " in: " + line);
+                }
+                final int port = Integer.parseInt(line.replaceAll(".* listening on 127\\.0\\.0\\.1:(\\d+).*", "$1"));
+                final WsClient client = WsClient.connect(HttpClient.newHttpClient(),
+                    new java.net.InetSocketAddress("127.0.0.1", port), "/connection/websocket");
+                assertEquals("configured by file", client.echoText("configured by file"));
+                process.destroy();
+                assertTrue(process.waitFor(20, TimeUnit.SECONDS), "stops within 20 s");
+                assertEquals(0, process.exitValue());
+            }
+            finally
+            {
+                process.destroyForcibly();
+            }
+        }
     }
 }
