@@ -49,6 +49,25 @@ public final class RunCommand implements Callable<Integer>
         description = "Centrifugo node(s); repeatable or comma-separated. Optional weight after '@'. Default: 127.0.0.1:8000.")
     List<String> upstreams = new ArrayList<>();
 
+    @Option(names = "--tls-listen", paramLabel = "HOST:PORT",
+        description = "Address to accept TLS (HTTPS/WSS) clients on; repeatable. Needs --tls-cert and --tls-key.")
+    List<String> tlsListen = new ArrayList<>();
+
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "Certificate chain (PEM) for --tls-listen; re-read on SIGHUP.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE",
+        description = "Private key (PEM: PKCS#8, or PKCS#1/SEC1 unencrypted) for --tls-cert; re-read on SIGHUP.")
+    Path tlsKey;
+
+    @Option(names = "--redirect-http", paramLabel = "HOST:PORT",
+        description = "A plain HTTP listener that answers every request 301 to the same host and path over https; repeatable.")
+    List<String> redirectHttp = new ArrayList<>();
+
+    @Option(names = "--server-name", paramLabel = "HOST",
+        description = "Host name for https redirects (Nginx $server_name). Default: the request's Host.")
+    String serverName;
+
     @Option(names = "--prefix", paramLabel = "/PATH",
         description = "Embedded mode: proxy only paths under this prefix, stripped (trailing slash optional), e.g. /centrifugo.")
     String prefix;
@@ -399,6 +418,10 @@ public final class RunCommand implements Callable<Integer>
         final ProxyContext ctx = proxy.context();
         return "centrigate " + Main.version() +
             " listening on " + proxy.boundAddresses().stream().map(RunCommand::hostPort).collect(Collectors.joining(",")) +
+            (proxy.boundTlsAddresses().isEmpty() ? "" : " tls " +
+                proxy.boundTlsAddresses().stream().map(RunCommand::hostPort).collect(Collectors.joining(","))) +
+            (proxy.boundRedirectAddresses().isEmpty() ? "" : " redirect-http " +
+                proxy.boundRedirectAddresses().stream().map(RunCommand::hostPort).collect(Collectors.joining(","))) +
             " upstreams " + ctx.upstreams().stream().map(Object::toString).collect(Collectors.joining(",")) +
             " balance " + ctx.balance().flag() +
             " loops " + ctx.loops() +

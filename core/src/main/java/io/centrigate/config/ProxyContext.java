@@ -83,6 +83,11 @@ public final class ProxyContext
     private final java.util.Map<String, List<Upstream>> groups = new java.util.LinkedHashMap<>();
     private final List<VirtualHost> virtualHosts = new ArrayList<>();
     private String prefix;
+    private final List<InetSocketAddress> tlsListen = new ArrayList<>();
+    private final List<InetSocketAddress> redirectListen = new ArrayList<>();
+    private java.nio.file.Path tlsCert;
+    private java.nio.file.Path tlsKey;
+    private String serverName;
     private String outsidePrefixGroup;
     private List<String> internalPaths = DEFAULT_INTERNAL_PATHS;
     private List<String> internalAllow = DEFAULT_INTERNAL_ALLOW;
@@ -209,6 +214,39 @@ public final class ProxyContext
         return this;
     }
 
+    /** A TLS listener (HTTPS and WSS), served with {@link #tlsCert}/{@link #tlsKey} on the same loops. */
+    public ProxyContext tlsListen(final InetSocketAddress address)
+    {
+        tlsListen.add(address);
+        return this;
+    }
+
+    /** A plain HTTP listener that answers every request with 301 to the same host and path over https. */
+    public ProxyContext redirectListen(final InetSocketAddress address)
+    {
+        redirectListen.add(address);
+        return this;
+    }
+
+    public ProxyContext tlsCert(final java.nio.file.Path pem)
+    {
+        tlsCert = pem;
+        return this;
+    }
+
+    public ProxyContext tlsKey(final java.nio.file.Path pem)
+    {
+        tlsKey = pem;
+        return this;
+    }
+
+    /** The host redirects point to (Nginx {@code $server_name}); unset, the request's own Host is used. */
+    public ProxyContext serverName(final String name)
+    {
+        serverName = name;
+        return this;
+    }
+
     /** Embedded mode: only paths under the prefix are proxied to the nodes, with the prefix stripped. */
     public ProxyContext prefix(final String prefix)
     {
@@ -312,6 +350,11 @@ public final class ProxyContext
     public long openFileLimit() { return openFileLimit; }
     public List<String> warnings() { return List.copyOf(warnings); }
     public String prefix() { return prefix; }
+    public List<InetSocketAddress> tlsListen() { return List.copyOf(tlsListen); }
+    public List<InetSocketAddress> redirectListen() { return List.copyOf(redirectListen); }
+    public java.nio.file.Path tlsCert() { return tlsCert; }
+    public java.nio.file.Path tlsKey() { return tlsKey; }
+    public String serverName() { return serverName; }
     public String outsidePrefixGroup() { return outsidePrefixGroup; }
     public List<VirtualHost> virtualHosts() { return List.copyOf(virtualHosts); }
     public List<String> internalPaths() { return internalPaths; }
@@ -342,10 +385,16 @@ public final class ProxyContext
         {
             return this;
         }
-        if (listen.isEmpty())
+        if (listen.isEmpty() && tlsListen.isEmpty() && redirectListen.isEmpty())
         {
             listen.add(parseHostPort(DEFAULT_LISTEN, "listen"));
         }
+        require(tlsListen.isEmpty() == (tlsCert == null) && (tlsCert == null) == (tlsKey == null),
+            "tls-listen, tls-cert and tls-key go together: a TLS listener needs a certificate chain and a key (PEM)");
+        require(tlsCert == null || java.nio.file.Files.isReadable(tlsCert), "tls-cert: cannot read " + tlsCert);
+        require(tlsKey == null || java.nio.file.Files.isReadable(tlsKey), "tls-key: cannot read " + tlsKey);
+        require(serverName == null || serverName.matches("[A-Za-z0-9.-]+"),
+            "server-name must be a host name, got '" + serverName + "'");
         if (upstreams.isEmpty())
         {
             upstreams.add(new Upstream(parseHostPort(DEFAULT_UPSTREAM, "upstream"), 1));

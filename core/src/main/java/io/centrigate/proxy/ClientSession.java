@@ -3,7 +3,9 @@ package io.centrigate.proxy;
 import java.io.IOException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 
@@ -18,6 +20,7 @@ import io.centrigate.http.HttpError;
 import io.centrigate.http.RequestHead;
 import io.centrigate.http.ResponseHead;
 import io.centrigate.loop.EventLoop;
+import io.centrigate.tls.TlsChannel;
 import io.centrigate.tunnel.Pipe;
 import io.centrigate.websocket.FrameTracker;
 
@@ -63,6 +66,11 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     private final ProxyLoop owner;
     private final EventLoop loop;
     private final SocketChannel client;
+    /** What the session reads and writes client bytes through: the socket, or TLS over it. */
+    private final ByteChannel clientIo;
+    private final TlsChannel tls;
+    /** A connection of the HTTP listener that only redirects to https. */
+    private final boolean redirect;
     private final SelectionKey clientKey;
     private final Pipe up;
     private final Pipe down;
@@ -70,6 +78,8 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     private SocketChannel upstream;
     private SelectionKey upstreamKey;
     private int clientInterest;
+    /** What the session itself wants from the client (before TLS adds its own needs). */
+    private int appClientInterest;
     private int upstreamInterest;
 
     private int state = READING_HEAD;
@@ -130,11 +140,15 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     ClientSession prev;
     ClientSession next;
 
-    ClientSession(final ProxyLoop owner, final SocketChannel client) throws IOException
+    ClientSession(final ProxyLoop owner, final SocketChannel client, final TlsChannel tls, final boolean redirect)
+        throws IOException
     {
         this.owner = owner;
         this.loop = owner.loop();
         this.client = client;
+        this.tls = tls;
+        this.clientIo = tls != null ? tls : client;
+        this.redirect = redirect;
         this.up = new Pipe(owner.pool());
         this.down = new Pipe(owner.pool());
         this.scanner = owner.newScanner();
@@ -167,6 +181,10 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             final int ready = key.readyOps();
             if (key == clientKey)
             {
+                if (tls != null)
+                {
+                    tls.flushPending(); // handshake progress and encrypted bytes the socket did not take
+                }
                 onClientReady(ready);
             }
             else if (key == upstreamKey)
@@ -176,6 +194,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             if (state != CLOSED)
             {
                 updateInterest();
+                drainTlsInput();
             }
         }
         catch (final IOException | CancelledKeyException e)
@@ -190,6 +209,23 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             // A bug must cost one connection, never the loop (a stuck key would spin it).
             owner.errorLog().log("internal", e.toString());
             close();
+        }
+    }
+
+    /**
+     * TLS can hold input the selector will never report (a record decrypted ahead, or the client's first request
+     * that came with its Finished): whenever the session wants to read, such bytes are processed at once.
+     */
+    private void drainTlsInput() throws IOException
+    {
+        for (int i = 0; i < 64 && tls != null && state != CLOSED && (appClientInterest & SelectionKey.OP_READ) != 0 &&
+            tls.hasBufferedInput(); i++)
+        {
+            onClientReady(SelectionKey.OP_READ);
+            if (state != CLOSED)
+            {
+                updateInterest();
+            }
         }
     }
 
@@ -247,7 +283,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             return;
         }
-        final int n = client.read(headChunk.byteBuffer());
+        final int n = clientIo.read(headChunk.byteBuffer());
         if (n < 0)
         {
             close();
@@ -285,6 +321,11 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         if (!head.parse(buf, headLength))
         {
             reject(head.error());
+            return;
+        }
+        if (redirect)
+        {
+            redirectToHttps(head, buf);
             return;
         }
         upgrade = head.isWebSocketUpgrade();
@@ -327,7 +368,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             reject(HttpError.OVERLOADED);
             return;
         }
-        final int written = owner.writeUpstreamHead(head, buf, out, clientAddress, false, stripTarget);
+        final int written = owner.writeUpstreamHead(head, buf, out, clientAddress, tls != null, false, stripTarget);
         if (written < 0)
         {
             owner.pool().release(out);
@@ -389,7 +430,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             reject(HttpError.OVERLOADED);
             return;
         }
-        final int written = owner.writeUpstreamHead(head, buf, out, clientAddress, upstreamKeepAlive, stripTarget);
+        final int written = owner.writeUpstreamHead(head, buf, out, clientAddress, tls != null, upstreamKeepAlive, stripTarget);
         if (written < 0)
         {
             owner.pool().release(out);
@@ -977,7 +1018,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             {
                 return;
             }
-            final int n = fill(up, client, requestBodyKind == BODY_LENGTH ? requestBodyRemaining : Long.MAX_VALUE);
+            final int n = fill(up, clientIo, requestBodyKind == BODY_LENGTH ? requestBodyRemaining : Long.MAX_VALUE);
             if (n == Pipe.EOF)
             {
                 close(); // the client gave up mid-body
@@ -1020,7 +1061,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         final int n;
         try
         {
-            n = client.read(chunk.byteBuffer());
+            n = clientIo.read(chunk.byteBuffer());
         }
         catch (final IOException e)
         {
@@ -1047,7 +1088,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
         if (goingAway && closeSentUp)
         {
-            discardTunnelInput(up, client);
+            discardTunnelInput(up, clientIo);
             return;
         }
         final long max = goingAway ? upFrames.bytesToBoundary() : Long.MAX_VALUE;
@@ -1056,7 +1097,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             injectCloseFrames();
             return;
         }
-        final int n = fill(up, client, max);
+        final int n = fill(up, clientIo, max);
         if (n == Pipe.EOF)
         {
             up.sourceEnded(true);
@@ -1208,7 +1249,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     }
 
     /** After our close frame went out in this direction, what the peer still sends is dropped until its FIN. */
-    private void discardTunnelInput(final Pipe pipe, final SocketChannel src) throws IOException
+    private void discardTunnelInput(final Pipe pipe, final ReadableByteChannel src) throws IOException
     {
         final int n;
         try
@@ -1231,7 +1272,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
     }
 
-    private int fill(final Pipe pipe, final SocketChannel src, final long max) throws IOException
+    private int fill(final Pipe pipe, final ReadableByteChannel src, final long max) throws IOException
     {
         final int n = pipe.fill(src, max);
         if (n == Pipe.NO_BUFFER)
@@ -1275,7 +1316,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     private void flushDown() throws IOException
     {
         final long before = down.bytesOut();
-        final boolean drained = down.flush(client);
+        final boolean drained = down.flush(clientIo);
         if (down.bytesOut() != before)
         {
             lastClientWriteNs = loop.nowNs();
@@ -1302,8 +1343,20 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         else if (down.sourceEnded() && !down.sinkShut() && state == TUNNEL)
         {
             down.sinkShut(true);
-            client.shutdownOutput();
+            shutdownClientOutput();
             closeIfBothShut();
+        }
+    }
+
+    private void shutdownClientOutput() throws IOException
+    {
+        if (tls != null)
+        {
+            tls.shutdownOutput(); // close_notify first, then FIN once it is written
+        }
+        else
+        {
+            client.shutdownOutput();
         }
     }
 
@@ -1352,6 +1405,45 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     }
 
     // ---------------------------------------------------------------- errors, lingering, close
+
+    /**
+     * The HTTP listener's only answer (the reference's {@code rewrite ^(.*) https://$server_name$1 permanent}):
+     * 301 to the same host and target over https. The host is {@code --server-name} when set, else the request's
+     * Host without its port, refused (400) unless it is a plain host name or address, so a forged Host cannot
+     * turn the redirect into a redirect to anywhere with odd characters.
+     */
+    private void redirectToHttps(final RequestHead head, final UnsafeBuffer buf)
+    {
+        final Chunk chunk = owner.pool().acquire();
+        if (chunk == null)
+        {
+            close();
+            return;
+        }
+        final int written = owner.writeRedirect(head, buf, chunk.buffer(), chunk.capacity());
+        if (written < 0)
+        {
+            owner.pool().release(chunk);
+            reject(HttpError.MISSING_HOST);
+            return;
+        }
+        owner.stats().requests++;
+        releaseRequestChunks();
+        chunk.byteBuffer().clear().limit(written);
+        down.offer(chunk);
+        endAfterFlush = true;
+        state = RELAYING_RESPONSE;
+        lastClientWriteNs = loop.nowNs();
+        rearm();
+        try
+        {
+            flushDown();
+        }
+        catch (final IOException e)
+        {
+            close();
+        }
+    }
 
     /** Sends a generated error answer (it says Connection: close), then lingers and closes. */
     private void reject(final HttpError error)
@@ -1402,7 +1494,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         state = LINGERING;
         lingerStartNs = loop.nowNs();
         rearm();
-        client.shutdownOutput();
+        shutdownClientOutput();
     }
 
     private void discardClientInput() throws IOException
@@ -1414,7 +1506,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
         try
         {
-            if (client.read(chunk.byteBuffer()) < 0)
+            if (clientIo.read(chunk.byteBuffer()) < 0)
             {
                 close();
             }
@@ -1447,7 +1539,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         down.discard();
         try
         {
-            client.close();
+            clientIo.close();
         }
         catch (final IOException ignore)
         {
@@ -1601,6 +1693,11 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         else if (upstream != null && !up.isEmpty())
         {
             wantUpstream |= SelectionKey.OP_WRITE;
+        }
+        appClientInterest = wantClient;
+        if (tls != null)
+        {
+            wantClient = tls.interestOps(wantClient);
         }
         if (wantClient != clientInterest)
         {

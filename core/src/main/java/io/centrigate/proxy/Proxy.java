@@ -35,6 +35,9 @@ public final class Proxy implements AutoCloseable
     private volatile UpstreamGroup[] groups;
     private final AtomicInteger openConnections = new AtomicInteger();
     private final List<InetSocketAddress> bound = new ArrayList<>();
+    private final List<InetSocketAddress> boundTls = new ArrayList<>();
+    private final List<InetSocketAddress> boundRedirect = new ArrayList<>();
+    private final io.centrigate.tls.ReloadableTlsContext tlsContext;
     private boolean closed;
 
     private Proxy(final ProxyContext ctx, final PrintStream log) throws IOException
@@ -42,12 +45,13 @@ public final class Proxy implements AutoCloseable
         this.ctx = ctx.conclude();
         final ErrorLog errorLog = new ErrorLog(log);
         final io.centrigate.route.Router router = new io.centrigate.route.Router(ctx);
+        tlsContext = ctx.tlsCert() == null ? null : new io.centrigate.tls.ReloadableTlsContext(ctx.tlsCert(), ctx.tlsKey());
         groups = ctx.groups().values().stream()
             .map(list -> new UpstreamGroup(list, ctx.balance(), ctx.failTimeoutNs())).toArray(UpstreamGroup[]::new);
         loops = new ProxyLoop[ctx.loops()];
         for (int i = 0; i < loops.length; i++)
         {
-            loops[i] = new ProxyLoop(i, ctx, groups, router, openConnections, errorLog);
+            loops[i] = new ProxyLoop(i, ctx, groups, router, openConnections, errorLog, tlsContext);
         }
         for (final ProxyLoop loop : loops)
         {
@@ -88,12 +92,27 @@ public final class Proxy implements AutoCloseable
 
     private void bindListeners() throws IOException
     {
-        for (final InetSocketAddress requested : ctx.listen())
+        bindListeners(ctx.listen(), ProxyLoop.PLAIN, bound);
+        bindListeners(ctx.tlsListen(), ProxyLoop.TLS, boundTls);
+        if (!boundTls.isEmpty())
+        {
+            for (final ProxyLoop loop : loops)
+            {
+                loop.httpsPort(boundTls.get(0).getPort());
+            }
+        }
+        bindListeners(ctx.redirectListen(), ProxyLoop.REDIRECT, boundRedirect);
+    }
+
+    private void bindListeners(final List<InetSocketAddress> addresses, final int kind, final List<InetSocketAddress> bound)
+        throws IOException
+    {
+        for (final InetSocketAddress requested : addresses)
         {
             if (ctx.acceptMode() == ProxyContext.AcceptMode.ACCEPTOR || loops.length == 1)
             {
                 final ServerSocketChannel channel = openListener(requested, true);
-                loops[0].addListener(channel, true);
+                loops[0].addListener(channel, true, kind);
                 bound.add((InetSocketAddress)channel.getLocalAddress());
                 continue;
             }
@@ -107,7 +126,7 @@ public final class Proxy implements AutoCloseable
                     address = new InetSocketAddress(requested.getAddress(),
                         ((InetSocketAddress)channel.getLocalAddress()).getPort());
                 }
-                loop.addListener(channel, false);
+                loop.addListener(channel, false, kind);
             }
             bound.add(address);
         }
@@ -160,6 +179,16 @@ public final class Proxy implements AutoCloseable
     }
 
     /** The Centrifugo nodes of {@code --upstream}. */
+    public List<InetSocketAddress> boundTlsAddresses()
+    {
+        return List.copyOf(boundTls);
+    }
+
+    public List<InetSocketAddress> boundRedirectAddresses()
+    {
+        return List.copyOf(boundRedirect);
+    }
+
     public UpstreamGroup upstreams()
     {
         return groups[0];
@@ -237,6 +266,11 @@ public final class Proxy implements AutoCloseable
         final io.centrigate.route.Router router = new io.centrigate.route.Router(newCtx);
         final UpstreamGroup[] newGroups = newCtx.groups().values().stream()
             .map(list -> new UpstreamGroup(list, newCtx.balance(), newCtx.failTimeoutNs())).toArray(UpstreamGroup[]::new);
+        if (tlsContext != null && newCtx.tlsCert() != null)
+        {
+            // Certificate renewal without restart; a broken new pair throws and the old one stays in use.
+            tlsContext.reload();
+        }
         runOnEveryLoop(loop -> loop.reload(newCtx, newGroups, router));
         groups = newGroups;
         ctx = newCtx;

@@ -72,10 +72,15 @@ final class ProxyLoop implements EventLoop.Duty
     private ClientSession sessions;
     private boolean acceptingStopped;
     private boolean draining;
+    private int httpsPort;
+    private final io.centrigate.tls.ReloadableTlsContext tlsContext;
+    private final io.centrigate.tls.TlsBufferPool tlsBuffers = new io.centrigate.tls.TlsBufferPool();
 
     ProxyLoop(final int index, final ProxyContext ctx, final UpstreamGroup[] groups,
-        final io.centrigate.route.Router router, final AtomicInteger openConnections, final ErrorLog errorLog)
+        final io.centrigate.route.Router router, final AtomicInteger openConnections, final ErrorLog errorLog,
+        final io.centrigate.tls.ReloadableTlsContext tlsContext)
     {
+        this.tlsContext = tlsContext;
         this.index = index;
         this.ctx = ctx;
         this.groups = groups;
@@ -132,10 +137,20 @@ final class ProxyLoop implements EventLoop.Duty
         return new HeadScanner(ctx.maxRequestLine(), ctx.maxHeadBytes(), ctx.maxFields());
     }
 
+    /** What a listener's connections get. */
+    static final int PLAIN = 0;
+    static final int TLS = 1;
+    static final int REDIRECT = 2;
+
     /** Registers a listener; called before the loop thread starts. */
     void addListener(final ServerSocketChannel channel, final boolean handOff) throws IOException
     {
-        final Listener listener = new Listener(channel, handOff);
+        addListener(channel, handOff, PLAIN);
+    }
+
+    void addListener(final ServerSocketChannel channel, final boolean handOff, final int kind) throws IOException
+    {
+        final Listener listener = new Listener(channel, handOff && kind == PLAIN, kind);
         listener.key = loop.register(channel, SelectionKey.OP_ACCEPT, listener);
         listeners.add(listener);
     }
@@ -147,7 +162,7 @@ final class ProxyLoop implements EventLoop.Duty
         SocketChannel channel;
         while ((channel = handoff.poll()) != null)
         {
-            adopt(channel);
+            adopt(channel, PLAIN);
             work++;
         }
         while (!bufferWaiters.isEmpty() && pool.available() > 0)
@@ -164,7 +179,7 @@ final class ProxyLoop implements EventLoop.Duty
         bufferWaiters.add(session);
     }
 
-    private void adopt(final SocketChannel channel)
+    private void adopt(final SocketChannel channel, final int kind)
     {
         if (acceptingStopped)
         {
@@ -176,7 +191,9 @@ final class ProxyLoop implements EventLoop.Duty
         {
             channel.configureBlocking(false);
             channel.setOption(StandardSocketOptions.TCP_NODELAY, Boolean.TRUE);
-            final ClientSession session = new ClientSession(this, channel);
+            final io.centrigate.tls.TlsChannel tls = kind == TLS ?
+                new io.centrigate.tls.TlsChannel(channel, tlsContext.newServerEngine(), tlsBuffers) : null;
+            final ClientSession session = new ClientSession(this, channel, tls, kind == REDIRECT);
             link(session);
             stats.accepted++;
             if (overLimit)
@@ -184,7 +201,7 @@ final class ProxyLoop implements EventLoop.Duty
                 session.rejectNow(HttpError.OVERLOADED);
             }
         }
-        catch (final IOException e)
+        catch (final IOException | RuntimeException e)
         {
             openConnections.decrementAndGet();
             closeQuietly(channel);
@@ -223,11 +240,73 @@ final class ProxyLoop implements EventLoop.Duty
     }
 
     int writeUpstreamHead(
-        final RequestHead head, final UnsafeBuffer src, final Chunk out, final byte[] clientAddress, final boolean keepAlive,
-        final int stripTarget)
+        final RequestHead head, final UnsafeBuffer src, final Chunk out, final byte[] clientAddress, final boolean https,
+        final boolean keepAlive, final int stripTarget)
     {
-        return requestWriter.write(head, src, out.buffer(), 0, out.capacity(), clientAddress, clientAddress.length, false,
+        return requestWriter.write(head, src, out.buffer(), 0, out.capacity(), clientAddress, clientAddress.length, https,
             keepAlive, stripTarget);
+    }
+
+    private static final byte[] REDIRECT_HEAD = "HTTP/1.1 301 Moved Permanently\r\nLocation: https://".getBytes(
+        java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] REDIRECT_TAIL =
+        "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /** Writes the 301 to https for the redirect listener; -1 when there is no usable host. Cold enough. */
+    int writeRedirect(final RequestHead head, final UnsafeBuffer src, final UnsafeBuffer dst, final int capacity)
+    {
+        final String host;
+        if (ctx.serverName() != null)
+        {
+            host = ctx.serverName();
+        }
+        else
+        {
+            final int field = head.hostField();
+            if (field < 0)
+            {
+                return -1;
+            }
+            String value = src.getStringWithoutLengthAscii(head.valueOffset(field), head.valueLength(field));
+            final int colon = value.lastIndexOf(':');
+            if (colon > 0 && !value.endsWith("]"))
+            {
+                value = value.substring(0, colon);
+            }
+            if (!value.matches("[A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\]"))
+            {
+                return -1;
+            }
+            host = value;
+        }
+        final int httpsPort = ctx.tlsListen().isEmpty() ? 443 : httpsPort();
+        final String authority = httpsPort == 443 ? host : host + ":" + httpsPort;
+        final byte[] hostBytes = authority.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        final int need = REDIRECT_HEAD.length + hostBytes.length + head.targetLength() + REDIRECT_TAIL.length;
+        if (need > capacity)
+        {
+            return -1;
+        }
+        int p = 0;
+        dst.putBytes(p, REDIRECT_HEAD);
+        p += REDIRECT_HEAD.length;
+        dst.putBytes(p, hostBytes);
+        p += hostBytes.length;
+        dst.putBytes(p, src, head.targetOffset(), head.targetLength());
+        p += head.targetLength();
+        dst.putBytes(p, REDIRECT_TAIL);
+        return p + REDIRECT_TAIL.length;
+    }
+
+    private int httpsPort()
+    {
+        return httpsPort != 0 ? httpsPort : ctx.tlsListen().get(0).getPort();
+    }
+
+    /** The TLS listener's actual port (for port 0 in tests), set by the proxy after binding. */
+    void httpsPort(final int port)
+    {
+        httpsPort = port;
     }
 
     /** The client's address as ASCII for X-Real-IP, made once per connection (cold: the JDK caches the address). */
@@ -400,12 +479,14 @@ final class ProxyLoop implements EventLoop.Duty
     {
         private final ServerSocketChannel channel;
         private final boolean handOff;
+        private final int kind;
         private SelectionKey key;
 
-        Listener(final ServerSocketChannel channel, final boolean handOff)
+        Listener(final ServerSocketChannel channel, final boolean handOff, final int kind)
         {
             this.channel = channel;
             this.handOff = handOff;
+            this.kind = kind;
         }
 
         @Override
@@ -454,7 +535,7 @@ final class ProxyLoop implements EventLoop.Duty
                         continue;
                     }
                 }
-                adopt(accepted);
+                adopt(accepted, kind);
             }
         }
 

@@ -32,6 +32,12 @@ public final class WsClient implements WebSocket.Listener
         return client;
     }
 
+    /** For sockets built elsewhere (e.g. wss:// with a custom client) with this object as the listener. */
+    public void attach(final WebSocket socket)
+    {
+        this.socket = socket;
+    }
+
     public WebSocket socket()
     {
         return socket;
