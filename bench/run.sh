@@ -20,6 +20,7 @@
 #   PIN [1]  PROXY_CPUS [1]  LOAD_CPUS [0]  LOOPS [number of PROXY_CPUS]
 #   ECHO_CONNS [100] ECHO_RATE [20000] ECHO_SIZE [64]  FANOUT_CONNS [5000]  HOLD_CONNS [9000]
 #   STORM_CONCURRENCY [64]  HTTP_CONNS [64]  OUT [bench/results/<date>, smoke: bench/target/e2e-smoke]
+#   APPEND [0; 1 = keep the other scenarios' results in OUT and replace only those run now]
 #   BUILD [auto|always|never]  INSTALL [1; 0 in smoke]  JFR [0; 1 = a JFR recording of every centrigate run]
 #   CENTRIGATE_JAVA_OPTS [none: java -jar as the README runs it]  BASE_PORT [27100]
 #   QUIET_MAX_PCT [15; 0 in smoke] QUIET_WAIT [15]: before each run, wait (at most QUIET_WAIT s) until the whole
@@ -144,7 +145,15 @@ LOAD_JAVA=("$JAVA" -Xms1g -Xmx1g -cp "$BJAR")
 # ------------------------------------------------------------------------------------- processes, trap
 mkdir -p "$OUT/raw/hdr" "$OUT/logs"
 RAW="$OUT/raw/runs.jsonl"
-: > "$RAW"
+if [[ "${APPEND:-0}" == 1 && -f "$RAW" ]]; then
+    # re-run some scenarios into an existing result: keep the other scenarios' lines, replace these
+    keep="$(mktemp)"
+    grep -v -E "\"scenario_name\":\"($(IFS='|'; echo "${scenarios[*]}"))\"" "$RAW" > "$keep" || true
+    mv "$keep" "$RAW"
+else
+    : > "$RAW"
+    rm -f "$OUT"/raw/hdr/*.hlog
+fi
 started=()
 cleanup() {
     local p
@@ -217,13 +226,29 @@ log "output: $OUT; targets: ${active_targets[*]}; scenarios: ${scenarios[*]}; re
 log "pinning: PIN=$PIN proxy on CPU $PROXY_CPUS ($LOOPS loop/worker/thread), upstream + load generator on CPU $LOAD_CPUS"
 
 # ---------------------------------------------------------------------------------------------- upstream
-"${PIN_LOAD[@]}" "${LOAD_JAVA[@]}" io.centrigate.bench.load.BenchUpstream --port "$UPORT" \
-    > "$OUT/logs/upstream.log" 2>&1 &
-UP_PID=$!
-started+=("$UP_PID")
-for _ in $(seq 1 100); do grep -q '^upstream listening' "$OUT/logs/upstream.log" && break; sleep 0.1; done
-grep -q '^upstream listening' "$OUT/logs/upstream.log" || { cat "$OUT/logs/upstream.log"; exit 1; }
-log "$(head -1 "$OUT/logs/upstream.log") (pid $UP_PID)"
+start_upstream() {
+    "${PIN_LOAD[@]}" "${LOAD_JAVA[@]}" io.centrigate.bench.load.BenchUpstream --port "$UPORT" \
+        >> "$OUT/logs/upstream.log" 2>&1 &
+    UP_PID=$!
+    started+=("$UP_PID")
+    local i
+    for i in $(seq 1 100); do [[ $(grep -c '^upstream listening' "$OUT/logs/upstream.log") -ge $1 ]] && break; sleep 0.1; done
+    [[ $(grep -c '^upstream listening' "$OUT/logs/upstream.log") -ge $1 ]] || { cat "$OUT/logs/upstream.log"; exit 1; }
+    log "$(tail -1 "$OUT/logs/upstream.log") (pid $UP_PID)"
+}
+: > "$OUT/logs/upstream.log"
+UP_STARTS=1
+start_upstream $UP_STARTS
+
+# The upstream is checked before and after every run: on a shared machine it has been killed from outside
+# (a broad pkill of someone else's); then it is restarted, the run's line is set aside and the run repeated once.
+upstream_alive() { [[ -r /proc/$UP_PID/status ]] && ! grep -q "^State:.*zombie" /proc/$UP_PID/status; }
+restart_upstream() {
+    log "the upstream (pid $UP_PID) is gone: restarting it"
+    echo "upstream pid $UP_PID gone at $(date -u +%T), restarted" >> "$OUT/env.txt"
+    UP_STARTS=$(( UP_STARTS + 1 ))
+    start_upstream $UP_STARTS
+}
 
 # ----------------------------------------------------------------------------------------------- targets
 TARGET_PORT=0
@@ -267,24 +292,26 @@ start_target() { # target tag
             grep -q '^centrigate ' "$logf" || { log "centrigate did not start:"; cat "$logf" >&2; return 1; }
             TARGET_PIDS="$TARGET_MAIN" ;;
         nginx)
-            local dir="$OUT/logs/nginx"
+            local dir="$JARS/nginx"
             mkdir -p "$dir"
             sed -e "s#@PORT@#127.0.0.1:$port#; s#@UPSTREAM@#127.0.0.1:$UPORT#; s#@WORKERS@#$LOOPS#;
                     s#@NOFILE@#$NOFILE#; s#@RUNDIR@#$dir#g" bench/e2e/nginx.conf.in > "$dir/nginx.conf"
-            TARGET_CMD="nginx -c $dir/nginx.conf (worker_processes $LOOPS)"
-            "${PIN_PROXY[@]}" nginx -e "$dir/nginx-error.log" -p "$dir" -c "$dir/nginx.conf" > "$logf" 2>&1 &
+            cp "$dir/nginx.conf" "$OUT/logs/nginx.conf"
+            TARGET_CMD="nginx -c nginx.conf (worker_processes $LOOPS)"
+            "${PIN_PROXY[@]}" nginx -e "$logf" -p "$dir" -c "$dir/nginx.conf" > "$logf" 2>&1 &
             TARGET_MAIN=$!
             started+=("$TARGET_MAIN")
             wait_listen "$port" "$TARGET_MAIN" || { log "nginx did not start:"; cat "$logf" "$dir/nginx-error.log" >&2; return 1; }
             sleep 0.2
             TARGET_PIDS="$TARGET_MAIN $(pgrep -P "$TARGET_MAIN" | tr '\n' ' ')" ;;
         haproxy)
-            local dir="$OUT/logs/haproxy"
+            local dir="$JARS/haproxy"
             mkdir -p "$dir"
             local maxconn=$(( (NOFILE - 100) / 2 ))
             sed -e "s#@LISTEN@#127.0.0.1:$port#; s#@UPSTREAM@#127.0.0.1:$UPORT#; s#@THREADS@#$LOOPS#;
                     s#@MAXCONN@#$maxconn#g; s#@RUNDIR@#$dir#g" bench/e2e/haproxy.cfg.in > "$dir/haproxy.cfg"
-            TARGET_CMD="haproxy -db -f $dir/haproxy.cfg (nbthread $LOOPS, maxconn $maxconn)"
+            cp "$dir/haproxy.cfg" "$OUT/logs/haproxy.cfg"
+            TARGET_CMD="haproxy -db -f haproxy.cfg (nbthread $LOOPS, maxconn $maxconn)"
             "${PIN_PROXY[@]}" haproxy -db -f "$dir/haproxy.cfg" > "$logf" 2>&1 &
             TARGET_MAIN=$!
             started+=("$TARGET_MAIN")
@@ -356,10 +383,11 @@ http_run() { # target rep tag
         "$proxy_cpu" "$pct" "$per100k" "$up_cpu" $(( 100 * (mb1 - mb0) / (mt1 - mt0 + 1) )) "$HTTP_CONNS" "$d"
 }
 
-run_one() { # scenario target rep
-    local s="$1" t="$2" rep="$3"
+run_one() { # scenario target rep [retry]
+    local s="$1" t="$2" rep="$3" retry="${4:-0}"
     local tag="$s-$t-$rep"
     wait_quiet
+    upstream_alive || restart_upstream
     start_target "$t" "$tag" || { log "$tag: target failed to start"; stop_target; return 0; }
     local line=""
     case "$s" in
@@ -372,6 +400,14 @@ run_one() { # scenario target rep
     esac
     # the idle scenario's lines are echo runs filed under "idle"
     [[ $s == idle && -n $line ]] && line="${line/\"scenario_name\":\"echo\"/\"scenario_name\":\"idle\"}"
+    if ! upstream_alive; then
+        [[ -n "$line" ]] && echo "$line" >> "$OUT/logs/discarded.jsonl"
+        log "$tag: the upstream died during the run: result set aside (logs/discarded.jsonl)"
+        stop_target
+        restart_upstream
+        [[ $retry == 0 ]] && run_one "$s" "$t" "$rep" 1
+        return 0
+    fi
     if [[ -n "$line" ]]; then
         echo "$line" >> "$RAW"
         log "$tag: $(summary_of "$s" "$line")"
@@ -408,13 +444,19 @@ summary_of() {
     echo "kernel: $(uname -r); cpus: $(nproc); mem: $(free -g | awk '/Mem:/ { print $2 }') GiB; open files (hard): $NOFILE"
     echo "java: $("$JAVA" -version 2>&1 | head -1)"
     echo "centrigate: $(unzip -p "$PJAR" META-INF/MANIFEST.MF 2>/dev/null | grep -i '^Implementation-Version' | tr -d '\r' || true) jar $(sha256sum "$PJAR" | cut -c1-12)"
-    echo "nginx: $(nginx -v 2>&1 || echo none)"
-    echo "haproxy: $(haproxy -v 2>/dev/null | head -1 || echo none)"
-    echo "wrk: $(wrk -v 2>&1 | head -1 || echo none)"
+    echo "nginx: $(nginx -v 2>&1 || true)"
+    echo "haproxy: $(haproxy -v 2>/dev/null | head -1 || true)"
+    echo "wrk: $(wrk -v 2>&1 | head -1 || true)"
     echo "settings: REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP PIN=$PIN PROXY_CPUS=$PROXY_CPUS LOAD_CPUS=$LOAD_CPUS LOOPS=$LOOPS"
     echo "          ECHO_CONNS=$ECHO_CONNS ECHO_RATE=$ECHO_RATE ECHO_SIZE=$ECHO_SIZE FANOUT_CONNS=$FANOUT_CONNS HOLD_CONNS=$HOLD_CONNS STORM_CONCURRENCY=$STORM_CONCURRENCY HTTP_CONNS=$HTTP_CONNS"
     echo "loadavg at start: $(cat /proc/loadavg)"
-} > "$OUT/env.txt"
+} > "$OUT/env.txt.new"
+if [[ "${APPEND:-0}" == 1 && -f "$OUT/env.txt" ]]; then
+    { cat "$OUT/env.txt"; echo; echo "== re-run of: ${scenarios[*]}"; cat "$OUT/env.txt.new"; } > "$OUT/env.txt.tmp"
+    mv "$OUT/env.txt.tmp" "$OUT/env.txt"; rm -f "$OUT/env.txt.new"
+else
+    mv "$OUT/env.txt.new" "$OUT/env.txt"
+fi
 
 for rep in $(seq 1 "$REPS"); do
     for s in "${scenarios[@]}"; do
@@ -428,6 +470,7 @@ done
 echo "loadavg at end: $(cat /proc/loadavg)" >> "$OUT/env.txt"
 
 stop_pid "$UP_PID"
+find "$OUT/logs" -type f -empty -delete
 
 # ------------------------------------------------------------------------------------------------ report
 title="Run: \`bench/run.sh $*\` on $(date -u +%F) ($(nproc) cores; proxy on CPU $PROXY_CPUS with $LOOPS loop/worker/thread, upstream + load on CPU $LOAD_CPUS; $REPS repetitions of ${DURATION}s after ${WARMUP}s warm-up)."

@@ -26,6 +26,8 @@ public final class Report
     private static final Pattern FIELD =
         Pattern.compile("\"([^\"]+)\":(null|\"((?:[^\"\\\\]|\\\\.)*)\"|[-0-9.eE+]+)");
     private static final List<String> TARGETS = List.of("direct", "centrigate", "nginx", "haproxy");
+    /** A repetition is "noisy" when other processes used more than this much CPU (% of one core) in its window. */
+    private static final double NOISY_OTHER_CPU_PCT = 25;
 
     /** One metric of one scenario as shown in the tables and the plot. */
     private record Metric(String scenario, String key, String title, String unit, boolean lowerIsBetter)
@@ -79,8 +81,15 @@ public final class Report
         // scenario -> target -> metric -> values over repetitions
         final Map<String, Map<String, Map<String, List<Double>>>> values = new LinkedHashMap<>();
         final StringBuilder csv = new StringBuilder("scenario,target,rep,metric,value\n");
+        final List<String> failedRuns = new ArrayList<>();
         for (final Map<String, String> r : runs)
         {
+            if (r.get("error") != null)
+            {
+                // a run that could not set up its load (e.g. no connection opened) has no figures to show
+                failedRuns.add(r.get("label") + ": " + r.get("error") + " (" + r.get("last_error") + ")");
+                continue;
+            }
             final String scenario = r.get("scenario_name") != null ? r.get("scenario_name") : r.get("scenario");
             final String target = r.get("target_name");
             for (final Map.Entry<String, String> e : r.entrySet())
@@ -103,7 +112,10 @@ public final class Report
         final StringBuilder summary = new StringBuilder("scenario,target,metric,median,min,max,n\n");
         md.append("# centrigate end-to-end bench\n\n").append(title).append("\n\n");
         md.append("Cells: **ratio to direct** / **ratio to Nginx** — absolute median [min–max over repetitions] " +
-            "(n = repetitions). For latency, CPU and memory lower is better; for rates higher is better. " +
+            "(n = repetitions; \"k noisy\": k of them had other processes on the machine using more than " +
+            "25 % of a core during the measured window, `other_cpu_pct` in the raw data; the http scenario, " +
+            "measured by wrk, records the whole machine's busy % instead). " +
+            "For latency, CPU and memory lower is better; for rates higher is better. " +
             "`—` where a ratio has no meaning (no proxy for direct, or the base is missing or zero).\n");
         String scenarioShown = null;
         Path plotDir = out.resolve("plot");
@@ -152,12 +164,22 @@ public final class Report
                     md.append("**").append(rd).append("** / **").append(rn).append("** — ");
                 }
                 md.append(fmt(s[0])).append(" [").append(fmt(s[1])).append("–").append(fmt(s[2])).append("]");
-                md.append(" (n=").append(vs.size()).append(") |");
+                final List<Double> other = byTarget.get(t).get("other_cpu_pct");
+                long noisy = other == null ? 0 : other.stream().filter(o -> o > NOISY_OTHER_CPU_PCT).count();
+                md.append(" (n=").append(vs.size()).append(noisy > 0 ? ", " + noisy + " noisy" : "").append(") |");
             }
             md.append('\n');
             Files.writeString(plotDir.resolve(m.scenario + "-" + m.key + ".dat"), dat);
         }
         md.append(targetsSection(values));
+        if (!failedRuns.isEmpty())
+        {
+            md.append("\n### Runs without figures\n\n");
+            for (final String f : failedRuns)
+            {
+                md.append("- ").append(f).append('\n');
+            }
+        }
         Files.writeString(out.resolve("summary.csv"), summary);
         Files.writeString(out.resolve("results.md"), md);
         System.out.print(md);

@@ -1,0 +1,338 @@
+#!/usr/bin/env bash
+# Scale run: more than 65,536 concurrent WebSocket tunnels through centrigate on one machine whose open-file limit
+# is 20,000 per process, every tunnel verified alive by an echo at the end.
+#
+#   bench/scale.sh                  # the full run (~2-3 minutes on 2 cores; as root for ip_local_port_range)
+#   TUNNELS=2000 PROXIES=2 UPSTREAMS=2 LOADGENS=2 OUT=/tmp/scale-smoke bench/scale.sh   # a small rehearsal
+#
+# Installs nothing (needs java, ss from iproute2, awk; Maven only if a jar is missing or older than its sources).
+# Changes one kernel setting for the duration of the run and restores it on exit: net.ipv4.ip_local_port_range
+# (PORT_RANGE, "1024 65535"; PORT_RANGE=keep leaves it alone). Every process it starts is stopped on exit (trap).
+#
+# What runs (bench/scale/README.md has the design and the 4-tuple arithmetic):
+#   UPSTREAMS bench upstreams  (io.centrigate.bench.load.BenchUpstream, WebSocket echo), ports UPORT_BASE, +1, ...
+#   PROXIES   centrigate processes, all on --listen 127.0.0.1:PORT (SO_REUSEPORT), each --upstream = all upstreams,
+#             --loops LOOPS --max-connections MAX_CONN
+#   LOADGENS  load generators (io.centrigate.bench.scale.ScaleClient), the i-th binds its sockets to 127.0.0.(i+2)
+# Phases: warm-up (WARM tunnels per load generator, opened and closed) → RSS "before" → open TUNNELS at RATE/s
+# in total → settle → RSS "after", per-process counts → verify (one echo per tunnel) → release → report.
+#
+# Environment (defaults in brackets):
+#   TUNNELS [67500]  GOAL [65536]  PROXIES [9]  LOOPS [1]  MAX_CONN [9900]  UPSTREAMS [5]  LOADGENS [5]
+#   RATE [3000] handshakes/s in total  INFLIGHT [256] pending handshakes per load generator  WARM [100]
+#   SETTLE [3] s  PORT [28000]  UPORT_BASE [28101]  PORT_RANGE ["1024 65535" | keep]
+#   PROXY_JAVA_OPTS [-Xmx256m]  PROXY_ARGS_EXTRA [--buffer-memory 64m --tunnel-idle-timeout 10m]
+#   UPSTREAM_JAVA_OPTS [-Xmx768m]  LOADGEN_JAVA_OPTS [-Xmx768m]  MAX_SECONDS [540] hard bound of the whole run
+#   OUT [bench/results/scale]  BUILD [auto|always|never]
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+[[ "${1:-}" == -h || "${1:-}" == --help ]] && { sed -n '2,28p' "$0"; exit 0; }
+
+TUNNELS="${TUNNELS:-67500}"
+GOAL="${GOAL:-65536}"
+PROXIES="${PROXIES:-9}"
+LOOPS="${LOOPS:-1}"
+MAX_CONN="${MAX_CONN:-9900}"
+UPSTREAMS="${UPSTREAMS:-5}"
+LOADGENS="${LOADGENS:-5}"
+RATE="${RATE:-3000}"
+INFLIGHT="${INFLIGHT:-256}"
+WARM="${WARM:-100}"
+SETTLE="${SETTLE:-3}"
+PORT="${PORT:-28000}"
+UPORT_BASE="${UPORT_BASE:-28101}"
+PORT_RANGE="${PORT_RANGE:-1024 65535}"
+PROXY_JAVA_OPTS="${PROXY_JAVA_OPTS:--Xmx256m}"
+PROXY_ARGS_EXTRA="${PROXY_ARGS_EXTRA:---buffer-memory 64m --tunnel-idle-timeout 10m}"
+UPSTREAM_JAVA_OPTS="${UPSTREAM_JAVA_OPTS:--Xmx768m}"
+LOADGEN_JAVA_OPTS="${LOADGEN_JAVA_OPTS:--Xmx768m}"
+MAX_SECONDS="${MAX_SECONDS:-540}"
+OUT="${OUT:-bench/results/scale}"
+BUILD="${BUILD:-auto}"
+JAVA="${JAVA:-java}"
+NOFILE=$(ulimit -Hn)
+[[ $NOFILE == unlimited ]] && NOFILE=1048576
+ulimit -n "$NOFILE" 2>/dev/null || true
+COMMAND="bench/scale.sh"
+for v in TUNNELS PROXIES LOOPS MAX_CONN UPSTREAMS LOADGENS RATE; do
+    [[ -n "${!v+x}" ]] && [[ "$(env | grep -c "^$v=")" -gt 0 ]] && COMMAND="$v=${!v} $COMMAND"
+done
+
+START=$SECONDS
+log() { printf '%s [%3ds] %s\n' "$(date +%T)" $(( SECONDS - START )) "$*" | tee -a "$OUT/logs/scale.log" >&2; }
+die() { log "FAILED: $*"; exit 1; }
+
+mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"
+rm -rf "$OUT/raw" "$OUT/logs"
+mkdir -p "$OUT/raw" "$OUT/logs"
+
+# ------------------------------------------------------------------------------------ arithmetic, up front
+per_lg=$(( (TUNNELS + LOADGENS - 1) / LOADGENS ))
+per_up=$(( (TUNNELS + UPSTREAMS - 1) / UPSTREAMS ))
+per_proxy=$(( (TUNNELS + PROXIES - 1) / PROXIES ))
+if [[ $PORT_RANGE == keep ]]; then read -r plo phi < /proc/sys/net/ipv4/ip_local_port_range
+else read -r plo phi <<< "$PORT_RANGE"; fi
+ports=$(( phi - plo + 1 ))
+log "plan: $TUNNELS tunnels = $LOADGENS load generators x $per_lg (source 127.0.0.2..127.0.0.$(( LOADGENS + 1 ))) ->" \
+    "$PROXIES proxies on 127.0.0.1:$PORT (~$per_proxy each, max $MAX_CONN) -> $UPSTREAMS upstreams (~$per_up each)"
+(( LOADGENS <= 250 )) || die "at most 250 load generators (source addresses 127.0.0.2..127.0.0.251)"
+(( per_lg + 200 <= NOFILE )) || die "a load generator would hold $per_lg sockets: over the open-file limit $NOFILE; more LOADGENS"
+(( per_up + 200 <= NOFILE )) || die "an upstream would hold ~$per_up sockets: over the open-file limit $NOFILE; more UPSTREAMS"
+(( 2 * MAX_CONN + 64 <= NOFILE )) || die "MAX_CONN $MAX_CONN needs $(( 2 * MAX_CONN + 64 )) descriptors > $NOFILE"
+(( PROXIES * MAX_CONN >= TUNNELS )) || die "PROXIES x MAX_CONN = $(( PROXIES * MAX_CONN )) < $TUNNELS"
+(( per_proxy * 110 / 100 <= MAX_CONN )) || log "warning: the mean per proxy $per_proxy leaves less than 10 % headroom below MAX_CONN $MAX_CONN for the reuseport hash's unevenness (a full proxy answers 503)"
+# 4-tuples: (127.0.0.x, sport, 127.0.0.1, PORT) per source address; (127.0.0.1, sport, 127.0.0.1, UPORT) per upstream
+(( per_lg < ports )) || die "$per_lg client sockets per source address > $ports ephemeral ports: more LOADGENS"
+(( per_up < ports )) || die "$per_up proxy->upstream connections per upstream port > $ports ephemeral ports: more UPSTREAMS"
+
+# ------------------------------------------------------------------------------------------------ build
+BJAR=bench/target/benchmarks.jar
+PJAR=cli/target/centrigate.jar
+if [[ "$BUILD" == auto ]]; then
+    if [[ ! -f "$BJAR" || ! -f "$PJAR" ]] ||
+       [[ -n "$(find pom.xml core cli bench/pom.xml bench/src -newer "$BJAR" \( -name '*.java' -o -name pom.xml \) -print -quit 2>/dev/null)" ]] ||
+       [[ -n "$(find pom.xml core cli -newer "$PJAR" \( -name '*.java' -o -name pom.xml \) -print -quit 2>/dev/null)" ]]; then
+        BUILD=always
+    fi
+fi
+if [[ "$BUILD" == always ]]; then
+    log "building (mvn -B -q -o -DskipTests package)"
+    mvn -B -q -o -DskipTests package || mvn -B -q -DskipTests package
+fi
+# private copies: a concurrent build must not swap a jar under a running JVM
+JARS="$(mktemp -d /tmp/centrigate-scale.XXXXXX)"
+cp "$BJAR" "$JARS/benchmarks.jar"
+cp "$PJAR" "$JARS/centrigate.jar"
+BJAR="$JARS/benchmarks.jar"
+PJAR="$JARS/centrigate.jar"
+CTRL="$JARS/control"
+mkdir -p "$CTRL"
+
+# ------------------------------------------------------------------------------------- processes, trap
+started=()
+WATCHDOG=0
+ORIG_RANGE="$(tr '\t' ' ' < /proc/sys/net/ipv4/ip_local_port_range)"
+RANGE_CHANGED=0
+cleanup() {
+    local rc=$? p
+    pkill -TERM -P "$WATCHDOG" 2>/dev/null || true   # the watchdog's own sleep
+    for p in "${started[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${started[@]}"; do
+        for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null || true
+    done
+    if [[ $RANGE_CHANGED == 1 ]]; then
+        echo "$ORIG_RANGE" > /proc/sys/net/ipv4/ip_local_port_range &&
+            log "ip_local_port_range restored to '$(tr '\t' ' ' < /proc/sys/net/ipv4/ip_local_port_range)'"
+    fi
+    rm -rf "$JARS"
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+# the whole run is bounded: a watchdog ends this script (and so, through the trap, everything) after MAX_SECONDS
+( sleep "$MAX_SECONDS"; log "MAX_SECONDS=$MAX_SECONDS reached: stopping"; kill -TERM $$ ) 2>/dev/null &
+WATCHDOG=$!
+started+=("$WATCHDOG")
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+anon_kb() { awk '/^RssAnon:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+proxy_fds() { local s=0 p; for p in "${PX_PIDS[@]}"; do s=$(( s + $(fds "$p") )); done; echo $s; }
+port_free() { ! ss -Hltn "sport = :$1" | grep -q .; }
+wait_line() { # file pattern count timeout-s
+    local i
+    for i in $(seq 1 $(( $4 * 10 ))); do
+        [[ $(grep -c "$2" "$1" 2>/dev/null || true) -ge $3 ]] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+{
+    echo "date=$(date -u +%FT%TZ)"
+    echo "kernel=$(uname -r)"
+    echo "cpus=$(nproc)"
+    echo "mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+    echo "java=$("$JAVA" -version 2>&1 | head -1)"
+    echo "nofile=$(ulimit -Sn) soft / $(ulimit -Hn) hard"
+    for s in net.core.somaxconn net.ipv4.tcp_max_syn_backlog net.ipv4.ip_local_port_range net.ipv4.tcp_tw_reuse \
+             fs.file-max fs.nr_open net.netfilter.nf_conntrack_max net.ipv4.tcp_max_tw_buckets net.ipv4.tcp_mem; do
+        echo "$s=$(sysctl -n $s 2>/dev/null | tr '\t' ' ')"
+    done
+    echo "loadavg=$(cat /proc/loadavg)"
+} > "$OUT/logs/env.txt"
+
+# centrigate check, as an operator would run it for the whole target (one process) and for one process's share
+for spec in "$GOAL $UPSTREAMS" "$MAX_CONN $UPSTREAMS"; do
+    read -r n k <<< "$spec"
+    { echo "\$ centrigate check --connections $n --upstreams $k   # ip_local_port_range $(tr '\t' ' ' < /proc/sys/net/ipv4/ip_local_port_range)"
+      "$JAVA" -jar "$PJAR" check --connections "$n" --upstreams "$k" || echo "(exit $?)"; } > "$OUT/logs/check-$n-before.txt" 2>&1
+done
+
+# ---------------------------------------------------------------------------------------------- upstreams
+for p in $PORT $(seq "$UPORT_BASE" $(( UPORT_BASE + UPSTREAMS - 1 ))); do port_free "$p" || die "port $p is in use"; done
+UP_PIDS=(); UP_PORTS=(); UPSTREAM_LIST=""
+for i in $(seq 0 $(( UPSTREAMS - 1 ))); do
+    up=$(( UPORT_BASE + i ))
+    # shellcheck disable=SC2086
+    "$JAVA" $UPSTREAM_JAVA_OPTS -cp "$BJAR" io.centrigate.bench.load.BenchUpstream --host 127.0.0.1 --port "$up" \
+        > "$OUT/logs/upstream-$i.log" 2>&1 &
+    UP_PIDS+=($!); UP_PORTS+=("$up"); started+=($!)
+    UPSTREAM_LIST+="${UPSTREAM_LIST:+,}127.0.0.1:$up"
+done
+for i in "${!UP_PIDS[@]}"; do
+    wait_line "$OUT/logs/upstream-$i.log" '^upstream listening' 1 30 || { cat "$OUT/logs/upstream-$i.log"; die "upstream $i did not start"; }
+done
+log "$UPSTREAMS upstreams up: $UPSTREAM_LIST (pids ${UP_PIDS[*]})"
+
+# ------------------------------------------------------------------------------------------------ proxies
+# shellcheck disable=SC2206
+PROXY_ARGS=(run --listen "127.0.0.1:$PORT" --upstream "$UPSTREAM_LIST" --loops "$LOOPS" --max-connections "$MAX_CONN" $PROXY_ARGS_EXTRA)
+PX_PIDS=()
+for i in $(seq 0 $(( PROXIES - 1 ))); do
+    # shellcheck disable=SC2086
+    "$JAVA" $PROXY_JAVA_OPTS -jar "$PJAR" "${PROXY_ARGS[@]}" > "$OUT/logs/proxy-$i.log" 2>&1 &
+    PX_PIDS+=($!); started+=($!)
+done
+for i in "${!PX_PIDS[@]}"; do
+    wait_line "$OUT/logs/proxy-$i.log" '^centrigate ' 1 60 || { cat "$OUT/logs/proxy-$i.log"; die "proxy $i did not start"; }
+done
+log "$PROXIES proxies up on 127.0.0.1:$PORT (pids ${PX_PIDS[*]}): $(grep -m1 '^centrigate ' "$OUT/logs/proxy-0.log")"
+listeners=$(ss -Hltn "sport = :$PORT" | wc -l)
+log "listening sockets on :$PORT (one SO_REUSEPORT group): $listeners"
+sleep 2
+declare -A RSS_START
+for p in "${PX_PIDS[@]}" "${UP_PIDS[@]}"; do RSS_START[$p]=$(rss_kb "$p"); done
+
+# ------------------------------------------------------------------------------- ephemeral port range
+if [[ $PORT_RANGE != keep ]]; then
+    echo "$PORT_RANGE" > /proc/sys/net/ipv4/ip_local_port_range || die "cannot set ip_local_port_range (root needed; PORT_RANGE=keep to skip)"
+    RANGE_CHANGED=1
+    log "ip_local_port_range '$ORIG_RANGE' -> '$(tr '\t' ' ' < /proc/sys/net/ipv4/ip_local_port_range)' (restored on exit)"
+fi
+for spec in "$GOAL $UPSTREAMS" "$MAX_CONN $UPSTREAMS"; do
+    read -r n k <<< "$spec"
+    { echo "\$ centrigate check --connections $n --upstreams $k   # ip_local_port_range $(tr '\t' ' ' < /proc/sys/net/ipv4/ip_local_port_range)"
+      "$JAVA" -jar "$PJAR" check --connections "$n" --upstreams "$k" || echo "(exit $?)"; } > "$OUT/logs/check-$n-during.txt" 2>&1
+done
+
+# ---------------------------------------------------------------------------------------- load generators
+LG_PIDS=()
+rate_lg=$(awk -v r="$RATE" -v n="$LOADGENS" 'BEGIN { printf "%.1f", r / n }')
+left=$TUNNELS
+for i in $(seq 0 $(( LOADGENS - 1 ))); do
+    n=$(( left / (LOADGENS - i) )); left=$(( left - n ))
+    # shellcheck disable=SC2086
+    "$JAVA" $LOADGEN_JAVA_OPTS -cp "$BJAR" io.centrigate.bench.scale.ScaleClient --target "127.0.0.1:$PORT" \
+        --source "127.0.0.$(( i + 2 ))" --label "lg$i" --conns "$n" --rate "$rate_lg" --inflight "$INFLIGHT" \
+        --warm "$WARM" --control "$CTRL" --out "$OUT/raw/loadgen-$i" --max-seconds "$MAX_SECONDS" \
+        > "$OUT/logs/loadgen-$i.log" 2>&1 &
+    LG_PIDS+=($!); started+=($!)
+done
+for i in "${!LG_PIDS[@]}"; do
+    wait_line "$OUT/logs/loadgen-$i.log" '^WARM ' 1 60 || { cat "$OUT/logs/loadgen-$i.log"; die "load generator $i: no warm-up"; }
+done
+log "warm-up done ($WARM tunnels per load generator, opened and closed): $(grep -h '^WARM ' "$OUT"/logs/loadgen-*.log | grep -o '"warm_failed":[0-9]*' | tr '\n' ' ')"
+sleep 2
+declare -A RSS_BEFORE ANON_BEFORE FD_BEFORE
+for p in "${PX_PIDS[@]}" "${UP_PIDS[@]}"; do
+    RSS_BEFORE[$p]=$(rss_kb "$p"); ANON_BEFORE[$p]=$(anon_kb "$p"); FD_BEFORE[$p]=$(fds "$p")
+done
+fd0=$(proxy_fds)
+log "before: proxy RSS sum $(( $(for p in "${PX_PIDS[@]}"; do echo -n "${RSS_BEFORE[$p]}+"; done) 0 )) KiB, descriptors $fd0"
+
+# ---------------------------------------------------------------------------------------------- open all
+log "opening $TUNNELS tunnels at $RATE/s in total ($rate_lg/s per load generator, at most $INFLIGHT pending each)"
+touch "$CTRL/go"
+t_go=$SECONDS
+while :; do
+    done_n=$(grep -l '^OPENED ' "$OUT"/logs/loadgen-*.log 2>/dev/null | wc -l || true)
+    [[ $done_n -ge $LOADGENS ]] && break
+    for p in "${LG_PIDS[@]}"; do kill -0 "$p" 2>/dev/null || die "load generator pid $p exited: $(tail -3 "$OUT"/logs/loadgen-*.log)"; done
+    for p in "${PX_PIDS[@]}"; do kill -0 "$p" 2>/dev/null || log "proxy pid $p is gone!"; done
+    sleep 1
+    if (( (SECONDS - t_go) % 5 == 0 )); then
+        log "  $(( SECONDS - t_go ))s: ~$(( ($(proxy_fds) - fd0) / 2 )) tunnels held by the proxies (descriptors / 2), $done_n/$LOADGENS load generators done"
+    fi
+done
+opened=$(grep -h '^OPENED ' "$OUT"/logs/loadgen-*.log | grep -o '"opened":[0-9]*' | awk -F: '{ s += $2 } END { print s }')
+failed=$(grep -h '^OPENED ' "$OUT"/logs/loadgen-*.log | grep -o '"failed":[0-9]*' | awk -F: '{ s += $2 } END { print s }')
+log "open phase over after $(( SECONDS - t_go ))s: $opened opened, $failed failed"
+grep -h '^OPENED ' "$OUT"/logs/loadgen-*.log | grep -o '"failures":{[^}]*}' | sort | uniq -c | sed 's/^/    /' | tee -a "$OUT/logs/scale.log" >&2 || true
+fails_total=0
+
+sleep "$SETTLE"
+# ----------------------------------------------------------------------------------- measure, all tunnels up
+declare -A RSS_AFTER ANON_AFTER FD_AFTER EST
+for p in "${PX_PIDS[@]}" "${UP_PIDS[@]}"; do
+    RSS_AFTER[$p]=$(rss_kb "$p"); ANON_AFTER[$p]=$(anon_kb "$p"); FD_AFTER[$p]=$(fds "$p")
+done
+# tunnels per proxy process as the kernel sees them: established sockets on the listening port, by owning pid
+ss -Htnp state established "( sport = :$PORT )" > "$OUT/raw/ss-proxy-port.txt" 2>/dev/null || true
+for p in "${PX_PIDS[@]}"; do EST[$p]=$(grep -c "pid=$p," "$OUT/raw/ss-proxy-port.txt" || true); done
+for i in "${!UP_PIDS[@]}"; do
+    EST[${UP_PIDS[$i]}]=$(ss -Htn state established "( sport = :${UP_PORTS[$i]} )" | wc -l)
+done
+cat /proc/net/sockstat > "$OUT/raw/sockstat.txt"
+{ echo "# established sockets per (source address) towards :$PORT"
+  ss -Htn state established "( dport = :$PORT )" | awk '{ split($3, a, ":"); n[a[1]]++ } END { for (k in n) print k, n[k] }' | sort
+} > "$OUT/raw/ss-client-sources.txt"
+total_est=$(wc -l < "$OUT/raw/ss-proxy-port.txt")
+log "all up: $total_est established client sockets on :$PORT; per proxy: $(for p in "${PX_PIDS[@]}"; do echo -n "${EST[$p]} "; done)"
+log "per upstream: $(for p in "${UP_PIDS[@]}"; do echo -n "${EST[$p]} "; done)"
+
+# ------------------------------------------------------------------------------------------------- verify
+touch "$CTRL/verify"
+for i in "${!LG_PIDS[@]}"; do
+    wait_line "$OUT/logs/loadgen-$i.log" '^VERIFIED ' 1 90 || die "load generator $i: no verification result"
+done
+alive=$(grep -h '^VERIFIED ' "$OUT"/logs/loadgen-*.log | grep -o '"alive":[0-9]*' | awk -F: '{ s += $2 } END { print s }')
+log "verified alive: $alive (goal $GOAL)"
+declare -A RSS_VERIFY
+for p in "${PX_PIDS[@]}" "${UP_PIDS[@]}"; do RSS_VERIFY[$p]=$(rss_kb "$p"); done
+
+# ------------------------------------------------------------------------------------- release and record
+touch "$CTRL/release"
+for i in "${!LG_PIDS[@]}"; do wait_line "$OUT/logs/loadgen-$i.log" '^DONE ' 1 60 || log "load generator $i did not finish"; done
+{
+    printf 'role\tidx\tpid\tport\trss_start_kb\trss_before_kb\trss_after_kb\trss_after_verify_kb\tanon_before_kb\tanon_after_kb\tfd_before\tfd_after\testablished\n'
+    for i in "${!PX_PIDS[@]}"; do p=${PX_PIDS[$i]}
+        printf 'proxy\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$i" "$p" "$PORT" "${RSS_START[$p]}" "${RSS_BEFORE[$p]}" \
+            "${RSS_AFTER[$p]}" "${RSS_VERIFY[$p]}" "${ANON_BEFORE[$p]}" "${ANON_AFTER[$p]}" "${FD_BEFORE[$p]}" "${FD_AFTER[$p]}" "${EST[$p]}"
+    done
+    for i in "${!UP_PIDS[@]}"; do p=${UP_PIDS[$i]}
+        printf 'upstream\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$i" "$p" "${UP_PORTS[$i]}" "${RSS_START[$p]}" "${RSS_BEFORE[$p]}" \
+            "${RSS_AFTER[$p]}" "${RSS_VERIFY[$p]}" "${ANON_BEFORE[$p]}" "${ANON_AFTER[$p]}" "${FD_BEFORE[$p]}" "${FD_AFTER[$p]}" "${EST[$p]}"
+    done
+} > "$OUT/raw/processes.tsv"
+{
+    echo "date=$(date +%F)"
+    echo "command=$COMMAND"
+    echo "machine=$(nproc) cores, $(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r), $("$JAVA" -version 2>&1 | head -1), open files $(ulimit -Hn) per process"
+    echo "goal=$GOAL"
+    echo "tunnels=$TUNNELS"
+    echo "proxies=$PROXIES"
+    echo "proxy_args=java $PROXY_JAVA_OPTS -jar centrigate.jar ${PROXY_ARGS[*]}"
+    echo "upstreams=$UPSTREAMS ($UPSTREAM_LIST), java $UPSTREAM_JAVA_OPTS BenchUpstream"
+    echo "loadgens=$LOADGENS (sources 127.0.0.2..127.0.0.$(( LOADGENS + 1 ))), java $LOADGEN_JAVA_OPTS ScaleClient"
+    echo "rate=$RATE"
+    echo "inflight_per_loadgen=$INFLIGHT"
+    echo "warm_per_loadgen=$WARM"
+    echo "settle_s=$SETTLE"
+    echo "ip_local_port_range=$(tr '\t' ' ' < /proc/sys/net/ipv4/ip_local_port_range) (was $ORIG_RANGE)"
+    echo "nofile=$(ulimit -Hn)"
+    echo "script_seconds_at_report=$(( SECONDS - START ))"
+} > "$OUT/raw/run.properties"
+log "stopping the proxies and upstreams"
+for p in "${PX_PIDS[@]}" "${UP_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+for p in "${PX_PIDS[@]}" "${UP_PIDS[@]}"; do
+    for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+done
+"$JAVA" -cp "$BJAR" io.centrigate.bench.scale.ScaleReport "$OUT" > /dev/null
+log "report: $OUT/summary.md ($(( SECONDS - START ))s in all)"
+sed -n '1,30p' "$OUT/summary.md"
+[[ $alive -ge $GOAL ]] || { log "goal $GOAL NOT reached: $alive verified"; exit 3; }
