@@ -1430,19 +1430,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         owner.stats().requests++;
         releaseRequestChunks();
         chunk.byteBuffer().clear().limit(written);
-        down.offer(chunk);
-        endAfterFlush = true;
-        state = RELAYING_RESPONSE;
-        lastClientWriteNs = loop.nowNs();
-        rearm();
-        try
-        {
-            flushDown();
-        }
-        catch (final IOException e)
-        {
-            close();
-        }
+        sendFinalAnswer(chunk);
     }
 
     /** Sends a generated error answer (it says Connection: close), then lingers and closes. */
@@ -1462,6 +1450,12 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         final DirectBuffer answer = owner.errorAnswer(error);
         chunk.buffer().putBytes(0, answer, 0, answer.capacity());
         chunk.byteBuffer().clear().limit(answer.capacity());
+        sendFinalAnswer(chunk);
+    }
+
+    /** Queues the connection's last answer; once it is written the connection lingers and closes. */
+    private void sendFinalAnswer(final Chunk chunk)
+    {
         down.offer(chunk);
         endAfterFlush = true;
         state = RELAYING_RESPONSE;
