@@ -251,4 +251,35 @@ class TunnelFaultsTest
             TestProxies.awaitIdle(proxy, 10_000);
         }
     }
+
+    @Test
+    void framesSentBeforeThe101ReachTheNodeOnlyAfterIt() throws Exception
+    {
+        try (RawUpstream upstream = new RawUpstream();
+            Proxy proxy = TestProxies.start(TestProxies.context(upstream.address()));
+            RawClient client = new RawClient(TestProxies.address(proxy)))
+        {
+            upstream.respondWith(head -> null);
+            final String key = RawClient.newKey();
+            client.send(RawClient.upgradeRequest(key, ""));
+            final RawUpstream.Accepted side = upstream.take();
+            final byte[] early = RawClient.maskedFrame(1, "too early".getBytes(StandardCharsets.UTF_8));
+            client.send(early);
+            side.socket().setSoTimeout(300);
+            try
+            {
+                final int b = side.socket().getInputStream().read();
+                throw new AssertionError("a byte reached the node before its 101: " + b);
+            }
+            catch (final java.net.SocketTimeoutException expected)
+            {
+                // Held back, as it must be.
+            }
+            side.socket().setSoTimeout(10_000);
+            side.socket().getOutputStream().write(RawUpstream.switchingProtocols(side.requestHead())
+                .getBytes(StandardCharsets.ISO_8859_1));
+            assertTrue(client.readHead().startsWith("HTTP/1.1 101 "));
+            assertArrayEquals(early, side.socket().getInputStream().readNBytes(early.length));
+        }
+    }
 }
