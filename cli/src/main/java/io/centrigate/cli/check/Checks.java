@@ -18,11 +18,12 @@ import io.centrigate.config.ProxyContext;
 public final class Checks
 {
     /**
-     * Bytes one idle WebSocket tunnel costs the proxy process (heap state of its two connections plus kernel
-     * socket memory). A target, to be replaced by the bench's measured figure: an idle tunnel holds no buffer
-     * chunk, so this excludes {@code --buffer-memory}.
+     * Bytes of process RSS one idle WebSocket tunnel costs: 3,291 B measured with 9,000 idle tunnels (median of 3,
+     * bench/results/2026-11-26/results.md, "hold"), rounded up to leave room for heap growth between collections.
+     * An idle tunnel holds no buffer chunk, so this excludes {@code --buffer-memory}; kernel socket memory is not
+     * in RSS and is not counted here.
      */
-    public static final long BYTES_PER_IDLE_TUNNEL = 4096;
+    public static final long BYTES_PER_IDLE_TUNNEL = 3584;
     /** {@code LimitNOFILE=} of {@code systemd/centrigate.service}. */
     public static final long SHIPPED_LIMIT_NOFILE = 1_048_576;
     /** {@code fs.nr_open} of the sysctl drop-in (also the kernel default): must be at least LimitNOFILE. */
@@ -256,7 +257,7 @@ public final class Checks
         final String name = "memory";
         final long tunnels = t.connections() * BYTES_PER_IDLE_TUNNEL;
         final long total = tunnels + t.bufferMemory();
-        final String estimate = t.connections() + " idle tunnels x " + BYTES_PER_IDLE_TUNNEL + " B (target figure) = "
+        final String estimate = t.connections() + " idle tunnels x " + BYTES_PER_IDLE_TUNNEL + " B (measured per idle tunnel) = "
             + size(tunnels) + " + " + size(t.bufferMemory()) + " buffer memory = " + size(total);
         if (l.memAvailable() == Limits.UNKNOWN)
         {
