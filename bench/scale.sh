@@ -23,7 +23,7 @@
 #   SETTLE [3] s  PORT [28000]  UPORT_BASE [28101]  PORT_RANGE ["1024 65535" | keep]
 #   PROXY_JAVA_OPTS [-Xmx256m]  PROXY_ARGS_EXTRA [--buffer-memory 64m --tunnel-idle-timeout 10m]
 #   UPSTREAM_JAVA_OPTS [-Xmx768m]  LOADGEN_JAVA_OPTS [-Xmx768m]  MAX_SECONDS [540] hard bound of the whole run
-#   OUT [bench/results/scale]  BUILD [auto|always|never]
+#   OUT [bench/results/scale]  BUILD [auto|always|never]  KEEP_SS [0; 1 = keep the full ss listing of the proxy port]
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -141,6 +141,9 @@ started+=("$WATCHDOG")
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 anon_kb() { awk '/^RssAnon:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+machine_busy() { awk '/^cpu / { b = $2 + $3 + $4 + $7 + $8 + $9; print b, b + $5 + $6 }' /proc/stat; }
+CLK_TCK=$(getconf CLK_TCK)
 proxy_fds() { local s=0 p; for p in "${PX_PIDS[@]}"; do s=$(( s + $(fds "$p") )); done; echo $s; }
 port_free() { ! ss -Hltn "sport = :$1" | grep -q .; }
 wait_line() { # file pattern count timeout-s
@@ -247,6 +250,12 @@ log "before: proxy RSS sum $(( $(for p in "${PX_PIDS[@]}"; do echo -n "${RSS_BEF
 
 # ---------------------------------------------------------------------------------------------- open all
 log "opening $TUNNELS tunnels at $RATE/s in total ($rate_lg/s per load generator, at most $INFLIGHT pending each)"
+declare -A CPU0 CPU1
+for p in "${PX_PIDS[@]}" "${UP_PIDS[@]}" "${LG_PIDS[@]}"; do CPU0[$p]=$(cpu_ticks "$p"); done
+read -r mb0 mt0 < <(machine_busy)
+command -v jcmd >/dev/null && { echo "# proxy 0 (pid ${PX_PIDS[0]}) before the open phase"; jcmd "${PX_PIDS[0]}" GC.heap_info 2>&1; } > "$OUT/raw/proxy-0-heap.txt" || true
+NSTAT_KEYS="TcpExtListenOverflows TcpExtListenDrops TcpExtSyncookiesSent TcpExtTCPReqQFullDoCookies TcpExtTCPReqQFullDrop TcpExtTCPAbortOnMemory TcpExtTCPTimeWaitOverflow"
+command -v nstat >/dev/null && { echo "# before the open phase (absolute counters)"; nstat -az $NSTAT_KEYS; } > "$OUT/raw/nstat.txt" 2>&1 || true
 touch "$CTRL/go"
 t_go=$SECONDS
 while :; do
@@ -261,6 +270,9 @@ while :; do
 done
 opened=$(grep -h '^OPENED ' "$OUT"/logs/loadgen-*.log | grep -o '"opened":[0-9]*' | awk -F: '{ s += $2 } END { print s }')
 failed=$(grep -h '^OPENED ' "$OUT"/logs/loadgen-*.log | grep -o '"failed":[0-9]*' | awk -F: '{ s += $2 } END { print s }')
+for p in "${PX_PIDS[@]}" "${UP_PIDS[@]}" "${LG_PIDS[@]}"; do CPU1[$p]=$(cpu_ticks "$p"); done
+read -r mb1 mt1 < <(machine_busy)
+command -v nstat >/dev/null && { echo "# after the open phase (absolute counters)"; nstat -az $NSTAT_KEYS; } >> "$OUT/raw/nstat.txt" 2>&1 || true
 log "open phase over after $(( SECONDS - t_go ))s: $opened opened, $failed failed"
 grep -h '^OPENED ' "$OUT"/logs/loadgen-*.log | grep -o '"failures":{[^}]*}' | sort | uniq -c | sed 's/^/    /' | tee -a "$OUT/logs/scale.log" >&2 || true
 fails_total=0
@@ -268,20 +280,31 @@ fails_total=0
 sleep "$SETTLE"
 # ----------------------------------------------------------------------------------- measure, all tunnels up
 declare -A RSS_AFTER ANON_AFTER FD_AFTER EST
-for p in "${PX_PIDS[@]}" "${UP_PIDS[@]}"; do
+command -v jcmd >/dev/null && { echo "# proxy 0 (pid ${PX_PIDS[0]}) with all tunnels up"; jcmd "${PX_PIDS[0]}" GC.heap_info 2>&1; } >> "$OUT/raw/proxy-0-heap.txt" || true
+for p in "${LG_PIDS[@]}"; do RSS_START[$p]=0; RSS_BEFORE[$p]=0; ANON_BEFORE[$p]=0; FD_BEFORE[$p]=0; done
+for p in "${PX_PIDS[@]}" "${UP_PIDS[@]}" "${LG_PIDS[@]}"; do
     RSS_AFTER[$p]=$(rss_kb "$p"); ANON_AFTER[$p]=$(anon_kb "$p"); FD_AFTER[$p]=$(fds "$p")
 done
 # tunnels per proxy process as the kernel sees them: established sockets on the listening port, by owning pid
 ss -Htnp state established "( sport = :$PORT )" > "$OUT/raw/ss-proxy-port.txt" 2>/dev/null || true
 for p in "${PX_PIDS[@]}"; do EST[$p]=$(grep -c "pid=$p," "$OUT/raw/ss-proxy-port.txt" || true); done
+# only sockets whose local address is 127.0.0.1: a client socket bound to 127.0.0.x may have drawn the same port number
+local_is() { awk -v a="127.0.0.1:$1" -v b="[::ffff:127.0.0.1]:$1" '$3 == a || $3 == b'; }
 for i in "${!UP_PIDS[@]}"; do
-    EST[${UP_PIDS[$i]}]=$(ss -Htn state established "( sport = :${UP_PORTS[$i]} )" | wc -l)
+    EST[${UP_PIDS[$i]}]=$(ss -Htn state established "( sport = :${UP_PORTS[$i]} )" | local_is "${UP_PORTS[$i]}" | wc -l)
 done
-cat /proc/net/sockstat > "$OUT/raw/sockstat.txt"
 { echo "# established sockets per (source address) towards :$PORT"
-  ss -Htn state established "( dport = :$PORT )" | awk '{ split($3, a, ":"); n[a[1]]++ } END { for (k in n) print k, n[k] }' | sort
+  ss -Htn state established "( dport = :$PORT )" |
+      awk '{ a = $3; sub(/:[0-9]+$/, "", a); gsub(/\[|\]|::ffff:/, "", a); n[a]++ } END { for (k in n) print k, n[k] }' | sort
 } > "$OUT/raw/ss-client-sources.txt"
-total_est=$(wc -l < "$OUT/raw/ss-proxy-port.txt")
+for i in "${!LG_PIDS[@]}"; do
+    EST[${LG_PIDS[$i]}]=$(awk -v a="127.0.0.$(( i + 2 ))" '$1 == a { print $2 }' "$OUT/raw/ss-client-sources.txt")
+done
+total_est=$(local_is "$PORT" < "$OUT/raw/ss-proxy-port.txt" | wc -l)
+{ echo "# established sockets with local address 127.0.0.1:$PORT, by owning process (ss -Htnp state established)"
+  local_is "$PORT" < "$OUT/raw/ss-proxy-port.txt" | grep -o 'pid=[0-9]*' | sort | uniq -c
+  echo "# total $total_est"; } > "$OUT/raw/ss-proxy-port-by-pid.txt"
+[[ "${KEEP_SS:-0}" == 1 ]] || rm -f "$OUT/raw/ss-proxy-port.txt"   # the full listing is ~100 B per tunnel
 log "all up: $total_est established client sockets on :$PORT; per proxy: $(for p in "${PX_PIDS[@]}"; do echo -n "${EST[$p]} "; done)"
 log "per upstream: $(for p in "${UP_PIDS[@]}"; do echo -n "${EST[$p]} "; done)"
 
@@ -293,21 +316,22 @@ done
 alive=$(grep -h '^VERIFIED ' "$OUT"/logs/loadgen-*.log | grep -o '"alive":[0-9]*' | awk -F: '{ s += $2 } END { print s }')
 log "verified alive: $alive (goal $GOAL)"
 declare -A RSS_VERIFY
-for p in "${PX_PIDS[@]}" "${UP_PIDS[@]}"; do RSS_VERIFY[$p]=$(rss_kb "$p"); done
+for p in "${PX_PIDS[@]}" "${UP_PIDS[@]}" "${LG_PIDS[@]}"; do RSS_VERIFY[$p]=$(rss_kb "$p"); done
 
 # ------------------------------------------------------------------------------------- release and record
 touch "$CTRL/release"
 for i in "${!LG_PIDS[@]}"; do wait_line "$OUT/logs/loadgen-$i.log" '^DONE ' 1 60 || log "load generator $i did not finish"; done
 {
-    printf 'role\tidx\tpid\tport\trss_start_kb\trss_before_kb\trss_after_kb\trss_after_verify_kb\tanon_before_kb\tanon_after_kb\tfd_before\tfd_after\testablished\n'
-    for i in "${!PX_PIDS[@]}"; do p=${PX_PIDS[$i]}
-        printf 'proxy\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$i" "$p" "$PORT" "${RSS_START[$p]}" "${RSS_BEFORE[$p]}" \
-            "${RSS_AFTER[$p]}" "${RSS_VERIFY[$p]}" "${ANON_BEFORE[$p]}" "${ANON_AFTER[$p]}" "${FD_BEFORE[$p]}" "${FD_AFTER[$p]}" "${EST[$p]}"
-    done
-    for i in "${!UP_PIDS[@]}"; do p=${UP_PIDS[$i]}
-        printf 'upstream\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$i" "$p" "${UP_PORTS[$i]}" "${RSS_START[$p]}" "${RSS_BEFORE[$p]}" \
-            "${RSS_AFTER[$p]}" "${RSS_VERIFY[$p]}" "${ANON_BEFORE[$p]}" "${ANON_AFTER[$p]}" "${FD_BEFORE[$p]}" "${FD_AFTER[$p]}" "${EST[$p]}"
-    done
+    printf 'role\tidx\tpid\tport\trss_start_kb\trss_before_kb\trss_after_kb\trss_after_verify_kb\tanon_before_kb\tanon_after_kb\tfd_before\tfd_after\testablished\tcpu_open_s\n'
+    row() { # role idx pid port
+        local p=$3
+        printf '%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$p" "$4" "${RSS_START[$p]}" "${RSS_BEFORE[$p]}" \
+            "${RSS_AFTER[$p]}" "${RSS_VERIFY[$p]}" "${ANON_BEFORE[$p]}" "${ANON_AFTER[$p]}" "${FD_BEFORE[$p]}" "${FD_AFTER[$p]}" "${EST[$p]:-0}" \
+            "$(awk -v a="${CPU0[$p]}" -v b="${CPU1[$p]}" -v t="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / t }')"
+    }
+    for i in "${!PX_PIDS[@]}"; do row proxy "$i" "${PX_PIDS[$i]}" "$PORT"; done
+    for i in "${!UP_PIDS[@]}"; do row upstream "$i" "${UP_PIDS[$i]}" "${UP_PORTS[$i]}"; done
+    for i in "${!LG_PIDS[@]}"; do row loadgen "$i" "${LG_PIDS[$i]}" "127.0.0.$(( i + 2 ))"; done
 } > "$OUT/raw/processes.tsv"
 {
     echo "date=$(date +%F)"
@@ -326,6 +350,12 @@ for i in "${!LG_PIDS[@]}"; do wait_line "$OUT/logs/loadgen-$i.log" '^DONE ' 1 60
     echo "ip_local_port_range=$(tr '\t' ' ' < /proc/sys/net/ipv4/ip_local_port_range) (was $ORIG_RANGE)"
     echo "nofile=$(ulimit -Hn)"
     echo "script_seconds_at_report=$(( SECONDS - START ))"
+    echo "open_phase_machine_busy_pct=$(( 100 * (mb1 - mb0) / (mt1 - mt0 + 1) ))"
+    echo "open_phase_cpu_s_total=$(awk -v a="$mb0" -v b="$mb1" -v t="$CLK_TCK" 'BEGIN { printf "%.1f", (b - a) / t }')"
+    echo "loadavg_at_report=$(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "listen_drops_during_open=$(awk '/^# after/ { a = 1 } /^TcpExt(ListenOverflows|ListenDrops|TCPReqQFullDrop)/ { if (a) s += $2; else s -= $2 } END { print s + 0 }' "$OUT/raw/nstat.txt" 2>/dev/null)"
+    echo "syn_cookies_during_open=$(awk '/^# after/ { a = 1 } /^TcpExtSyncookiesSent/ { if (a) s += $2; else s -= $2 } END { print s + 0 }' "$OUT/raw/nstat.txt" 2>/dev/null)"
+    echo "source=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$( [[ -n "$(git status --porcelain core cli 2>/dev/null)" ]] && echo ' plus uncommitted changes in core/ or cli/ at run time')"
 } > "$OUT/raw/run.properties"
 log "stopping the proxies and upstreams"
 for p in "${PX_PIDS[@]}" "${UP_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done

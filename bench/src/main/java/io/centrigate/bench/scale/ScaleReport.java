@@ -34,7 +34,7 @@ public final class ScaleReport
 
     /** One line of processes.tsv. */
     private record Proc(String role, int idx, long pid, String port, long rssStart, long rssBefore, long rssAfter,
-        long rssVerify, long anonBefore, long anonAfter, long fdBefore, long fdAfter, long established)
+        long rssVerify, long anonBefore, long anonAfter, long fdBefore, long fdAfter, long established, double cpuOpen)
     {
     }
 
@@ -56,7 +56,8 @@ public final class ScaleReport
             }
             final String[] f = line.split("\t");
             procs.add(new Proc(f[0], Integer.parseInt(f[1]), Long.parseLong(f[2]), f[3], num(f[4]), num(f[5]),
-                num(f[6]), num(f[7]), num(f[8]), num(f[9]), num(f[10]), num(f[11]), num(f[12])));
+                num(f[6]), num(f[7]), num(f[8]), num(f[9]), num(f[10]), num(f[11]), num(f[12]),
+                f.length > 13 ? Double.parseDouble(f[13]) : Double.NaN));
         }
         final List<Map<String, Object>> gens = new ArrayList<>();
         final Histogram connect = new Histogram(TimeUnit.SECONDS.toNanos(120), 3);
@@ -125,10 +126,15 @@ public final class ScaleReport
         long upRssAfter = 0;
         long upConns = 0;
         int nProxies = 0;
+        final Map<String, Double> cpuByRole = new TreeMap<>();
         long minT = Long.MAX_VALUE;
         long maxT = 0;
         for (final Proc p : procs)
         {
+            if (!Double.isNaN(p.cpuOpen))
+            {
+                cpuByRole.merge(p.role, p.cpuOpen, Double::sum);
+            }
             if ("proxy".equals(p.role))
             {
                 nProxies++;
@@ -202,6 +208,16 @@ public final class ScaleReport
         sum.put("proxy_tunnels_sd", sdT);
         sum.put("upstream_established_total", upConns);
         sum.put("upstream_rss_per_conn_bytes", upPerConn);
+        final double cpuTotal = Double.parseDouble(run.getProperty("open_phase_cpu_s_total", "NaN"));
+        double ours = 0;
+        for (final Map.Entry<String, Double> e : cpuByRole.entrySet())
+        {
+            sum.put("open_phase_cpu_s_" + e.getKey(), e.getValue());
+            ours += e.getValue();
+        }
+        sum.put("open_phase_cpu_s_machine", cpuTotal);
+        sum.put("open_phase_cpu_s_other", cpuTotal - ours);
+        sum.put("open_phase_machine_busy_pct", Double.parseDouble(run.getProperty("open_phase_machine_busy_pct", "NaN")));
         Files.writeString(dir.resolve("summary.json"), ScaleClient.json(sum) + "\n");
 
         // ------------------------------------------------------------------------------------------- Markdown
@@ -228,6 +244,12 @@ public final class ScaleReport
             String.format(Locale.ROOT, "%.2f / %.2f / %.2f / %.2f ms", connect.getValueAtPercentile(50) / 1e6,
                 connect.getValueAtPercentile(99) / 1e6, connect.getValueAtPercentile(99.9) / 1e6,
                 connect.getMaxValue() / 1e6));
+        row(md, "CPU during the open phase: proxies / upstreams / load generators / rest of the machine (s of CPU)",
+            String.format(Locale.ROOT, "%.1f / %.1f / %.1f / %.1f s of %.1f s busy (machine %s %% busy over 2 cores); " +
+                "proxies: %.0f µs of CPU per tunnel set up", cpuByRole.getOrDefault("proxy", Double.NaN),
+                cpuByRole.getOrDefault("upstream", Double.NaN), cpuByRole.getOrDefault("loadgen", Double.NaN),
+                cpuTotal - ours, cpuTotal, run.getProperty("open_phase_machine_busy_pct"),
+                1e6 * cpuByRole.getOrDefault("proxy", Double.NaN) / Math.max(1, opened)));
         row(md, "proxy processes (SO_REUSEPORT, one port)", nProxies + " × `" + run.getProperty("proxy_args") + "`");
         row(md, "proxy RSS, sum: at start / before (after warm-up) / all tunnels up / after verify",
             String.format(Locale.ROOT, "%s / %s / %s / %s MiB", mib(proxyRssStart), mib(proxyRssBefore),
@@ -237,7 +259,7 @@ public final class ScaleReport
         row(md, "… of which anonymous memory (RssAnon)", String.format(Locale.ROOT, "%.0f B", anonPerTunnel));
         row(md, "… measured from the cold start instead of after the warm-up",
             String.format(Locale.ROOT, "%.0f B", rssPerTunnelCold));
-        row(md, "… after the verification echo (each tunnel moved 2 × 22 B)",
+        row(md, "… after the verification echo (22 B each way through every tunnel; adds the pool chunks the burst touched, at most --buffer-memory per process)",
             String.format(Locale.ROOT, "%.0f B", rssPerTunnelVerify));
         row(md, "accept spread: tunnels per proxy process min / mean / max (sd)",
             String.format(Locale.ROOT, "%s / %.0f / %s (%.0f, %.1f %% of the mean)", fmt(minT), meanT, fmt(maxT), sdT,
@@ -246,16 +268,19 @@ public final class ScaleReport
         row(md, "bench upstream RSS per connection (for context)", String.format(Locale.ROOT, "%.0f B", upPerConn));
         md.append("\n## Per process\n\n");
         md.append("Tunnels per proxy = its established sockets on the listening port (`ss -tnp`, by pid); ")
-            .append("upstream connections = established sockets on that upstream's port. Descriptors from ")
+            .append("upstream connections = established sockets on that upstream's port; load generator = established ")
+            .append("sockets from its source address to the proxy port. Descriptors from ")
             .append("`/proc/PID/fd`. RSS = `VmRSS` of `/proc/PID/status`, in KiB.\n\n");
-        md.append("| role | # | pid | port | tunnels / conns | fds before → after | RSS start | RSS before | RSS after " +
-            "| RSS after verify | (after − before) / tunnels |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+        md.append("| role | # | pid | port / source | tunnels / conns | fds before → after | RSS start | RSS before | RSS after " +
+            "| RSS after verify | (after − before) / tunnels | CPU s, open phase |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (final Proc p : procs)
         {
-            md.append(String.format(Locale.ROOT, "| %s | %d | %d | %s | %s | %s → %s | %s | %s | %s | %s | %s |\n",
-                p.role, p.idx, p.pid, p.port, fmt(p.established), fmt(p.fdBefore), fmt(p.fdAfter), fmt(p.rssStart),
-                fmt(p.rssBefore), fmt(p.rssAfter), fmt(p.rssVerify), p.established == 0 ? "–" :
-                    String.format(Locale.ROOT, "%.0f B", (p.rssAfter - p.rssBefore) * 1024.0 / p.established)));
+            final boolean lg = "loadgen".equals(p.role);
+            md.append(String.format(Locale.ROOT, "| %s | %d | %d | %s | %s | %s → %s | %s | %s | %s | %s | %s | %.2f |\n",
+                p.role, p.idx, p.pid, p.port, fmt(p.established), lg ? "–" : fmt(p.fdBefore), fmt(p.fdAfter),
+                lg ? "–" : fmt(p.rssStart), lg ? "–" : fmt(p.rssBefore), fmt(p.rssAfter), fmt(p.rssVerify),
+                p.established == 0 || lg ? "–" :
+                    String.format(Locale.ROOT, "%.0f B", (p.rssAfter - p.rssBefore) * 1024.0 / p.established), p.cpuOpen));
         }
         md.append("\n## Load generators\n\n| label | source | asked | opened | failed | alive | open s | " +
             "connect p99 ms |\n|---|---|---|---|---|---|---|---|\n");
@@ -274,7 +299,7 @@ public final class ScaleReport
             }
         }
         md.append("```\n\nRaw data: `raw/` (`loadgen-*.json` per load generator, `loadgen-*.hlog` connect-time " +
-            "HdrHistograms in ns, `processes.tsv`, `run.properties`, `ss-*.txt`), logs: `logs/` (every process's " +
+            "HdrHistograms in ns, `processes.tsv`, `run.properties`, `ss-*.txt`, `proxy-0-heap.txt`: `jcmd GC.heap_info` of one proxy before and with all tunnels up), logs: `logs/` (every process's " +
             "output, `centrigate check` before and during the run, the script's own log). Design and arithmetic: " +
             "`bench/scale/README.md`.\n");
         Files.writeString(dir.resolve("summary.md"), md.toString());
