@@ -243,6 +243,6 @@ class ConfigCommandTest
         {
             assertTrue(embedded.contains(nginx), nginx);
         }
-        assertTrue(separate.contains("# tls-cert = ") && separate.contains("# tls-key = ") && separate.contains("# redirect-http = :80"));
+        assertTrue(separate.contains("# tls-cert = ") && separate.contains("# tls-key = ") && separate.contains("# redirect-http = 0.0.0.0:80") && separate.contains("# tls-listen = 0.0.0.0:443"));
     }
 }

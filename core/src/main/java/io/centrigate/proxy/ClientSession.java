@@ -816,6 +816,10 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             flushUp();
         }
+        if (state == TUNNEL && owner.goingAway())
+        {
+            goAway();
+        }
     }
 
     private void relayResponse(final ResponseHead head, final UnsafeBuffer buf, final int headLength, final int filled)
@@ -1225,9 +1229,16 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
      */
     void goAway()
     {
+        if (state == READING_HEAD && headStartNs == 0 || state == LINGERING)
+        {
+            close(); // idle between requests, or already answered
+            return;
+        }
         if (state != TUNNEL)
         {
-            close();
+            // A request under way (a client that connected a moment before the listeners closed) is served:
+            // an HTTP answer ends the connection (draining turns keep-alive off), and a tunnel it opens gets its
+            // close 1001 right after the 101 (openTunnel), so the client reconnects to the new process.
             return;
         }
         goingAway = true;

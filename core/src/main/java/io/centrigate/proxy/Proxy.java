@@ -233,6 +233,8 @@ public final class Proxy implements AutoCloseable
         if (openConnections.get() > 0)
         {
             runOnEveryLoop(ProxyLoop::goAway);
+            // Peers answer the close frames, and requests that were under way finish (bounded: whatever is left
+            // after the grace is closed).
             awaitNoConnections(ProxyLoop.GOING_AWAY_GRACE_NS + TimeUnit.MILLISECONDS.toNanos(500));
         }
         close();

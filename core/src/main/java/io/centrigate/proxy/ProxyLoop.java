@@ -72,6 +72,7 @@ final class ProxyLoop implements EventLoop.Duty
     private ClientSession sessions;
     private boolean acceptingStopped;
     private boolean draining;
+    private boolean goingAway;
     private int httpsPort;
     private final io.centrigate.tls.ReloadableTlsContext tlsContext;
     private final io.centrigate.tls.TlsBufferPool tlsBuffers = new io.centrigate.tls.TlsBufferPool();
@@ -368,10 +369,19 @@ final class ProxyLoop implements EventLoop.Duty
         }
     }
 
-    /** Drain time is up: close 1001 to every tunnel, every other connection closed. On the loop thread. */
+    boolean goingAway()
+    {
+        return goingAway;
+    }
+
+    /**
+     * Drain time is up: close 1001 to every tunnel, idle connections closed, requests under way finish (and a
+     * tunnel they open is sent 1001 at once). On the loop thread.
+     */
     void goAway()
     {
         draining = true;
+        goingAway = true;
         ClientSession s = sessions;
         while (s != null)
         {
