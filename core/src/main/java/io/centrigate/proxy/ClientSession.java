@@ -1054,14 +1054,22 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
         // The request is complete: read ahead once, to notice a client that leaves (and end the upstream
         // request with it) or to hold its next pipelined request.
-        if (pendingInput != null)
+        if (pendingInput == null)
         {
-            return;
+            pendingInput = readAhead();
         }
+    }
+
+    /**
+     * One read of client bytes into a fresh chunk (left in fill mode: the bytes are [0, position)), or null when
+     * nothing came; a client that closed ends the session.
+     */
+    private Chunk readAhead() throws IOException
+    {
         final Chunk chunk = acquire();
         if (chunk == null)
         {
-            return;
+            return null;
         }
         final int n;
         try
@@ -1080,9 +1088,9 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             {
                 close();
             }
-            return;
+            return null;
         }
-        pendingInput = chunk;
+        return chunk;
     }
 
     /**
@@ -1092,36 +1100,10 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
      */
     private void holdBackEarlyFrames() throws IOException
     {
-        if (deferred != null)
+        if (deferred == null && (deferred = readAhead()) != null)
         {
-            return;
+            deferred.byteBuffer().flip();
         }
-        final Chunk chunk = acquire();
-        if (chunk == null)
-        {
-            return;
-        }
-        final int n;
-        try
-        {
-            n = clientIo.read(chunk.byteBuffer());
-        }
-        catch (final IOException e)
-        {
-            owner.pool().release(chunk);
-            throw e;
-        }
-        if (n <= 0)
-        {
-            owner.pool().release(chunk);
-            if (n < 0)
-            {
-                close();
-            }
-            return;
-        }
-        chunk.byteBuffer().flip();
-        deferred = chunk;
     }
 
     private void forwardTunnelUp() throws IOException
