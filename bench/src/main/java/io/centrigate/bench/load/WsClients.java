@@ -291,26 +291,12 @@ final class WsClients
         {
             final int p = in.position();
             final int b1 = in.get(p + 1) & 0xff;
-            int header = 2;
-            long len = b1 & 0x7f;
-            if (len == 126)
+            int header = WsFrames.lengthHeader(in, p);
+            if (header == 0)
             {
-                if (in.remaining() < 4)
-                {
-                    return;
-                }
-                len = in.getShort(p + 2) & 0xffff;
-                header = 4;
+                return;
             }
-            else if (len == 127)
-            {
-                if (in.remaining() < 10)
-                {
-                    return;
-                }
-                len = in.getLong(p + 2);
-                header = 10;
-            }
+            final long len = WsFrames.payloadLength(in, p, header);
             if ((b1 & 0x80) != 0)
             {
                 header += 4; // a server must not mask (RFC 6455 §5.1); tolerated here, payload not unmasked
