@@ -202,7 +202,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             // The client side failed (reset, broken pipe): nothing can reach it any more, so end both sides;
             // the upstream's work for it stops too (no orphan streams on the node). Upstream-side failures
             // are handled where they happen (onUpstreamFailure), since they may be retried or answered 502.
-            close();
+            abort();
         }
         catch (final RuntimeException e)
         {
@@ -1542,6 +1542,28 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             owner.pool().release(chunk);
         }
+    }
+
+    /**
+     * The client side failed: the abort is passed on to the node as a reset, as HAProxy does, rather than as a FIN.
+     * The node learns at once that nobody will read its answer, and no TIME_WAIT is left behind on our side of the
+     * upstream connection. In a reconnect storm those TIME_WAIT entries would make every later upstream
+     * {@code connect} search past them for a free port (a quarter of the proxy's CPU, measured).
+     */
+    private void abort()
+    {
+        if (upstream != null && state != CLOSED)
+        {
+            try
+            {
+                upstream.setOption(StandardSocketOptions.SO_LINGER, 0);
+            }
+            catch (final IOException ignore)
+            {
+                // Already gone: closing it is all that is left.
+            }
+        }
+        close();
     }
 
     void close()

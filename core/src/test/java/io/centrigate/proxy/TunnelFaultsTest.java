@@ -97,6 +97,27 @@ class TunnelFaultsTest
     }
 
     @Test
+    void passesAClientResetOnToTheUpstreamAsAReset() throws Exception
+    {
+        try (RawUpstream upstream = new RawUpstream();
+            Proxy proxy = TestProxies.start(TestProxies.context(upstream.address()));
+            RawClient client = new RawClient(TestProxies.address(proxy)))
+        {
+            final Socket up = openTunnel(upstream, client).socket();
+            up.setSoTimeout(10_000);
+            client.send(RawClient.maskedFrame(1, new byte[10]));
+            up.getInputStream().readNBytes(16);
+            client.socket().setSoLinger(true, 0);
+            client.close(); // RST
+            // A FIN would read as -1; the abort must arrive as an abort (and leave no TIME_WAIT at the proxy).
+            final java.net.SocketException reset = org.junit.jupiter.api.Assertions.assertThrows(
+                java.net.SocketException.class, () -> up.getInputStream().read());
+            assertTrue(String.valueOf(reset.getMessage()).contains("reset"), String.valueOf(reset.getMessage()));
+            TestProxies.awaitIdle(proxy, 10_000);
+        }
+    }
+
+    @Test
     void aClientThatNeverReadsCostsBoundedMemoryAndOthersAreUnaffected() throws Exception
     {
         try (RawUpstream upstream = new RawUpstream();
