@@ -16,7 +16,7 @@
 # Every proxy gets the same cores: centrigate --loops, Nginx worker_processes and HAProxy nbthread = LOOPS.
 #
 # Environment (defaults in brackets):
-#   TARGETS ["direct centrigate nginx haproxy"]  REPS [3]  DURATION [10] s measured  WARMUP [3] s
+#   TARGETS ["direct centrigate nginx haproxy"]  REPS [3]  DURATION [10] s measured  WARMUP [10] s
 #   PIN [1]  PROXY_CPUS [1]  LOAD_CPUS [0]  LOOPS [number of PROXY_CPUS]
 #   ECHO_CONNS [100] ECHO_RATE [20000] ECHO_SIZE [64]  FANOUT_CONNS [5000]  HOLD_CONNS [9000]
 #   STORM_CONCURRENCY [64]  HTTP_CONNS [64]  OUT [bench/results/<date>, smoke: bench/target/e2e-smoke]
@@ -53,7 +53,11 @@ fi
 TARGETS="${TARGETS:-direct centrigate nginx haproxy}"
 REPS="${REPS:-3}"
 DURATION="${DURATION:-10}"
-WARMUP="${WARMUP:-3}"
+# 10 s, not 3: every run starts a fresh proxy, and a JVM must be measured warm, as it runs in production. With 3 s
+# the first expiry of the 5 s header timeout fell inside the window: the loop's compiled code was deoptimized and
+# recompiled there, and the C2 compiler thread, on the proxy's one core, held the loop back by up to 5.4 ms
+# (PrintCompilation and perf sched; bench/results/2026-11-26/profile.md). Nginx and HAProxy are unaffected by it.
+WARMUP="${WARMUP:-10}"
 PIN="${PIN:-1}"
 PROXY_CPUS="${PROXY_CPUS:-1}"
 LOAD_CPUS="${LOAD_CPUS:-0}"
