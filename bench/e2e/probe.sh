@@ -11,7 +11,7 @@
 # summary for http) and each proxy pid's utime/stime ticks before and after the probe (kernel vs user split).
 # Environment: WARMUP [10] s, SECONDS_RUN [10] s, PROBE_AT [WARMUP + 2] s after the load starts,
 # CENTRIGATE_JAVA_OPTS (e.g. "-XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit" so perf names JIT frames),
-# UPORT [29100], PORT [29101]. Needs the jars of a build (mvn -DskipTests package).
+# HTTP_CONNS [64] (wrk -c), UPORT [29100], PORT [29101]. Needs the jars of a build (mvn -DskipTests package).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 scenario="${1:?scenario}"; target="${2:?target}"; probe="${3:-true}"
@@ -55,9 +55,9 @@ case "$scenario" in
     *) echo "unknown scenario $scenario (echo fanout storm http)" >&2; exit 2 ;;
 esac
 if [[ $scenario == http ]]; then
-    taskset -c 0 wrk -t1 -c64 -d"${WARMUP}s" "http://127.0.0.1:$PORT/api/info" > /dev/null
+    taskset -c 0 wrk -t1 -c"${HTTP_CONNS:-64}" -d"${WARMUP}s" "http://127.0.0.1:$PORT/api/info" > /dev/null
     PROBE_AT=2
-    taskset -c 0 wrk -t1 -c64 -d"${SECONDS_RUN}s" --latency "http://127.0.0.1:$PORT/api/info" > "$work/load.out" 2>&1 &
+    taskset -c 0 wrk -t1 -c"${HTTP_CONNS:-64}" -d"${SECONDS_RUN}s" --latency "http://127.0.0.1:$PORT/api/info" > "$work/load.out" 2>&1 &
 else
     taskset -c 0 java -Xms1g -Xmx1g -cp "$BJAR" io.centrigate.bench.load.LoadGen "$scenario" \
         --target "127.0.0.1:$PORT" "${args[@]}" --seconds "$SECONDS_RUN" --warmup "$WARMUP" --proxy-pids "$PIDS" \
