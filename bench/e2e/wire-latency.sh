@@ -10,6 +10,7 @@
 # Needs tcpdump (Debian package tcpdump). Prints the number of request/response pairs and percentiles in µs.
 set -euo pipefail
 file="${1:?pcap file}"; port="${2:?proxy port}"
+command -v tcpdump >/dev/null 2>&1 || { echo "wire-latency.sh needs tcpdump: apt-get install tcpdump" >&2; exit 2; }
 tcpdump -r "$file" -n -tt 2>/dev/null | awk -v port="$port" '
     # 1795722171.239730 IP 127.0.0.1.48144 > 127.0.0.1.29101: Flags [P.], seq ..., length 40
     $2 == "IP" && $NF + 0 > 0 {
