@@ -1226,18 +1226,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         goingAway = true;
         goingAwayStartNs = loop.nowNs();
         rearm();
-        try
-        {
-            injectCloseFrames();
-            if (state != CLOSED)
-            {
-                updateInterest();
-            }
-        }
-        catch (final IOException | CancelledKeyException e)
-        {
-            close();
-        }
+        runClientStep(this::injectCloseFrames);
     }
 
     private void injectCloseFrames() throws IOException
@@ -1494,9 +1483,25 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         state = RELAYING_RESPONSE;
         lastClientWriteNs = loop.nowNs();
         rearm();
+        runClientStep(this::flushDown);
+    }
+
+    /** A step of work that may fail on the client's socket. */
+    private interface ClientStep
+    {
+        void run() throws IOException;
+    }
+
+    /**
+     * Runs a step that writes to the client (a drain's close frames, a final answer) and ends a failure on the
+     * client's side as {@link #onSelected} does: the connection is aborted. Cold paths only: the method reference
+     * allocates.
+     */
+    private void runClientStep(final ClientStep step)
+    {
         try
         {
-            flushDown();
+            step.run();
             if (state != CLOSED)
             {
                 updateInterest();
@@ -1504,7 +1509,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
         catch (final IOException | CancelledKeyException e)
         {
-            close();
+            abort();
         }
     }
 
