@@ -111,9 +111,17 @@ public final class RunCommand implements Callable<Integer>
         description = "Complete request head within this, else 408. Default: ${DEFAULT-VALUE}.")
     String headerTimeout;
 
+    @Option(names = "--first-byte-timeout", paramLabel = "DURATION", defaultValue = "15s",
+        description = "A new connection that sends nothing for this long is closed (it holds no buffer meanwhile). Default: ${DEFAULT-VALUE}.")
+    String firstByteTimeout;
+
     @Option(names = "--connect-timeout", paramLabel = "DURATION", defaultValue = "5s",
-        description = "Upstream TCP connect, else 502. Default: ${DEFAULT-VALUE}.")
+        description = "One upstream TCP connect attempt; then the next node is tried. Default: ${DEFAULT-VALUE}.")
     String connectTimeout;
+
+    @Option(names = "--next-upstream-timeout", paramLabel = "DURATION", defaultValue = "30s",
+        description = "After connects timed out, new attempts (every node in turn) go on this long, then 502 (Nginx proxy_next_upstream_timeout); 0 = each node once. Default: ${DEFAULT-VALUE}.")
+    String nextUpstreamTimeout;
 
     @Option(names = "--read-timeout", paramLabel = "DURATION", defaultValue = "60s",
         description = "Between two reads of an upstream response (Nginx proxy_read_timeout); 504 if nothing came. Default: ${DEFAULT-VALUE}.")
@@ -352,7 +360,9 @@ public final class RunCommand implements Callable<Integer>
             .acceptMode(ProxyContext.AcceptMode.parse(accept))
             .maxConnections(maxConnections)
             .headerTimeoutNs(ProxyContext.parseDurationNs(headerTimeout, "--header-timeout"))
+            .firstByteTimeoutNs(ProxyContext.parseDurationNs(firstByteTimeout, "--first-byte-timeout"))
             .connectTimeoutNs(ProxyContext.parseDurationNs(connectTimeout, "--connect-timeout"))
+            .nextUpstreamTimeoutNs(ProxyContext.parseDurationNs(nextUpstreamTimeout, "--next-upstream-timeout"))
             .readTimeoutNs(ProxyContext.parseDurationNs(readTimeout, "--read-timeout"))
             .tunnelIdleTimeoutNs(ProxyContext.parseDurationNs(tunnelIdleTimeout, "--tunnel-idle-timeout"))
             .failTimeoutNs(ProxyContext.parseDurationNs(failTimeout, "--fail-timeout"))

@@ -16,7 +16,20 @@ public final class ProxyContext
     /** Centrifugo's default port. */
     public static final String DEFAULT_UPSTREAM = "127.0.0.1:8000";
     public static final long DEFAULT_HEADER_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
+    /**
+     * A new connection's wait for its first byte. It holds no buffer meanwhile (a descriptor only), so it can be
+     * longer than the header timeout without giving a slow sender of a partial head (which holds a chunk) any
+     * more room; long enough that a client on a saturated box, late to write its head, is served late, not cut.
+     */
+    public static final long DEFAULT_FIRST_BYTE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(15);
+    /** One upstream connect attempt: covers the SYN and its retransmissions at 1 s and 3 s. */
     public static final long DEFAULT_CONNECT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
+    /**
+     * How long a request keeps making new connect attempts after attempts timed out (Nginx
+     * {@code proxy_next_upstream_timeout}). Half of Nginx's effective wait for one node ({@code proxy_connect_timeout
+     * 60s}): past any SDK's handshake patience, so the proxy does not give up on a saturated node before the client.
+     */
+    public static final long DEFAULT_NEXT_UPSTREAM_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(30);
     /** Nginx {@code proxy_read_timeout 60s} of the reference config. */
     public static final long DEFAULT_READ_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(60);
     /** Above Centrifugo's 25 s server ping, so a healthy client is never cut. */
@@ -69,7 +82,9 @@ public final class ProxyContext
     private int loops = Runtime.getRuntime().availableProcessors();
     private int maxConnections = 0;
     private long headerTimeoutNs = DEFAULT_HEADER_TIMEOUT_NS;
+    private long firstByteTimeoutNs = DEFAULT_FIRST_BYTE_TIMEOUT_NS;
     private long connectTimeoutNs = DEFAULT_CONNECT_TIMEOUT_NS;
+    private long nextUpstreamTimeoutNs = DEFAULT_NEXT_UPSTREAM_TIMEOUT_NS;
     private long readTimeoutNs = DEFAULT_READ_TIMEOUT_NS;
     private long tunnelIdleTimeoutNs = DEFAULT_TUNNEL_IDLE_TIMEOUT_NS;
     private long failTimeoutNs = DEFAULT_FAIL_TIMEOUT_NS;
@@ -298,7 +313,9 @@ public final class ProxyContext
     public ProxyContext maxConnections(final int v) { maxConnections = v; return this; }
     /** 0 turns the timeout off, as for every timeout here. */
     public ProxyContext headerTimeoutNs(final long v) { headerTimeoutNs = v; return this; }
+    public ProxyContext firstByteTimeoutNs(final long v) { firstByteTimeoutNs = v; return this; }
     public ProxyContext connectTimeoutNs(final long v) { connectTimeoutNs = v; return this; }
+    public ProxyContext nextUpstreamTimeoutNs(final long v) { nextUpstreamTimeoutNs = v; return this; }
     public ProxyContext readTimeoutNs(final long v) { readTimeoutNs = v; return this; }
     public ProxyContext tunnelIdleTimeoutNs(final long v) { tunnelIdleTimeoutNs = v; return this; }
     public ProxyContext failTimeoutNs(final long v) { failTimeoutNs = v; return this; }
@@ -330,7 +347,9 @@ public final class ProxyContext
     public int loops() { return loops; }
     public int maxConnections() { return maxConnections; }
     public long headerTimeoutNs() { return headerTimeoutNs; }
+    public long firstByteTimeoutNs() { return firstByteTimeoutNs; }
     public long connectTimeoutNs() { return connectTimeoutNs; }
+    public long nextUpstreamTimeoutNs() { return nextUpstreamTimeoutNs; }
     public long readTimeoutNs() { return readTimeoutNs; }
     public long tunnelIdleTimeoutNs() { return tunnelIdleTimeoutNs; }
     public long failTimeoutNs() { return failTimeoutNs; }
@@ -424,7 +443,9 @@ public final class ProxyContext
         }
         require(loops >= 1 && loops <= 1024, "loops must be 1..1024, got " + loops);
         require(headerTimeoutNs >= 0, "header-timeout must not be negative");
+        require(firstByteTimeoutNs >= 0, "first-byte-timeout must not be negative");
         require(connectTimeoutNs >= 0, "connect-timeout must not be negative");
+        require(nextUpstreamTimeoutNs >= 0, "next-upstream-timeout must not be negative");
         require(readTimeoutNs >= 0, "read-timeout must not be negative");
         require(tunnelIdleTimeoutNs >= 0, "tunnel-idle-timeout must not be negative");
         require(failTimeoutNs >= 0, "fail-timeout must not be negative");

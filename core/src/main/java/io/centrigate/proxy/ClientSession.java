@@ -85,10 +85,20 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     private int state = READING_HEAD;
     private long timerId = DeadlineTimerWheel.NULL_DEADLINE;
     private long timerDeadlineNs;
-    /** Start of the current head (first byte, or accept for the first request); 0 while idle between requests. */
+    /**
+     * First byte of the current head (accept, for TLS: the handshake holds buffers from the start); 0 while
+     * nothing of it has arrived.
+     */
     private long headStartNs;
+    /** Accept, or the end of the previous answer: the start of a wait for a head's first byte. */
     private long idleSinceNs;
+    /** No request has begun on this connection yet: its wait for a first byte is {@code first-byte-timeout}. */
+    private boolean firstRequest = true;
     private long connectStartNs;
+    /** Start of this request's first connect attempt: retries after timeouts stop at {@code next-upstream-timeout}. */
+    private long connectFirstNs;
+    /** The current round over the group (each node once) had a connect that timed out, not only refusals. */
+    private boolean roundTimedOut;
     private long lastUpstreamNs;
     private long lastClientWriteNs;
     private long lastActivityNs;
@@ -152,7 +162,8 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         this.up = new Pipe(owner.pool());
         this.down = new Pipe(owner.pool());
         this.scanner = owner.newScanner();
-        this.headStartNs = loop.nowNs();
+        this.idleSinceNs = loop.nowNs();
+        this.headStartNs = tls != null ? idleSinceNs : 0;
         this.internalClient = owner.isInternalClient(client);
         this.clientAddress = ProxyLoop.addressText(client);
         this.group = owner.group(0);
@@ -523,6 +534,10 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
 
     private void connectUpstream() throws IOException
     {
+        if (connectFirstNs == 0)
+        {
+            connectFirstNs = loop.nowNs();
+        }
         while (true)
         {
             node = group.acquire(loop.nowNs(), triedMask);
@@ -619,20 +634,55 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     /** Nginx {@code proxy_next_upstream error}: returns true when another node should be tried. */
     private boolean connectFailed(final IOException e)
     {
+        return connectFailed(e.getMessage(), false);
+    }
+
+    /**
+     * Nothing of the request has reached a node whose connect failed, so any request, POSTs included, may go to
+     * another (Nginx {@code proxy_next_upstream error timeout}). Each node is tried once per round; when every node
+     * refused, the answer is a fast 502 (the nodes are down; SDKs back off). When a connect timed out (a node
+     * whose SYN queue is full drops SYNs: a saturated node, not a dead one), new rounds follow until
+     * {@code next-upstream-timeout}, each a fresh connect whose SYN leaves at once instead of the kernel's
+     * exponentially spaced retransmissions: a saturated box is served late, not failed.
+     *
+     * @return true when another attempt should be made
+     */
+    private boolean connectFailed(final String why, final boolean timedOut)
+    {
         owner.stats().upstreamConnectFailures++;
-        owner.errorLog().log("upstream-connect", group.name(node) + ": " + e.getMessage());
+        owner.errorLog().log("upstream-connect", group.name(node) + ": " + why);
         group.connectFailed(node, loop.nowNs());
         closeUpstream();
-        if (attempts >= group.size())
+        roundTimedOut |= timedOut;
+        if (attempts < group.size())
         {
-            reject(HttpError.UPSTREAM_UNAVAILABLE);
-            return false;
+            return true;
         }
-        return true;
+        final long budgetNs = owner.context().nextUpstreamTimeoutNs();
+        if (roundTimedOut && budgetNs > 0 && loop.nowNs() - connectFirstNs < budgetNs)
+        {
+            owner.stats().retries++;
+            triedMask = 0;
+            attempts = 0;
+            roundTimedOut = false;
+            return true;
+        }
+        reject(HttpError.UPSTREAM_UNAVAILABLE);
+        return false;
+    }
+
+    private void connectTimedOut()
+    {
+        if (connectFailed("connect timed out", true))
+        {
+            runClientStep(this::connectUpstream);
+        }
     }
 
     private void onConnected() throws IOException
     {
+        connectFirstNs = 0;
+        roundTimedOut = false;
         group.connected(node);
         state = AWAITING_RESPONSE;
         lastUpstreamNs = loop.nowNs();
@@ -1192,7 +1242,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     /** Drain begins: idle keep-alive connections end now; everything else finishes what it is doing. */
     void drainSoft()
     {
-        if (state == READING_HEAD && headStartNs == 0)
+        if (idleBetweenRequests())
         {
             close();
         }
@@ -1211,7 +1261,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
      */
     void goAway()
     {
-        if (state == READING_HEAD && headStartNs == 0 || state == LINGERING)
+        if (idleBetweenRequests() || state == LINGERING)
         {
             close(); // idle between requests, or already answered
             return;
@@ -1227,6 +1277,15 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         goingAwayStartNs = loop.nowNs();
         rearm();
         runClientStep(this::injectCloseFrames);
+    }
+
+    /**
+     * A keep-alive connection waiting for its next request. A new connection that has sent nothing yet is not
+     * idle: its request may be on the wire (it connected a moment before the listeners closed) and is served.
+     */
+    private boolean idleBetweenRequests()
+    {
+        return state == READING_HEAD && headStartNs == 0 && !firstRequest;
     }
 
     private void injectCloseFrames() throws IOException
@@ -1409,6 +1468,9 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         triedMask = 0;
         attempts = 0;
         retries = 0;
+        connectFirstNs = 0;
+        roundTimedOut = false;
+        firstRequest = false;
         releaseReplay();
         headStartNs = 0;
         idleSinceNs = loop.nowNs();
@@ -1793,9 +1855,16 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         switch (state)
         {
             case READING_HEAD:
-                return headStartNs != 0 ? after(headStartNs, ctx.headerTimeoutNs()) : after(idleSinceNs, ctx.keepAliveTimeoutNs());
+                if (headStartNs != 0)
+                {
+                    return after(headStartNs, ctx.headerTimeoutNs());
+                }
+                return after(idleSinceNs, firstRequest ? ctx.firstByteTimeoutNs() : ctx.keepAliveTimeoutNs());
             case CONNECTING:
-                return after(connectStartNs, ctx.connectTimeoutNs());
+                // The last attempt ends with the retry budget, so no answer comes later than it promises.
+                final long attemptEnd = after(connectStartNs, ctx.connectTimeoutNs());
+                return ctx.nextUpstreamTimeoutNs() > 0 && connectFirstNs != 0 ?
+                    Math.min(attemptEnd, connectFirstNs + ctx.nextUpstreamTimeoutNs()) : attemptEnd;
             case AWAITING_RESPONSE:
                 return after(lastUpstreamNs, ctx.readTimeoutNs());
             case RELAYING_RESPONSE:
@@ -1864,7 +1933,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 rearm();
                 return;
             }
-            onTimeout();
+            onTimeout(nowNs);
             if (state != CLOSED)
             {
                 updateInterest();
@@ -1877,23 +1946,67 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
     }
 
-    private void onTimeout()
+    /**
+     * A loop that ran late (a saturated box) must look at the socket before it blames the client: the head may
+     * be waiting there, or the wait may have been the proxy's own, for a free chunk to read into. Returns true
+     * when the session moved on or its deadline moved, false when the client really is late.
+     */
+    private boolean headArrivedMeanwhile(final long nowNs)
+    {
+        try
+        {
+            readRequestHead();
+        }
+        catch (final IOException e)
+        {
+            abort();
+            return true;
+        }
+        if (state != READING_HEAD)
+        {
+            return true;
+        }
+        if (waitingForBuffer)
+        {
+            if (headStartNs != 0)
+            {
+                headStartNs = nowNs;
+            }
+            else
+            {
+                idleSinceNs = nowNs;
+            }
+        }
+        if (deadline() - nowNs > 0)
+        {
+            rearm();
+            return true;
+        }
+        return false;
+    }
+
+    private void onTimeout(final long nowNs)
     {
         switch (state)
         {
             case READING_HEAD:
+                if (headArrivedMeanwhile(nowNs))
+                {
+                    break;
+                }
                 if (headStartNs != 0)
                 {
+                    owner.errorLog().log("header-timeout", new String(clientAddress, java.nio.charset.StandardCharsets.US_ASCII) + ": " +
+                        (headChunk == null ? 0 : headChunk.byteBuffer().position()) + " bytes of a head");
                     reject(HttpError.HEADER_TIMEOUT);
                 }
                 else
                 {
-                    close(); // an idle keep-alive connection ends silently, as in Nginx
+                    close(); // nothing was sent (a new or an idle keep-alive connection): ends silently, as in Nginx
                 }
                 break;
             case CONNECTING:
-                owner.errorLog().log("upstream-connect", group.name(node) + ": connect timed out");
-                reject(HttpError.UPSTREAM_UNAVAILABLE);
+                connectTimedOut();
                 break;
             case AWAITING_RESPONSE:
                 if (responseStarted)
