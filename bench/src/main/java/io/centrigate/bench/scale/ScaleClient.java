@@ -39,8 +39,11 @@ import org.HdrHistogram.HistogramLogWriter;
  *   the proxies are paid before their "before" RSS is read; prints {@code WARM {json}}.</li>
  *   <li><b>open</b> ({@code DIR/go}): {@code --conns N} tunnels at {@code --rate} per second with at most
  *   {@code --inflight} handshakes pending; a tunnel counts as open on a {@code 101} with the right
- *   {@code Sec-WebSocket-Accept}. Nothing is retried: every failure is counted by reason (a proxy at its
- *   {@code --max-connections} answers {@code 503}). Prints {@code OPENED {json}}.</li>
+ *   {@code Sec-WebSocket-Accept}. Nothing is retried: every failure is counted twice, by its exact reason
+ *   ({@code failures}) and by kind ({@code failure_kinds}, see {@link #kindOf}): the status code of a non-101
+ *   answer ({@code http_502}, {@code http_408}, ...), a client-side timeout ({@code timeout_connect},
+ *   {@code timeout_101}: nothing came within {@code --handshake-timeout}), refused, reset, closed without an
+ *   answer, other. Prints {@code OPENED {json}}.</li>
  *   <li><b>hold</b>: tunnels that the far side closes meanwhile are counted as {@code dropped}.</li>
  *   <li><b>verify</b> ({@code DIR/verify}): one masked 16 B binary frame per open tunnel carrying the tunnel's
  *   index and a per-run nonce; a tunnel is alive when exactly that payload comes back from the echo upstream.
@@ -51,7 +54,7 @@ import org.HdrHistogram.HistogramLogWriter;
  *
  * <pre>java -cp benchmarks.jar io.centrigate.bench.scale.ScaleClient --target 127.0.0.1:28000 --source 127.0.0.2
  *     --conns 13500 --rate 600 --inflight 256 --warm 100 --control DIR --out PREFIX [--label lg1]
- *     [--path /connection/websocket] [--handshake-timeout 30] [--verify-timeout 30] [--max-seconds 900]</pre>
+ *     [--path /connection/websocket] [--handshake-timeout 10] [--verify-timeout 30] [--max-seconds 900]</pre>
  */
 public final class ScaleClient
 {
@@ -61,6 +64,19 @@ public final class ScaleClient
     private static final int OPEN = 2;
     private static final int CLOSED = 3;
     private static final long HIGHEST_NS = TimeUnit.SECONDS.toNanos(120);
+
+    // Kinds of a failed handshake (failure_kinds in the JSON), besides http_NNN (an answer other than 101, by its
+    // status code). The two timeouts are client-side: nothing within --handshake-timeout of the first connect.
+    static final String TIMEOUT_CONNECT = "timeout_connect";
+    static final String TIMEOUT_101 = "timeout_101";
+    static final String TIMEOUT_HARD_END = "timeout_hard_end";
+    static final String REFUSED = "refused";
+    static final String RESET = "reset";
+    /** The proxy closed the connection without answering. */
+    static final String CLOSED_NO_ANSWER = "closed_no_answer";
+    /** Any other connect error, e.g. no free source port (EADDRNOTAVAIL). */
+    static final String CONNECT_ERROR = "connect_error";
+    static final String OTHER = "other";
 
     /** One client; deliberately small (the run holds tens of thousands per process). */
     private static final class Client
@@ -92,6 +108,7 @@ public final class ScaleClient
     private final byte[] nonce = new byte[16];
     private final long verifyNonce = ThreadLocalRandom.current().nextLong();
     private final Map<String, Long> failures = new TreeMap<>();
+    private final Map<String, Long> failureKinds = new TreeMap<>();
     private final Map<String, Long> drops = new TreeMap<>();
     private final Histogram connectNs = new Histogram(HIGHEST_NS, 3);
     private final ArrayDeque<Client> pending = new ArrayDeque<>();
@@ -128,7 +145,7 @@ public final class ScaleClient
         int warm = 100;
         double rate = 500;
         int inflight = 256;
-        double handshakeTimeout = 30;
+        double handshakeTimeout = 10;
         double verifyTimeout = 30;
         double maxSeconds = 900;
         for (int i = 0; i < args.length; i++)
@@ -162,15 +179,16 @@ public final class ScaleClient
             Integer.parseInt(targetText.substring(colon + 1)));
         final InetAddress source = sourceText == null ? null : InetAddress.getByName(sourceText);
         final ScaleClient c = new ScaleClient(target, source, label, path);
-        final int code = c.run(conns, warm, rate, inflight, (long)(handshakeTimeout * 1e9), (long)(verifyTimeout * 1e9),
+        final int code = c.run(conns, warm, rate, inflight, handshakeTimeout, (long)(verifyTimeout * 1e9),
             System.nanoTime() + (long)(maxSeconds * 1e9), Path.of(control), out);
         System.exit(code);
     }
 
     private int run(final int conns, final int warm, final double rate, final int maxInFlight,
-        final long handshakeTimeoutNs, final long verifyTimeoutNs, final long hardEnd, final Path control,
+        final double handshakeTimeoutS, final long verifyTimeoutNs, final long hardEnd, final Path control,
         final String out) throws Exception
     {
+        final long handshakeTimeoutNs = (long)(handshakeTimeoutS * 1e9);
         final PrintStream stdout = System.out;
         final Map<String, Object> r = new LinkedHashMap<>();
         r.put("label", label);
@@ -180,12 +198,14 @@ public final class ScaleClient
         r.put("conns_target", conns);
         r.put("rate_per_s", rate);
         r.put("inflight_max", maxInFlight);
+        r.put("handshake_timeout_s", handshakeTimeoutS);
 
         // ---- warm-up: open and close again, outside every figure
         final List<Client> warmed = open(warm, rate, maxInFlight, handshakeTimeoutNs, hardEnd);
         final long warmOk = opened;
         final long warmFailed = failed;
         final Map<String, Long> warmFailures = new TreeMap<>(failures);
+        final Map<String, Long> warmFailureKinds = new TreeMap<>(failureKinds);
         for (final Client c : warmed)
         {
             reset(c);
@@ -194,12 +214,14 @@ public final class ScaleClient
         opened = 0;
         failed = 0;
         failures.clear();
+        failureKinds.clear();
         dropped = 0;
         drops.clear();
         lastOpenNs = 0;
         r.put("warm_opened", warmOk);
         r.put("warm_failed", warmFailed);
         r.put("warm_failures", warmFailures);
+        r.put("warm_failure_kinds", warmFailureKinds);
         stdout.println("WARM " + json(r));
         stdout.flush();
 
@@ -214,6 +236,7 @@ public final class ScaleClient
         r.put("opened", opened);
         r.put("failed", failed);
         r.put("failures", new TreeMap<>(failures));
+        r.put("failure_kinds", new TreeMap<>(failureKinds));
         r.put("open_seconds", (t1 - t0) / 1e9);
         r.put("last_open_after_go_s", lastOpenNs == 0 ? null : (lastOpenNs - t0) / 1e9);
         r.put("open_per_s", opened / Math.max(1e-9, (t1 - t0) / 1e9));
@@ -367,7 +390,7 @@ public final class ScaleClient
         {
             if (c.state == CONNECTING || c.state == HANDSHAKE)
             {
-                fail(c, "timeout: still pending at the hard end");
+                fail(c, TIMEOUT_HARD_END, "timeout: still pending at the hard end");
             }
         }
         return all;
@@ -388,7 +411,9 @@ public final class ScaleClient
                 return;
             }
             pending.pollFirst();
-            fail(c, c.state == CONNECTING ? "timeout: TCP connect" : "timeout: no 101");
+            // client-side: the proxy neither completed the TCP connect nor answered within --handshake-timeout
+            fail(c, c.state == CONNECTING ? TIMEOUT_CONNECT : TIMEOUT_101,
+                c.state == CONNECTING ? "timeout: TCP connect" : "timeout: no 101");
         }
     }
 
@@ -405,7 +430,7 @@ public final class ScaleClient
         }
         catch (final IOException e)
         {
-            fail(c, "socket: " + e.getMessage());
+            fail(c, kindOf(e, OTHER), "socket: " + e.getMessage());
             return c;
         }
         try
@@ -417,7 +442,7 @@ public final class ScaleClient
         }
         catch (final IOException e)
         {
-            fail(c, "bind " + source.getHostAddress() + ": " + e.getMessage());
+            fail(c, kindOf(e, OTHER), "bind " + source.getHostAddress() + ": " + e.getMessage());
             return c;
         }
         try
@@ -431,7 +456,7 @@ public final class ScaleClient
         }
         catch (final IOException e)
         {
-            fail(c, "connect: " + e.getMessage());
+            fail(c, kindOf(e, CONNECT_ERROR), "connect: " + e.getMessage());
         }
         return c;
     }
@@ -488,11 +513,11 @@ public final class ScaleClient
         {
             if (c.state == CONNECTING)
             {
-                fail(c, "connect: " + e.getMessage());
+                fail(c, kindOf(e, CONNECT_ERROR), "connect: " + e.getMessage());
             }
             else if (c.state == HANDSHAKE)
             {
-                fail(c, "handshake io: " + e.getMessage());
+                fail(c, kindOf(e, OTHER), "handshake io: " + e.getMessage());
             }
             else
             {
@@ -506,7 +531,7 @@ public final class ScaleClient
         final int n = c.ch.read(c.buf);
         if (n < 0)
         {
-            fail(c, "eof before the 101");
+            fail(c, CLOSED_NO_ANSWER, "eof before the 101");
             return;
         }
         final ByteBuffer b = c.buf;
@@ -515,7 +540,7 @@ public final class ScaleClient
         {
             if (!b.hasRemaining())
             {
-                fail(c, "response head over 1 KiB");
+                fail(c, OTHER, "response head over 1 KiB");
             }
             return;
         }
@@ -524,13 +549,13 @@ public final class ScaleClient
         final String status = eol > 0 ? head.substring(0, eol) : head;
         if (!status.startsWith("HTTP/1.1 101"))
         {
-            fail(c, "status: " + status);
+            fail(c, statusKind(status), "status: " + status);
             return;
         }
         final String accept = header(head, "sec-websocket-accept");
         if (!expectedAccept(c.wsKey).equals(accept))
         {
-            fail(c, "wrong Sec-WebSocket-Accept");
+            fail(c, OTHER, "wrong Sec-WebSocket-Accept");
             return;
         }
         final long now = System.nanoTime();
@@ -697,8 +722,38 @@ public final class ScaleClient
         return null;
     }
 
-    /** A handshake that did not end in an open tunnel. */
-    private void fail(final Client c, final String why)
+    /** {@code http_502} for {@code HTTP/1.1 502 Bad Gateway}; {@code http_bad_status} when no code can be read. */
+    static String statusKind(final String statusLine)
+    {
+        final int sp = statusLine.indexOf(' ');
+        if (sp > 0 && statusLine.length() >= sp + 4)
+        {
+            final String code = statusLine.substring(sp + 1, sp + 4);
+            if (code.chars().allMatch(ch -> ch >= '0' && ch <= '9'))
+            {
+                return "http_" + code;
+            }
+        }
+        return "http_bad_status";
+    }
+
+    /** Refused and reset by the exception's message (the JDK's text of ECONNREFUSED / ECONNRESET / EPIPE). */
+    static String kindOf(final Exception e, final String otherwise)
+    {
+        final String m = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
+        if (m.contains("refused"))
+        {
+            return REFUSED;
+        }
+        if (m.contains("reset") || m.contains("broken pipe"))
+        {
+            return RESET;
+        }
+        return otherwise;
+    }
+
+    /** A handshake that did not end in an open tunnel; {@code kind} as {@link #kindOf}, {@code why} exact. */
+    private void fail(final Client c, final String kind, final String why)
     {
         if (c.state == CLOSED)
         {
@@ -710,6 +765,7 @@ public final class ScaleClient
         }
         failed++;
         failures.merge(shorten(why), 1L, Long::sum);
+        failureKinds.merge(kind, 1L, Long::sum);
         reset(c);
     }
 

@@ -22,9 +22,15 @@ import org.HdrHistogram.HistogramLogReader;
  * Inputs in {@code DIR/raw/}: {@code run.properties} (settings and wall-clock figures written by the script),
  * {@code processes.tsv} (one line per proxy / upstream process: RSS and descriptor counts at each phase, and the
  * established sockets the kernel attributes to it), {@code loadgen-*.json} and {@code loadgen-*.hlog} (one per
- * load generator, from {@link ScaleClient}).
+ * load generator, from {@link ScaleClient}). Proxy processes have the role {@code proxy} (a centrigate process, an
+ * Nginx worker) or {@code proxy-master} (the Nginx master: counted in the RSS and CPU sums, not in the accept spread).
  *
- * <pre>java -cp benchmarks.jar io.centrigate.bench.scale.ScaleReport DIR</pre>
+ * <p>With {@code --compare OUT DIR...} it reads the {@code summary.json} of several such runs (one per target and
+ * repetition, as {@code TARGETS} and {@code RUNS} of the script make them) and writes {@code OUT/comparison.md}:
+ * one table row per run with the failures broken down by kind.
+ *
+ * <pre>java -cp benchmarks.jar io.centrigate.bench.scale.ScaleReport DIR
+ * java -cp benchmarks.jar io.centrigate.bench.scale.ScaleReport --compare OUT DIR...</pre>
  */
 public final class ScaleReport
 {
@@ -40,6 +46,11 @@ public final class ScaleReport
 
     public static void main(final String[] args) throws Exception
     {
+        if (args.length > 0 && "--compare".equals(args[0]))
+        {
+            ScaleComparison.write(Path.of(args[1]), java.util.Arrays.stream(args, 2, args.length).map(Path::of).toList());
+            return;
+        }
         final Path dir = Path.of(args.length > 0 ? args[0] : "bench/results/scale");
         final Path raw = dir.resolve("raw");
         final Properties run = new Properties();
@@ -93,6 +104,7 @@ public final class ScaleReport
         long firstGo = Long.MAX_VALUE;
         double lastOpenEpoch = 0;
         final Map<String, Long> failures = new TreeMap<>();
+        final Map<String, Long> failureKinds = new TreeMap<>();
         final Map<String, Long> drops = new TreeMap<>();
         for (final Map<String, Object> g : gens)
         {
@@ -111,6 +123,7 @@ public final class ScaleReport
                 lastOpenEpoch = Math.max(lastOpenEpoch, go + n.doubleValue() * 1000);
             }
             merge(failures, g.get("failures"));
+            merge(failureKinds, g.get("failure_kinds"));
             merge(drops, g.get("drops"));
         }
         final double establishS = gens.isEmpty() || lastOpenEpoch == 0 ? Double.NaN : (lastOpenEpoch - firstGo) / 1000;
@@ -133,17 +146,21 @@ public final class ScaleReport
         {
             if (!Double.isNaN(p.cpuOpen))
             {
-                cpuByRole.merge(p.role, p.cpuOpen, Double::sum);
+                // the Nginx master's CPU is the proxy's too
+                cpuByRole.merge(p.role.startsWith("proxy") ? "proxy" : p.role, p.cpuOpen, Double::sum);
             }
-            if ("proxy".equals(p.role))
+            if (p.role.startsWith("proxy"))
             {
-                nProxies++;
                 proxyRssStart += p.rssStart;
                 proxyRssBefore += p.rssBefore;
                 proxyRssAfter += p.rssAfter;
                 proxyRssVerify += p.rssVerify;
                 proxyAnonBefore += p.anonBefore;
                 proxyAnonAfter += p.anonAfter;
+            }
+            if ("proxy".equals(p.role))
+            {
+                nProxies++;
                 proxyTunnels += p.established;
                 minT = Math.min(minT, p.established);
                 maxT = Math.max(maxT, p.established);
@@ -175,12 +192,17 @@ public final class ScaleReport
 
         final Map<String, Object> sum = new LinkedHashMap<>();
         sum.put("date", run.getProperty("date"));
+        sum.put("target", run.getProperty("target", "centrigate"));
+        sum.put("run", run.getProperty("run", "1"));
+        sum.put("command", run.getProperty("command"));
+        sum.put("handshake_timeout_s", run.getProperty("handshake_timeout_s"));
         sum.put("goal", goal);
         sum.put("reached", reached);
         sum.put("tunnels_target", target);
         sum.put("tunnels_opened", opened);
         sum.put("tunnels_failed", failed);
         sum.put("failures", failures);
+        sum.put("failure_kinds", failureKinds);
         sum.put("open_at_verify", openAtVerify);
         sum.put("verified_alive", alive);
         sum.put("bad_echo", badEcho);
@@ -193,6 +215,9 @@ public final class ScaleReport
         sum.put("connect_p999_ms", connect.getValueAtPercentile(99.9) / 1e6);
         sum.put("connect_max_ms", connect.getMaxValue() / 1e6);
         sum.put("proxies", nProxies);
+        sum.put("proxy_processes", run.getProperty("proxy_processes", String.valueOf(nProxies)));
+        sum.put("proxy_log_counts", run.getProperty("proxy_log_counts", ""));
+        sum.put("proxy_log_upstream_connect_timeouts", num(run.getProperty("proxy_log_upstream_connect_timeouts", "")));
         sum.put("proxy_rss_start_kb", proxyRssStart);
         sum.put("proxy_rss_before_kb", proxyRssBefore);
         sum.put("proxy_rss_after_kb", proxyRssAfter);
@@ -222,8 +247,10 @@ public final class ScaleReport
 
         // ------------------------------------------------------------------------------------------- Markdown
         final StringBuilder md = new StringBuilder();
+        final String targetName = run.getProperty("target", "centrigate");
         md.append("# Scale run: ").append(String.format(Locale.ROOT, "%,d", alive))
-            .append(" verified concurrent WebSocket tunnels through centrigate\n\n");
+            .append(" verified concurrent WebSocket tunnels through ").append(targetName)
+            .append(run.containsKey("run") ? " (run " + run.getProperty("run") + ")" : "").append("\n\n");
         md.append("Date: ").append(run.getProperty("date")).append(" · machine: ").append(run.getProperty("machine"))
             .append("\n\nCommand:\n\n```sh\n").append(run.getProperty("command")).append("\n```\n\n");
         md.append("Result: **").append(reached ? "goal reached" : "goal NOT reached").append("**: ")
@@ -232,7 +259,10 @@ public final class ScaleReport
         md.append("| figure | value |\n|---|---|\n");
         row(md, "tunnels asked for (sum over load generators)", fmt(target));
         row(md, "tunnels opened (valid `101`)", fmt(opened));
-        row(md, "handshakes failed (not retried)", fmt(failed) + (failures.isEmpty() ? "" : " " + failures));
+        row(md, "handshakes failed (not retried), by kind", fmt(failed) + (failureKinds.isEmpty() ? "" : " " + failureKinds) +
+            " (client handshake timeout " + run.getProperty("handshake_timeout_s", "?") + " s)");
+        row(md, "… by exact reason", failures.isEmpty() ? "–" : failures.toString());
+        row(md, "proxy log lines of note (per process)", run.getProperty("proxy_log_counts", "–"));
         row(md, "open when the verification started", fmt(openAtVerify));
         row(md, "**verified alive** (own 16 B payload echoed back through the tunnel)", "**" + fmt(alive) + "**");
         row(md, "wrong echo payloads", fmt(badEcho));
@@ -250,7 +280,8 @@ public final class ScaleReport
                 cpuByRole.getOrDefault("upstream", Double.NaN), cpuByRole.getOrDefault("loadgen", Double.NaN),
                 cpuTotal - ours, cpuTotal, run.getProperty("open_phase_machine_busy_pct"),
                 1e6 * cpuByRole.getOrDefault("proxy", Double.NaN) / Math.max(1, opened)));
-        row(md, "proxy processes (SO_REUSEPORT, one port)", nProxies + " × `" + run.getProperty("proxy_args") + "`");
+        row(md, "proxy processes (SO_REUSEPORT, one port)", run.getProperty("proxy_processes", String.valueOf(nProxies)) +
+            ": `" + run.getProperty("proxy_args") + "`");
         row(md, "proxy RSS, sum: at start / before (after warm-up) / all tunnels up / after verify",
             String.format(Locale.ROOT, "%s / %s / %s / %s MiB", mib(proxyRssStart), mib(proxyRssBefore),
                 mib(proxyRssAfter), mib(proxyRssVerify)));
@@ -276,10 +307,11 @@ public final class ScaleReport
         for (final Proc p : procs)
         {
             final boolean lg = "loadgen".equals(p.role);
+            final boolean master = "proxy-master".equals(p.role);
             md.append(String.format(Locale.ROOT, "| %s | %d | %d | %s | %s | %s → %s | %s | %s | %s | %s | %s | %.2f |\n",
                 p.role, p.idx, p.pid, p.port, fmt(p.established), lg ? "–" : fmt(p.fdBefore), fmt(p.fdAfter),
                 lg ? "–" : fmt(p.rssStart), lg ? "–" : fmt(p.rssBefore), fmt(p.rssAfter), fmt(p.rssVerify),
-                p.established == 0 || lg ? "–" :
+                p.established == 0 || lg || master ? "–" :
                     String.format(Locale.ROOT, "%.0f B", (p.rssAfter - p.rssBefore) * 1024.0 / p.established), p.cpuOpen));
         }
         md.append("\n## Load generators\n\n| label | source | asked | opened | failed | alive | open s | " +
