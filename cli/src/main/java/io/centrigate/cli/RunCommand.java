@@ -319,6 +319,16 @@ public final class RunCommand implements Callable<Integer>
             ctx.listen(ProxyContext.parseHostPort(l, "--listen"));
         }
         addNodes(ctx, ProxyContext.DEFAULT_GROUP, upstreams, "--upstream");
+        for (final String l : tlsListen)
+        {
+            ctx.tlsListen(ProxyContext.parseHostPort(l, "--tls-listen"));
+        }
+        ctx.tlsCert(tlsCert).tlsKey(tlsKey);
+        for (final String l : redirectHttp)
+        {
+            ctx.redirectListen(ProxyContext.parseHostPort(l, "--redirect-http"));
+        }
+        ctx.serverName(serverName);
         if (prefix != null)
         {
             ctx.prefix(prefix);
@@ -358,6 +368,7 @@ public final class RunCommand implements Callable<Integer>
             .failTimeoutNs(ProxyContext.parseDurationNs(failTimeout, "--fail-timeout"))
             .keepAliveTimeoutNs(ProxyContext.parseDurationNs(keepAliveTimeout, "--keepalive-timeout"))
             .sendTimeoutNs(ProxyContext.parseDurationNs(sendTimeout, "--send-timeout"))
+            .drainTimeoutNs(ProxyContext.parseDurationNs(drainTimeout, "--drain-timeout"))
             .upstreamKeepAlive(upstreamKeepAlive)
             .upstreamIdleTimeoutNs(ProxyContext.parseDurationNs(upstreamIdleTimeout, "--upstream-idle-timeout"))
             .maxBodySize(ProxyContext.parseSize(maxBodySize, "--max-body-size"))
