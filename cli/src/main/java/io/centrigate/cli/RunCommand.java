@@ -202,6 +202,12 @@ public final class RunCommand implements Callable<Integer>
             System.err.println("centrigate: " + e.getMessage());
             return 1;
         }
+        catch (final IllegalArgumentException e)
+        {
+            // The PEM pair is first parsed here (conclude only checks the files are readable): a message, not a trace.
+            System.err.println("centrigate: " + e.getMessage());
+            return 1;
+        }
         final CountDownLatch stop = new CountDownLatch(1);
         Signals.onTerminate(stop::countDown);
         Signals.onHangup(() -> reload(proxy));
@@ -224,10 +230,12 @@ public final class RunCommand implements Callable<Integer>
         try
         {
             final ProxyContext next = effectiveConfig(System.getenv()).context();
-            if (!next.listen().equals(proxy.context().listen()) || next.loops() != proxy.context().loops())
+            final ProxyContext running = proxy.context();
+            if (!next.listen().equals(running.listen()) || !next.tlsListen().equals(running.tlsListen()) ||
+                !next.redirectListen().equals(running.redirectListen()) || next.loops() != running.loops())
             {
-                System.err.println("centrigate: reload: listen addresses and loops change only with a restart; " +
-                    "the rest is applied");
+                System.err.println("centrigate: reload: listen, tls-listen, redirect-http and loops change only " +
+                    "with a restart; the rest is applied");
             }
             proxy.reload(next);
             System.out.println("centrigate: reloaded: upstreams " + next.groups().values().stream()

@@ -2,6 +2,7 @@ package io.centrigate.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 import java.net.InetSocketAddress;
@@ -175,7 +176,7 @@ class RunOptionMappingTest
                 tests.add(dynamicTest(key + " as " + layer, () ->
                 {
                     final Sample sample = samples.get(key);
-                    assertNotEquals(null, sample, "no sample for run option --" + key);
+                    assertNotNull(sample, "no sample for run option --" + key);
                     assertNotEquals(sample.expected(), sample.shown().apply(defaults),
                         "the sample for " + key + " is its default and would prove nothing");
                     assertEquals(sample.expected(), sample.shown().apply(concluded(layer, key, sample)),
