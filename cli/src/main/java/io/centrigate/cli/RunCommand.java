@@ -436,7 +436,8 @@ public final class RunCommand implements Callable<Integer>
     {
         final ProxyContext ctx = proxy.context();
         return "centrigate " + Main.version() +
-            " listening on " + proxy.boundAddresses().stream().map(RunCommand::hostPort).collect(Collectors.joining(",")) +
+            " listening on" + (proxy.boundAddresses().isEmpty() ? "" : " " +
+                proxy.boundAddresses().stream().map(RunCommand::hostPort).collect(Collectors.joining(","))) +
             (proxy.boundTlsAddresses().isEmpty() ? "" : " tls " +
                 proxy.boundTlsAddresses().stream().map(RunCommand::hostPort).collect(Collectors.joining(","))) +
             (proxy.boundRedirectAddresses().isEmpty() ? "" : " redirect-http " +

@@ -158,6 +158,7 @@ class TlsRunTest
                 "run", "--config", config.toString()))
             {
                 final String startup = run.awaitLine("centrigate ");
+                assertTrue(startup.contains(" listening on tls 127.0.0.1:"), "no plain listener was configured: " + startup);
                 final int tls = port(startup, "tls");
                 final int redirect = port(startup, "redirect-http");
                 final SSLContext trust = trustingTestCertificates();
