@@ -210,6 +210,12 @@ public final class RunCommand implements Callable<Integer>
             System.err.println("centrigate: " + e.getMessage());
             return 1;
         }
+        catch (final IllegalArgumentException e)
+        {
+            // The PEM pair is first parsed here (conclude only checks the files are readable): a message, not a trace.
+            System.err.println("centrigate: " + e.getMessage());
+            return 1;
+        }
         final CountDownLatch stop = new CountDownLatch(1);
         Signals.onTerminate(stop::countDown);
         Signals.onHangup(() -> reload(proxy));
@@ -232,10 +238,12 @@ public final class RunCommand implements Callable<Integer>
         try
         {
             final ProxyContext next = effectiveConfig(System.getenv()).context();
-            if (!next.listen().equals(proxy.context().listen()) || next.loops() != proxy.context().loops())
+            final ProxyContext running = proxy.context();
+            if (!next.listen().equals(running.listen()) || !next.tlsListen().equals(running.tlsListen()) ||
+                !next.redirectListen().equals(running.redirectListen()) || next.loops() != running.loops())
             {
-                System.err.println("centrigate: reload: listen addresses and loops change only with a restart; " +
-                    "the rest is applied");
+                System.err.println("centrigate: reload: listen, tls-listen, redirect-http and loops change only " +
+                    "with a restart; the rest is applied");
             }
             proxy.reload(next);
             System.out.println("centrigate: reloaded: upstreams " + next.groups().values().stream()
@@ -327,6 +335,16 @@ public final class RunCommand implements Callable<Integer>
             ctx.listen(ProxyContext.parseHostPort(l, "--listen"));
         }
         addNodes(ctx, ProxyContext.DEFAULT_GROUP, upstreams, "--upstream");
+        for (final String l : tlsListen)
+        {
+            ctx.tlsListen(ProxyContext.parseHostPort(l, "--tls-listen"));
+        }
+        ctx.tlsCert(tlsCert).tlsKey(tlsKey);
+        for (final String l : redirectHttp)
+        {
+            ctx.redirectListen(ProxyContext.parseHostPort(l, "--redirect-http"));
+        }
+        ctx.serverName(serverName);
         if (prefix != null)
         {
             ctx.prefix(prefix);
@@ -368,6 +386,7 @@ public final class RunCommand implements Callable<Integer>
             .failTimeoutNs(ProxyContext.parseDurationNs(failTimeout, "--fail-timeout"))
             .keepAliveTimeoutNs(ProxyContext.parseDurationNs(keepAliveTimeout, "--keepalive-timeout"))
             .sendTimeoutNs(ProxyContext.parseDurationNs(sendTimeout, "--send-timeout"))
+            .drainTimeoutNs(ProxyContext.parseDurationNs(drainTimeout, "--drain-timeout"))
             .upstreamKeepAlive(upstreamKeepAlive)
             .upstreamIdleTimeoutNs(ProxyContext.parseDurationNs(upstreamIdleTimeout, "--upstream-idle-timeout"))
             .maxBodySize(ProxyContext.parseSize(maxBodySize, "--max-body-size"))
@@ -427,7 +446,8 @@ public final class RunCommand implements Callable<Integer>
     {
         final ProxyContext ctx = proxy.context();
         return "centrigate " + Main.version() +
-            " listening on " + proxy.boundAddresses().stream().map(RunCommand::hostPort).collect(Collectors.joining(",")) +
+            " listening on" + (proxy.boundAddresses().isEmpty() ? "" : " " +
+                proxy.boundAddresses().stream().map(RunCommand::hostPort).collect(Collectors.joining(","))) +
             (proxy.boundTlsAddresses().isEmpty() ? "" : " tls " +
                 proxy.boundTlsAddresses().stream().map(RunCommand::hostPort).collect(Collectors.joining(","))) +
             (proxy.boundRedirectAddresses().isEmpty() ? "" : " redirect-http " +

@@ -245,4 +245,33 @@ class ConfigCommandTest
         }
         assertTrue(separate.contains("# tls-cert = ") && separate.contains("# tls-key = ") && separate.contains("# redirect-http = 0.0.0.0:80") && separate.contains("# tls-listen = 0.0.0.0:443"));
     }
+
+    @Test
+    void theSeparateDomainExampleWithItsTlsLinesUncommentedAsItSaysServesTlsAndRedirects() throws Exception
+    {
+        final Path cert = Files.writeString(dir.resolve("server.crt"), "x");
+        final Path key = Files.writeString(dir.resolve("server.key"), "x");
+        final List<String> lines = new ArrayList<>();
+        for (final String line : Files.readAllLines(EXAMPLES.resolve("centrigate.conf")))
+        {
+            // The example's own instruction: uncomment the redirect with the TLS lines, and drop `listen = 0.0.0.0:80`.
+            if (line.equals("listen = 0.0.0.0:80"))
+            {
+                continue;
+            }
+            final String setting = line.startsWith("# tls-") || line.startsWith("# redirect-http") || line.startsWith("# server-name")
+                ? line.substring(2) : line;
+            lines.add(setting.replace("/etc/centrigate/ssl/server.crt", cert.toString())
+                .replace("/etc/centrigate/ssl/server.key", key.toString()));
+        }
+        final Path file = Files.writeString(dir.resolve("tls.conf"), String.join("\n", lines) + "\n");
+
+        final ProxyContext ctx = ConfigPrecedenceTest.resolve(file, Map.of()).context();
+        assertEquals(List.of(), ctx.listen());
+        assertEquals(List.of(ProxyContext.parseHostPort("0.0.0.0:443", "x")), ctx.tlsListen());
+        assertEquals(List.of(ProxyContext.parseHostPort("0.0.0.0:80", "x")), ctx.redirectListen());
+        assertEquals(cert, ctx.tlsCert());
+        assertEquals(key, ctx.tlsKey());
+        assertEquals("centrifugo.example.com", ctx.serverName());
+    }
 }

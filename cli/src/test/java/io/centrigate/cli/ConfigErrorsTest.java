@@ -56,6 +56,20 @@ class ConfigErrorsTest
     }
 
     @Test
+    void aTlsListenerWithoutItsFilesNamesWhereItWasSetAndWhatIsMissing() throws Exception
+    {
+        final Path file = file("listen = :8080\ntls-listen = 127.0.0.1:8443\n");
+        assertEquals(List.of(file + ":2: tls-listen needs tls-cert and tls-key (certificate chain and private key, PEM)"),
+            problems(file, Map.of()));
+
+        final Path cert = Files.writeString(dir.resolve("cert.pem"), "x");
+        assertEquals(List.of("tls-listen needs tls-key (private key, PEM) to go with tls-cert (tls-listen at " + file +
+            ":2, tls-cert at environment CENTRIGATE_TLS_CERT)"), problems(file, Map.of("CENTRIGATE_TLS_CERT", cert.toString())));
+        assertEquals(List.of("--tls-key: tls-key is set but no tls-listen would serve it"),
+            problems(null, Map.of(), "--tls-key", cert.toString()));
+    }
+
+    @Test
     void aBadValueIsAnErrorEvenWhenAHigherLayerOverridesIt() throws Exception
     {
         final Path file = file("read-timeout = soon\n");

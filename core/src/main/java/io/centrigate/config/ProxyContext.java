@@ -408,8 +408,20 @@ public final class ProxyContext
         {
             listen.add(parseHostPort(DEFAULT_LISTEN, "listen"));
         }
-        require(tlsListen.isEmpty() == (tlsCert == null) && (tlsCert == null) == (tlsKey == null),
-            "tls-listen, tls-cert and tls-key go together: a TLS listener needs a certificate chain and a key (PEM)");
+        // One message per missing piece: the operator learns which key to add, and the cli can trace the
+        // message back to the one setting that causes it.
+        if (!tlsListen.isEmpty())
+        {
+            require(tlsCert != null || tlsKey != null,
+                "tls-listen needs tls-cert and tls-key (certificate chain and private key, PEM)");
+            require(tlsCert != null, "tls-listen needs tls-cert (certificate chain, PEM) to go with tls-key");
+            require(tlsKey != null, "tls-listen needs tls-key (private key, PEM) to go with tls-cert");
+        }
+        else
+        {
+            require(tlsCert == null, "tls-cert is set but no tls-listen would serve it");
+            require(tlsKey == null, "tls-key is set but no tls-listen would serve it");
+        }
         require(tlsCert == null || java.nio.file.Files.isReadable(tlsCert), "tls-cert: cannot read " + tlsCert);
         require(tlsKey == null || java.nio.file.Files.isReadable(tlsKey), "tls-key: cannot read " + tlsKey);
         require(serverName == null || serverName.matches("[A-Za-z0-9.-]+"),

@@ -270,8 +270,9 @@ public final class Proxy implements AutoCloseable
             .map(list -> new UpstreamGroup(list, newCtx.balance(), newCtx.failTimeoutNs())).toArray(UpstreamGroup[]::new);
         if (tlsContext != null && newCtx.tlsCert() != null)
         {
-            // Certificate renewal without restart; a broken new pair throws and the old one stays in use.
-            tlsContext.reload();
+            // Certificate renewal without restart, from the files the new configuration names; a broken new
+            // pair throws before anything else changed, and the old one stays in use.
+            tlsContext.reload(newCtx.tlsCert(), newCtx.tlsKey());
         }
         runOnEveryLoop(loop -> loop.reload(newCtx, newGroups, router));
         groups = newGroups;

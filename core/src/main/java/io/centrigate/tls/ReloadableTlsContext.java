@@ -16,8 +16,8 @@ import javax.net.ssl.SSLEngine;
  */
 public final class ReloadableTlsContext
 {
-    private final Path certificateChain;
-    private final Path privateKey;
+    private volatile Path certificateChain;
+    private volatile Path privateKey;
     private volatile SSLContext context;
 
     /** Loads the files now; fails with a message naming the file if they cannot be used. */
@@ -35,7 +35,20 @@ public final class ReloadableTlsContext
      */
     public void reload()
     {
+        reload(certificateChain, privateKey);
+    }
+
+    /**
+     * Reads the pair from these files, which a reloaded configuration may name anew, and swaps the context in;
+     * later reloads re-read them.
+     *
+     * @throws IllegalArgumentException if they cannot be used; the previous context and files stay in service.
+     */
+    public synchronized void reload(final Path certificateChain, final Path privateKey)
+    {
         context = TlsContexts.fromPem(certificateChain, privateKey);
+        this.certificateChain = certificateChain;
+        this.privateKey = privateKey;
     }
 
     public SSLContext context()

@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ProxyContextTest
 {
@@ -32,6 +35,37 @@ class ProxyContextTest
         assertEquals(8000, ProxyContext.parseHostPort("[::1]:8000", "x").getPort());
         assertThrows(IllegalArgumentException.class, () -> ProxyContext.parseHostPort("127.0.0.1", "x"));
         assertThrows(IllegalArgumentException.class, () -> ProxyContext.parseHostPort("127.0.0.1:70000", "x"));
+    }
+
+    @Test
+    void aTlsListenerNeedsCertificateAndKeyAndTheMessageNamesWhatIsMissing(@TempDir final Path dir) throws Exception
+    {
+        final Path cert = Files.writeString(dir.resolve("cert.pem"), "x");
+        final Path key = Files.writeString(dir.resolve("key.pem"), "x");
+        final InetSocketAddress tls = new InetSocketAddress("127.0.0.1", 0);
+
+        assertEquals("tls-listen needs tls-cert and tls-key (certificate chain and private key, PEM)",
+            refusal(new ProxyContext().tlsListen(tls)));
+        assertEquals("tls-listen needs tls-cert (certificate chain, PEM) to go with tls-key",
+            refusal(new ProxyContext().tlsListen(tls).tlsKey(key)));
+        assertEquals("tls-listen needs tls-key (private key, PEM) to go with tls-cert",
+            refusal(new ProxyContext().tlsListen(tls).tlsCert(cert)));
+        assertEquals("tls-cert is set but no tls-listen would serve it", refusal(new ProxyContext().tlsCert(cert).tlsKey(key)));
+        assertEquals("tls-key is set but no tls-listen would serve it", refusal(new ProxyContext().tlsKey(key)));
+        assertEquals("tls-cert: cannot read " + dir.resolve("missing.pem"),
+            refusal(new ProxyContext().tlsListen(tls).tlsCert(dir.resolve("missing.pem")).tlsKey(key)));
+        assertEquals("server-name must be a host name, got 'example.test/x'",
+            refusal(new ProxyContext().redirectListen(tls).serverName("example.test/x")));
+
+        final ProxyContext tlsOnly = new ProxyContext().tlsListen(tls).tlsCert(cert).tlsKey(key).conclude();
+        assertTrue(tlsOnly.listen().isEmpty(), "a TLS listener alone adds no plain one");
+        assertTrue(new ProxyContext().redirectListen(tls).conclude().listen().isEmpty(),
+            "a redirect listener needs no TLS listener of this process (TLS may end elsewhere)");
+    }
+
+    private static String refusal(final ProxyContext ctx)
+    {
+        return assertThrows(IllegalArgumentException.class, ctx::conclude).getMessage();
     }
 
     @Test

@@ -120,6 +120,22 @@ final class TlsContextsTest
         assertEquals(List.of("http/1.1"), List.of(reloadable.newServerEngine().getSSLParameters().getApplicationProtocols()));
     }
 
+    @Test
+    void reloadReadsTheFilesANewConfigurationNamesAndKeepsTheOldOnesOnFailure() throws Exception
+    {
+        final TestCertificates ec = TestCertificates.ec();
+        final TestCertificates rsa = TestCertificates.rsa();
+        final ReloadableTlsContext reloadable = new ReloadableTlsContext(ec.certificatePem(), ec.privateKeyPem());
+        reloadable.reload(rsa.certificatePem(), rsa.privateKeyPem());
+        handshakeWith(reloadable.context(), rsa.certificatePem());
+        assertEquals(rsa.certificatePem(), reloadable.certificateChain());
+
+        final SSLContext inService = reloadable.context();
+        assertThrows(IllegalArgumentException.class, () -> reloadable.reload(rsa.certificatePem(), ec.privateKeyPem()));
+        assertSame(inService, reloadable.context());
+        assertEquals(rsa.privateKeyPem(), reloadable.privateKey(), "a refused pair does not replace the files re-read next time");
+    }
+
     /** One echo through a TlsChannel loop serving {@code context}, trusting the certificate in {@code certPem}. */
     private static void handshakeWith(final SSLContext context, final Path certPem) throws Exception
     {
