@@ -98,7 +98,9 @@ class RunOptionMappingTest
         samples.put("accept", Sample.of("acceptor", ProxyContext::acceptMode, ProxyContext.AcceptMode.ACCEPTOR));
         samples.put("max-connections", Sample.of("1234", ProxyContext::maxConnections, 1234));
         samples.put("header-timeout", Sample.of("7s", ProxyContext::headerTimeoutNs, seconds(7)));
+        samples.put("first-byte-timeout", Sample.of("40s", ProxyContext::firstByteTimeoutNs, seconds(40)));
         samples.put("connect-timeout", Sample.of("1500ms", ProxyContext::connectTimeoutNs, TimeUnit.MILLISECONDS.toNanos(1500)));
+        samples.put("next-upstream-timeout", Sample.of("0", ProxyContext::nextUpstreamTimeoutNs, 0L));
         samples.put("read-timeout", Sample.of("2m", ProxyContext::readTimeoutNs, TimeUnit.MINUTES.toNanos(2)));
         samples.put("tunnel-idle-timeout", Sample.of("0", ProxyContext::tunnelIdleTimeoutNs, 0L));
         samples.put("fail-timeout", Sample.of("3s", ProxyContext::failTimeoutNs, seconds(3)));
