@@ -25,7 +25,9 @@
 # 1 % of TUNNELS (an Nginx run leaves one per tunnel), so that every target starts from the same state of the box.
 #
 # Environment (defaults in brackets):
-#   TARGETS [centrigate] "centrigate nginx" for both  RUNS [1] repetitions of the whole list, back to back
+#   TARGETS [centrigate] "centrigate nginx" for both; centrigate-base = the jar BASE_JAR (another build, e.g. before a
+#          change)  RUNS [1] repetitions of the whole list, back to back
+#   HOG [0] busy-loop processes running through each target run: a saturated box, the same for every target
 #   PRESET [none | issue11: PROXIES=8 TUNNELS=GOAL=65536 RATE=1000 TARGETS="centrigate nginx" RUNS=2; explicit
 #          variables win over the preset]
 #   TUNNELS [67500]  GOAL [65536]  PROXIES [9]  LOOPS [1]  MAX_CONN [9900]  UPSTREAMS [5]  LOADGENS [5]
@@ -41,7 +43,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-[[ "${1:-}" == -h || "${1:-}" == --help ]] && { sed -n '2,39p' "$0"; exit 0; }
+[[ "${1:-}" == -h || "${1:-}" == --help ]] && { sed -n '2,41p' "$0"; exit 0; }
 
 # the exact command: what the caller set in the environment, before any default or preset
 COMMAND="bench/scale.sh"
@@ -109,7 +111,9 @@ log() {
 }
 die() { log "FAILED: $*"; exit 1; }
 
-for t in $TARGETS; do [[ $t == centrigate || $t == nginx ]] || { echo "unknown target '$t' (centrigate, nginx)" >&2; exit 2; }; done
+for t in $TARGETS; do [[ $t == centrigate || $t == nginx || ( $t == centrigate-base && -n ${BASE_JAR:-} ) ]] ||
+    { echo "unknown target '$t' (centrigate, nginx; centrigate-base with BASE_JAR)" >&2; exit 2; }; done
+HOG="${HOG:-0}"
 (( RUNS >= 1 )) || { echo "RUNS must be at least 1" >&2; exit 2; }
 N_TARGETS=$(wc -w <<< "$TARGETS")
 N_RUNS=$(( RUNS * N_TARGETS ))
@@ -194,6 +198,7 @@ fi
 JARS="$(mktemp -d /tmp/centrigate-scale.XXXXXX)"
 cp "$BJAR" "$JARS/benchmarks.jar"
 cp "$PJAR" "$JARS/centrigate.jar"
+[[ -z ${BASE_JAR:-} ]] || cp "$BASE_JAR" "$JARS/base.jar"
 BJAR="$JARS/benchmarks.jar"
 PJAR="$JARS/centrigate.jar"
 
@@ -277,7 +282,7 @@ done
 # log for all workers, `upstream timed out ... while connecting to upstream` by worker pid, and the other errors.
 proxy_log_counts() {
     local i f lines events per="" sum=0 p
-    if [[ $target == centrigate ]]; then
+    if [[ $target == centrigate* ]]; then
         for i in "${!PX_PIDS[@]}"; do
             f="$OUT/logs/proxy-$i.log"
             lines=$(grep -c 'upstream-connect: .*connect timed out' "$f" || true)
@@ -313,6 +318,12 @@ run_one() { # run target
     TW_AT_START=$(time_wait)
     LOAD_AT_START="$(cut -d' ' -f1-3 /proc/loadavg)"
     log "=== run $run, target $target: $OUT (TIME_WAIT sockets on the run's ports: $TW_AT_START; load $LOAD_AT_START)"
+    # A saturated box, the same for every target: HOG busy loops at normal priority for the whole target run.
+    HOG_PIDS=()
+    for _ in $(seq 1 "$HOG"); do
+        sh -c 'while :; do :; done' & HOG_PIDS+=($!); started+=($!)
+    done
+    (( HOG == 0 )) || log "$HOG CPU hogs running (pids ${HOG_PIDS[*]})"
     # ---------------------------------------------------------------------------------------------- upstreams
     for p in $PORT $(seq "$UPORT_BASE" $(( UPORT_BASE + UPSTREAMS - 1 ))); do port_free "$p" || die "port $p is in use"; done
     UP_PIDS=(); UP_PORTS=(); UPSTREAM_LIST=""
@@ -331,14 +342,15 @@ run_one() { # run target
 
     # ------------------------------------------------------------------------------------------------ proxies
     PX_PIDS=(); PX_ROLES=()
-    if [[ $target == centrigate ]]; then
+    if [[ $target == centrigate* ]]; then
         # shellcheck disable=SC2206
         PROXY_ARGS=(run --listen "127.0.0.1:$PORT" --upstream "$UPSTREAM_LIST" --loops "$LOOPS" --max-connections "$MAX_CONN" $PROXY_ARGS_EXTRA)
         PROXY_CMD="java $PROXY_JAVA_OPTS -jar centrigate.jar ${PROXY_ARGS[*]}"
         PROXY_PROCESSES="$PROXIES centrigate processes"
         for i in $(seq 0 $(( PROXIES - 1 ))); do
             # shellcheck disable=SC2086
-            "$JAVA" $PROXY_JAVA_OPTS -jar "$PJAR" "${PROXY_ARGS[@]}" > "$OUT/logs/proxy-$i.log" 2>&1 &
+            "$JAVA" $PROXY_JAVA_OPTS -jar "$([[ $target == centrigate-base ]] && echo "$JARS/base.jar" || echo "$PJAR")" \
+                "${PROXY_ARGS[@]}" > "$OUT/logs/proxy-$i.log" 2>&1 &
             PX_PIDS+=($!); PX_ROLES+=(proxy); started+=($!)
         done
         for i in "${!PX_PIDS[@]}"; do
@@ -422,7 +434,7 @@ run_one() { # run target
     declare -A CPU0 CPU1
     for p in "${PX_PIDS[@]}" "${UP_PIDS[@]}" "${LG_PIDS[@]}"; do CPU0[$p]=$(cpu_ticks "$p"); done
     read -r mb0 mt0 < <(machine_busy)
-    [[ $target == centrigate ]] && command -v jcmd >/dev/null && { echo "# proxy 0 (pid ${PX_PIDS[0]}) before the open phase"; jcmd "${PX_PIDS[0]}" GC.heap_info 2>&1; } > "$OUT/raw/proxy-0-heap.txt" || true
+    [[ $target == centrigate* ]] && command -v jcmd >/dev/null && { echo "# proxy 0 (pid ${PX_PIDS[0]}) before the open phase"; jcmd "${PX_PIDS[0]}" GC.heap_info 2>&1; } > "$OUT/raw/proxy-0-heap.txt" || true
     NSTAT_KEYS="TcpExtListenOverflows TcpExtListenDrops TcpExtSyncookiesSent TcpExtTCPReqQFullDoCookies TcpExtTCPReqQFullDrop TcpExtTCPAbortOnMemory TcpExtTCPTimeWaitOverflow"
     command -v nstat >/dev/null && { echo "# before the open phase (absolute counters)"; nstat -az $NSTAT_KEYS; } > "$OUT/raw/nstat.txt" 2>&1 || true
     touch "$CTRL/go"
@@ -449,7 +461,7 @@ run_one() { # run target
     sleep "$SETTLE"
     # ----------------------------------------------------------------------------------- measure, all tunnels up
     declare -A RSS_AFTER ANON_AFTER FD_AFTER EST
-    [[ $target == centrigate ]] && command -v jcmd >/dev/null && { echo "# proxy 0 (pid ${PX_PIDS[0]}) with all tunnels up"; jcmd "${PX_PIDS[0]}" GC.heap_info 2>&1; } >> "$OUT/raw/proxy-0-heap.txt" || true
+    [[ $target == centrigate* ]] && command -v jcmd >/dev/null && { echo "# proxy 0 (pid ${PX_PIDS[0]}) with all tunnels up"; jcmd "${PX_PIDS[0]}" GC.heap_info 2>&1; } >> "$OUT/raw/proxy-0-heap.txt" || true
     for p in "${LG_PIDS[@]}"; do RSS_START[$p]=0; RSS_BEFORE[$p]=0; ANON_BEFORE[$p]=0; FD_BEFORE[$p]=0; done
     for p in "${PX_PIDS[@]}" "${UP_PIDS[@]}" "${LG_PIDS[@]}"; do
         RSS_AFTER[$p]=$(rss_kb "$p"); ANON_AFTER[$p]=$(anon_kb "$p"); FD_AFTER[$p]=$(fds "$p")
@@ -518,6 +530,7 @@ run_one() { # run target
         echo "goal=$GOAL"
         echo "tunnels=$TUNNELS"
         echo "proxies=$PROXIES"
+        echo "cpu_hogs=$HOG"
         echo "proxy_args=$PROXY_CMD"
         echo "upstreams=$UPSTREAMS ($UPSTREAM_LIST), java $UPSTREAM_JAVA_OPTS BenchUpstream"
         echo "loadgens=$LOADGENS (sources 127.0.0.2..127.0.0.$(( LOADGENS + 1 ))), java $LOADGEN_JAVA_OPTS ScaleClient"
@@ -536,8 +549,8 @@ run_one() { # run target
         echo "source=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$( [[ -n "$(git status --porcelain core cli 2>/dev/null)" ]] && echo ' plus uncommitted changes in core/ or cli/ at run time')"
     } > "$OUT/raw/run.properties"
     log "stopping the proxies and upstreams"
-    for p in "${PX_PIDS[@]}" "${UP_PIDS[@]}" "${LG_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    for p in "${PX_PIDS[@]}" "${UP_PIDS[@]}" "${LG_PIDS[@]}"; do
+    for p in "${PX_PIDS[@]}" "${UP_PIDS[@]}" "${LG_PIDS[@]}" "${HOG_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${PX_PIDS[@]}" "${UP_PIDS[@]}" "${LG_PIDS[@]}" "${HOG_PIDS[@]}"; do
         for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$p" 2>/dev/null || true
     done
