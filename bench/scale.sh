@@ -10,8 +10,9 @@
 #
 # Installs nothing, except Nginx from Debian when TARGETS has nginx and it is missing (as bench/run.sh does; needs
 # java, ss from iproute2, awk; Maven only if a jar is missing or older than its sources).
-# Changes one kernel setting for the duration of the run and restores it on exit: net.ipv4.ip_local_port_range
-# (PORT_RANGE, "1024 65535"; PORT_RANGE=keep leaves it alone). Every process it starts is stopped on exit (trap).
+# Changes kernel settings for the duration of the run and restores them on exit: net.ipv4.ip_local_port_range
+# (PORT_RANGE, "1024 65535"; PORT_RANGE=keep leaves it alone) and, with it, ip_local_reserved_ports (the
+# bench's own listening ports, so no source port takes them). Every process it starts is stopped on exit (trap).
 #
 # What runs (bench/scale/README.md has the design and the 4-tuple arithmetic), once per target and repetition:
 #   UPSTREAMS bench upstreams  (io.centrigate.bench.load.BenchUpstream, WebSocket echo), ports UPORT_BASE, +1, ...
@@ -43,7 +44,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-[[ "${1:-}" == -h || "${1:-}" == --help ]] && { sed -n '2,41p' "$0"; exit 0; }
+[[ "${1:-}" == -h || "${1:-}" == --help ]] && { sed -n '2,42p' "$0"; exit 0; }
 
 # the exact command: what the caller set in the environment, before any default or preset
 COMMAND="bench/scale.sh"
@@ -207,6 +208,7 @@ started=()
 WATCHDOG=0
 ORIG_RANGE="$(tr '\t' ' ' < /proc/sys/net/ipv4/ip_local_port_range)"
 RANGE_CHANGED=0
+ORIG_RESERVED="$(cat /proc/sys/net/ipv4/ip_local_reserved_ports)"
 cleanup() {
     local rc=$? p
     pkill -TERM -P "$WATCHDOG" 2>/dev/null || true   # the watchdog's own sleep
@@ -218,6 +220,7 @@ cleanup() {
     if [[ $RANGE_CHANGED == 1 ]]; then
         echo "$ORIG_RANGE" > /proc/sys/net/ipv4/ip_local_port_range &&
             log "ip_local_port_range restored to '$(tr '\t' ' ' < /proc/sys/net/ipv4/ip_local_port_range)'"
+        echo "$ORIG_RESERVED" > /proc/sys/net/ipv4/ip_local_reserved_ports || true
     fi
     rm -rf "$JARS"
     exit $rc
@@ -393,6 +396,11 @@ run_one() { # run target
     if [[ $PORT_RANGE != keep && $RANGE_CHANGED == 0 ]]; then
         echo "$PORT_RANGE" > /proc/sys/net/ipv4/ip_local_port_range || die "cannot set ip_local_port_range (root needed; PORT_RANGE=keep to skip)"
         RANGE_CHANGED=1
+        # The widened range covers the bench's own listening ports: reserve them, or any process on the box (a
+        # previous run's load generator, a build's tests) may take one as a source port and a later run's
+        # upstream cannot bind.
+        echo "${ORIG_RESERVED:+$ORIG_RESERVED,}$PORT,$UPORT_BASE-$((UPORT_BASE + UPSTREAMS - 1))" \
+            > /proc/sys/net/ipv4/ip_local_reserved_ports || true
         log "ip_local_port_range '$ORIG_RANGE' -> '$(tr '\t' ' ' < /proc/sys/net/ipv4/ip_local_port_range)' (restored on exit)"
     fi
     if [[ ! -f "$TOP/logs/check-$GOAL-during.txt" ]]; then
