@@ -328,6 +328,13 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             reject(scanner.error());
             return;
         }
+        if (owner.pool().available() == 0)
+        {
+            // Forwarding the head takes a second chunk: with none free, the request waits for one (served late)
+            // instead of being refused with a 503 while the chunks it waits for are about to be released.
+            waitForBuffer();
+            return;
+        }
         final RequestHead head = owner.requestHead();
         if (!head.parse(buf, headLength))
         {
@@ -1744,7 +1751,10 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
     }
 
-    /** Called by the loop when chunks are free again: reading resumes through the interest set. */
+    /**
+     * Called by the loop when chunks are free again: reading resumes through the interest set, and a whole head
+     * that was waiting for a chunk to be forwarded in goes on at once (its client has nothing more to send).
+     */
     void bufferAvailable()
     {
         waitingForBuffer = false;
@@ -1752,7 +1762,18 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             try
             {
-                updateInterest();
+                if (state == READING_HEAD && headChunk != null && headChunk.byteBuffer().position() > 0)
+                {
+                    processRequestHead();
+                }
+                if (state != CLOSED)
+                {
+                    updateInterest();
+                }
+            }
+            catch (final IOException e)
+            {
+                abort();
             }
             catch (final CancelledKeyException e)
             {

@@ -154,6 +154,43 @@ class OverloadTest
         }
     }
 
+    @Test
+    void aWholeHeadThatTakesTheLastChunkWaitsForASecondOneInsteadOfA503() throws Exception
+    {
+        final int chunk = 32 * 1024;
+        final int chunks = ProxyContext.DEFAULT_CHUNKS_PER_SLAB;
+        final List<RawClient> slow = new java.util.ArrayList<>();
+        try (WsEchoUpstream node = WsEchoUpstream.start(0);
+            Proxy proxy = TestProxies.start(TestProxies.context(node.address()).loops(1)
+                .bufferMemory((long)chunks * chunk).chunkSize(chunk).headerTimeoutNs(1_000 * MS)))
+        {
+            // All chunks but one are held by half-sent heads: the upgrade request is read into the last one and
+            // forwarding it needs another, which is free only once a half-sent head has had its 408.
+            for (int i = 0; i < chunks - 1; i++)
+            {
+                slow.add(new RawClient(TestProxies.address(proxy)).send("GET / HTTP/1.1\r\n"));
+            }
+            awaitChunksInUse(proxy, chunks - 1);
+            try (RawClient client = new RawClient(TestProxies.address(proxy)))
+            {
+                client.send(RawClient.upgradeRequest(RawClient.newKey(), ""));
+                final String head = client.readHead();
+                assertTrue(head.startsWith("HTTP/1.1 101 "), head);
+            }
+            for (final RawClient s : slow)
+            {
+                assertTrue(s.readAll().startsWith("HTTP/1.1 408 "));
+            }
+        }
+        finally
+        {
+            for (final RawClient s : slow)
+            {
+                s.close();
+            }
+        }
+    }
+
     private static void awaitChunksInUse(final Proxy proxy, final int chunks) throws Exception
     {
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
