@@ -90,6 +90,7 @@ public final class ProxyContext
     private long failTimeoutNs = DEFAULT_FAIL_TIMEOUT_NS;
     private long keepAliveTimeoutNs = DEFAULT_KEEPALIVE_TIMEOUT_NS;
     private long drainTimeoutNs = 0;
+    private long warmupNs = 0;
     private long sendTimeoutNs = DEFAULT_SEND_TIMEOUT_NS;
     private long upstreamIdleTimeoutNs = DEFAULT_UPSTREAM_IDLE_TIMEOUT_NS;
     private int upstreamKeepAlive = DEFAULT_UPSTREAM_KEEPALIVE;
@@ -322,6 +323,8 @@ public final class ProxyContext
     public ProxyContext keepAliveTimeoutNs(final long v) { keepAliveTimeoutNs = v; return this; }
     /** On stop, how long tunnels and exchanges may run on before tunnels get close 1001; 0 = at once. */
     public ProxyContext drainTimeoutNs(final long v) { drainTimeoutNs = v; return this; }
+    /** Before the listeners bind, drive loopback traffic through the proxy this long so the JIT compiles it; 0 = off. */
+    public ProxyContext warmupNs(final long v) { warmupNs = v; return this; }
     public ProxyContext sendTimeoutNs(final long v) { sendTimeoutNs = v; return this; }
     public ProxyContext upstreamIdleTimeoutNs(final long v) { upstreamIdleTimeoutNs = v; return this; }
     /** 0 turns the upstream pool off: one upstream connection per request. */
@@ -355,6 +358,7 @@ public final class ProxyContext
     public long failTimeoutNs() { return failTimeoutNs; }
     public long keepAliveTimeoutNs() { return keepAliveTimeoutNs; }
     public long drainTimeoutNs() { return drainTimeoutNs; }
+    public long warmupNs() { return warmupNs; }
     public long sendTimeoutNs() { return sendTimeoutNs; }
     public long upstreamIdleTimeoutNs() { return upstreamIdleTimeoutNs; }
     public int upstreamKeepAlive() { return upstreamKeepAlive; }
@@ -464,6 +468,7 @@ public final class ProxyContext
         require(keepAliveTimeoutNs >= 0, "keepalive-timeout must not be negative");
         require(sendTimeoutNs >= 0, "send-timeout must not be negative");
         require(drainTimeoutNs >= 0, "drain-timeout must not be negative");
+        require(warmupNs >= 0, "warmup must not be negative");
         require(upstreamIdleTimeoutNs >= 0, "upstream-idle-timeout must not be negative");
         require(upstreamKeepAlive >= 0 && upstreamKeepAlive <= 100_000, "upstream-keepalive must be 0..100000");
         require(maxBodySize >= 0, "max-body-size must not be negative");

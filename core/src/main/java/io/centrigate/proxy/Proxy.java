@@ -38,9 +38,15 @@ public final class Proxy implements AutoCloseable
     private final List<InetSocketAddress> boundTls = new ArrayList<>();
     private final List<InetSocketAddress> boundRedirect = new ArrayList<>();
     private final io.centrigate.tls.ReloadableTlsContext tlsContext;
+    private final Warmup.Result warmup;
     private boolean closed;
 
-    private Proxy(final ProxyContext ctx, final PrintStream log) throws IOException
+    /**
+     * {@code warm}: with {@link ProxyContext#warmupNs()} above 0, run the {@link Warmup} before binding, against
+     * {@code warmupUpstream} (null: its own in-process node).
+     */
+    private Proxy(final ProxyContext ctx, final PrintStream log, final boolean warm,
+        final InetSocketAddress warmupUpstream) throws IOException
     {
         this.ctx = ctx.conclude();
         final ErrorLog errorLog = new ErrorLog(log);
@@ -58,6 +64,8 @@ public final class Proxy implements AutoCloseable
             loop.peers(loops);
         }
         runners = new AgentRunner[loops.length];
+        // Before binding: in a handover the old process serves on until this one's listeners exist.
+        warmup = warm && ctx.warmupNs() > 0 ? Warmup.run(ctx, ctx.warmupNs(), warmupUpstream) : null;
         try
         {
             bindListeners();
@@ -79,15 +87,34 @@ public final class Proxy implements AutoCloseable
         }
     }
 
-    /** Binds the listeners and starts the loops. */
+    /** Warms up if the context asks for it ({@link #warmup()}), then binds the listeners and starts the loops. */
     public static Proxy start(final ProxyContext ctx) throws IOException
     {
-        return new Proxy(ctx, System.err);
+        return new Proxy(ctx, System.err, true, null);
     }
 
     public static Proxy start(final ProxyContext ctx, final PrintStream log) throws IOException
     {
-        return new Proxy(ctx, log);
+        return new Proxy(ctx, log, true, null);
+    }
+
+    /** For tests: the warm-up runs against {@code warmupUpstream} instead of its own node. */
+    static Proxy start(final ProxyContext ctx, final PrintStream log, final InetSocketAddress warmupUpstream)
+        throws IOException
+    {
+        return new Proxy(ctx, log, true, warmupUpstream);
+    }
+
+    /** The warm-up's own temporary proxy: never warms up itself. */
+    static Proxy startCold(final ProxyContext ctx, final PrintStream log) throws IOException
+    {
+        return new Proxy(ctx, log, false, null);
+    }
+
+    /** What the warm-up before binding did; null when {@link ProxyContext#warmupNs()} is 0. */
+    public Warmup.Result warmup()
+    {
+        return warmup;
     }
 
     private void bindListeners() throws IOException

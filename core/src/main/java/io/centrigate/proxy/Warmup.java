@@ -1,0 +1,578 @@
+package io.centrigate.proxy;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import io.centrigate.config.ProxyContext;
+
+/**
+ * {@code --warmup}: a freshly started JVM interprets the proxy's hot paths until C2 has compiled them, and a burst
+ * of clients right after a (re)start pays for it in latency. So, before the real listeners bind, a temporary proxy
+ * with the same loops and buffer settings runs on {@code 127.0.0.1:0} in front of an in-process {@link Node} (a
+ * WebSocket echo node and HTTP responder), and client threads drive it for the given time: WebSocket upgrades,
+ * echoed frames both ways, closes, and keep-alive HTTP requests with Content-Length and chunked bodies. Then it is
+ * all closed: the JIT's work stays, the temporary proxy's counters go with it. Any error ends the warm-up early;
+ * it never fails the start.
+ */
+public final class Warmup
+{
+    /** A socket read that waits longer than this is an error (the warm-up stops, the start goes on). */
+    private static final int IO_TIMEOUT_MS = 2_000;
+    /** How long past the duration client threads may take to finish what they started. */
+    private static final long FINISH_GRACE_NS = TimeUnit.SECONDS.toNanos(3);
+    private static final String WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    private static final int REQUESTS_PER_CONNECTION = 6;
+    private static final int FRAMES_PER_TUNNEL = 8;
+
+    /** What a warm-up did; {@code error} is null when it ran its full time. */
+    public record Result(long elapsedNs, int upgrades, int requests, String error, InetSocketAddress listener)
+    {
+        /** The one line for the operator. */
+        public String line()
+        {
+            final String counts = String.format(Locale.ROOT, " %.1f s (%d upgrades, %d requests)",
+                elapsedNs / 1e9, upgrades, requests);
+            return error == null ? "centrigate: warmed up in" + counts :
+                "centrigate: warm-up stopped early after" + counts + ": " + error;
+        }
+    }
+
+    private final long deadline;
+    private final InetSocketAddress proxy;
+    private final AtomicInteger upgrades = new AtomicInteger();
+    private final AtomicInteger requests = new AtomicInteger();
+    private final AtomicReference<String> error = new AtomicReference<>();
+
+    private Warmup(final InetSocketAddress proxy, final long deadline)
+    {
+        this.proxy = proxy;
+        this.deadline = deadline;
+    }
+
+    /**
+     * Warms up for {@code durationNs} with the settings of {@code ctx} (concluded); {@code upstream} null runs the
+     * in-process node, an address replaces it (tests: a broken one). Never throws.
+     */
+    static Result run(final ProxyContext ctx, final long durationNs, final InetSocketAddress upstream)
+    {
+        final long start = System.nanoTime();
+        Node node = null;
+        Proxy temporary = null;
+        InetSocketAddress listener = null;
+        Warmup warmup = null;
+        String failure = null;
+        try
+        {
+            node = upstream == null ? new Node() : null;
+            temporary = Proxy.startCold(context(ctx, upstream == null ? node.address() : upstream),
+                new PrintStream(OutputStream.nullOutputStream()));
+            listener = temporary.boundAddresses().get(0);
+            warmup = new Warmup(listener, start + durationNs);
+            warmup.drive(Math.min(8, 2 * ctx.loops()));
+        }
+        catch (final IOException | RuntimeException | InterruptedException e)
+        {
+            failure = String.valueOf(e.getMessage());
+            if (e instanceof InterruptedException)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
+        finally
+        {
+            if (temporary != null)
+            {
+                temporary.close();
+            }
+            if (node != null)
+            {
+                node.close();
+            }
+        }
+        if (failure == null && warmup != null)
+        {
+            failure = warmup.error.get();
+        }
+        return new Result(System.nanoTime() - start, warmup == null ? 0 : warmup.upgrades.get(),
+            warmup == null ? 0 : warmup.requests.get(), failure, listener);
+    }
+
+    /** The real settings that shape the hot paths, on a loopback listener, with one node. */
+    private static ProxyContext context(final ProxyContext real, final InetSocketAddress upstream)
+    {
+        return new ProxyContext()
+            .listen(new InetSocketAddress("127.0.0.1", 0))
+            .upstream(upstream)
+            .loops(real.loops())
+            .idleMode(real.idleMode())
+            .acceptMode(real.acceptMode())
+            .balance(real.balance())
+            .upstreamKeepAlive(real.upstreamKeepAlive())
+            .maxRequestLine(real.maxRequestLine())
+            .maxHeadBytes(real.maxHeadBytes())
+            .maxFields(real.maxFields())
+            .chunkSize(real.chunkSize())
+            .bufferMemory(real.bufferMemory())
+            .connectTimeoutNs(TimeUnit.MILLISECONDS.toNanos(IO_TIMEOUT_MS))
+            .nextUpstreamTimeoutNs(0)
+            .conclude();
+    }
+
+    private void drive(final int clients) throws InterruptedException
+    {
+        final List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < clients; i++)
+        {
+            final Thread t = new Thread(this::client, "centrigate-warmup-" + i);
+            t.setDaemon(true);
+            t.start();
+            threads.add(t);
+        }
+        final long giveUp = deadline + FINISH_GRACE_NS;
+        for (final Thread t : threads)
+        {
+            TimeUnit.NANOSECONDS.timedJoin(t, Math.max(1, giveUp - System.nanoTime()));
+            if (t.isAlive())
+            {
+                // Left behind, it ends when the temporary proxy closes its socket.
+                error.compareAndSet(null, "a warm-up client did not finish in time");
+            }
+        }
+    }
+
+    private void client()
+    {
+        try
+        {
+            while (error.get() == null && System.nanoTime() - deadline < 0)
+            {
+                tunnel();
+                upgrades.incrementAndGet();
+                exchanges();
+            }
+        }
+        catch (final IOException | RuntimeException e)
+        {
+            error.compareAndSet(null, e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+    }
+
+    /** One WebSocket: upgrade, frames of several sizes echoed back, close handshake. */
+    private void tunnel() throws IOException
+    {
+        try (Socket socket = connect())
+        {
+            final InputStream in = new BufferedInputStream(socket.getInputStream());
+            final OutputStream out = socket.getOutputStream();
+            final byte[] nonce = new byte[16];
+            ThreadLocalRandom.current().nextBytes(nonce);
+            out.write(("GET /connection/websocket HTTP/1.1\r\nHost: warmup\r\nUpgrade: websocket\r\n" +
+                "Connection: Upgrade\r\nSec-WebSocket-Key: " + Base64.getEncoder().encodeToString(nonce) +
+                "\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            expectStatus(readHead(in), "101");
+            for (int i = 0; i < FRAMES_PER_TUNNEL; i++)
+            {
+                final byte[] payload = new byte[i % 2 == 0 ? 24 + i : 512 << (i % 5)];
+                final int opcode = i % 2 == 0 ? 1 : 2;
+                writeFrame(out, opcode, payload, true);
+                final Frame echo = readFrame(in);
+                if (echo.opcode != opcode || echo.payload.length != payload.length)
+                {
+                    throw new IOException("frame not echoed");
+                }
+            }
+            writeFrame(out, 8, new byte[] {0x03, (byte)0xe8}, true); // 1000 normal closure
+            if (readFrame(in).opcode != 8)
+            {
+                throw new IOException("no close frame back");
+            }
+        }
+    }
+
+    /** One keep-alive connection: GETs, Content-Length and chunked POSTs; answers with either framing. */
+    private void exchanges() throws IOException
+    {
+        try (Socket socket = connect())
+        {
+            final InputStream in = new BufferedInputStream(socket.getInputStream());
+            final OutputStream out = socket.getOutputStream();
+            for (int i = 0; i < REQUESTS_PER_CONNECTION; i++)
+            {
+                final String body = "{\"warmup\":" + i + "}";
+                switch (i % 3)
+                {
+                    case 0:
+                        out.write("GET /connection/http_stream?i=1 HTTP/1.1\r\nHost: warmup\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
+                        break;
+                    case 1:
+                        out.write(("POST /api HTTP/1.1\r\nHost: warmup\r\nContent-Type: application/json\r\n" +
+                            "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
+                        break;
+                    default:
+                        out.write(("POST /chunked HTTP/1.1\r\nHost: warmup\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                            Integer.toHexString(body.length()) + "\r\n" + body + "\r\n0\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                        break;
+                }
+                final String head = readHead(in);
+                expectStatus(head, "200");
+                readBody(in, head);
+                requests.incrementAndGet();
+            }
+        }
+    }
+
+    private Socket connect() throws IOException
+    {
+        final Socket socket = new Socket();
+        try
+        {
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout(IO_TIMEOUT_MS);
+            socket.connect(proxy, IO_TIMEOUT_MS);
+            return socket;
+        }
+        catch (final IOException e)
+        {
+            socket.close();
+            throw e;
+        }
+    }
+
+    private static void expectStatus(final String head, final String status) throws IOException
+    {
+        if (!head.startsWith("HTTP/1.1 " + status + " "))
+        {
+            throw new IOException("answer " + head.lines().findFirst().orElse(""));
+        }
+    }
+
+    // ---- HTTP/1.1 and RFC 6455 framing, just enough for both ends ----
+
+    /** A head up to and including its blank line, or null at end of stream before any byte. */
+    private static String readHead(final InputStream in) throws IOException
+    {
+        final ByteArrayOutputStream head = new ByteArrayOutputStream(256);
+        int matched = 0;
+        while (matched < 4)
+        {
+            final int b = in.read();
+            if (b < 0)
+            {
+                if (head.size() == 0)
+                {
+                    return null;
+                }
+                throw new EOFException("connection closed inside a head");
+            }
+            head.write(b);
+            matched = b == (matched % 2 == 0 ? '\r' : '\n') ? matched + 1 : b == '\r' ? 1 : 0;
+            if (head.size() > 16 * 1024)
+            {
+                throw new IOException("head too large");
+            }
+        }
+        return head.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    private static String header(final String head, final String name)
+    {
+        for (final String line : head.split("\r\n"))
+        {
+            final int colon = line.indexOf(':');
+            if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase(name))
+            {
+                return line.substring(colon + 1).trim();
+            }
+        }
+        return null;
+    }
+
+    /** Reads the body the head announces (Content-Length or chunked); returns its length. */
+    private static int readBody(final InputStream in, final String head) throws IOException
+    {
+        final String length = header(head, "Content-Length");
+        if (length != null)
+        {
+            return in.readNBytes(need(in, Integer.parseInt(length))).length;
+        }
+        if (!"chunked".equalsIgnoreCase(header(head, "Transfer-Encoding")))
+        {
+            return 0;
+        }
+        int total = 0;
+        while (true)
+        {
+            final String size = readLine(in);
+            final int n = Integer.parseInt(size.split(";")[0].trim(), 16);
+            if (n == 0)
+            {
+                while (!readLine(in).isEmpty())
+                {
+                    // trailer fields
+                }
+                return total;
+            }
+            total += in.readNBytes(need(in, n)).length;
+            readLine(in);
+        }
+    }
+
+    private static int need(final InputStream in, final int n) throws IOException
+    {
+        if (n < 0 || n > 1 << 20)
+        {
+            throw new IOException("bad body length " + n);
+        }
+        return n;
+    }
+
+    private static String readLine(final InputStream in) throws IOException
+    {
+        final StringBuilder line = new StringBuilder();
+        int b;
+        while ((b = in.read()) != '\n')
+        {
+            if (b < 0 || line.length() > 1024)
+            {
+                throw new EOFException("connection closed inside a chunked body");
+            }
+            if (b != '\r')
+            {
+                line.append((char)b);
+            }
+        }
+        return line.toString();
+    }
+
+    private record Frame(int opcode, byte[] payload)
+    {
+    }
+
+    private static Frame readFrame(final InputStream in) throws IOException
+    {
+        final int b0 = in.read();
+        final int b1 = in.read();
+        if (b0 < 0 || b1 < 0)
+        {
+            throw new EOFException("connection closed before a frame");
+        }
+        long length = b1 & 0x7f;
+        if (length >= 126)
+        {
+            final byte[] ext = readExactly(in, length == 126 ? 2 : 8);
+            length = 0;
+            for (final byte b : ext)
+            {
+                length = length << 8 | (b & 0xff);
+            }
+        }
+        final byte[] mask = (b1 & 0x80) != 0 ? readExactly(in, 4) : null;
+        final byte[] payload = readExactly(in, need(in, (int)Math.min(Integer.MAX_VALUE, length)));
+        for (int i = 0; mask != null && i < payload.length; i++)
+        {
+            payload[i] ^= mask[i & 3];
+        }
+        return new Frame(b0 & 0x0f, payload);
+    }
+
+    private static void writeFrame(final OutputStream out, final int opcode, final byte[] payload, final boolean masked)
+        throws IOException
+    {
+        final ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 14);
+        frame.write(0x80 | opcode);
+        final int maskBit = masked ? 0x80 : 0;
+        if (payload.length < 126)
+        {
+            frame.write(maskBit | payload.length);
+        }
+        else
+        {
+            frame.write(maskBit | 126); // payloads here stay below 64 KiB
+            frame.write(payload.length >>> 8);
+            frame.write(payload.length & 0xff);
+        }
+        final byte[] body = payload.clone();
+        if (masked)
+        {
+            final byte[] mask = new byte[4];
+            ThreadLocalRandom.current().nextBytes(mask);
+            frame.write(mask, 0, 4);
+            for (int i = 0; i < body.length; i++)
+            {
+                body[i] ^= mask[i & 3];
+            }
+        }
+        frame.write(body, 0, body.length);
+        out.write(frame.toByteArray());
+    }
+
+    private static byte[] readExactly(final InputStream in, final int n) throws IOException
+    {
+        final byte[] bytes = in.readNBytes(n);
+        if (bytes.length < n)
+        {
+            throw new EOFException("connection closed inside a frame");
+        }
+        return bytes;
+    }
+
+    /**
+     * The in-process upstream: a blocking loopback server, a thread per connection. A WebSocket upgrade is answered
+     * 101 and every frame echoed until the close handshake; any other request gets a 200 with its body length,
+     * framed by Content-Length, or chunked when the request was.
+     */
+    static final class Node implements AutoCloseable
+    {
+        private final ServerSocket server;
+        private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+
+        Node() throws IOException
+        {
+            server = new ServerSocket();
+            server.bind(new InetSocketAddress("127.0.0.1", 0), 1024);
+            final Thread acceptor = new Thread(this::accept, "centrigate-warmup-node");
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        InetSocketAddress address()
+        {
+            return new InetSocketAddress("127.0.0.1", server.getLocalPort());
+        }
+
+        private void accept()
+        {
+            while (!server.isClosed())
+            {
+                try
+                {
+                    final Socket socket = server.accept();
+                    open.add(socket);
+                    final Thread t = new Thread(() -> serve(socket), "centrigate-warmup-node-connection");
+                    t.setDaemon(true);
+                    t.start();
+                }
+                catch (final IOException e)
+                {
+                    return; // closed
+                }
+            }
+        }
+
+        private void serve(final Socket socket)
+        {
+            try (socket)
+            {
+                socket.setTcpNoDelay(true);
+                final InputStream in = new BufferedInputStream(socket.getInputStream());
+                final OutputStream out = socket.getOutputStream();
+                String head;
+                while ((head = readHead(in)) != null)
+                {
+                    final String key = header(head, "Sec-WebSocket-Key");
+                    if (key != null && "websocket".equalsIgnoreCase(header(head, "Upgrade")))
+                    {
+                        out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+                            "Sec-WebSocket-Accept: " + accept(key) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                        echo(in, out);
+                        return;
+                    }
+                    final int length = readBody(in, head);
+                    final String body = "{\"length\":" + length + "}";
+                    if (header(head, "Transfer-Encoding") != null)
+                    {
+                        out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                            Integer.toHexString(body.length()) + "\r\n" + body + "\r\n0\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    }
+                    else
+                    {
+                        out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                            body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
+                    }
+                }
+            }
+            catch (final IOException | RuntimeException e)
+            {
+                // The proxy closed the connection (or the warm-up ended); the client side reports what matters.
+            }
+            finally
+            {
+                open.remove(socket);
+            }
+        }
+
+        private static void echo(final InputStream in, final OutputStream out) throws IOException
+        {
+            while (true)
+            {
+                final Frame frame = readFrame(in);
+                writeFrame(out, frame.opcode, frame.payload, false);
+                if (frame.opcode == 8)
+                {
+                    return;
+                }
+            }
+        }
+
+        private static String accept(final String key)
+        {
+            try
+            {
+                return Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-1")
+                    .digest((key + WS_GUID).getBytes(StandardCharsets.US_ASCII)));
+            }
+            catch (final NoSuchAlgorithmException e)
+            {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        public void close()
+        {
+            try
+            {
+                server.close();
+            }
+            catch (final IOException ignore)
+            {
+                // closing
+            }
+            for (final Socket socket : open)
+            {
+                try
+                {
+                    socket.close();
+                }
+                catch (final IOException ignore)
+                {
+                    // closing
+                }
+            }
+        }
+    }
+}

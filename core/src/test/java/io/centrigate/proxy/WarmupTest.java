@@ -1,0 +1,130 @@
+package io.centrigate.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import io.centrigate.config.ProxyContext;
+import io.centrigate.metrics.LoopSnapshot;
+import io.centrigate.testing.HttpUpstream;
+import io.centrigate.testing.RawClient;
+import io.centrigate.testing.RawUpstream;
+import io.centrigate.testing.WsClient;
+import io.centrigate.testing.WsEchoUpstream;
+
+/** {@code --warmup}: loopback traffic through the proxy's own code before the real listeners bind. */
+@Timeout(60)
+class WarmupTest
+{
+    private static final long WARMUP_NS = TimeUnit.MILLISECONDS.toNanos(300);
+
+    private static ProxyContext context(final WsEchoUpstream node, final HttpUpstream site)
+    {
+        return TestProxies.context(node.address())
+            .groupUpstream("site", site.address(), 1).virtualHost("site.test", "site")
+            .warmupNs(WARMUP_NS);
+    }
+
+    @Test
+    void warmsUpOnATemporaryListenerThenServesRealClients() throws Exception
+    {
+        try (WsEchoUpstream node = WsEchoUpstream.start(0);
+            HttpUpstream site = new HttpUpstream();
+            Proxy proxy = TestProxies.start(context(node, site)))
+        {
+            final Warmup.Result warmup = proxy.warmup();
+            assertNotNull(warmup);
+            assertNull(warmup.error(), warmup.line());
+            assertTrue(warmup.upgrades() > 0, warmup.line());
+            assertTrue(warmup.requests() > 0, warmup.line());
+            assertTrue(warmup.line().startsWith("centrigate: warmed up in "), warmup.line());
+            assertEquals(0, node.opened(), "warm-up traffic stays on its own node");
+            assertTrue(site.requests().isEmpty(), "warm-up traffic stays on its own node");
+
+            // The temporary listener is gone (unless the kernel happened to hand its port to the real one).
+            if (warmup.listener().getPort() != TestProxies.address(proxy).getPort())
+            {
+                assertThrows(ConnectException.class, () -> new Socket().connect(warmup.listener(), 5_000));
+            }
+
+            final HttpClient http = HttpClient.newHttpClient();
+            final WsClient ws = WsClient.connect(http, TestProxies.address(proxy), "/connection/websocket");
+            assertEquals("after warm-up", ws.echoText("after warm-up"));
+            try (RawClient client = new RawClient(TestProxies.address(proxy)))
+            {
+                client.send("POST /publish HTTP/1.1\r\nHost: site.test\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
+                final String answer = client.readAll();
+                assertTrue(answer.startsWith("HTTP/1.1 200 "), answer);
+                assertTrue(answer.endsWith("hello"), answer);
+            }
+            ws.socket().sendClose(1000, "").get(10, TimeUnit.SECONDS);
+
+            // The warm-up's connections were counted by its own proxy, not by this one.
+            final List<LoopSnapshot> snapshot = TestProxies.awaitIdle(proxy, 10_000);
+            assertEquals(2, snapshot.stream().mapToLong(LoopSnapshot::accepted).sum());
+            assertEquals(1, snapshot.stream().mapToLong(LoopSnapshot::tunnelsOpened).sum());
+        }
+    }
+
+    @Test
+    void anUnreachableWarmupNodeStopsTheWarmupNotTheStart() throws Exception
+    {
+        final InetSocketAddress refusing;
+        try (ServerSocket closed = new ServerSocket(0))
+        {
+            refusing = new InetSocketAddress("127.0.0.1", closed.getLocalPort());
+        }
+        assertStartsAfterABrokenWarmup(refusing);
+    }
+
+    @Test
+    void aWarmupNodeThatAnswersGarbageStopsTheWarmupNotTheStart() throws Exception
+    {
+        try (RawUpstream garbage = new RawUpstream().respondWith(head -> "this is not HTTP\r\n\r\n"))
+        {
+            assertStartsAfterABrokenWarmup(garbage.address());
+        }
+    }
+
+    private static void assertStartsAfterABrokenWarmup(final InetSocketAddress warmupNode) throws Exception
+    {
+        final ByteArrayOutputStream log = new ByteArrayOutputStream();
+        try (WsEchoUpstream node = WsEchoUpstream.start(0);
+            HttpUpstream site = new HttpUpstream();
+            Proxy proxy = Proxy.start(context(node, site), new PrintStream(log, true, StandardCharsets.UTF_8), warmupNode))
+        {
+            final Warmup.Result warmup = proxy.warmup();
+            assertNotNull(warmup.error(), warmup.line());
+            assertTrue(warmup.line().startsWith("centrigate: warm-up stopped early after "), warmup.line());
+            assertEquals(1, warmup.line().lines().count());
+            assertEquals("", log.toString(StandardCharsets.UTF_8), "the warm-up's own errors stay out of the log");
+
+            try (RawClient client = new RawClient(TestProxies.address(proxy)))
+            {
+                client.send("GET / HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\r\n");
+                assertTrue(client.readAll().startsWith("HTTP/1.1 200 "));
+            }
+        }
+        catch (final IOException e)
+        {
+            throw new AssertionError("the start failed", e);
+        }
+    }
+}
