@@ -147,6 +147,10 @@ public final class RunCommand implements Callable<Integer>
         description = "On SIGTERM/SIGINT: stop accepting, let tunnels and requests run on this long, then close each tunnel with WebSocket close 1001 (going away) so SDKs reconnect at once; 0 = close 1001 at once. Default: ${DEFAULT-VALUE}.")
     String drainTimeout;
 
+    @Option(names = "--warmup", paramLabel = "DURATION", defaultValue = "0s",
+        description = "Before the listeners bind, drive WebSocket and HTTP traffic through the proxy on loopback this long, so the JIT has compiled it when the first clients come (a handover: the old process serves meanwhile); 0 = off. Default: ${DEFAULT-VALUE}.")
+    String warmup;
+
     @Option(names = "--upstream-keepalive", paramLabel = "N", defaultValue = "256",
         description = "Idle upstream connections kept per node and loop for reuse (Nginx upstream keepalive); 0 = off. Default: ${DEFAULT-VALUE}.")
     int upstreamKeepAlive;
@@ -219,6 +223,10 @@ public final class RunCommand implements Callable<Integer>
         final CountDownLatch stop = new CountDownLatch(1);
         Signals.onTerminate(stop::countDown);
         Signals.onHangup(() -> reload(proxy));
+        if (proxy.warmup() != null)
+        {
+            (proxy.warmup().error() == null ? System.out : System.err).println(proxy.warmup().line());
+        }
         System.out.println(startupLine(proxy));
         for (final String warning : ctx.warnings())
         {
@@ -387,6 +395,7 @@ public final class RunCommand implements Callable<Integer>
             .keepAliveTimeoutNs(ProxyContext.parseDurationNs(keepAliveTimeout, "--keepalive-timeout"))
             .sendTimeoutNs(ProxyContext.parseDurationNs(sendTimeout, "--send-timeout"))
             .drainTimeoutNs(ProxyContext.parseDurationNs(drainTimeout, "--drain-timeout"))
+            .warmupNs(ProxyContext.parseDurationNs(warmup, "--warmup"))
             .upstreamKeepAlive(upstreamKeepAlive)
             .upstreamIdleTimeoutNs(ProxyContext.parseDurationNs(upstreamIdleTimeout, "--upstream-idle-timeout"))
             .maxBodySize(ProxyContext.parseSize(maxBodySize, "--max-body-size"))

@@ -107,6 +107,7 @@ class RunOptionMappingTest
         samples.put("keepalive-timeout", Sample.of("30s", ProxyContext::keepAliveTimeoutNs, seconds(30)));
         samples.put("send-timeout", Sample.of("45s", ProxyContext::sendTimeoutNs, seconds(45)));
         samples.put("drain-timeout", Sample.of("1m", ProxyContext::drainTimeoutNs, TimeUnit.MINUTES.toNanos(1)));
+        samples.put("warmup", Sample.of("500ms", ProxyContext::warmupNs, TimeUnit.MILLISECONDS.toNanos(500)));
         samples.put("upstream-keepalive", Sample.of("7", ProxyContext::upstreamKeepAlive, 7));
         samples.put("upstream-idle-timeout", Sample.of("11s", ProxyContext::upstreamIdleTimeoutNs, seconds(11)));
         samples.put("max-body-size", Sample.of("1m", ProxyContext::maxBodySize, 1024L * 1024));

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -80,6 +81,46 @@ class WarmupTest
             final List<LoopSnapshot> snapshot = TestProxies.awaitIdle(proxy, 10_000);
             assertEquals(2, snapshot.stream().mapToLong(LoopSnapshot::accepted).sum());
             assertEquals(1, snapshot.stream().mapToLong(LoopSnapshot::tunnelsOpened).sum());
+        }
+    }
+
+    /** What a handover relies on: while the warm-up runs the real port is not bound, the old process keeps it. */
+    @Test
+    void theRealListenerIsBoundOnlyAfterTheWarmup() throws Exception
+    {
+        final int port;
+        try (ServerSocket probe = new ServerSocket(0))
+        {
+            port = probe.getLocalPort();
+        }
+        final java.util.concurrent.CompletableFuture<Boolean> boundDuringWarmup = new java.util.concurrent.CompletableFuture<>();
+        try (WsEchoUpstream node = WsEchoUpstream.start(0);
+            HttpUpstream site = new HttpUpstream();
+            RawUpstream probingNode = new RawUpstream().respondWith(head ->
+            {
+                try (Socket s = new Socket())
+                {
+                    s.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+                    boundDuringWarmup.complete(true);
+                }
+                catch (final IOException e)
+                {
+                    boundDuringWarmup.complete(false);
+                }
+                return "HTTP/1.1 500 Probe Done\r\nContent-Length: 0\r\n\r\n";
+            });
+            Proxy proxy = Proxy.start(new ProxyContext().listen(new InetSocketAddress("127.0.0.1", port)).loops(2)
+                .upstream(node.address()).groupUpstream("site", site.address(), 1).virtualHost("site.test", "site")
+                .warmupNs(WARMUP_NS), new PrintStream(OutputStream.nullOutputStream()), probingNode.address()))
+        {
+            assertEquals(Boolean.FALSE, boundDuringWarmup.get(10, TimeUnit.SECONDS),
+                "the real port accepted connections while the warm-up ran");
+            assertEquals(port, TestProxies.address(proxy).getPort());
+            try (RawClient client = new RawClient(TestProxies.address(proxy)))
+            {
+                client.send("GET / HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\r\n");
+                assertTrue(client.readAll().startsWith("HTTP/1.1 200 "));
+            }
         }
     }
 
