@@ -112,18 +112,49 @@ public final class RequestHead
     /** @return the index of the CR ending the request line, or -1 after recording the error. */
     private int requestLine(final DirectBuffer buf, final int end)
     {
+        final int cr = checkRequestLine(buf, end);
+        if (cr < 0)
+        {
+            fail(error(cr));
+            return -1;
+        }
+        // The line is valid, so its parts are where the grammar puts them: method up to the first SP, the
+        // version in the 8 bytes before the CR.
+        int p = 0;
+        while (buf.getByte(p) != Ascii.SP)
+        {
+            p++;
+        }
+        methodLength = p;
+        targetOffset = p + 1;
+        targetLength = cr - 9 - targetOffset;
+        version = 10 + buf.getByte(cr - 1) - '0';
+        return cr;
+    }
+
+    private static final HttpError[] ERRORS = HttpError.values();
+
+    /**
+     * Checks the request line starting at 0 (RFC 9112 §3) against {@code buf[0, end)}, which must hold the line
+     * and its CRLF. {@link HeadScanner} calls this as soon as the first CRLF arrives, so that a line that can never
+     * become a valid request (an HTTP/0.9 {@code GET /}) is answered at once rather than at the header timeout.
+     *
+     * @return the index of the CR ending the line, or {@code -(error.ordinal() + 1)}: an int, not an
+     * {@link HttpError}, so that the valid path returns the position without a second lookup.
+     */
+    static int checkRequestLine(final DirectBuffer buf, final int end)
+    {
         int p = 0;
         while (p < end && Ascii.isTchar(Ascii.at(buf, p)))
         {
             p++;
         }
-        methodLength = p;
         if (p == 0 || p >= end || buf.getByte(p) != Ascii.SP)
         {
             return lineError(buf, p, end);
         }
         p++;
-        targetOffset = p;
+        final int targetStart = p;
         while (p < end)
         {
             final int b = Ascii.at(buf, p);
@@ -133,16 +164,14 @@ public final class RequestHead
             }
             p++;
         }
-        targetLength = p - targetOffset;
-        if (targetLength == 0 || p >= end)
+        if (p == targetStart || p >= end)
         {
             return lineError(buf, p, end);
         }
         if (buf.getByte(p) == Ascii.CR && p + 1 < end && buf.getByte(p + 1) == Ascii.LF)
         {
             // "GET /" with no version is an HTTP/0.9 request.
-            fail(HttpError.UNSUPPORTED_VERSION);
-            return -1;
+            return code(HttpError.UNSUPPORTED_VERSION);
         }
         if (buf.getByte(p) != Ascii.SP)
         {
@@ -165,36 +194,41 @@ public final class RequestHead
         final int minor = Ascii.at(buf, p + 7) - '0';
         if (major < 0 || major > 9 || minor < 0 || minor > 9)
         {
-            fail(HttpError.MALFORMED_REQUEST_LINE);
-            return -1;
+            return code(HttpError.MALFORMED_REQUEST_LINE);
         }
         if (major != 1 || minor > 1)
         {
-            fail(HttpError.UNSUPPORTED_VERSION);
-            return -1;
+            return code(HttpError.UNSUPPORTED_VERSION);
         }
-        version = 10 + minor;
         return p + 8;
     }
 
-    private int lineError(final DirectBuffer buf, final int p, final int end)
+    /** The error a negative result of {@link #checkRequestLine} stands for. */
+    static HttpError error(final int code)
+    {
+        return ERRORS[-code - 1];
+    }
+
+    private static int code(final HttpError error)
+    {
+        return -error.ordinal() - 1;
+    }
+
+    private static int lineError(final DirectBuffer buf, final int p, final int end)
     {
         if (p < end)
         {
             final byte b = buf.getByte(p);
             if (b == Ascii.LF)
             {
-                fail(HttpError.BARE_LF);
-                return -1;
+                return code(HttpError.BARE_LF);
             }
             if (b == Ascii.CR && (p + 1 >= end || buf.getByte(p + 1) != Ascii.LF))
             {
-                fail(HttpError.BARE_CR);
-                return -1;
+                return code(HttpError.BARE_CR);
             }
         }
-        fail(HttpError.MALFORMED_REQUEST_LINE);
-        return -1;
+        return code(HttpError.MALFORMED_REQUEST_LINE);
     }
 
     private boolean webSocketHandshake(final DirectBuffer buf)

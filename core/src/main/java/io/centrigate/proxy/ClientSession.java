@@ -746,7 +746,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             {
                 return;
             }
-            scanner.reset();
+            scanner.resetForResponse();
         }
         final int n;
         try
@@ -823,7 +823,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             down.offer(interim);
             buf.putBytes(0, buf, headLength, filled - headLength);
             bb.clear().position(filled - headLength);
-            scanner.reset();
+            scanner.resetForResponse();
             flushDown();
             if (state == AWAITING_RESPONSE && filled > headLength)
             {

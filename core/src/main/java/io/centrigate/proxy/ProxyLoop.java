@@ -135,7 +135,7 @@ final class ProxyLoop implements EventLoop.Duty
 
     HeadScanner newScanner()
     {
-        return new HeadScanner(ctx.maxRequestLine(), ctx.maxHeadBytes(), ctx.maxFields());
+        return new HeadScanner(ctx.maxRequestLine(), ctx.maxHeadBytes(), ctx.maxFields(), true);
     }
 
     /** What a listener's connections get. */
