@@ -34,6 +34,10 @@ public final class RequestHead
 {
     private static final byte[] GET = Ascii.bytes("GET");
     private static final byte[] HEAD = Ascii.bytes("HEAD");
+    private static final byte[] OPTIONS = Ascii.bytes("OPTIONS");
+    private static final byte[] CONNECT = Ascii.bytes("CONNECT");
+    private static final byte[] HTTP_SCHEME = Ascii.bytes("http://");
+    private static final byte[] HTTPS_SCHEME = Ascii.bytes("https://");
 
     private final FieldLines fields;
     private DirectBuffer buffer;
@@ -41,6 +45,10 @@ public final class RequestHead
     private int methodLength;
     private int targetOffset;
     private int targetLength;
+    private int pathOffset;
+    private int pathLength;
+    private int authorityOffset;
+    private int authorityLength;
     private int requestLineEnd;
     private int version;
     private boolean webSocketUpgrade;
@@ -72,6 +80,11 @@ public final class RequestHead
             return false;
         }
         requestLineEnd = lineEnd;
+        final HttpError targetError = targetForm(buf);
+        if (targetError != null)
+        {
+            return fail(targetError);
+        }
         final HttpError fieldError = fields.parse(buf, lineEnd + 2, headLength);
         if (fieldError != null)
         {
@@ -81,6 +94,12 @@ public final class RequestHead
         if (version == 11 && fields.hostCount == 0)
         {
             return fail(HttpError.MISSING_HOST);
+        }
+        if (fields.hostField >= 0 &&
+            !validHost(buf, fields.valueOffset(fields.hostField), fields.valueLength(fields.hostField), true))
+        {
+            // RFC 9112 §3.2: a Host field with an invalid value is a 400, even when absolute-form overrides it.
+            return fail(HttpError.INVALID_HOST);
         }
         if (fields.transferEncodingFields > 0)
         {
@@ -231,11 +250,170 @@ public final class RequestHead
         return code(HttpError.MALFORMED_REQUEST_LINE);
     }
 
+    /**
+     * RFC 9112 §3.2: origin-form, absolute-form, authority-form (CONNECT only) or asterisk-form (OPTIONS only).
+     * For absolute-form (§3.2.2) the authority takes the place of Host and the rest is the path the request is
+     * routed and forwarded by; any other scheme is refused, because an upstream that parses the target itself
+     * (Go's net/http does) would serve its path while our guard of internal paths looked at something else.
+     */
+    private HttpError targetForm(final DirectBuffer buf)
+    {
+        pathOffset = targetOffset;
+        pathLength = targetLength;
+        authorityOffset = -1;
+        authorityLength = 0;
+        final byte first = buf.getByte(targetOffset);
+        if (first == '/')
+        {
+            return null;
+        }
+        if (first == '*' && targetLength == 1)
+        {
+            return Ascii.equals(buf, 0, methodLength, OPTIONS) ? null : HttpError.INVALID_TARGET;
+        }
+        if (Ascii.equals(buf, 0, methodLength, CONNECT))
+        {
+            return null;
+        }
+        int schemeLength = 0;
+        if (Ascii.equalsIgnoreCase(buf, targetOffset, Math.min(targetLength, HTTP_SCHEME.length), HTTP_SCHEME))
+        {
+            schemeLength = HTTP_SCHEME.length;
+        }
+        else if (Ascii.equalsIgnoreCase(buf, targetOffset, Math.min(targetLength, HTTPS_SCHEME.length), HTTPS_SCHEME))
+        {
+            schemeLength = HTTPS_SCHEME.length;
+        }
+        if (schemeLength == 0)
+        {
+            return HttpError.INVALID_TARGET;
+        }
+        final int end = targetOffset + targetLength;
+        int p = targetOffset + schemeLength;
+        while (p < end)
+        {
+            final byte b = buf.getByte(p);
+            if (b == '/' || b == '?' || b == '#')
+            {
+                break;
+            }
+            p++;
+        }
+        authorityOffset = targetOffset + schemeLength;
+        authorityLength = p - authorityOffset;
+        pathOffset = p;
+        pathLength = end - p;
+        // RFC 9110 §4.2.1: an http URI with an empty host is invalid; §4.2.4: userinfo is refused with it ('@').
+        return validHost(buf, authorityOffset, authorityLength, false) ? null : HttpError.INVALID_TARGET;
+    }
+
+    /**
+     * uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2): an IP-literal in brackets, or a reg-name (which
+     * covers IPv4address) of unreserved, pct-encoded and sub-delims characters, then optionally ':' and digits
+     * (an empty port is allowed by the grammar). Anything else, such as SP, '/', '?', '#', '@', is refused.
+     */
+    static boolean validHost(final DirectBuffer buf, final int offset, final int length, final boolean emptyHost)
+    {
+        final int end = offset + length;
+        int p = offset;
+        if (p < end && buf.getByte(p) == '[')
+        {
+            p++;
+            final int start = p;
+            while (p < end && buf.getByte(p) != ']')
+            {
+                final int c = Ascii.at(buf, p);
+                if (c != ':' && !hostChar(c))
+                {
+                    return false;
+                }
+                p++;
+            }
+            if (p == end || p == start)
+            {
+                return false;
+            }
+            p++;
+        }
+        else
+        {
+            while (p < end)
+            {
+                final int c = Ascii.at(buf, p);
+                if (c == ':')
+                {
+                    break;
+                }
+                if (c == '%')
+                {
+                    if (p + 2 >= end || !Ascii.isHexDigit(Ascii.at(buf, p + 1)) ||
+                        !Ascii.isHexDigit(Ascii.at(buf, p + 2)))
+                    {
+                        return false;
+                    }
+                    p += 3;
+                    continue;
+                }
+                if (!hostChar(c))
+                {
+                    return false;
+                }
+                p++;
+            }
+            if (p == offset && !emptyHost)
+            {
+                return false;
+            }
+        }
+        if (p == end)
+        {
+            return true;
+        }
+        if (buf.getByte(p) != ':')
+        {
+            return false;
+        }
+        for (p++; p < end; p++)
+        {
+            final int c = Ascii.at(buf, p);
+            if (c < '0' || c > '9')
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** unreserved / sub-delims (RFC 3986 §2.2, §2.3). */
+    private static boolean hostChar(final int c)
+    {
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        {
+            return true;
+        }
+        switch (c)
+        {
+            case '-': case '.': case '_': case '~':
+            case '!': case '$': case '&': case '\'': case '(': case ')': case '*': case '+': case ',': case ';':
+            case '=':
+                return true;
+            default:
+                return false;
+        }
+    }
+
     private boolean webSocketHandshake(final DirectBuffer buf)
     {
         if (version != 11 || !isGet() || fields.transferEncodingFields > 0 || fields.contentLength > 0)
         {
             return fail(HttpError.BAD_WEBSOCKET_UPGRADE);
+        }
+        if (fields.webSocketKeyCount > 1 || fields.webSocketVersionCount > 1 ||
+            hasComma(buf, fields.webSocketKeyField) || hasComma(buf, fields.webSocketVersionField))
+        {
+            // RFC 6455 §4.1, §11.3: single-valued fields; a repeat or a list is a malformed handshake (400), not
+            // a version we might not speak (426).
+            return fail(HttpError.REPEATED_WEBSOCKET_FIELD);
         }
         if (webSocketVersion() != 13)
         {
@@ -292,6 +470,23 @@ public final class RequestHead
         return c == '/' ? 63 : -1;
     }
 
+    private boolean hasComma(final DirectBuffer buf, final int field)
+    {
+        if (field < 0)
+        {
+            return false;
+        }
+        final int end = fields.valueOffset(field) + fields.valueLength(field);
+        for (int p = fields.valueOffset(field); p < end; p++)
+        {
+            if (buf.getByte(p) == ',')
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private boolean fail(final HttpError error)
     {
         this.error = error;
@@ -342,6 +537,53 @@ public final class RequestHead
     public int targetLength()
     {
         return targetLength;
+    }
+
+    /** The target's path and query: the whole target, except after the authority of an absolute-form one. */
+    public int pathOffset()
+    {
+        return pathOffset;
+    }
+
+    public int pathLength()
+    {
+        return pathLength;
+    }
+
+    /** Whether the target is absolute-form, whose authority replaces Host (RFC 9112 §3.2.2). */
+    public boolean isAbsoluteForm()
+    {
+        return authorityOffset >= 0;
+    }
+
+    /** The authority of an absolute-form target (host[:port]), or -1. */
+    public int authorityOffset()
+    {
+        return authorityOffset;
+    }
+
+    public int authorityLength()
+    {
+        return authorityLength;
+    }
+
+    /** Where the host to route by is: the absolute-form authority, else the Host value, else -1 (HTTP/1.0). */
+    public int routingHostOffset()
+    {
+        if (authorityOffset >= 0)
+        {
+            return authorityOffset;
+        }
+        return fields.hostField < 0 ? -1 : fields.valueOffset(fields.hostField);
+    }
+
+    public int routingHostLength()
+    {
+        if (authorityOffset >= 0)
+        {
+            return authorityLength;
+        }
+        return fields.hostField < 0 ? 0 : fields.valueLength(fields.hostField);
     }
 
     /** Index of the CR ending the request line; the line with its CRLF is {@code [0, requestLineEnd() + 2)}. */

@@ -182,12 +182,16 @@ final class RequestHeadTest
         add(cases, "an upgrade with version 8", Requests.upgrade("Sec-WebSocket-Version: 8\r\n" + Requests.KEY),
             HttpError.WEBSOCKET_VERSION);
         add(cases, "an upgrade with two versions",
-            Requests.upgrade(Requests.VERSION_13 + Requests.VERSION_13 + Requests.KEY), HttpError.WEBSOCKET_VERSION);
+            Requests.upgrade(Requests.VERSION_13 + Requests.VERSION_13 + Requests.KEY),
+            HttpError.REPEATED_WEBSOCKET_FIELD); // RFC 6455 §11.3.5: not more than once in a request
+        add(cases, "an upgrade with the version field repeated with a different value",
+            Requests.upgrade(Requests.VERSION_13 + "Sec-WebSocket-Version: 8\r\n" + Requests.KEY),
+            HttpError.REPEATED_WEBSOCKET_FIELD);
         add(cases, "an upgrade with a version list", Requests.upgrade("Sec-WebSocket-Version: 13, 8\r\n" + Requests.KEY),
-            HttpError.WEBSOCKET_VERSION);
+            HttpError.REPEATED_WEBSOCKET_FIELD);
         add(cases, "an upgrade without a key", Requests.upgrade(Requests.VERSION_13), HttpError.INVALID_WEBSOCKET_KEY);
         add(cases, "an upgrade with two keys", Requests.upgrade(Requests.VERSION_13 + Requests.KEY + Requests.KEY),
-            HttpError.INVALID_WEBSOCKET_KEY);
+            HttpError.REPEATED_WEBSOCKET_FIELD); // RFC 6455 §11.3.1: not more than once in a request
         add(cases, "a key one character short",
             Requests.upgrade(Requests.VERSION_13 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZ==\r\n"),
             HttpError.INVALID_WEBSOCKET_KEY);
