@@ -82,6 +82,7 @@ class RequestHeadRulesTest
             client.send(request.getBytes(StandardCharsets.ISO_8859_1));
             final String answer = client.readAll();
             assertTrue(answer.startsWith("HTTP/1.1 400 Bad Request\r\n"), rule + ": " + answer);
+            client.close(); // ends the proxy's lingering close, so the session is gone when we look at the node
             TestProxies.awaitIdle(proxy, 10_000);
             assertEquals(0, node.connections(), rule + ": nothing may reach the node");
         }
@@ -159,6 +160,7 @@ class RequestHeadRulesTest
             client.send("POST http://a.example/api/publish HTTP/1.1\r\nHost: a.example\r\nContent-Length: 0\r\n\r\n");
             final String answer = client.readAll();
             assertTrue(answer.startsWith("HTTP/1.1 403 Forbidden\r\n"), answer);
+            client.close();
             TestProxies.awaitIdle(proxy, 10_000);
             assertEquals(0, node.connections(), "nothing may reach the node");
         }
