@@ -5,7 +5,8 @@ import org.agrona.DirectBuffer;
 /**
  * Finds the end of a message head (the empty line, RFC 9112 §2.1) while its bytes arrive in any number of
  * reads, looking at every byte exactly once: it keeps its position between calls, so a head that arrives one
- * byte per read still costs O(n). On the way it enforces the line-ending rules and the size limits, because
+ * byte per read still costs O(n) (a request scanner reads the request line once more, when its CRLF arrives:
+ * still bounded by the line limit, once per head). On the way it enforces the line-ending rules and the size limits, because
  * those are the checks that must happen before the head is complete (a client must not be able to make us
  * buffer without bound).
  * <p>

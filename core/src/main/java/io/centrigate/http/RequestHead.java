@@ -19,13 +19,17 @@ import org.agrona.DirectBuffer;
  * else, including lower-case {@code http/1.1} (HTTP-name is case-sensitive, RFC 9112 §2.3) is
  * {@link HttpError#MALFORMED_REQUEST_LINE}.</li>
  * <li>field lines as {@link FieldLines} describes.</li>
+ * <li>request-target (RFC 9112 §3.2): origin-form, {@code http}/{@code https} absolute-form with a non-empty host
+ * and no userinfo, {@code *} for OPTIONS, anything for CONNECT; otherwise {@link HttpError#INVALID_TARGET}.</li>
  * <li>Host (RFC 9112 §3.2): an HTTP/1.1 request needs one ({@link HttpError#MISSING_HOST}), no request may have two
- * ({@link HttpError#MULTIPLE_HOST}); an empty value is allowed.</li>
+ * ({@link HttpError#MULTIPLE_HOST}), its value must be {@code uri-host[:port]} ({@link HttpError#INVALID_HOST});
+ * an empty value is allowed.</li>
  * <li>framing (RFC 9112 §6): Content-Length is 1*DIGIT up to 2^62, repeated only with identical values;
  * Transfer-Encoding is refused in HTTP/1.0 (§6.1), together with Content-Length (§6.3 item 3), and unless it is
  * exactly one {@code chunked} coding (the only coding a proxy can frame without decoding).</li>
  * <li>WebSocket opening handshake (RFC 6455 §4.2.1) when Upgrade names {@code websocket} and Connection names
- * {@code upgrade}: GET, HTTP/1.1 and no body ({@link HttpError#BAD_WEBSOCKET_UPGRADE}), one
+ * {@code upgrade}: GET, HTTP/1.1 and no body ({@link HttpError#BAD_WEBSOCKET_UPGRADE}), neither
+ * Sec-WebSocket-Key nor Sec-WebSocket-Version repeated or a list ({@link HttpError#REPEATED_WEBSOCKET_FIELD}), one
  * Sec-WebSocket-Version of exactly {@code 13} ({@link HttpError#WEBSOCKET_VERSION}, §4.2.2 answers 426), one
  * Sec-WebSocket-Key that is base64 of 16 bytes ({@link HttpError#INVALID_WEBSOCKET_KEY}).</li>
  * </ul>
