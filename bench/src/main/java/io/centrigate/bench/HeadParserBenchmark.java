@@ -84,7 +84,7 @@ public class HeadParserBenchmark
     private static final byte[] CLIENT_ADDRESS = "192.0.2.7".getBytes(StandardCharsets.US_ASCII);
 
     private final HeadScanner scanner = new HeadScanner(
-        ProxyContext.DEFAULT_MAX_REQUEST_LINE, ProxyContext.DEFAULT_MAX_HEAD_BYTES, ProxyContext.DEFAULT_MAX_FIELDS);
+        ProxyContext.DEFAULT_MAX_REQUEST_LINE, ProxyContext.DEFAULT_MAX_HEAD_BYTES, ProxyContext.DEFAULT_MAX_FIELDS, true);
     private final RequestHead head = new RequestHead(ProxyContext.DEFAULT_MAX_FIELDS);
     private final UpstreamRequestWriter writer = new UpstreamRequestWriter();
 

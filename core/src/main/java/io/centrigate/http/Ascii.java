@@ -57,6 +57,11 @@ final class Ascii
         return b < 0x20 || b == 0x7F;
     }
 
+    static boolean isHexDigit(final int b)
+    {
+        return (b >= '0' && b <= '9') || (b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F');
+    }
+
     static boolean isOws(final int b)
     {
         return b == SP || b == HTAB;

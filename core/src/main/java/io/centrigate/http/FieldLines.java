@@ -80,6 +80,10 @@ final class FieldLines
     boolean connectionUpgrade;
     boolean upgradeWebSocket;
     long contentLength;
+    /** The first Content-Length field line, or -1. */
+    int contentLengthField;
+    /** Values over all Content-Length lines: more than one means a forwarded head must carry a single one. */
+    int contentLengthValues;
     int transferEncodingFields;
     int codings;
     int chunkedCodings;
@@ -126,6 +130,8 @@ final class FieldLines
         connectionUpgrade = false;
         upgradeWebSocket = false;
         contentLength = -1;
+        contentLengthField = -1;
+        contentLengthValues = 0;
         transferEncodingFields = 0;
         codings = 0;
         chunkedCodings = 0;
@@ -308,6 +314,10 @@ final class FieldLines
                 return null;
 
             case CONTENT_LENGTH:
+                if (contentLengthField < 0)
+                {
+                    contentLengthField = i;
+                }
                 return contentLength(buf, vs, ve);
 
             case TRANSFER_ENCODING:
@@ -432,6 +442,7 @@ final class FieldLines
                 return HttpError.CONFLICTING_CONTENT_LENGTH;
             }
             contentLength = value;
+            contentLengthValues++;
             if (comma >= ve)
             {
                 return null;

@@ -5,7 +5,8 @@ import org.agrona.DirectBuffer;
 /**
  * Finds the end of a message head (the empty line, RFC 9112 §2.1) while its bytes arrive in any number of
  * reads, looking at every byte exactly once: it keeps its position between calls, so a head that arrives one
- * byte per read still costs O(n). On the way it enforces the line-ending rules and the size limits, because
+ * byte per read still costs O(n) (a request scanner reads the request line once more, when its CRLF arrives:
+ * still bounded by the line limit, once per head). On the way it enforces the line-ending rules and the size limits, because
  * those are the checks that must happen before the head is complete (a client must not be able to make us
  * buffer without bound).
  * <p>
@@ -21,8 +22,14 @@ import org.agrona.DirectBuffer;
  * <li>more than {@code maxFields} field lines: {@link HttpError#TOO_MANY_FIELDS}, decided at the first byte of
  * the first line too many.</li>
  * </ul>
- * The same scanner finds the end of upstream response heads; the caller maps its errors to
- * {@link HttpError#BAD_UPSTREAM_RESPONSE}.
+ * A scanner made for requests also judges each line as soon as its CRLF arrives, where the line alone decides:
+ * the request line by {@link RequestHead}'s rules (so {@code GET /} of HTTP/0.9 is a 400 at once, not a wait
+ * for the header timeout), a field line without a colon ({@link HttpError#INVALID_FIELD_NAME}), a field line
+ * starting with whitespace ({@link HttpError#OBS_FOLD}, at its first byte). Everything else is left to the
+ * parser at the end of the head.
+ * <p>
+ * The same scanner finds the end of upstream response heads ({@link #resetForResponse()}); the caller maps its
+ * errors to {@link HttpError#BAD_UPSTREAM_RESPONSE}.
  * <p>
  * One per connection, reused through {@link #reset()}. Not thread-safe.
  */
@@ -34,6 +41,10 @@ public final class HeadScanner
     private final int maxLineLength;
     private final int maxHeadBytes;
     private final int maxFields;
+    /** Made for request heads: lines are judged at their CRLF (see above) unless reset for a response. */
+    private final boolean requests;
+    private boolean judgeLines;
+    private boolean colonSeen;
 
     /** Index of the next byte to look at. */
     private int position;
@@ -44,7 +55,14 @@ public final class HeadScanner
     private int result;
     private HttpError error;
 
+    /** A scanner that only finds the end of a head and enforces the limits, for requests or responses. */
     public HeadScanner(final int maxLineLength, final int maxHeadBytes, final int maxFields)
+    {
+        this(maxLineLength, maxHeadBytes, maxFields, false);
+    }
+
+    /** With {@code requests}, also judges request heads line by line as they arrive. */
+    public HeadScanner(final int maxLineLength, final int maxHeadBytes, final int maxFields, final boolean requests)
     {
         if (maxLineLength <= 0 || maxHeadBytes < 4 || maxFields < 0)
         {
@@ -54,15 +72,27 @@ public final class HeadScanner
         this.maxLineLength = maxLineLength;
         this.maxHeadBytes = maxHeadBytes;
         this.maxFields = maxFields;
+        this.requests = requests;
+        reset();
     }
 
+    /** Ready for the next request head (or any head, for a scanner not made for requests). */
     public void reset()
     {
+        judgeLines = requests;
+        colonSeen = false;
         position = 0;
         lineStart = 0;
         fieldLines = 0;
         result = NEED_MORE;
         error = null;
+    }
+
+    /** Ready for an upstream response head: its first line is a status line, so no request rules apply. */
+    public void resetForResponse()
+    {
+        reset();
+        judgeLines = false;
     }
 
     /**
@@ -103,6 +133,14 @@ public final class HeadScanner
             if (afterCr)
             {
                 // CRLF at [p - 1, p]: the line [lineStart, p - 1) is complete.
+                if (judgeLines && p - 1 != lineStart)
+                {
+                    final HttpError lineError = judgeLine(buf, p);
+                    if (lineError != null)
+                    {
+                        return fail(p, lineError);
+                    }
+                }
                 if (p - 1 == lineStart)
                 {
                     if (lineStart == 0)
@@ -115,14 +153,40 @@ public final class HeadScanner
                 }
                 lineStart = p + 1;
             }
-            else if (p == lineStart && lineStart != 0 && b != Ascii.CR && ++fieldLines > maxFields)
+            else if (p == lineStart && lineStart != 0 && b != Ascii.CR)
             {
-                return fail(p, HttpError.TOO_MANY_FIELDS);
+                if (++fieldLines > maxFields)
+                {
+                    return fail(p, HttpError.TOO_MANY_FIELDS);
+                }
+                if (judgeLines && Ascii.isOws(b))
+                {
+                    // RFC 9112 §5.2: obs-fold in a request is rejected; nothing after it can make the head valid.
+                    return fail(p, HttpError.OBS_FOLD);
+                }
+            }
+            else if (b == ':')
+            {
+                colonSeen = true;
             }
             p++;
         }
         position = p;
         return NEED_MORE;
+    }
+
+    /** The line ending with the CRLF at {@code [lf - 1, lf]} is complete and not empty. */
+    private HttpError judgeLine(final DirectBuffer buf, final int lf)
+    {
+        final boolean colon = colonSeen;
+        colonSeen = false;
+        if (lineStart == 0)
+        {
+            final int r = RequestHead.checkRequestLine(buf, lf + 1);
+            return r < 0 ? RequestHead.error(r) : null;
+        }
+        // RFC 9112 §5.1: field-line = field-name ":" ...; a line without one can never be a field line.
+        return colon ? null : HttpError.INVALID_FIELD_NAME;
     }
 
     public HttpError error()

@@ -18,6 +18,15 @@ import org.agrona.MutableDirectBuffer;
  * a client value is never trusted.</li>
  * <li>X-Forwarded-For, whose values are collected and re-emitted with the client address appended.</li>
  * </ul>
+ * Normalised:
+ * <ul>
+ * <li>Content-Length given as a list of identical values or on several identical lines ({@code 5, 5}): one
+ * {@code Content-Length: 5} in place of the first (RFC 9110 §8.6, RFC 9112 §6.3 item 5), so that the upstream
+ * never has to make the same decision we made.</li>
+ * <li>an absolute-form target (RFC 9112 §3.2.2): the request line carries only its path (origin-form) and Host
+ * carries its authority, which the request is routed by; an HTTP/1.0 one without Host gets one after the
+ * request line.</li>
+ * </ul>
  * Appended, in this order: {@code X-Real-IP}, {@code X-Forwarded-For}, {@code X-Forwarded-Proto},
  * {@code X-Scheme}, then {@code Upgrade: websocket} and {@code Connection: Upgrade} for a WebSocket upgrade, or
  * {@code Connection: close} otherwise (one request per upstream connection for now), then the empty line.
@@ -37,6 +46,8 @@ public final class UpstreamRequestWriter
     private static final byte[] X_SCHEME_HTTPS = Ascii.bytes("X-Scheme: https\r\n");
     private static final byte[] UPGRADE = Ascii.bytes("Upgrade: websocket\r\nConnection: Upgrade\r\n");
     private static final byte[] CLOSE = Ascii.bytes("Connection: close\r\n");
+    private static final byte[] HOST = Ascii.bytes("Host: ");
+    private static final byte[] CONTENT_LENGTH = Ascii.bytes("Content-Length: ");
 
     /**
      * Writes into {@code dst[dstOffset, dstOffset + dstCapacity)}.
@@ -94,26 +105,31 @@ public final class UpstreamRequestWriter
     {
         final FieldLines fields = head.fields();
         final int limit = dstOffset + dstCapacity;
+        final boolean absolute = head.isAbsoluteForm();
         int p;
-        if (stripTarget == 0)
+        if (stripTarget == 0 && !absolute)
         {
             p = copy(src, 0, head.requestLineEnd() + 2, dst, dstOffset, limit);
         }
         else
         {
-            final int targetStart = head.targetOffset();
-            final int rest = targetStart + stripTarget;
-            p = copy(src, 0, targetStart, dst, dstOffset, limit);
+            final int rest = head.pathOffset() + stripTarget;
+            p = copy(src, 0, head.targetOffset(), dst, dstOffset, limit);
             if (rest == head.targetOffset() + head.targetLength() || src.getByte(rest) != '/')
             {
                 p = put(SLASH, dst, p, limit);
             }
             p = copy(src, rest, head.requestLineEnd() + 2 - rest, dst, p, limit);
+            if (absolute && fields.hostField < 0)
+            {
+                p = host(head, src, dst, p, limit);
+            }
         }
         if (p < 0)
         {
             return -1;
         }
+        final boolean singleContentLength = fields.contentLengthValues > 1;
         final int count = fields.count;
         int forwardedFor = 0;
         for (int i = 0; i < count; i++)
@@ -135,6 +151,27 @@ public final class UpstreamRequestWriter
                 case FieldLines.TE:
                 case FieldLines.TRAILER:
                 case FieldLines.UPGRADE:
+                    continue;
+                case FieldLines.HOST:
+                    if (absolute)
+                    {
+                        p = host(head, src, dst, p, limit);
+                        continue;
+                    }
+                    p = copy(src, fields.nameOffset(i), fields.lineEnd(i) + 2 - fields.nameOffset(i), dst, p, limit);
+                    continue;
+                case FieldLines.CONTENT_LENGTH:
+                    if (singleContentLength)
+                    {
+                        if (i == fields.contentLengthField)
+                        {
+                            p = put(CONTENT_LENGTH, dst, p, limit);
+                            p = putDecimal(fields.contentLength, dst, p, limit);
+                            p = put(CRLF, dst, p, limit);
+                        }
+                        continue;
+                    }
+                    p = copy(src, fields.nameOffset(i), fields.lineEnd(i) + 2 - fields.nameOffset(i), dst, p, limit);
                     continue;
                 default:
                     if (fields.nominated(i))
@@ -180,6 +217,35 @@ public final class UpstreamRequestWriter
         }
         p = put(CRLF, dst, p, limit);
         return p < 0 ? -1 : p - dstOffset;
+    }
+
+    private static int host(
+        final RequestHead head, final DirectBuffer src, final MutableDirectBuffer dst, final int p, final int limit)
+    {
+        int q = put(HOST, dst, p, limit);
+        q = copy(src, head.authorityOffset(), head.authorityLength(), dst, q, limit);
+        return put(CRLF, dst, q, limit);
+    }
+
+    /** Writes a non-negative value in decimal without building a String. */
+    static int putDecimal(final long value, final MutableDirectBuffer dst, final int p, final int limit)
+    {
+        int digits = 1;
+        for (long v = value / 10; v > 0; v /= 10)
+        {
+            digits++;
+        }
+        if (p < 0 || p + digits > limit)
+        {
+            return -1;
+        }
+        long v = value;
+        for (int i = p + digits - 1; i >= p; i--)
+        {
+            dst.putByte(i, (byte)('0' + v % 10));
+            v /= 10;
+        }
+        return p + digits;
     }
 
     static int copy(

@@ -349,11 +349,11 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         upgrade = head.isWebSocketUpgrade();
         headRequest = head.isHead();
         owner.stats().requests++;
-        final int hostField = head.hostField();
         final var router = owner.router();
-        final int routed = router.route(buf, head.targetOffset(), head.targetLength(),
-            hostField < 0 ? -1 : head.valueOffset(hostField), hostField < 0 ? 0 : head.valueLength(hostField),
-            internalClient);
+        // RFC 9112 §3.2.2: an absolute-form target's authority replaces Host, and its path is what the upstream
+        // serves, so both the route and the internal-endpoint guard look at those.
+        final int routed = router.route(buf, head.pathOffset(), head.pathLength(), head.routingHostOffset(),
+            head.routingHostLength(), internalClient);
         if (routed < 0)
         {
             reject(routed == io.centrigate.route.Router.FORBIDDEN ? HttpError.FORBIDDEN : HttpError.NOT_FOUND);
@@ -413,7 +413,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         throws IOException
     {
         idempotent = HttpMethods.isIdempotent(buf, head.methodOffset(), head.methodLength());
-        neverReplay = HttpMethods.neverReplay(buf, head.targetOffset(), head.targetLength());
+        neverReplay = HttpMethods.neverReplay(buf, head.pathOffset(), head.pathLength());
         // HTTP/1.0 clients are served one request per connection: no chunked answers can reach them.
         clientKeepAlive = head.version() == 11 && !head.connectionClose() && !owner.draining();
         upstreamKeepAlive = head.version() == 11 && owner.context().upstreamKeepAlive() > 0;
@@ -746,7 +746,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             {
                 return;
             }
-            scanner.reset();
+            scanner.resetForResponse();
         }
         final int n;
         try
@@ -823,7 +823,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             down.offer(interim);
             buf.putBytes(0, buf, headLength, filled - headLength);
             bb.clear().position(filled - headLength);
-            scanner.reset();
+            scanner.resetForResponse();
             flushDown();
             if (state == AWAITING_RESPONSE && filled > headLength)
             {

@@ -135,7 +135,7 @@ final class ProxyLoop implements EventLoop.Duty
 
     HeadScanner newScanner()
     {
-        return new HeadScanner(ctx.maxRequestLine(), ctx.maxHeadBytes(), ctx.maxFields());
+        return new HeadScanner(ctx.maxRequestLine(), ctx.maxHeadBytes(), ctx.maxFields(), true);
     }
 
     /** What a listener's connections get. */
@@ -263,12 +263,12 @@ final class ProxyLoop implements EventLoop.Duty
         }
         else
         {
-            final int field = head.hostField();
-            if (field < 0)
+            // An absolute-form target's authority stands in for Host (RFC 9112 §3.2.2).
+            if (head.routingHostOffset() < 0)
             {
                 return -1;
             }
-            String value = src.getStringWithoutLengthAscii(head.valueOffset(field), head.valueLength(field));
+            String value = src.getStringWithoutLengthAscii(head.routingHostOffset(), head.routingHostLength());
             final int colon = value.lastIndexOf(':');
             if (colon > 0 && !value.endsWith("]"))
             {
@@ -283,7 +283,8 @@ final class ProxyLoop implements EventLoop.Duty
         final int httpsPort = ctx.tlsListen().isEmpty() ? 443 : httpsPort();
         final String authority = httpsPort == 443 ? host : host + ":" + httpsPort;
         final byte[] hostBytes = authority.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        final int need = REDIRECT_HEAD.length + hostBytes.length + head.targetLength() + REDIRECT_TAIL.length;
+        final boolean slash = head.pathLength() == 0 || src.getByte(head.pathOffset()) != '/';
+        final int need = REDIRECT_HEAD.length + hostBytes.length + 1 + head.pathLength() + REDIRECT_TAIL.length;
         if (need > capacity)
         {
             return -1;
@@ -293,8 +294,12 @@ final class ProxyLoop implements EventLoop.Duty
         p += REDIRECT_HEAD.length;
         dst.putBytes(p, hostBytes);
         p += hostBytes.length;
-        dst.putBytes(p, src, head.targetOffset(), head.targetLength());
-        p += head.targetLength();
+        if (slash)
+        {
+            dst.putByte(p++, (byte)'/');
+        }
+        dst.putBytes(p, src, head.pathOffset(), head.pathLength());
+        p += head.pathLength();
         dst.putBytes(p, REDIRECT_TAIL);
         return p + REDIRECT_TAIL.length;
     }

@@ -33,6 +33,35 @@ final class HeadScannerTest
     }
 
     @Test
+    void judgesARequestLineAtItsCrlfWhenMadeForRequests()
+    {
+        // RFC 9112 §2.3, §3: "GET /" (HTTP/0.9) can never become a valid request; nothing after it is needed.
+        final byte[] raw = Wire.bytes("GET /path\r\n");
+        final HeadScanner scanner = new HeadScanner(8192, 65536, 100, true);
+        assertEquals(HeadScanner.ERROR, scanner.scan(Wire.offHeap(raw), raw.length));
+        assertEquals(HttpError.UNSUPPORTED_VERSION, scanner.error());
+
+        final byte[] noColon = Wire.bytes("GET / HTTP/1.1\r\nHost: a\r\nno colon\r\n");
+        scanner.reset();
+        assertEquals(HeadScanner.ERROR, scanner.scan(Wire.offHeap(noColon), noColon.length));
+        assertEquals(HttpError.INVALID_FIELD_NAME, scanner.error());
+
+        final HeadScanner plain = new HeadScanner(8192, 65536, 100);
+        assertEquals(HeadScanner.NEED_MORE, plain.scan(Wire.offHeap(raw), raw.length), "only a request scanner judges");
+    }
+
+    @Test
+    void aRequestScannerResetForAResponseAcceptsAStatusLine()
+    {
+        final byte[] raw = Wire.bytes("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        final HeadScanner scanner = new HeadScanner(8192, 65536, 100, true);
+        scanner.resetForResponse();
+        assertEquals(raw.length, scanner.scan(Wire.offHeap(raw), raw.length));
+        scanner.reset();
+        assertEquals(HeadScanner.ERROR, scanner.scan(Wire.offHeap(raw), raw.length), "a status line is no request line");
+    }
+
+    @Test
     void findsTheEndOfAHeadAndNotTheBodyAfterIt()
     {
         final byte[] raw = Wire.bytes(Requests.POST_WITH_BODY);

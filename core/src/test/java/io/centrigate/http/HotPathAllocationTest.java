@@ -32,7 +32,7 @@ final class HotPathAllocationTest
         final UnsafeBuffer dst = new UnsafeBuffer(ByteBuffer.allocateDirect(8192));
         final byte[] client = "203.0.113.9".getBytes(StandardCharsets.US_ASCII);
 
-        final HeadScanner scanner = new HeadScanner(8192, 65536, 100);
+        final HeadScanner scanner = new HeadScanner(8192, 65536, 100, true);
         final RequestHead request = new RequestHead(100);
         final ResponseHead upstream = new ResponseHead(100);
         final UpstreamRequestWriter writer = new UpstreamRequestWriter();
@@ -100,7 +100,7 @@ final class HotPathAllocationTest
         sum += writer.write(request, post, dst, 0, dst.capacity(), client, client.length, false);
         sum += request.contentLength();
 
-        scanner.reset();
+        scanner.resetForResponse();
         final int responseHead = scanner.scan(response, responseLength);
         if (!upstream.parse(response, responseHead))
         {

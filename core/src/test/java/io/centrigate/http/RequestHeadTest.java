@@ -106,6 +106,36 @@ final class RequestHeadTest
         add(cases, "two Host fields", head(H11, HOST, "Host: other.example"), HttpError.MULTIPLE_HOST);
         add(cases, "two Host fields in HTTP/1.0", head("GET / HTTP/1.0", HOST, "host: b"), HttpError.MULTIPLE_HOST);
         add(cases, "an empty Host", head(H11, "Host:"), null);
+        // RFC 9112 §3.2, RFC 3986 §3.2.2: Host = uri-host [ ":" port ].
+        add(cases, "a Host with a port", head(H11, "Host: example.com:8000"), null);
+        add(cases, "a Host with an empty port", head(H11, "Host: example.com:"), null);
+        add(cases, "a Host that is an IPv4 address", head(H11, "Host: 192.0.2.7:80"), null);
+        add(cases, "a Host that is an IPv6 literal", head(H11, "Host: [2001:db8::1]:443"), null);
+        add(cases, "a Host with sub-delims and pct-encoding", head(H11, "Host: a-b_c~d!$&'()*+,;=%41"), null);
+        add(cases, "a Host with a space", head(H11, "Host: a b"), HttpError.INVALID_HOST);
+        add(cases, "a Host with a slash", head(H11, "Host: a/b"), HttpError.INVALID_HOST);
+        add(cases, "a Host with userinfo", head(H11, "Host: u@a"), HttpError.INVALID_HOST);
+        add(cases, "a Host with a query", head(H11, "Host: a?b"), HttpError.INVALID_HOST);
+        add(cases, "a Host with a fragment", head(H11, "Host: a#b"), HttpError.INVALID_HOST);
+        add(cases, "a Host with a short pct-encoding", head(H11, "Host: a%4"), HttpError.INVALID_HOST);
+        add(cases, "a Host with a letter in the port", head(H11, "Host: a:8o"), HttpError.INVALID_HOST);
+        add(cases, "a Host with two colons", head(H11, "Host: a:1:2"), HttpError.INVALID_HOST);
+        add(cases, "a Host with an empty IP-literal", head(H11, "Host: []"), HttpError.INVALID_HOST);
+        add(cases, "a Host with an unclosed IP-literal", head(H11, "Host: [::1"), HttpError.INVALID_HOST);
+        add(cases, "a Host with text after an IP-literal", head(H11, "Host: [::1]x"), HttpError.INVALID_HOST);
+        // RFC 9112 §3.2: the four forms of request-target.
+        add(cases, "an https absolute-form target", head("GET HTTPS://Example.com:8443 HTTP/1.1", HOST), null);
+        add(cases, "an absolute-form target with userinfo", head("GET http://u@example.com/ HTTP/1.1", HOST),
+            HttpError.INVALID_TARGET);
+        add(cases, "an absolute-form target without a host", head("GET http:///a HTTP/1.1", HOST),
+            HttpError.INVALID_TARGET);
+        add(cases, "an absolute-form target of another scheme", head("GET ftp://example.com/a HTTP/1.1", HOST),
+            HttpError.INVALID_TARGET);
+        add(cases, "a relative target", head("GET a/b HTTP/1.1", HOST), HttpError.INVALID_TARGET);
+        add(cases, "an asterisk target for GET", head("GET * HTTP/1.1", HOST), HttpError.INVALID_TARGET);
+        add(cases, "an authority-form target for CONNECT", head("CONNECT example.com:443 HTTP/1.1", HOST), null);
+        // RFC 9112 §5.1: a line without a colon, judged when its CRLF arrives.
+        add(cases, "a field line without a colon", head(H11, HOST, "no colon"), HttpError.INVALID_FIELD_NAME);
         add(cases, "a lower-case host name", head(H11, "hOsT: a"), null);
 
         // Content-Length (RFC 9112 §6.3, RFC 9110 §8.6).
@@ -182,12 +212,16 @@ final class RequestHeadTest
         add(cases, "an upgrade with version 8", Requests.upgrade("Sec-WebSocket-Version: 8\r\n" + Requests.KEY),
             HttpError.WEBSOCKET_VERSION);
         add(cases, "an upgrade with two versions",
-            Requests.upgrade(Requests.VERSION_13 + Requests.VERSION_13 + Requests.KEY), HttpError.WEBSOCKET_VERSION);
+            Requests.upgrade(Requests.VERSION_13 + Requests.VERSION_13 + Requests.KEY),
+            HttpError.REPEATED_WEBSOCKET_FIELD); // RFC 6455 §11.3.5: not more than once in a request
+        add(cases, "an upgrade with the version field repeated with a different value",
+            Requests.upgrade(Requests.VERSION_13 + "Sec-WebSocket-Version: 8\r\n" + Requests.KEY),
+            HttpError.REPEATED_WEBSOCKET_FIELD);
         add(cases, "an upgrade with a version list", Requests.upgrade("Sec-WebSocket-Version: 13, 8\r\n" + Requests.KEY),
-            HttpError.WEBSOCKET_VERSION);
+            HttpError.REPEATED_WEBSOCKET_FIELD);
         add(cases, "an upgrade without a key", Requests.upgrade(Requests.VERSION_13), HttpError.INVALID_WEBSOCKET_KEY);
         add(cases, "an upgrade with two keys", Requests.upgrade(Requests.VERSION_13 + Requests.KEY + Requests.KEY),
-            HttpError.INVALID_WEBSOCKET_KEY);
+            HttpError.REPEATED_WEBSOCKET_FIELD); // RFC 6455 §11.3.1: not more than once in a request
         add(cases, "a key one character short",
             Requests.upgrade(Requests.VERSION_13 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZ==\r\n"),
             HttpError.INVALID_WEBSOCKET_KEY);
@@ -225,7 +259,7 @@ final class RequestHeadTest
     /** Scans the head as it arrives read by read, then parses it: "valid" or the error's name. */
     static String outcome(final byte[] raw, final int[] readEnds)
     {
-        final HeadScanner scanner = new HeadScanner(MAX_LINE, MAX_HEAD, MAX_FIELDS);
+        final HeadScanner scanner = new HeadScanner(MAX_LINE, MAX_HEAD, MAX_FIELDS, true);
         final RequestHead head = new RequestHead(MAX_FIELDS);
         // Bytes not yet "received" are LFs: a scanner that looked past the limit would see a bare LF or an end of head.
         final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(raw.length));
@@ -309,10 +343,22 @@ final class RequestHeadTest
     }
 
     @Test
+    void splitsAnAbsoluteFormTargetIntoAuthorityAndPath()
+    {
+        final byte[] raw = Wire.bytes(head("GET http://Other.example:8080/a?b HTTP/1.1", "Host: example.com"));
+        final RequestHead head = new RequestHead(MAX_FIELDS);
+        final UnsafeBuffer buffer = Wire.offHeap(raw);
+        assertTrue(head.parse(buffer, raw.length));
+        assertTrue(head.isAbsoluteForm());
+        assertEquals("Other.example:8080", Wire.text(buffer, head.routingHostOffset(), head.routingHostLength()));
+        assertEquals("/a?b", Wire.text(buffer, head.pathOffset(), head.pathLength()));
+    }
+
+    @Test
     void reportsThePostBodyLength()
     {
         final byte[] raw = Wire.bytes(Requests.POST_WITH_BODY);
-        final HeadScanner scanner = new HeadScanner(MAX_LINE, MAX_HEAD, MAX_FIELDS);
+        final HeadScanner scanner = new HeadScanner(MAX_LINE, MAX_HEAD, MAX_FIELDS, true);
         final UnsafeBuffer buffer = Wire.offHeap(raw);
         final int headLength = scanner.scan(buffer, raw.length);
         final RequestHead head = new RequestHead(MAX_FIELDS);

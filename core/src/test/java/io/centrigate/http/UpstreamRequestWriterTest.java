@@ -121,6 +121,50 @@ final class UpstreamRequestWriterTest
     }
 
     @Test
+    void forwardsOneContentLengthForAListOrRepeatsOfIdenticalValues()
+    {
+        // RFC 9110 §8.6: a recipient may replace a list of identical values by one.
+        final String expected = head(
+            "POST /x HTTP/1.1",
+            "Host: a",
+            "Content-Length: 5",
+            "X-B: c",
+            "X-Real-IP: 192.0.2.7",
+            "X-Forwarded-For: 192.0.2.7",
+            "X-Forwarded-Proto: http",
+            "X-Scheme: http",
+            "Connection: close");
+        assertEquals(expected, rewrite(head("POST /x HTTP/1.1", "Host: a", "Content-Length: 5, 005", "X-B: c"), false));
+        assertEquals(expected, rewrite(head("POST /x HTTP/1.1", "Host: a", "Content-Length: 5", "X-B: c",
+            "content-length:5"), false));
+        assertEquals(expected.replace("Content-Length: 5", "content-length:  5"),
+            rewrite(head("POST /x HTTP/1.1", "Host: a", "content-length:  5", "X-B: c"), false), "a single one as it was");
+    }
+
+    @Test
+    void forwardsAnAbsoluteFormTargetInOriginFormWithItsAuthorityAsHost()
+    {
+        // RFC 9112 §3.2.2: the authority replaces Host.
+        assertEquals(head(
+            "GET /a?b HTTP/1.1",
+            "X-A: 1",
+            "Host: Other.example:8080",
+            "X-Real-IP: 192.0.2.7",
+            "X-Forwarded-For: 192.0.2.7",
+            "X-Forwarded-Proto: http",
+            "X-Scheme: http",
+            "Connection: close"), rewrite(head("GET http://Other.example:8080/a?b HTTP/1.1", "X-A: 1", "Host: a"), false));
+        assertEquals(head(
+            "GET /?q HTTP/1.0",
+            "Host: b.example",
+            "X-Real-IP: 192.0.2.7",
+            "X-Forwarded-For: 192.0.2.7",
+            "X-Forwarded-Proto: http",
+            "X-Scheme: http",
+            "Connection: close"), rewrite(head("GET http://b.example?q HTTP/1.0"), false));
+    }
+
+    @Test
     void copiesAnHttp10RequestLineAsItIs()
     {
         assertEquals(head(
