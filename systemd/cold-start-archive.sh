@@ -21,7 +21,9 @@
 #
 # Environment: JAVA [java]  JAVA_OPTS [none: the JVM options of the real start; -Xmx, the GC etc. belong here too]
 #   UPSTREAM [see above]  BENCH_JAR  CONNS [400 WebSocket upgrades]  REQUESTS [400 HTTP requests]
-#   RUN_ARGS [none: more `centrigate run` options, e.g. "--loops 1"]
+#   RUN_ARGS [none: more `centrigate run` options, e.g. "--loops 1"]  PORT [a free one: the training run's listen port]
+# CENTRIGATE_* variables (a unit's EnvironmentFile) are not passed to the training run: it must not bind the
+# service's own ports or read its TLS files; it runs with centrigate's defaults and RUN_ARGS.
 # Output: the archive's path on stdout (one line); progress on stderr. Exit status non-zero when no archive was made.
 set -euo pipefail
 
@@ -103,9 +105,11 @@ if [[ -z "$upstream" ]]; then
     upstream="127.0.0.1:$(free_port)"
 fi
 
-port=$(free_port)
+port="${PORT:-$(free_port)}"
+unset_env=()
+while IFS= read -r name; do unset_env+=(-u "$name"); done < <(compgen -e | grep '^CENTRIGATE_' || true)
 log "training run for an $kind: $JAVA ${jopts[*]} ${record[*]} -jar $jar run --listen 127.0.0.1:$port --upstream $upstream ${run_args[*]}"
-"$JAVA" "${jopts[@]}" "${record[@]}" -jar "$jar" run --listen "127.0.0.1:$port" --upstream "$upstream" "${run_args[@]}" \
+env "${unset_env[@]}" "$JAVA" "${jopts[@]}" "${record[@]}" -jar "$jar" run --listen "127.0.0.1:$port" --upstream "$upstream" "${run_args[@]}" \
     > "$work/centrigate.log" 2>&1 &
 cpid=$!
 pids+=("$cpid")
