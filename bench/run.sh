@@ -255,8 +255,16 @@ start_upstream() {
     [[ $(grep -c '^upstream listening' "$OUT/logs/upstream.log") -ge $1 ]] || { cat "$OUT/logs/upstream.log"; exit 1; }
     log "$(tail -1 "$OUT/logs/upstream.log") (pid $UP_PID)"
 }
-# (a port held by another socket: see start_target)
-for _ in 1 2 3 4 5 6 7 8 9 10; do ss -Htan "( sport = :$UPORT )" 2>/dev/null | grep -q . || break; UPORT=$(( UPORT + 20 )); done
+# A port some socket already holds (any state: with a widened ip_local_port_range, as bench/scale.sh sets it, other
+# clients' connections take local ports everywhere) makes the bind fail: then a random one no socket holds now.
+pick_port() { # preferred -> a port
+    local cands
+    cands="$1 $(shuf -i 20000-60000 -n 300 | tr '\n' ' ')"
+    ss -Htan 2>/dev/null | awk -v c="$cands" '{ n = split($4, a, ":"); used[a[n]] = 1 }
+        END { k = split(c, p, " "); for (i = 1; i <= k; i++) if (!(p[i] in used)) { print p[i]; exit } print p[1] }'
+}
+
+UPORT=$(pick_port "$UPORT") # (a port held by another socket: see pick_port)
 : > "$OUT/logs/upstream.log"
 UP_STARTS=1
 start_upstream $UP_STARTS
@@ -312,17 +320,21 @@ variant_opts() { # JVM options of a centrigate variant beyond CENTRIGATE_JAVA_OP
     case "$1" in *-cds*) echo "-XX:SharedArchiveFile=$CDS_ARCHIVE" ;; *-aot*) echo "-XX:AOTCache=$AOT_CACHE" ;; esac
 }
 
-start_target() { # target tag
-    local t="$1" tag="$2" port k
+start_target() { # target tag: up to 3 attempts, each on a port free at that moment (a bind can still lose a race)
+    local attempt
+    for attempt in 1 2 3; do
+        start_target_once "$@" && return 0
+        stop_target
+        [[ $1 == direct ]] && return 1
+        log "$2: start failed (attempt $attempt), trying another port"
+    done
+    return 1
+}
+
+start_target_once() { # target tag
+    local t="$1" tag="$2" port
     port=$(port_of "$t")
-    # a port some socket already holds (any state: with a widened ip_local_port_range, as bench/scale.sh sets it,
-    # other clients' connections take ports here too) makes the bind fail: the next one 20 up instead
-    if [[ $t != direct ]]; then
-        for k in 1 2 3 4 5 6 7 8 9 10; do
-            ss -Htan "( sport = :$port )" 2>/dev/null | grep -q . || break
-            port=$(( port + 20 ))
-        done
-    fi
+    [[ $t != direct ]] && port=$(pick_port "$port")
     TARGET_PORT=$port
     TARGET_PIDS=""
     TARGET_MAIN=""
