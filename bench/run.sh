@@ -223,6 +223,17 @@ cpu_ticks() { # pids... -> summed utime+stime
     echo $s
 }
 
+children_ticks() { # CH = user+system CPU of this shell's waited-for children, in clock ticks (not in a subshell:
+    # `times` there would see the subshell's children only)
+    times > "$JARS/times.txt"
+    CH=$(awk -v t="$CLK_TCK" 'NR == 2 { split($1, a, /[ms]/); split($2, b, /[ms]/);
+        printf "%d", (a[1] * 60 + a[2] + b[1] * 60 + b[2]) * t }' "$JARS/times.txt")
+}
+
+machine_task_busy() { # user + nice + system ticks of all CPUs (no irq/softirq: not charged to processes), total
+    awk '/^cpu / { b = $2 + $3 + $4; print b, b + $5 + $6 + $7 + $8 + $9 }' /proc/stat
+}
+
 machine_busy() { # busy and total ticks of all CPUs
     awk '/^cpu / { b = $2 + $3 + $4 + $7 + $8 + $9; print b, b + $5 + $6 }' /proc/stat
 }
@@ -482,12 +493,26 @@ run_one() { # scenario target rep [retry]
         hold) line=$(loadgen hold "$t" "$rep" "$tag" --conns "$HOLD_CONNS" --concurrency 64 --settle "$HOLD_SETTLE" || true) ;;
         storm) line=$(loadgen storm "$t" "$rep" "$tag" --concurrency "$STORM_CONCURRENCY" || true) ;;
         cold)
-            # at once, no warm-up of any kind: opens paced at COLD_RATE (open loop; the cap is never the limit)
+            # at once, no warm-up of any kind: opens paced at COLD_RATE (open loop; the cap is never the limit).
+            # other_cpu_pct (% of a core) = the whole machine's busy time over the run minus the proxy's, the upstream's
+            # and the load generator's (this shell's children): other work on a shared box, as the report flags it.
+            # Busy here is user + nice + system time only: irq/softirq time (loopback TCP) is in no process's figures
+            local mb0 mt0 mb1 mt1 c0 c1 u0 u1 ch0 ch1 w0 w1
+            # shellcheck disable=SC2086
+            read -r mb0 mt0 < <(machine_task_busy); c0=$(cpu_ticks $TARGET_PIDS); u0=$(cpu_ticks "$UP_PID")
+            children_ticks; ch0=$CH; w0=$(date +%s.%N)
             line=$(loadgen hold "$t" "$rep" "$tag" --conns "$COLD_CONNS" --rate "$COLD_RATE" --concurrency "$COLD_CONNS" \
                 --warm-conns 0 --settle "$HOLD_SETTLE" || true)
+            # shellcheck disable=SC2086
+            read -r mb1 mt1 < <(machine_task_busy); c1=$(cpu_ticks $TARGET_PIDS); u1=$(cpu_ticks "$UP_PID")
+            children_ticks; ch1=$CH; w1=$(date +%s.%N)
             if [[ -n $line ]]; then
+                local other
+                other=$(awk -v m=$(( mb1 - mb0 )) -v p=$(( c1 - c0 )) -v u=$(( u1 - u0 )) -v c=$(( ch1 - ch0 )) \
+                    -v t="$CLK_TCK" -v a="$w0" -v b="$w1" 'BEGIN { o = (m - p - u - c) / t / (b - a) * 100;
+                    if (o < 0) o = 0; printf "%.1f", o }')
                 line="${line/\"scenario_name\":\"hold\"/\"scenario_name\":\"cold\"}"
-                line="${line%\}},\"ready_s\":$READY_S}"
+                line="${line%\}},\"ready_s\":$READY_S,\"other_cpu_pct\":$other,\"machine_busy_pct\":$(( 100 * (mb1 - mb0) / (mt1 - mt0 + 1) ))}"
             fi ;;
         http)
             if have wrk; then line=$(http_run "$t" "$rep" "$tag"); else log "http: wrk not installed, skipped"; fi ;;
@@ -520,7 +545,7 @@ summary_of() {
         echo|idle) keys="rtt_p50_us rtt_p99_us rtt_p999_us lost proxy_cpu_pct proxy_cpu_s_per_100k loadgen_cpu_pct other_cpu_pct" ;;
         fanout) keys="delivered_ratio delivery_p50_us delivery_p99_us proxy_cpu_pct proxy_cpu_s_per_100k loadgen_cpu_pct other_cpu_pct" ;;
         hold) keys="opened alive connect_p99_us rss_per_tunnel_bytes" ;;
-        cold) keys="ready_s opened alive connect_p50_us connect_p99_us connect_p999_us connect_max_us open_behind_max_us loadavg" ;;
+        cold) keys="ready_s opened alive connect_p50_us connect_p99_us connect_p999_us connect_max_us open_behind_max_us other_cpu_pct" ;;
         storm) keys="handshakes_per_s handshake_p99_us failed proxy_cpu_pct loadgen_cpu_pct other_cpu_pct" ;;
         http) keys="requests_per_s p99_us errors proxy_cpu_pct machine_busy_pct" ;;
     esac
