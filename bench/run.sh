@@ -28,6 +28,7 @@
 #   cold: COLD_CONNS [9000] COLD_RATE [2000] opens/s  COLD_WARMUP [5s: centrigate run --warmup]  JAVA25 [auto: a JDK >= 25
 #   under /usr/lib/jvm]  COLD_TARGETS [direct nginx centrigate centrigate-cds centrigate-jdk25 centrigate-aot
 #   centrigate-warmup centrigate-cds-warmup centrigate-aot-warmup; TARGETS, when set, replaces it]
+#   COLD_LOADGEN_WARM [0; N = the load generator first opens N upgrades straight at the upstream: its own JIT warm]
 #   QUIET_MAX_PCT [15; 0 in smoke] QUIET_WAIT [15]: before each run, wait (at most QUIET_WAIT s) until the whole
 #   machine is below QUIET_MAX_PCT % busy over 1 s (other work on a shared box); each result records other_cpu_pct
 set -euo pipefail
@@ -65,6 +66,7 @@ COLD_CONNS="${COLD_CONNS:-9000}"
 COLD_RATE="${COLD_RATE:-2000}"
 COLD_WARMUP="${COLD_WARMUP:-5s}"
 COLD_TRAIN_CONNS="${COLD_TRAIN_CONNS:-400}"
+COLD_LOADGEN_WARM="${COLD_LOADGEN_WARM:-0}"
 REPS="${REPS:-3}"
 DURATION="${DURATION:-10}"
 # 10 s, not 3: every run starts a fresh proxy, and a JVM must be measured warm, as it runs in production. With 3 s
@@ -502,7 +504,7 @@ run_one() { # scenario target rep [retry]
             read -r mb0 mt0 < <(machine_task_busy); c0=$(cpu_ticks $TARGET_PIDS); u0=$(cpu_ticks "$UP_PID")
             children_ticks; ch0=$CH; w0=$(date +%s.%N)
             line=$(loadgen hold "$t" "$rep" "$tag" --conns "$COLD_CONNS" --rate "$COLD_RATE" --concurrency "$COLD_CONNS" \
-                --warm-conns 0 --settle "$HOLD_SETTLE" || true)
+                --warm-conns "$COLD_LOADGEN_WARM" --warm-target "127.0.0.1:$UPORT" --settle "$HOLD_SETTLE" || true)
             # shellcheck disable=SC2086
             read -r mb1 mt1 < <(machine_task_busy); c1=$(cpu_ticks $TARGET_PIDS); u1=$(cpu_ticks "$UP_PID")
             children_ticks; ch1=$CH; w1=$(date +%s.%N)
@@ -631,7 +633,7 @@ if has_scenario cold; then
     done
     cold_targets=("${kept[@]}")
     {
-        echo "cold: COLD_CONNS=$COLD_CONNS COLD_RATE=$COLD_RATE/s COLD_WARMUP=$COLD_WARMUP targets: ${cold_targets[*]}"
+        echo "cold: COLD_CONNS=$COLD_CONNS COLD_RATE=$COLD_RATE/s COLD_WARMUP=$COLD_WARMUP COLD_LOADGEN_WARM=$COLD_LOADGEN_WARM targets: ${cold_targets[*]}"
         [[ -n "$JAVA25" ]] && echo "java25: $JAVA25: $("$JAVA25" -version 2>&1 | head -1)"
         [[ -n "$CDS_ARCHIVE" ]] && echo "cds archive: $(du -h "$CDS_ARCHIVE" | cut -f1) (logs/train-cds.log)"
         [[ -n "$AOT_CACHE" ]] && echo "aot cache: $(du -h "$AOT_CACHE" | cut -f1) (logs/train-aot.log)"

@@ -28,7 +28,9 @@ import org.HdrHistogram.HistogramLogWriter;
  *   fanout  --conns 5000 --fanout-hz 10             delivery latency of the upstream's 256 B pushes
  *   hold    --conns 9000 --concurrency 64           connect time of idle tunnels; proxy RSS before/after
  *           [--rate 2000] [--warm-conns 500]        --rate: opens paced at this many per second (open loop, still
- *                                                   capped by --concurrency); --warm-conns 0: no warm-up (cold)
+ *           [--warm-target HOST:PORT]               capped by --concurrency); --warm-conns 0: no warm-up (cold);
+ *                                                   --warm-target: warm up against another address (this JVM warm,
+ *                                                   the target untouched)
  *   storm   --concurrency 64                        new handshakes per second, each closed with RST at once
  * common: --seconds 10 --warmup 3 --label X --tag KEY=VALUE (copied into the JSON) --proxy-pids P[,P] --upstream-pid P --clk-tck 100 --sources 0
  *         --hlog FILE (HdrHistogram log of the main histogram) --path /connection/websocket</pre>
@@ -47,6 +49,7 @@ public final class LoadGen
     private double rate = 20_000;
     private boolean rateGiven;
     private int warmConns = 500;
+    private InetSocketAddress warmTarget;
     private long openBehindMaxNs;
     private int size = 64;
     private double seconds = 10;
@@ -88,6 +91,8 @@ public final class LoadGen
                     g.rateGiven = true;
                 }
                 case "--warm-conns" -> g.warmConns = Integer.parseInt(v);
+                case "--warm-target" -> g.warmTarget = new InetSocketAddress(v.substring(0, v.lastIndexOf(':')),
+                    Integer.parseInt(v.substring(v.lastIndexOf(':') + 1)));
                 case "--size" -> g.size = Integer.parseInt(v);
                 case "--seconds" -> g.seconds = Double.parseDouble(v);
                 case "--warmup" -> g.warmup = Double.parseDouble(v);
@@ -395,13 +400,18 @@ public final class LoadGen
         // (--warm-conns 0: none, the cold-start scenario measures exactly what this would hide)
         if (warmConns > 0)
         {
+            final WsClients warmNet = warmTarget == null ? net : new WsClients(warmTarget, sources, 1024);
             final List<WsClients.Client> warm =
-                openAll(net, Math.min(warmConns, n), null, TimeUnit.SECONDS.toNanos(30), 0);
+                openAll(warmNet, Math.min(warmConns, n), null, TimeUnit.SECONDS.toNanos(30), 0);
             for (final WsClients.Client c : warm)
             {
-                net.reset(c);
+                warmNet.reset(c);
             }
-            pollFor(net, 1.0);
+            pollFor(warmNet, warmTarget == null ? 1.0 : 0.1);
+            if (warmNet != net)
+            {
+                warmNet.close();
+            }
         }
         final long rssBefore = ProcessStats.rssKb(proxyPids);
         final long upRssBefore = ProcessStats.rssKb(upstreamPids);
