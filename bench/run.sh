@@ -4,6 +4,8 @@
 #   bench/run.sh                       # every scenario, every target, 3 repetitions (about 25 minutes)
 #   bench/run.sh echo storm            # some scenarios: echo fanout hold storm http idle
 #   bench/run.sh smoke                 # seconds: every scenario once, tiny load, no target check (CI)
+#   bench/run.sh cold                  # cold start: 9,000 upgrades at 2,000/s into a proxy that just bound its port,
+#                                      # with and without each cold-start remedy (not part of the default set)
 #
 # What it does: installs what is missing from Debian (nginx, haproxy, wrk, gnuplot-nox; not in smoke mode),
 # builds centrigate and the bench jar when the sources are newer, starts the bench upstream
@@ -23,6 +25,10 @@
 #   APPEND [0; 1 = keep the other scenarios' results in OUT and replace only those run now]
 #   BUILD [auto|always|never]  INSTALL [1; 0 in smoke]  JFR [0; 1 = a JFR recording of every centrigate run]
 #   CENTRIGATE_JAVA_OPTS [none: java -jar as the README runs it]  BASE_PORT [27100]
+#   cold: COLD_CONNS [9000] COLD_RATE [2000] opens/s  COLD_WARMUP [5s: centrigate run --warmup]  JAVA25 [auto: a JDK >= 25
+#   under /usr/lib/jvm]  COLD_TARGETS [direct nginx centrigate centrigate-cds centrigate-jdk25 centrigate-aot
+#   centrigate-warmup centrigate-cds-warmup centrigate-aot-warmup; TARGETS, when set, replaces it]
+#   COLD_LOADGEN_WARM [0; N = the load generator first opens N upgrades straight at the upstream: its own JIT warm]
 #   QUIET_MAX_PCT [15; 0 in smoke] QUIET_WAIT [15]: before each run, wait (at most QUIET_WAIT s) until the whole
 #   machine is below QUIET_MAX_PCT % busy over 1 s (other work on a shared box); each result records other_cpu_pct
 set -euo pipefail
@@ -37,8 +43,9 @@ for a in "$@"; do
     case "$a" in
         smoke) SMOKE=1 ;;
         echo|fanout|hold|storm|http|idle) scenarios+=("$a") ;;
-        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
-        *) echo "unknown scenario '$a' (echo fanout hold storm http idle smoke)" >&2; exit 2 ;;
+        cold) scenarios+=("$a") ;;
+        -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+        *) echo "unknown scenario '$a' (echo fanout hold storm http idle cold smoke)" >&2; exit 2 ;;
     esac
 done
 [[ ${#scenarios[@]} -eq 0 ]] && scenarios=("${ALL_SCENARIOS[@]}")
@@ -48,9 +55,18 @@ if [[ $SMOKE == 1 ]]; then
     ECHO_RATE="${ECHO_RATE:-2000}"; FANOUT_CONNS="${FANOUT_CONNS:-200}"; HOLD_CONNS="${HOLD_CONNS:-300}"
     STORM_CONCURRENCY="${STORM_CONCURRENCY:-8}"; INSTALL="${INSTALL:-0}"; HOLD_SETTLE="${HOLD_SETTLE:-0.5}"
     QUIET_MAX_PCT="${QUIET_MAX_PCT:-0}"
+    COLD_CONNS="${COLD_CONNS:-300}"; COLD_RATE="${COLD_RATE:-1000}"; COLD_TRAIN_CONNS="${COLD_TRAIN_CONNS:-100}"
     OUT="${OUT:-bench/target/e2e-smoke}"
 fi
+TARGETS_GIVEN="${TARGETS:+1}"
 TARGETS="${TARGETS:-direct centrigate nginx haproxy}"
+COLD_TARGETS="${COLD_TARGETS:-direct nginx centrigate centrigate-cds centrigate-jdk25 centrigate-aot centrigate-warmup centrigate-cds-warmup centrigate-aot-warmup}"
+[[ -n "$TARGETS_GIVEN" ]] && COLD_TARGETS="$TARGETS"
+COLD_CONNS="${COLD_CONNS:-9000}"
+COLD_RATE="${COLD_RATE:-2000}"
+COLD_WARMUP="${COLD_WARMUP:-5s}"
+COLD_TRAIN_CONNS="${COLD_TRAIN_CONNS:-400}"
+COLD_LOADGEN_WARM="${COLD_LOADGEN_WARM:-0}"
 REPS="${REPS:-3}"
 DURATION="${DURATION:-10}"
 # 10 s, not 3: every run starts a fresh proxy, and a JVM must be measured warm, as it runs in production. With 3 s
@@ -123,6 +139,7 @@ for t in $TARGETS; do
         *) active_targets+=("$t") ;;
     esac
 done
+has_scenario() { local x; for x in "${scenarios[@]}"; do [[ $x == "$1" ]] && return 0; done; return 1; }
 
 # ------------------------------------------------------------------------------------------------ build
 if [[ "$BUILD" == auto ]]; then
@@ -208,6 +225,17 @@ cpu_ticks() { # pids... -> summed utime+stime
     echo $s
 }
 
+children_ticks() { # CH = user+system CPU of this shell's waited-for children, in clock ticks (not in a subshell:
+    # `times` there would see the subshell's children only)
+    times > "$JARS/times.txt"
+    CH=$(awk -v t="$CLK_TCK" 'NR == 2 { split($1, a, /[ms]/); split($2, b, /[ms]/);
+        printf "%d", (a[1] * 60 + a[2] + b[1] * 60 + b[2]) * t }' "$JARS/times.txt")
+}
+
+machine_task_busy() { # user + nice + system ticks of all CPUs (no irq/softirq: not charged to processes), total
+    awk '/^cpu / { b = $2 + $3 + $4; print b, b + $5 + $6 + $7 + $8 + $9 }' /proc/stat
+}
+
 machine_busy() { # busy and total ticks of all CPUs
     awk '/^cpu / { b = $2 + $3 + $4 + $7 + $8 + $9; print b, b + $5 + $6 }' /proc/stat
 }
@@ -240,6 +268,16 @@ start_upstream() {
     [[ $(grep -c '^upstream listening' "$OUT/logs/upstream.log") -ge $1 ]] || { cat "$OUT/logs/upstream.log"; exit 1; }
     log "$(tail -1 "$OUT/logs/upstream.log") (pid $UP_PID)"
 }
+# A port some socket already holds (any state: with a widened ip_local_port_range, as bench/scale.sh sets it, other
+# clients' connections take local ports everywhere) makes the bind fail: then a random one no socket holds now.
+pick_port() { # preferred -> a port
+    local cands
+    cands="$1 $(shuf -i 20000-60000 -n 300 | tr '\n' ' ')"
+    ss -Htan 2>/dev/null | awk -v c="$cands" '{ n = split($4, a, ":"); used[a[n]] = 1 }
+        END { k = split(c, p, " "); for (i = 1; i <= k; i++) if (!(p[i] in used)) { print p[i]; exit } print p[1] }'
+}
+
+UPORT=$(pick_port "$UPORT") # (a port held by another socket: see pick_port)
 : > "$OUT/logs/upstream.log"
 UP_STARTS=1
 start_upstream $UP_STARTS
@@ -264,36 +302,86 @@ port_of() {
         direct) echo "$UPORT" ;; centrigate) echo $(( BASE_PORT + 1 )) ;; nginx) echo $(( BASE_PORT + 2 )) ;;
         haproxy) echo $(( BASE_PORT + 3 )) ;; centrigate-block) echo $(( BASE_PORT + 4 )) ;;
         centrigate-spin) echo $(( BASE_PORT + 5 )) ;;
+        centrigate-cds) echo $(( BASE_PORT + 6 )) ;; centrigate-jdk25) echo $(( BASE_PORT + 7 )) ;;
+        centrigate-aot) echo $(( BASE_PORT + 8 )) ;; centrigate-warmup) echo $(( BASE_PORT + 9 )) ;;
+        centrigate-cds-warmup) echo $(( BASE_PORT + 10 )) ;; centrigate-aot-warmup) echo $(( BASE_PORT + 11 )) ;;
     esac
 }
 
-start_target() { # target tag
+# The cold scenario measures from the moment the port accepts: READY_S = seconds from the proxy's exec to its listening
+# socket, polled every 10 ms (a --warmup delays the bind, so it shows here).
+READY_S=null
+COLD_RUN=0
+wait_ready() { # port pid t0 timeout-s
+    local end=$(( SECONDS + $4 ))
+    while [[ $SECONDS -le $end ]]; do
+        if ss -Hltn "sport = :$1" 2>/dev/null | grep -q LISTEN; then
+            READY_S=$(awk -v a="$3" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
+            return 0
+        fi
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.01
+    done
+    return 1
+}
+
+# centrigate[-cds|-jdk25|-aot][-warmup]: the JVM (JDK 17 = $JAVA, or JAVA25), the archive of a training run, --warmup
+CDS_ARCHIVE=""; AOT_CACHE=""
+variant_java() { case "$1" in *-jdk25*|*-aot*) echo "$JAVA25" ;; *) echo "$JAVA" ;; esac; }
+variant_opts() { # JVM options of a centrigate variant beyond CENTRIGATE_JAVA_OPTS
+    case "$1" in *-jdk25*|*-aot*) echo "--sun-misc-unsafe-memory-access=allow" ;; esac
+    case "$1" in *-cds*) echo "-XX:SharedArchiveFile=$CDS_ARCHIVE" ;; *-aot*) echo "-XX:AOTCache=$AOT_CACHE" ;; esac
+}
+
+start_target() { # target tag: up to 3 attempts, each on a port free at that moment (a bind can still lose a race)
+    local attempt
+    for attempt in 1 2 3; do
+        start_target_once "$@" && return 0
+        stop_target
+        [[ $1 == direct ]] && return 1
+        log "$2: start failed (attempt $attempt), trying another port"
+    done
+    return 1
+}
+
+start_target_once() { # target tag
     local t="$1" tag="$2" port
     port=$(port_of "$t")
+    [[ $t != direct ]] && port=$(pick_port "$port")
     TARGET_PORT=$port
     TARGET_PIDS=""
     TARGET_MAIN=""
+    READY_S=null
     local logf="$OUT/logs/$tag.log"
     case "$t" in
         direct)
             TARGET_CMD="(none: clients connect to the upstream)"
             return 0 ;;
-        centrigate|centrigate-block|centrigate-spin)
+        centrigate|centrigate-*)
             local idle=block
             [[ $t == centrigate-spin ]] && idle=spin
             local jopts=()
             # shellcheck disable=SC2206
             [[ -n "$CENTRIGATE_JAVA_OPTS" ]] && jopts=($CENTRIGATE_JAVA_OPTS)
+            # shellcheck disable=SC2207
+            jopts+=($(variant_opts "$t"))
             [[ $JFR == 1 ]] && jopts+=(-XX:StartFlightRecording=filename="$OUT/logs/$tag.jfr",settings=profile)
-            local cmd=("$JAVA" "${jopts[@]}" -jar "$PJAR" run --listen "127.0.0.1:$port" --upstream "127.0.0.1:$UPORT"
-                --loops "$LOOPS" --idle-strategy "$idle")
+            local cmd=("$(variant_java "$t")" "${jopts[@]}" -jar "$PJAR" run --listen "127.0.0.1:$port"
+                --upstream "127.0.0.1:$UPORT" --loops "$LOOPS" --idle-strategy "$idle")
+            [[ $t == *-warmup ]] && cmd+=(--warmup "$COLD_WARMUP")
             TARGET_CMD="${cmd[*]}"
+            local t0
+            t0=$(date +%s.%N)
             "${PIN_PROXY[@]}" "${cmd[@]}" > "$logf" 2>&1 &
             TARGET_MAIN=$!
             started+=("$TARGET_MAIN")
-            local i
-            for i in $(seq 1 100); do grep -q '^centrigate ' "$logf" && break; kill -0 "$TARGET_MAIN" || break; sleep 0.1; done
-            grep -q '^centrigate ' "$logf" || { log "centrigate did not start:"; cat "$logf" >&2; return 1; }
+            if [[ $COLD_RUN == 1 ]]; then
+                wait_ready "$port" "$TARGET_MAIN" "$t0" 120 || { log "centrigate did not start:"; cat "$logf" >&2; return 1; }
+            else
+                local i
+                for i in $(seq 1 100); do grep -q '^centrigate ' "$logf" && break; kill -0 "$TARGET_MAIN" || break; sleep 0.1; done
+                grep -q '^centrigate ' "$logf" || { log "centrigate did not start:"; cat "$logf" >&2; return 1; }
+            fi
             TARGET_PIDS="$TARGET_MAIN" ;;
         nginx)
             local dir="$JARS/nginx"
@@ -302,11 +390,17 @@ start_target() { # target tag
                     s#@NOFILE@#$NOFILE#; s#@RUNDIR@#$dir#g" bench/e2e/nginx.conf.in > "$dir/nginx.conf"
             cp "$dir/nginx.conf" "$OUT/logs/nginx.conf"
             TARGET_CMD="nginx -c nginx.conf (worker_processes $LOOPS)"
+            local t0
+            t0=$(date +%s.%N)
             "${PIN_PROXY[@]}" nginx -e "$logf" -p "$dir" -c "$dir/nginx.conf" > "$logf" 2>&1 &
             TARGET_MAIN=$!
             started+=("$TARGET_MAIN")
-            wait_listen "$port" "$TARGET_MAIN" || { log "nginx did not start:"; cat "$logf" "$dir/nginx-error.log" >&2; return 1; }
-            sleep 0.2
+            if [[ $COLD_RUN == 1 ]]; then
+                wait_ready "$port" "$TARGET_MAIN" "$t0" 30 || { log "nginx did not start:"; cat "$logf" "$dir/nginx-error.log" >&2; return 1; }
+            else
+                wait_listen "$port" "$TARGET_MAIN" || { log "nginx did not start:"; cat "$logf" "$dir/nginx-error.log" >&2; return 1; }
+                sleep 0.2
+            fi
             TARGET_PIDS="$TARGET_MAIN $(pgrep -P "$TARGET_MAIN" | tr '\n' ' ')" ;;
         haproxy)
             local dir="$JARS/haproxy"
@@ -392,6 +486,7 @@ run_one() { # scenario target rep [retry]
     local tag="$s-$t-$rep"
     wait_quiet
     upstream_alive || restart_upstream
+    COLD_RUN=0; [[ $s == cold ]] && COLD_RUN=1
     start_target "$t" "$tag" || { log "$tag: target failed to start"; stop_target; return 0; }
     local line=""
     case "$s" in
@@ -399,6 +494,28 @@ run_one() { # scenario target rep [retry]
         fanout) line=$(loadgen fanout "$t" "$rep" "$tag" --conns "$FANOUT_CONNS" || true) ;;
         hold) line=$(loadgen hold "$t" "$rep" "$tag" --conns "$HOLD_CONNS" --concurrency 64 --settle "$HOLD_SETTLE" || true) ;;
         storm) line=$(loadgen storm "$t" "$rep" "$tag" --concurrency "$STORM_CONCURRENCY" || true) ;;
+        cold)
+            # at once, no warm-up of any kind: opens paced at COLD_RATE (open loop; the cap is never the limit).
+            # other_cpu_pct (% of a core) = the whole machine's busy time over the run minus the proxy's, the upstream's
+            # and the load generator's (this shell's children): other work on a shared box, as the report flags it.
+            # Busy here is user + nice + system time only: irq/softirq time (loopback TCP) is in no process's figures
+            local mb0 mt0 mb1 mt1 c0 c1 u0 u1 ch0 ch1 w0 w1
+            # shellcheck disable=SC2086
+            read -r mb0 mt0 < <(machine_task_busy); c0=$(cpu_ticks $TARGET_PIDS); u0=$(cpu_ticks "$UP_PID")
+            children_ticks; ch0=$CH; w0=$(date +%s.%N)
+            line=$(loadgen hold "$t" "$rep" "$tag" --conns "$COLD_CONNS" --rate "$COLD_RATE" --concurrency "$COLD_CONNS" \
+                --warm-conns "$COLD_LOADGEN_WARM" --warm-target "127.0.0.1:$UPORT" --settle "$HOLD_SETTLE" || true)
+            # shellcheck disable=SC2086
+            read -r mb1 mt1 < <(machine_task_busy); c1=$(cpu_ticks $TARGET_PIDS); u1=$(cpu_ticks "$UP_PID")
+            children_ticks; ch1=$CH; w1=$(date +%s.%N)
+            if [[ -n $line ]]; then
+                local other
+                other=$(awk -v m=$(( mb1 - mb0 )) -v p=$(( c1 - c0 )) -v u=$(( u1 - u0 )) -v c=$(( ch1 - ch0 )) \
+                    -v t="$CLK_TCK" -v a="$w0" -v b="$w1" 'BEGIN { o = (m - p - u - c) / t / (b - a) * 100;
+                    if (o < 0) o = 0; printf "%.1f", o }')
+                line="${line/\"scenario_name\":\"hold\"/\"scenario_name\":\"cold\"}"
+                line="${line%\}},\"ready_s\":$READY_S,\"other_cpu_pct\":$other,\"machine_busy_pct\":$(( 100 * (mb1 - mb0) / (mt1 - mt0 + 1) ))}"
+            fi ;;
         http)
             if have wrk; then line=$(http_run "$t" "$rep" "$tag"); else log "http: wrk not installed, skipped"; fi ;;
     esac
@@ -430,6 +547,7 @@ summary_of() {
         echo|idle) keys="rtt_p50_us rtt_p99_us rtt_p999_us lost proxy_cpu_pct proxy_cpu_s_per_100k loadgen_cpu_pct other_cpu_pct" ;;
         fanout) keys="delivered_ratio delivery_p50_us delivery_p99_us proxy_cpu_pct proxy_cpu_s_per_100k loadgen_cpu_pct other_cpu_pct" ;;
         hold) keys="opened alive connect_p99_us rss_per_tunnel_bytes" ;;
+        cold) keys="ready_s opened alive connect_p50_us connect_p99_us connect_p999_us connect_max_us open_behind_max_us other_cpu_pct" ;;
         storm) keys="handshakes_per_s handshake_p99_us failed proxy_cpu_pct loadgen_cpu_pct other_cpu_pct" ;;
         http) keys="requests_per_s p99_us errors proxy_cpu_pct machine_busy_pct" ;;
     esac
@@ -462,13 +580,84 @@ else
     mv "$OUT/env.txt.new" "$OUT/env.txt"
 fi
 
+# ------------------------------------------------------------------------------------------- cold set-up
+# The cold scenario's targets: JDK 25 ones need a JDK >= 25, the *-warmup ones a jar whose `run` takes --warmup,
+# the cds / aot ones the archive of a training run (systemd/cold-start-archive.sh, the script a service would use),
+# recorded once here against the bench upstream, on the proxy's CPU, with the same jar path the targets run.
+cold_targets=()
+java_feature() { "$1" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ { sub(/\..*/, "", $2); print $2 }'; }
+if has_scenario cold; then
+    if [[ -z "${JAVA25:-}" ]]; then
+        best=0
+        for j in /usr/lib/jvm/*/bin/java; do
+            [[ -x $j ]] || continue
+            f=$(java_feature "$j"); [[ "$f" =~ ^[0-9]+$ ]] || continue
+            if [[ $f -ge 25 && $f -gt $best ]]; then best=$f; JAVA25=$j; fi
+        done
+    fi
+    JAVA25="${JAVA25:-}"
+    warmup_ok=0
+    "$JAVA" -jar "$PJAR" run --help 2>&1 | grep -q -- --warmup && warmup_ok=1
+    for t in $COLD_TARGETS; do
+        case "$t" in
+            nginx|haproxy) have "$t" || { log "cold: skipping $t: not installed"; continue; } ;;
+        esac
+        if [[ $t == *-jdk25* || $t == *-aot* ]] && [[ -z "$JAVA25" ]]; then
+            log "cold: skipping $t: no JDK 25 or newer (set JAVA25=/path/to/bin/java)"; continue
+        fi
+        if [[ $t == *-warmup ]] && [[ $warmup_ok == 0 ]]; then
+            log "cold: skipping $t: this centrigate.jar has no 'run --warmup' option"; continue
+        fi
+        cold_targets+=("$t")
+    done
+    train() { # java archive kind -> the archive's path, or nothing
+        local logf="$OUT/logs/train-$3.log"
+        log "cold: training run for the $3 archive ($1)"
+        "${PIN_PROXY[@]}" env JAVA="$1" JAVA_OPTS="$CENTRIGATE_JAVA_OPTS" RUN_ARGS="--loops $LOOPS" \
+            UPSTREAM="127.0.0.1:$UPORT" BENCH_JAR="$BJAR" CONNS="$COLD_TRAIN_CONNS" REQUESTS="$COLD_TRAIN_CONNS" \
+            bash systemd/cold-start-archive.sh "$PJAR" "$2" 2> "$logf" || { log "cold: training failed, see $logf"; return 0; }
+    }
+    need_cds=0; need_aot=0
+    for t in "${cold_targets[@]}"; do
+        [[ $t == *-cds* ]] && need_cds=1
+        [[ $t == *-aot* ]] && need_aot=1
+    done
+    [[ $need_cds == 1 ]] && CDS_ARCHIVE=$(train "$JAVA" "$JARS/centrigate.jsa" cds)
+    [[ $need_aot == 1 ]] && AOT_CACHE=$(train "$JAVA25" "$JARS/centrigate.aot" aot)
+    kept=()
+    for t in "${cold_targets[@]}"; do
+        if [[ $t == *-cds* && -z "$CDS_ARCHIVE" ]] || [[ $t == *-aot* && -z "$AOT_CACHE" ]]; then
+            log "cold: skipping $t: no archive"; continue
+        fi
+        kept+=("$t")
+    done
+    cold_targets=("${kept[@]}")
+    {
+        echo "cold: COLD_CONNS=$COLD_CONNS COLD_RATE=$COLD_RATE/s COLD_WARMUP=$COLD_WARMUP COLD_LOADGEN_WARM=$COLD_LOADGEN_WARM targets: ${cold_targets[*]}"
+        [[ -n "$JAVA25" ]] && echo "java25: $JAVA25: $("$JAVA25" -version 2>&1 | head -1)"
+        [[ -n "$CDS_ARCHIVE" ]] && echo "cds archive: $(du -h "$CDS_ARCHIVE" | cut -f1) (logs/train-cds.log)"
+        [[ -n "$AOT_CACHE" ]] && echo "aot cache: $(du -h "$AOT_CACHE" | cut -f1) (logs/train-aot.log)"
+    } >> "$OUT/env.txt"
+    log "cold: targets ${cold_targets[*]}; $COLD_CONNS upgrades at $COLD_RATE/s right after the port accepts"
+    # cold is the proxy, not the upstream: the upstream's JIT is warmed by the same load straight at it, not recorded
+    TARGET_PORT=$UPORT; TARGET_PIDS=""; TARGET_CMD="upstream warm-up"
+    loadgen hold direct 0 cold-upstream-warmup --conns "$COLD_CONNS" --rate "$COLD_RATE" --concurrency "$COLD_CONNS" \
+        --warm-conns 500 --settle 0.5 > /dev/null || log "cold: upstream warm-up failed (logs/cold-upstream-warmup-loadgen.err)"
+    rm -f "$OUT/raw/hdr/cold-upstream-warmup.hlog"
+fi
+
+targets_of() { # scenario -> TGT
+    case "$1" in
+        idle) TGT=(centrigate-block centrigate-spin) ;;
+        cold) TGT=("${cold_targets[@]}") ;;
+        *) TGT=("${active_targets[@]}") ;;
+    esac
+}
+
 for rep in $(seq 1 "$REPS"); do
     for s in "${scenarios[@]}"; do
-        if [[ $s == idle ]]; then
-            for t in centrigate-block centrigate-spin; do run_one idle "$t" "$rep"; done
-        else
-            for t in "${active_targets[@]}"; do run_one "$s" "$t" "$rep"; done
-        fi
+        targets_of "$s"
+        for t in "${TGT[@]}"; do run_one "$s" "$t" "$rep"; done
     done
 done
 echo "loadavg at end: $(cat /proc/loadavg)" >> "$OUT/env.txt"
@@ -491,9 +680,9 @@ if [[ $SMOKE == 1 ]]; then
     bad=$(grep -c '"error":' "$RAW" || true)
     expected=0
     for s in "${scenarios[@]}"; do
-        if [[ $s == idle ]]; then expected=$(( expected + 2 ));
-        elif [[ $s == http ]] && ! have wrk; then :;
-        else expected=$(( expected + ${#active_targets[@]} )); fi
+        targets_of "$s"
+        if [[ $s == http ]] && ! have wrk; then :;
+        else expected=$(( expected + ${#TGT[@]} )); fi
     done
     echo "smoke: $n result lines of $expected expected, $bad with errors"
     [[ $n -eq $expected && $bad -eq 0 ]] || exit 1

@@ -16,6 +16,9 @@ panels=(
   "storm-handshakes_per_s.dat|storm: WebSocket handshakes/s (higher is better)"
   "http-requests_per_s.dat|http: requests/s, wrk -c64 (higher is better)"
   "idle-rtt_p99_us.dat|idle strategy: echo p99 (µs)"
+  "cold-connect_p50_us.dat|cold start: connect+upgrade p50 (µs, lower is better)"
+  "cold-connect_p99_us.dat|cold start: connect+upgrade p99 (µs, lower is better)"
+  "cold-ready_s.dat|cold start: start to port ready (s)"
   "idle-proxy_cpu_pct.dat|idle strategy: proxy CPU (% of a core)"
 )
 present=()

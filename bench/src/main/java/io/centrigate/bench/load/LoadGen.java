@@ -27,6 +27,10 @@ import org.HdrHistogram.HistogramLogWriter;
  *   echo    --conns 100 --rate 20000 --size 64      round trip of 64 B messages at a fixed total rate
  *   fanout  --conns 5000 --fanout-hz 10             delivery latency of the upstream's 256 B pushes
  *   hold    --conns 9000 --concurrency 64           connect time of idle tunnels; proxy RSS before/after
+ *           [--rate 2000] [--warm-conns 500]        --rate: opens paced at this many per second (open loop, still
+ *           [--warm-target HOST:PORT]               capped by --concurrency); --warm-conns 0: no warm-up (cold);
+ *                                                   --warm-target: warm up against another address (this JVM warm,
+ *                                                   the target untouched)
  *   storm   --concurrency 64                        new handshakes per second, each closed with RST at once
  * common: --seconds 10 --warmup 3 --label X --tag KEY=VALUE (copied into the JSON) --proxy-pids P[,P] --upstream-pid P --clk-tck 100 --sources 0
  *         --hlog FILE (HdrHistogram log of the main histogram) --path /connection/websocket</pre>
@@ -43,6 +47,10 @@ public final class LoadGen
     private final Map<String, String> tags = new LinkedHashMap<>();
     private int conns = -1;
     private double rate = 20_000;
+    private boolean rateGiven;
+    private int warmConns = 500;
+    private InetSocketAddress warmTarget;
+    private long openBehindMaxNs;
     private int size = 64;
     private double seconds = 10;
     private double warmup = 3;
@@ -77,7 +85,14 @@ public final class LoadGen
                 case "--label" -> g.label = v;
                 case "--path" -> g.path = v;
                 case "--conns" -> g.conns = Integer.parseInt(v);
-                case "--rate" -> g.rate = Double.parseDouble(v);
+                case "--rate" ->
+                {
+                    g.rate = Double.parseDouble(v);
+                    g.rateGiven = true;
+                }
+                case "--warm-conns" -> g.warmConns = Integer.parseInt(v);
+                case "--warm-target" -> g.warmTarget = new InetSocketAddress(v.substring(0, v.lastIndexOf(':')),
+                    Integer.parseInt(v.substring(v.lastIndexOf(':') + 1)));
                 case "--size" -> g.size = Integer.parseInt(v);
                 case "--seconds" -> g.seconds = Double.parseDouble(v);
                 case "--warmup" -> g.warmup = Double.parseDouble(v);
@@ -130,7 +145,7 @@ public final class LoadGen
         final Histogram corrected = new Histogram(HIGHEST_NS, 3);
         final long[] received = new long[2]; // [0] in the window, [1] all
         final long[] window = new long[2];
-        final List<WsClients.Client> open = openAll(net, n, null, TimeUnit.SECONDS.toNanos(30));
+        final List<WsClients.Client> open = openAll(net, n, null, TimeUnit.SECONDS.toNanos(30), 0);
         final Map<String, Object> r = header(n);
         if (open.size() < n)
         {
@@ -330,7 +345,7 @@ public final class LoadGen
         final int n = conns > 0 ? conns : 5000;
         final WsClients net = new WsClients(target, sources, 64 * 1024);
         final Histogram delivery = new Histogram(HIGHEST_NS, 3);
-        final List<WsClients.Client> open = openAll(net, n, null, TimeUnit.SECONDS.toNanos(60));
+        final List<WsClients.Client> open = openAll(net, n, null, TimeUnit.SECONDS.toNanos(60), 0);
         final Map<String, Object> r = header(n);
         if (open.size() < n)
         {
@@ -382,17 +397,28 @@ public final class LoadGen
         final WsClients net = new WsClients(target, sources, 1024);
         // warm-up: the same path once with a few connections, so class loading, JIT and first pool slabs are
         // paid before the "before" RSS is read
-        final List<WsClients.Client> warm = openAll(net, Math.min(500, n), null, TimeUnit.SECONDS.toNanos(30));
-        for (final WsClients.Client c : warm)
+        // (--warm-conns 0: none, the cold-start scenario measures exactly what this would hide)
+        if (warmConns > 0)
         {
-            net.reset(c);
+            final WsClients warmNet = warmTarget == null ? net : new WsClients(warmTarget, sources, 1024);
+            final List<WsClients.Client> warm =
+                openAll(warmNet, Math.min(warmConns, n), null, TimeUnit.SECONDS.toNanos(30), 0);
+            for (final WsClients.Client c : warm)
+            {
+                warmNet.reset(c);
+            }
+            pollFor(warmNet, warmTarget == null ? 1.0 : 0.1);
+            if (warmNet != net)
+            {
+                warmNet.close();
+            }
         }
-        pollFor(net, 1.0);
         final long rssBefore = ProcessStats.rssKb(proxyPids);
         final long upRssBefore = ProcessStats.rssKb(upstreamPids);
         final Histogram connect = new Histogram(HIGHEST_NS, 3);
         final long t0 = System.nanoTime();
-        final List<WsClients.Client> open = openAll(net, n, connect, TimeUnit.SECONDS.toNanos(120));
+        final double openRate = rateGiven ? rate : 0;
+        final List<WsClients.Client> open = openAll(net, n, connect, TimeUnit.SECONDS.toNanos(120), openRate);
         final double openSeconds = (System.nanoTime() - t0) / 1e9;
         pollFor(net, settle);
         final long rssAfter = ProcessStats.rssKb(proxyPids);
@@ -451,6 +477,9 @@ public final class LoadGen
         r.put("ping_write_failures", pingWriteFailures);
         r.put("open_seconds", openSeconds);
         r.put("open_per_s", open.size() / openSeconds);
+        r.put("open_rate_target", openRate > 0 ? openRate : null);
+        r.put("open_behind_max_us", openRate > 0 ? openBehindMaxNs / 1e3 : null);
+        r.put("warm_conns", warmConns);
         percentiles(r, "connect", connect);
         r.put("rss_before_kb", rssBefore);
         r.put("rss_after_kb", rssAfter);
@@ -544,9 +573,14 @@ public final class LoadGen
 
     private String lastError;
 
-    /** Opens {@code n} WebSocket connections with at most {@link #concurrency} handshakes in flight. */
+    /**
+     * Opens {@code n} WebSocket connections with at most {@link #concurrency} handshakes in flight; with
+     * {@code ratePerS > 0} also paced: connection i is started no earlier than i / rate seconds after the first
+     * (open loop: a slow answer does not delay the next start unless the concurrency cap is reached). How late a
+     * start was against its schedule goes to {@link #openBehindMaxNs}.
+     */
     private List<WsClients.Client> openAll(final WsClients net, final int n, final Histogram connectTimes,
-        final long timeoutNs) throws IOException
+        final long timeoutNs, final double ratePerS) throws IOException
     {
         final List<WsClients.Client> open = new ArrayList<>(n);
         final int[] state = new int[2]; // in flight, finished (open or failed)
@@ -577,10 +611,33 @@ public final class LoadGen
                 lastError = why;
             }
         });
-        final long deadline = System.nanoTime() + timeoutNs;
+        final long begin = System.nanoTime();
+        final long deadline = begin + timeoutNs;
+        final double intervalNs = ratePerS > 0 ? 1e9 / ratePerS : 0;
         int started = 0;
         while (state[1] < n && System.nanoTime() < deadline)
         {
+            if (ratePerS > 0)
+            {
+                final long now = System.nanoTime();
+                while (state[0] < concurrency && started < n && (long)(started * intervalNs) <= now - begin)
+                {
+                    openBehindMaxNs = Math.max(openBehindMaxNs, now - begin - (long)(started * intervalNs));
+                    state[0]++;
+                    started++;
+                    net.open(path);
+                }
+                // a select of 1 ms at most between starts (2 starts per ms at 2,000/s)
+                if (started < n)
+                {
+                    net.poll(1);
+                }
+                else
+                {
+                    net.poll(10);
+                }
+                continue;
+            }
             while (state[0] < concurrency && started < n)
             {
                 state[0]++;

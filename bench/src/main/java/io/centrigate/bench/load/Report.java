@@ -47,6 +47,13 @@ public final class Report
         new Metric("hold", "rss_per_tunnel_bytes", "hold proxy RSS per idle tunnel", "B", true),
         new Metric("hold", "connect_p99_us", "hold connect time p99", "µs", true),
         new Metric("hold", "alive", "hold tunnels verified alive", "", false),
+        new Metric("cold", "connect_p50_us", "cold connect+upgrade p50", "µs", true),
+        new Metric("cold", "connect_p99_us", "cold connect+upgrade p99", "µs", true),
+        new Metric("cold", "connect_p999_us", "cold connect+upgrade p99.9", "µs", true),
+        new Metric("cold", "connect_max_us", "cold connect+upgrade max", "µs", true),
+        new Metric("cold", "ready_s", "cold start to port ready", "s", true),
+        new Metric("cold", "opened", "cold tunnels opened", "", false),
+        new Metric("cold", "open_behind_max_us", "cold load-gen start lag max", "µs", true),
         new Metric("storm", "handshakes_per_s", "storm handshakes/s", "/s", false),
         new Metric("storm", "handshake_p99_us", "storm handshake p99", "µs", true),
         new Metric("storm", "proxy_cpu_pct", "storm proxy CPU", "%", false),
@@ -242,6 +249,24 @@ public final class Report
             final double best = Math.max(nRps == null ? 0 : nRps, hRps == null ? 0 : hRps);
             s.append(String.format(Locale.ROOT, "| http rps ≥ 1.1× better of Nginx/HAProxy | centrigate %s/s, best %s/s (×%s) | %s |%n",
                 fmt(cRps), fmt(best), fmt(cRps / best), verdict(cRps >= 1.1 * best)));
+        }
+        final Map<String, Map<String, List<Double>>> cold = v.get("cold");
+        final Double nC50 = med(v, "cold", "nginx", "connect_p50_us");
+        final Double nC99 = med(v, "cold", "nginx", "connect_p99_us");
+        if (cold != null && nC50 != null && nC99 != null)
+        {
+            for (final String t : cold.keySet())
+            {
+                final Double c50 = med(v, "cold", t, "connect_p50_us");
+                final Double c99 = med(v, "cold", t, "connect_p99_us");
+                if (!t.startsWith("centrigate") || c50 == null || c99 == null)
+                {
+                    continue;
+                }
+                s.append(String.format(Locale.ROOT, "| cold connect+upgrade p50/p99 ≤ 1.2× Nginx (%s) | %s / %s µs, " +
+                    "Nginx %s / %s µs (×%s / ×%s) | %s |%n", t, fmt(c50), fmt(c99), fmt(nC50), fmt(nC99),
+                    fmt(c50 / nC50), fmt(c99 / nC99), verdict(c50 <= 1.2 * nC50 && c99 <= 1.2 * nC99)));
+            }
         }
         s.append("\nReference figures from the issue (ratios to direct, another 2-core run): Nginx echo p99 ×1.63, " +
             "HAProxy ×1.66; Nginx RSS/idle tunnel ~18 KB, HAProxy ~4.6 KB; Nginx fanout CPU ~1.0 s/100k; storm " +
