@@ -53,7 +53,7 @@ final class MetricsExport
         all.add(perLoop(loops, "centrigate_tunnels_opened", "WebSocket tunnels opened (upstream answered a valid 101).", true,
             LoopSnapshot::tunnelsOpened));
         all.add(perLoop(loops, "centrigate_tunnels_open", "WebSocket tunnels open now.", false, LoopSnapshot::tunnelsOpen));
-        all.add(perLoop(loops, "centrigate_requests", "HTTP requests (not upgrades) forwarded to a node.", true,
+        all.add(perLoop(loops, "centrigate_requests", "HTTP requests received (WebSocket upgrades included).", true,
             LoopSnapshot::requests));
         all.add(perLoop(loops, "centrigate_upstream_connects", "Upstream TCP connects started.", true,
             LoopSnapshot::upstreamConnects));
