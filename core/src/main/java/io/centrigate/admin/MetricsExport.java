@@ -59,9 +59,9 @@ final class MetricsExport
             LoopSnapshot::upstreamConnects));
         all.add(perLoop(loops, "centrigate_upstream_connect_failures", "Upstream TCP connects that failed (refused, "
             + "unreachable, timed out).", true, LoopSnapshot::upstreamConnectFailures));
-        all.add(perLoop(loops, "centrigate_retries", "Requests or upgrades retried on another node.", true,
+        all.add(perLoop(loops, "centrigate_retries", "New connect rounds after timed-out connects, and requests replayed after a reused upstream connection failed.", true,
             LoopSnapshot::retries));
-        all.add(perLoop(loops, "centrigate_keepalive_reuses", "Client requests served on a kept-alive connection.", true,
+        all.add(perLoop(loops, "centrigate_keepalive_reuses", "Client connections kept open for another request after an answer.", true,
             LoopSnapshot::keepAliveReuses));
         all.add(perLoop(loops, "centrigate_upstream_pool_reuses", "Requests sent on a pooled idle upstream connection.",
             true, LoopSnapshot::pooledReuses));
@@ -170,13 +170,13 @@ final class MetricsExport
     private static void nodes(final Proxy proxy, final List<MetricSnapshot> all)
     {
         final GaugeSnapshot.Builder up = GaugeSnapshot.builder().name("centrigate_node_up")
-            .help("1 when the node is usable, 0 while it is skipped after a refused connect (--fail-timeout).");
+            .help("1 when the node is usable, 0 while it is skipped after a failed connect (--fail-timeout).");
         final GaugeSnapshot.Builder active = GaugeSnapshot.builder().name("centrigate_node_active_connections")
             .help("Upstream connections (tunnels and HTTP exchanges) counted on the node now.");
         final GaugeSnapshot.Builder weight = GaugeSnapshot.builder().name("centrigate_node_weight")
             .help("The node's configured weight.");
         final CounterSnapshot.Builder failures = CounterSnapshot.builder().name("centrigate_node_connect_failures")
-            .help("Refused or unreachable connects to the node since start or the last reload.");
+            .help("Failed connects (refused, unreachable, timed out) to the node since start or the last reload.");
         final long now = System.nanoTime();
         for (final Map.Entry<String, UpstreamGroup> e : proxy.upstreamGroups().entrySet())
         {
