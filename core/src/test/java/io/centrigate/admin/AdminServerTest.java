@@ -144,6 +144,22 @@ class AdminServerTest
                 assertTrue(text.contains("\n" + family), family + " missing in:\n" + text);
             }
 
+            // Every family docs/metrics.md documents is exported, and every exported family is documented.
+            final String docs = java.nio.file.Files.readString(java.nio.file.Path.of("..", "docs", "metrics.md"));
+            final java.util.Set<String> documented = new java.util.TreeSet<>();
+            final Matcher row = Pattern.compile("(?m)^\\| `([a-z_]+)` \\|").matcher(docs);
+            while (row.find())
+            {
+                documented.add(row.group(1));
+            }
+            final java.util.Set<String> exported = new java.util.TreeSet<>();
+            final Matcher type = Pattern.compile("(?m)^# TYPE (\\S+) ").matcher(text);
+            while (type.find())
+            {
+                exported.add(type.group(1));
+            }
+            assertEquals(documented, exported);
+
             // The scraper that asks for OpenMetrics gets it, with its # EOF.
             final HttpResponse<String> open = send(admin, HttpRequest.newBuilder(uri(admin, "/metrics"))
                 .header("Accept", "application/openmetrics-text; version=1.0.0,text/plain;version=0.0.4;q=0.5"));
