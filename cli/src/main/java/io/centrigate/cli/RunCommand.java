@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 
+import io.centrigate.admin.AdminServer;
 import io.centrigate.cli.config.ConfigException;
 import io.centrigate.cli.config.ConfigKeys;
 import io.centrigate.cli.config.EffectiveConfig;
@@ -87,6 +88,19 @@ public final class RunCommand implements Callable<Integer>
     @Option(names = "--internal-paths", paramLabel = "PATTERN[,...]", split = ",",
         description = "Operator endpoints guarded by --internal-allow (403 otherwise); /x exact, /x/* below, /x* prefix; 'none' disables. Default: /api, /api/*, /metrics, /metrics/*, /debug/pprof/*, /swagger*, /admin/*.")
     List<String> internalPaths;
+
+    @Option(names = "--admin-listen", paramLabel = "HOST:PORT", split = ",",
+        description = "Admin listener (GET /live, /ready, /status, /metrics), on a thread of its own, never proxying; "
+            + "repeatable or comma-separated. Default: none.")
+    List<String> adminListen = new ArrayList<>();
+
+    @Option(names = "--admin-allow", paramLabel = "CIDR[,...]", split = ",",
+        description = "Addresses that may use the admin listener (403 otherwise). Default: 127.0.0.0/8, ::1/128.")
+    List<String> adminAllow;
+
+    @Option(names = "--admin-token-file", paramLabel = "FILE",
+        description = "Bearer token (read at start) the admin listener requires for endpoints that change state.")
+    Path adminTokenFile;
 
     @Option(names = "--balance", paramLabel = "least-conn|round-robin", defaultValue = "least-conn",
         description = "Upstream choice. Default: ${DEFAULT-VALUE}.")
@@ -220,6 +234,17 @@ public final class RunCommand implements Callable<Integer>
             System.err.println("centrigate: " + e.getMessage());
             return 1;
         }
+        final AdminServer admin;
+        try
+        {
+            admin = ctx.adminListen().isEmpty() ? null : AdminServer.start(proxy, Main.version());
+        }
+        catch (final java.io.IOException e)
+        {
+            proxy.close();
+            System.err.println("centrigate: " + e.getMessage());
+            return 1;
+        }
         final CountDownLatch stop = new CountDownLatch(1);
         Signals.onTerminate(stop::countDown);
         Signals.onHangup(() -> reload(proxy));
@@ -227,7 +252,7 @@ public final class RunCommand implements Callable<Integer>
         {
             (proxy.warmup().error() == null ? System.out : System.err).println(proxy.warmup().line());
         }
-        System.out.println(startupLine(proxy));
+        System.out.println(startupLine(proxy, admin));
         for (final String warning : ctx.warnings())
         {
             System.err.println("centrigate: warning: " + warning);
@@ -235,7 +260,12 @@ public final class RunCommand implements Callable<Integer>
         startupChecks(ctx);
         System.out.flush();
         stop.await();
+        // /ready answers 503 from the first step of the shutdown; /live 200 until the admin listener closes last.
         proxy.shutdown(proxy.context().drainTimeoutNs());
+        if (admin != null)
+        {
+            admin.close();
+        }
         System.out.println("centrigate: stopped");
         return 0;
     }
@@ -248,10 +278,11 @@ public final class RunCommand implements Callable<Integer>
             final ProxyContext next = effectiveConfig(System.getenv()).context();
             final ProxyContext running = proxy.context();
             if (!next.listen().equals(running.listen()) || !next.tlsListen().equals(running.tlsListen()) ||
-                !next.redirectListen().equals(running.redirectListen()) || next.loops() != running.loops())
+                !next.redirectListen().equals(running.redirectListen()) || next.loops() != running.loops() ||
+                !next.adminListen().equals(running.adminListen()) || !next.adminAllow().equals(running.adminAllow()))
             {
-                System.err.println("centrigate: reload: listen, tls-listen, redirect-http and loops change only " +
-                    "with a restart; the rest is applied");
+                System.err.println("centrigate: reload: listen, tls-listen, redirect-http, admin-listen, admin-allow and " +
+                    "loops change only with a restart; the rest is applied");
             }
             proxy.reload(next);
             System.out.println("centrigate: reloaded: upstreams " + next.groups().values().stream()
@@ -309,6 +340,7 @@ public final class RunCommand implements Callable<Integer>
             case "listen": return EffectiveConfig.Default.fixed(ProxyContext.DEFAULT_LISTEN);
             case "upstream": return EffectiveConfig.Default.fixed(ProxyContext.DEFAULT_UPSTREAM);
             case "internal-allow": return EffectiveConfig.Default.fixed(String.join(",", ProxyContext.DEFAULT_INTERNAL_ALLOW));
+            case "admin-allow": return EffectiveConfig.Default.fixed(String.join(",", ProxyContext.DEFAULT_ADMIN_ALLOW));
             case "internal-paths": return EffectiveConfig.Default.fixed(String.join(",", ProxyContext.DEFAULT_INTERNAL_PATHS));
             case "default-upstream": return EffectiveConfig.Default.derived(null, "not set (404 outside the prefix)");
             case "loops":
@@ -377,6 +409,15 @@ public final class RunCommand implements Callable<Integer>
         {
             ctx.internalAllow(internalAllow);
         }
+        for (final String l : adminListen)
+        {
+            ctx.adminListen(ProxyContext.parseHostPort(l, "--admin-listen"));
+        }
+        if (adminAllow != null)
+        {
+            ctx.adminAllow(adminAllow);
+        }
+        ctx.adminTokenFile(adminTokenFile);
         if (internalPaths != null)
         {
             ctx.internalPaths(internalPaths.size() == 1 && internalPaths.get(0).equals("none") ? List.of() : internalPaths);
@@ -451,7 +492,7 @@ public final class RunCommand implements Callable<Integer>
         }
     }
 
-    static String startupLine(final Proxy proxy)
+    static String startupLine(final Proxy proxy, final AdminServer admin)
     {
         final ProxyContext ctx = proxy.context();
         return "centrigate " + Main.version() +
@@ -461,6 +502,8 @@ public final class RunCommand implements Callable<Integer>
                 proxy.boundTlsAddresses().stream().map(RunCommand::hostPort).collect(Collectors.joining(","))) +
             (proxy.boundRedirectAddresses().isEmpty() ? "" : " redirect-http " +
                 proxy.boundRedirectAddresses().stream().map(RunCommand::hostPort).collect(Collectors.joining(","))) +
+            (admin == null ? "" : " admin " +
+                admin.boundAddresses().stream().map(RunCommand::hostPort).collect(Collectors.joining(","))) +
             " upstreams " + ctx.upstreams().stream().map(Object::toString).collect(Collectors.joining(",")) +
             " balance " + ctx.balance().flag() +
             " loops " + ctx.loops() +

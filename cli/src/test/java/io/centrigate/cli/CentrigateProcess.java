@@ -114,6 +114,12 @@ final class CentrigateProcess implements AutoCloseable
         }
     }
 
+    /** Sends SIGTERM, as {@code systemctl stop} does, without waiting for the exit ({@link #exitCode}). */
+    void terminate()
+    {
+        process.destroy();
+    }
+
     /** The exit code, waiting at most {@code seconds}. */
     int exitCode(final long seconds) throws InterruptedException
     {

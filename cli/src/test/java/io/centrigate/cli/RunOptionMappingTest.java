@@ -70,6 +70,7 @@ class RunOptionMappingTest
         final Path cert = Files.writeString(dir.resolve("cert.pem"), "only read by Proxy.start, not by conclude\n");
         final Path key = Files.writeString(dir.resolve("key.pem"), "only read by Proxy.start, not by conclude\n");
         final Path page = Files.writeString(dir.resolve("50x.html"), "<p>down</p>\n");
+        final Path token = Files.writeString(dir.resolve("admin.token"), "s3cret-token\n");
         final int loops = Runtime.getRuntime().availableProcessors() + 1;
 
         final Map<String, Sample> samples = new LinkedHashMap<>();
@@ -92,6 +93,10 @@ class RunOptionMappingTest
             List.of("chat.example.test=[127.0.0.1:9002]")));
         samples.put("internal-allow", Sample.of("10.1.0.0/16", ProxyContext::internalAllow, List.of("10.1.0.0/16")));
         samples.put("internal-paths", Sample.of("/private/*", ProxyContext::internalPaths, List.of("/private/*")));
+        samples.put("admin-listen", Sample.of("127.0.0.1:40790", ProxyContext::adminListen, List.of(loopback(40790))));
+        samples.put("admin-allow", Sample.of("10.2.0.0/16", ProxyContext::adminAllow, List.of("10.2.0.0/16")));
+        samples.put("admin-token-file", Sample.of(token.toString(), c -> c.adminTokenFile() + " " + c.adminToken(),
+            token + " s3cret-token").with("--admin-listen", "127.0.0.1:40790"));
         samples.put("balance", Sample.of("round-robin", ProxyContext::balance, ProxyContext.Balance.ROUND_ROBIN));
         samples.put("loops", Sample.of(String.valueOf(loops), ProxyContext::loops, loops));
         samples.put("idle-strategy", Sample.of("spin", ProxyContext::idleMode, ProxyContext.IdleMode.SPIN));

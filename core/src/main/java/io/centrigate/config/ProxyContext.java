@@ -62,6 +62,8 @@ public final class ProxyContext
     /** Loopback and private ranges (RFC 1918, RFC 4193). */
     public static final List<String> DEFAULT_INTERNAL_ALLOW =
         List.of("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7");
+    /** Who may use the admin listener unless configured otherwise: loopback only. */
+    public static final List<String> DEFAULT_ADMIN_ALLOW = List.of("127.0.0.0/8", "::1/128");
     public static final int DEFAULT_MAX_REQUEST_LINE = 8 * 1024;
     public static final int DEFAULT_MAX_HEAD_BYTES = 16 * 1024;
     public static final int DEFAULT_MAX_FIELDS = 100;
@@ -107,6 +109,10 @@ public final class ProxyContext
     private String outsidePrefixGroup;
     private List<String> internalPaths = DEFAULT_INTERNAL_PATHS;
     private List<String> internalAllow = DEFAULT_INTERNAL_ALLOW;
+    private final List<InetSocketAddress> adminListen = new ArrayList<>();
+    private List<String> adminAllow = DEFAULT_ADMIN_ALLOW;
+    private java.nio.file.Path adminTokenFile;
+    private String adminToken;
     private final java.util.Set<String> protectedGroups = new java.util.LinkedHashSet<>(List.of(DEFAULT_GROUP));
     private int maxRequestLine = DEFAULT_MAX_REQUEST_LINE;
     private int maxHeadBytes = DEFAULT_MAX_HEAD_BYTES;
@@ -289,6 +295,27 @@ public final class ProxyContext
         return this;
     }
 
+    /** An admin listener (operator endpoints: /live, /ready, /status, /metrics); none by default. */
+    public ProxyContext adminListen(final InetSocketAddress address)
+    {
+        adminListen.add(address);
+        return this;
+    }
+
+    /** Address ranges that may use the admin listener (403 otherwise); default {@link #DEFAULT_ADMIN_ALLOW}. */
+    public ProxyContext adminAllow(final List<String> cidrs)
+    {
+        this.adminAllow = List.copyOf(cidrs);
+        return this;
+    }
+
+    /** A file holding the bearer token the admin listener requires for endpoints that change state. */
+    public ProxyContext adminTokenFile(final java.nio.file.Path file)
+    {
+        this.adminTokenFile = file;
+        return this;
+    }
+
     /** Groups whose internal endpoints are guarded (default: the Centrifugo nodes of {@code --upstream}). */
     public ProxyContext protectGroup(final String group)
     {
@@ -382,6 +409,11 @@ public final class ProxyContext
     public List<VirtualHost> virtualHosts() { return List.copyOf(virtualHosts); }
     public List<String> internalPaths() { return internalPaths; }
     public List<String> internalAllow() { return internalAllow; }
+    public List<InetSocketAddress> adminListen() { return List.copyOf(adminListen); }
+    public List<String> adminAllow() { return adminAllow; }
+    public java.nio.file.Path adminTokenFile() { return adminTokenFile; }
+    /** The token of {@link #adminTokenFile()}, read by {@link #conclude()} (trimmed); null without a file. */
+    public String adminToken() { return adminToken; }
     public java.util.Set<String> protectedGroups() { return java.util.Set.copyOf(protectedGroups); }
 
     /** Every upstream group by name, the default one (the {@code --upstream} nodes) first. */
@@ -456,6 +488,26 @@ public final class ProxyContext
         for (final String cidr : internalAllow)
         {
             io.centrigate.config.Cidr.parse(cidr);
+        }
+        for (final String cidr : adminAllow)
+        {
+            io.centrigate.config.Cidr.parse(cidr);
+        }
+        if (adminTokenFile != null)
+        {
+            require(!adminListen.isEmpty(), "admin-token-file is set but no admin-listen would use it");
+            require(java.nio.file.Files.isReadable(adminTokenFile), "admin-token-file: cannot read " + adminTokenFile);
+            try
+            {
+                adminToken = java.nio.file.Files.readString(adminTokenFile).trim();
+            }
+            catch (final java.io.IOException | java.io.UncheckedIOException e)
+            {
+                throw new IllegalArgumentException("admin-token-file: cannot read " + adminTokenFile + ": " + e.getMessage());
+            }
+            require(!adminToken.isEmpty(), "admin-token-file: " + adminTokenFile + " is empty");
+            require(adminToken.chars().allMatch(c -> c > 0x20 && c < 0x7F),
+                "admin-token-file: the token must be one line of visible ASCII characters");
         }
         require(loops >= 1 && loops <= 1024, "loops must be 1..1024, got " + loops);
         require(headerTimeoutNs >= 0, "header-timeout must not be negative");

@@ -25,8 +25,16 @@ public record LoopSnapshot(
     long framesDown,
     long bytesUp,
     long bytesDown,
-    Map<String, Long> errors)
+    Map<String, Long> errors,
+    long tunnelsClosed,
+    long goingAwayFrames)
 {
+    /** Tunnels of this loop open when the snapshot was taken. */
+    public long tunnelsOpen()
+    {
+        return tunnelsOpened - tunnelsClosed;
+    }
+
     public int chunksInUse()
     {
         return chunksAllocated - chunksFree;

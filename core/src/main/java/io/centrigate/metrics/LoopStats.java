@@ -11,6 +11,8 @@ public final class LoopStats
     public long accepted;
     public long sessions;
     public long tunnelsOpened;
+    /** Tunnels ended (counted where their frame counts are added); open = opened - closed. */
+    public long tunnelsClosed;
     public long upstreamConnectFailures;
     public long acceptErrors;
     public long bufferWaits;

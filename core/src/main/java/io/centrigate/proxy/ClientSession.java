@@ -1650,6 +1650,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         if (upFrames != null)
         {
             final var stats = owner.stats();
+            stats.tunnelsClosed++;
             stats.framesUp += upFrames.frames();
             stats.bytesUp += upFrames.bytes();
             stats.framesDown += downFrames.frames();

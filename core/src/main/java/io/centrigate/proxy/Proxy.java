@@ -39,7 +39,9 @@ public final class Proxy implements AutoCloseable
     private final List<InetSocketAddress> boundRedirect = new ArrayList<>();
     private final io.centrigate.tls.ReloadableTlsContext tlsContext;
     private final Warmup.Result warmup;
-    private boolean closed;
+    private final long startedAtMillis = System.currentTimeMillis();
+    private volatile boolean draining;
+    private volatile boolean closed;
 
     /**
      * {@code warm}: with {@link ProxyContext#warmupNs()} above 0, run the {@link Warmup} before binding, against
@@ -226,6 +228,49 @@ public final class Proxy implements AutoCloseable
         return openConnections.get();
     }
 
+    /** Every upstream group by name, the default one ({@code --upstream}) first; reloads replace them. */
+    public java.util.Map<String, UpstreamGroup> upstreamGroups()
+    {
+        final UpstreamGroup[] current = groups;
+        final java.util.Map<String, UpstreamGroup> named = new java.util.LinkedHashMap<>();
+        int i = 0;
+        for (final String name : ctx.groups().keySet())
+        {
+            if (i < current.length)
+            {
+                named.put(name, current[i++]);
+            }
+        }
+        return named;
+    }
+
+    /** When this proxy was started (wall clock, epoch milliseconds). */
+    public long startedAtMillis()
+    {
+        return startedAtMillis;
+    }
+
+    /** True from the first step of {@link #shutdown(long)} (before the listeners close) or {@link #close()} on. */
+    public boolean draining()
+    {
+        return draining;
+    }
+
+    /** True while the listeners are open: after start, before shutdown or close began. */
+    public boolean accepting()
+    {
+        return !draining && !closed;
+    }
+
+    /**
+     * The first step of a shutdown, also taken alone: readiness turns false (an admin {@code /ready} answers 503)
+     * while the listeners still accept, so a load balancer stops sending new clients first.
+     */
+    public void beginDrain()
+    {
+        draining = true;
+    }
+
     /** A snapshot of every loop, each taken on its own thread. */
     public List<LoopSnapshot> snapshot(final long timeout, final TimeUnit unit) throws Exception
     {
@@ -254,6 +299,7 @@ public final class Proxy implements AutoCloseable
         {
             return;
         }
+        beginDrain();
         runOnEveryLoop(ProxyLoop::stopAccepting);
         runOnEveryLoop(ProxyLoop::drainSoft);
         awaitNoConnections(drainTimeoutNs);
@@ -313,6 +359,7 @@ public final class Proxy implements AutoCloseable
         {
             return;
         }
+        draining = true;
         closed = true;
         runOnEveryLoop(ProxyLoop::stopAccepting);
         runOnEveryLoop(ProxyLoop::closeAll);

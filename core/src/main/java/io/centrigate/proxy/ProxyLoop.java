@@ -455,7 +455,7 @@ final class ProxyLoop implements EventLoop.Duty
             stats.upstreamConnectFailures, stats.acceptErrors, pool.allocated(), pool.available(), pool.highWater(),
             stats.bufferWaits, loop.timerCount(), stats.requests, stats.upstreamConnects, stats.retries,
             stats.keepAliveReuses, pooledReuses(), pooledIdle(), stats.framesUp, stats.framesDown, stats.bytesUp, stats.bytesDown,
-            Map.copyOf(errors));
+            Map.copyOf(errors), stats.tunnelsClosed, stats.goingAwayFrames);
     }
 
     private long pooledReuses()

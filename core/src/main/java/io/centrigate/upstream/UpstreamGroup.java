@@ -109,6 +109,18 @@ public final class UpstreamGroup
         return connectFailures.get(i);
     }
 
+    public int weight(final int i)
+    {
+        return weights[i];
+    }
+
+    /** Not known to be down: no refused connect within the fail timeout. A read, safe from any thread. */
+    public boolean usable(final int i, final long nowNs)
+    {
+        final long until = skipUntilNs.get(i);
+        return until == 0 || nowNs - until >= 0;
+    }
+
     /**
      * Chooses a node and counts the connection on it; the caller must call {@link #release(int)} once.
      *

@@ -1,0 +1,227 @@
+package io.centrigate.admin;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import io.centrigate.metrics.LoopSnapshot;
+import io.centrigate.proxy.Proxy;
+import io.centrigate.upstream.UpstreamGroup;
+import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
+import io.prometheus.metrics.expositionformats.OpenMetricsTextFormatWriter;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+
+/** What each admin path answers; runs on the admin thread, reads the proxy only through snapshots and atomics. */
+final class AdminEndpoints
+{
+    /** How long a scrape waits for the loops' snapshots (each taken on its loop thread). */
+    static final long SNAPSHOT_TIMEOUT_MS = 2_000;
+
+    private static final ExpositionFormatWriter TEXT = PrometheusTextFormatWriter.create();
+    private static final ExpositionFormatWriter OPEN_METRICS = OpenMetricsTextFormatWriter.create();
+
+    private final Proxy proxy;
+    private final String version;
+    private final List<InetSocketAddress> adminAddresses;
+
+    AdminEndpoints(final Proxy proxy, final String version, final List<InetSocketAddress> adminAddresses)
+    {
+        this.proxy = proxy;
+        this.version = version;
+        this.adminAddresses = adminAddresses;
+    }
+
+    AdminResponse answer(final AdminRequest request)
+    {
+        final String path = request.path();
+        final boolean known = path.equals("/live") || path.equals("/ready") || path.equals("/status") ||
+            path.equals("/metrics");
+        if (!known)
+        {
+            return AdminResponse.text(404, "Not Found", "not found: /live, /ready, /status, /metrics\n");
+        }
+        if (!request.method().equals("GET") && !request.method().equals("HEAD"))
+        {
+            return AdminResponse.methodNotAllowed();
+        }
+        switch (path)
+        {
+            case "/live": return AdminResponse.text(200, "OK", "ok\n");
+            case "/ready":
+                final String reason = notReadyReason();
+                return reason == null ? AdminResponse.text(200, "OK", "ready\n")
+                    : AdminResponse.text(503, "Service Unavailable", reason + "\n");
+            case "/status": return AdminResponse.json(status());
+            default: return metrics(request.wantsOpenMetrics());
+        }
+    }
+
+    /** Null when ready: listeners accepting and a usable node in the default group; else a one-word reason. */
+    String notReadyReason()
+    {
+        if (proxy.draining())
+        {
+            return "draining";
+        }
+        if (!proxy.accepting())
+        {
+            return "not accepting";
+        }
+        final UpstreamGroup group = proxy.upstreams();
+        final long now = System.nanoTime();
+        for (int i = 0; i < group.size(); i++)
+        {
+            if (group.usable(i, now))
+            {
+                return null;
+            }
+        }
+        return "no usable node";
+    }
+
+    private List<LoopSnapshot> loopSnapshots()
+    {
+        try
+        {
+            return proxy.snapshot(SNAPSHOT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        }
+        catch (final Exception e)
+        {
+            return null; // a loop did not answer in time (or the proxy is closing)
+        }
+    }
+
+    private AdminResponse metrics(final boolean openMetrics)
+    {
+        final List<LoopSnapshot> loops = loopSnapshots();
+        if (loops == null)
+        {
+            return AdminResponse.text(503, "Service Unavailable", "loops did not answer a snapshot in time\n");
+        }
+        final ExpositionFormatWriter writer = openMetrics ? OPEN_METRICS : TEXT;
+        final ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
+        try
+        {
+            writer.write(out, MetricsExport.snapshots(proxy, loops, version, notReadyReason() == null));
+        }
+        catch (final IOException e)
+        {
+            return AdminResponse.text(500, "Internal Server Error", "cannot write metrics: " + e.getMessage() + "\n");
+        }
+        return new AdminResponse(200, "OK", writer.getContentType(), out.toByteArray(), null);
+    }
+
+    private String status()
+    {
+        final Json json = new Json().beginObject();
+        json.field("version", version);
+        final long started = proxy.startedAtMillis();
+        json.field("started_at", Instant.ofEpochMilli(started).toString());
+        json.key("uptime_seconds").value(Math.max(0, System.currentTimeMillis() - started) / 1000.0);
+        final String reason = notReadyReason();
+        json.field("ready", reason == null);
+        if (reason != null)
+        {
+            json.field("not_ready_reason", reason);
+        }
+        json.field("draining", proxy.draining());
+        json.key("listeners").beginObject();
+        addresses(json, "plain", proxy.boundAddresses());
+        addresses(json, "tls", proxy.boundTlsAddresses());
+        addresses(json, "redirect", proxy.boundRedirectAddresses());
+        addresses(json, "admin", adminAddresses);
+        json.endObject();
+        json.field("loops", proxy.context().loops());
+        json.field("connections_open", proxy.openConnections());
+        json.key("upstreams").beginArray();
+        final long now = System.nanoTime();
+        for (final Map.Entry<String, UpstreamGroup> e : proxy.upstreamGroups().entrySet())
+        {
+            final UpstreamGroup group = e.getValue();
+            json.beginObject().field("group", e.getKey()).key("nodes").beginArray();
+            for (int i = 0; i < group.size(); i++)
+            {
+                json.beginObject()
+                    .field("address", MetricsExport.hostPort(group.address(i)))
+                    .field("weight", group.weight(i))
+                    .field("state", group.usable(i, now) ? "up" : "down")
+                    .field("active_connections", group.active(i))
+                    .field("connect_failures", group.connectFailures(i))
+                    .endObject();
+            }
+            json.endArray().endObject();
+        }
+        json.endArray();
+        final List<LoopSnapshot> loops = loopSnapshots();
+        if (loops != null)
+        {
+            totals(json, loops);
+        }
+        return json.endObject().toString() + "\n";
+    }
+
+    private static void addresses(final Json json, final String name, final List<InetSocketAddress> addresses)
+    {
+        json.key(name).beginArray();
+        for (final InetSocketAddress a : addresses)
+        {
+            json.value(MetricsExport.hostPort(a));
+        }
+        json.endArray();
+    }
+
+    private static void totals(final Json json, final List<LoopSnapshot> loops)
+    {
+        long sessions = 0, accepted = 0, tunnelsOpened = 0, tunnelsOpen = 0, requests = 0, connects = 0, failures = 0;
+        long retries = 0, reuses = 0, waits = 0, allocated = 0, free = 0, goingAway = 0;
+        long framesUp = 0, framesDown = 0, bytesUp = 0, bytesDown = 0;
+        final Map<String, Long> errors = new java.util.TreeMap<>();
+        for (final LoopSnapshot s : loops)
+        {
+            sessions += s.sessions();
+            accepted += s.accepted();
+            tunnelsOpened += s.tunnelsOpened();
+            tunnelsOpen += s.tunnelsOpen();
+            requests += s.requests();
+            connects += s.upstreamConnects();
+            failures += s.upstreamConnectFailures();
+            retries += s.retries();
+            reuses += s.keepAliveReuses();
+            waits += s.bufferWaits();
+            allocated += s.chunksAllocated();
+            free += s.chunksFree();
+            goingAway += s.goingAwayFrames();
+            framesUp += s.framesUp();
+            framesDown += s.framesDown();
+            bytesUp += s.bytesUp();
+            bytesDown += s.bytesDown();
+            s.errors().forEach((kind, n) -> errors.merge(kind.toLowerCase(java.util.Locale.ROOT), n, Long::sum));
+        }
+        json.key("totals").beginObject()
+            .field("sessions", sessions)
+            .field("connections_accepted", accepted)
+            .field("tunnels_opened", tunnelsOpened)
+            .field("tunnels_open", tunnelsOpen)
+            .field("requests", requests)
+            .field("upstream_connects", connects)
+            .field("upstream_connect_failures", failures)
+            .field("retries", retries)
+            .field("keepalive_reuses", reuses)
+            .field("buffer_waits", waits)
+            .field("buffer_chunks_allocated", allocated)
+            .field("buffer_chunks_free", free)
+            .field("buffer_chunks_in_use", allocated - free)
+            .field("going_away_frames", goingAway)
+            .field("frames_up", framesUp)
+            .field("frames_down", framesDown)
+            .field("bytes_up", bytesUp)
+            .field("bytes_down", bytesDown);
+        json.key("errors").beginObject();
+        errors.forEach(json::field);
+        json.endObject().endObject();
+    }
+}
