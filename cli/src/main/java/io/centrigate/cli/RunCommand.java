@@ -273,6 +273,7 @@ public final class RunCommand implements Callable<Integer>
     /** SIGHUP: the file and environment are read again; new settings apply to new connections and requests. */
     private void reload(final Proxy proxy)
     {
+        boolean applying = false;
         try
         {
             final ProxyContext next = effectiveConfig(System.getenv()).context();
@@ -284,6 +285,7 @@ public final class RunCommand implements Callable<Integer>
                 System.err.println("centrigate: reload: listen, tls-listen, redirect-http, admin-listen, admin-allow and " +
                     "loops change only with a restart; the rest is applied");
             }
+            applying = true; // from here on a failure is recorded by the proxy itself
             proxy.reload(next);
             System.out.println("centrigate: reloaded: upstreams " + next.groups().values().stream()
                 .flatMap(List::stream).map(Object::toString).collect(Collectors.joining(",")));
@@ -291,10 +293,18 @@ public final class RunCommand implements Callable<Integer>
         catch (final ConfigException e)
         {
             e.problems().forEach(problem -> System.err.println("centrigate: reload refused: " + problem));
+            if (!applying)
+            {
+                proxy.reloadFailed(e.problems());
+            }
         }
         catch (final RuntimeException e)
         {
             System.err.println("centrigate: reload refused: " + e.getMessage());
+            if (!applying)
+            {
+                proxy.reloadFailed(List.of(String.valueOf(e.getMessage())));
+            }
         }
     }
 

@@ -129,6 +129,20 @@ final class AdminEndpoints
             json.field("not_ready_reason", reason);
         }
         json.field("draining", proxy.draining());
+        final Proxy.ReloadResult reload = proxy.lastReload();
+        if (reload != null)
+        {
+            json.key("last_reload").beginObject()
+                .field("time", Instant.ofEpochMilli(reload.timeMillis()).toString())
+                .field("ok", reload.ok())
+                .key("errors").beginArray();
+            reload.errors().forEach(json::value);
+            json.endArray().endObject();
+        }
+        else
+        {
+            json.key("last_reload").nullValue();
+        }
         json.key("listeners").beginObject();
         addresses(json, "plain", proxy.boundAddresses());
         addresses(json, "tls", proxy.boundTlsAddresses());
@@ -137,6 +151,8 @@ final class AdminEndpoints
         json.endObject();
         json.field("loops", proxy.context().loops());
         json.field("connections_open", proxy.openConnections());
+        final List<LoopSnapshot> loops = loopSnapshots();
+        final NodeTotals totals = new NodeTotals(loops == null ? List.of() : loops);
         json.key("upstreams").beginArray();
         final long now = System.nanoTime();
         for (final Map.Entry<String, UpstreamGroup> e : proxy.upstreamGroups().entrySet())
@@ -145,18 +161,28 @@ final class AdminEndpoints
             json.beginObject().field("group", e.getKey()).key("nodes").beginArray();
             for (int i = 0; i < group.size(); i++)
             {
+                final String address = MetricsExport.hostPort(group.address(i));
+                final NodeTotals.Node n = totals.node(e.getKey(), address);
                 json.beginObject()
-                    .field("address", MetricsExport.hostPort(group.address(i)))
+                    .field("address", address)
                     .field("weight", group.weight(i))
                     .field("state", group.usable(i, now) ? "up" : "down")
                     .field("active_connections", group.active(i))
                     .field("connect_failures", group.connectFailures(i))
-                    .endObject();
+                    .field("tunnels", n.tunnels)
+                    .field("requests_active", n.requestsActive)
+                    .field("handshakes_total", n.handshakesTotal())
+                    .field("requests_total", n.requestsTotal())
+                    .field("bytes_up_total", n.bytesUp)
+                    .field("bytes_down_total", n.bytesDown)
+                    .field("errors_total", n.errors)
+                    .key("close_codes").beginObject();
+                n.closeCodes.forEach(json::field);
+                json.endObject().endObject();
             }
             json.endArray().endObject();
         }
         json.endArray();
-        final List<LoopSnapshot> loops = loopSnapshots();
         if (loops != null)
         {
             totals(json, loops);

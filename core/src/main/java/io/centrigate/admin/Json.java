@@ -62,6 +62,14 @@ final class Json
         return this;
     }
 
+    Json nullValue()
+    {
+        separate();
+        out.append("null");
+        comma = true;
+        return this;
+    }
+
     Json value(final long n)
     {
         separate();

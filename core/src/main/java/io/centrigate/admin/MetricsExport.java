@@ -16,10 +16,15 @@ import io.centrigate.http.HttpError;
 import io.centrigate.metrics.LoopSnapshot;
 import io.centrigate.proxy.Proxy;
 import io.centrigate.upstream.UpstreamGroup;
+import io.centrigate.metrics.NodeStats;
+import io.centrigate.metrics.TimeHistogram;
+import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.InfoSnapshot;
 import io.prometheus.metrics.model.snapshots.InfoSnapshot.InfoDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
@@ -33,6 +38,12 @@ import io.prometheus.metrics.model.snapshots.MetricSnapshots;
  */
 final class MetricsExport
 {
+    /** Bucket upper bounds (seconds) of the connect, upgrade and HTTP response time histograms; +Inf added. */
+    static final double[] LATENCY_BOUNDS = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+        0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+    /** Bucket upper bounds (seconds) of the tunnel lifetime histogram; +Inf added. */
+    static final double[] LIFETIME_BOUNDS = {1, 10, 60, 300, 900, 3600, 14400, 43200, 86400};
+
     private MetricsExport()
     {
     }
@@ -88,6 +99,34 @@ final class MetricsExport
             + "tunnels, by direction (up: client to node).", LoopSnapshot::bytesUp, LoopSnapshot::bytesDown));
         all.add(errors(loops));
         nodes(proxy, all);
+        final NodeTotals totals = new NodeTotals(loops);
+        nodeCounters(totals, all);
+        all.add(histogram(loops, LoopSnapshot::connectTime, LATENCY_BOUNDS, "centrigate_upstream_connect_seconds",
+            "Upstream TCP connect time (connect started to connected), pooled connections excluded."));
+        all.add(histogram(loops, LoopSnapshot::upgradeTime, LATENCY_BOUNDS, "centrigate_upgrade_seconds",
+            "WebSocket upgrade request written to the node until its valid 101 arrived."));
+        all.add(histogram(loops, LoopSnapshot::httpResponseTime, LATENCY_BOUNDS, "centrigate_http_response_seconds",
+            "Plain HTTP: request head forwarded to the node until its response head arrived."));
+        all.add(histogram(loops, LoopSnapshot::tunnelLifetime, LIFETIME_BOUNDS, "centrigate_tunnel_lifetime_seconds",
+            "WebSocket tunnel lifetime, 101 to close, of ended tunnels."));
+        all.add(closeFrames(loops));
+        all.add(CounterSnapshot.builder().name("centrigate_reloads")
+            .help("Configuration reloads (SIGHUP) by result: ok (applied) or failed (refused, nothing changed).")
+            .dataPoint(CounterDataPointSnapshot.builder().labels(Labels.of("result", "ok")).value(proxy.reloadsOk()).build())
+            .dataPoint(CounterDataPointSnapshot.builder().labels(Labels.of("result", "failed"))
+                .value(proxy.reloadsFailed()).build())
+            .build());
+        final Proxy.ReloadResult last = proxy.lastReload();
+        all.add(gauge("centrigate_last_reload_timestamp_seconds", "When the last reload ended (ok or failed), seconds "
+            + "since the Unix epoch; 0 before the first.", last == null ? 0 : last.timeMillis() / 1000.0));
+        all.add(perLoop(loops, "centrigate_loop_iterations", "Duty cycles the event loop ran.", true,
+            LoopSnapshot::iterations));
+        all.add(perLoop(loops, "centrigate_loop_busy_seconds", "Time the loop spent working (not blocked or idle in "
+            + "select); its rate is the busy ratio.", true, s -> s.busyNs() / 1e9));
+        all.add(perLoop(loops, "centrigate_loop_wakeups", "Select calls that returned ready keys or woke from blocking.",
+            true, LoopSnapshot::wakeups));
+        all.add(perLoop(loops, "centrigate_loop_command_queue_depth", "Commands from other threads waiting for the "
+            + "loop (reloads, snapshots, drain steps).", false, LoopSnapshot::commandQueueDepth));
 
         final long openFds = openFileDescriptors();
         if (openFds >= 0)
@@ -195,6 +234,145 @@ final class MetricsExport
         all.add(active.build());
         all.add(weight.build());
         all.add(failures.build());
+    }
+
+    private static void nodeCounters(final NodeTotals totals, final List<MetricSnapshot> all)
+    {
+        final CounterSnapshot.Builder handshakes = CounterSnapshot.builder().name("centrigate_handshakes")
+            .help("WebSocket handshakes by node and outcome: 101, upstream_1xx..5xx (the node answered non-101), "
+                + "invalid_101, connect_refused, connect_timeout, upstream_timeout (per attempt on the node), "
+                + "answered_502/503/504 (the proxy answered the client itself).");
+        final CounterSnapshot.Builder requests = CounterSnapshot.builder().name("centrigate_http_requests")
+            .help("Plain HTTP exchanges the node answered, by method class and status class.");
+        final GaugeSnapshot.Builder tunnels = GaugeSnapshot.builder().name("centrigate_node_tunnels")
+            .help("WebSocket tunnels open to the node now.");
+        final GaugeSnapshot.Builder active = GaugeSnapshot.builder().name("centrigate_node_requests_active")
+            .help("Plain HTTP exchanges under way on the node now.");
+        final CounterSnapshot.Builder bytes = CounterSnapshot.builder().name("centrigate_node_tunnel_bytes")
+            .help("WebSocket bytes of ended tunnels to the node, by direction (up: client to node).");
+        final CounterSnapshot.Builder errors = CounterSnapshot.builder().name("centrigate_node_errors")
+            .help("Failures on the node: connects failed, no answer in time, invalid or missing answers.");
+        for (final Map.Entry<String, Map<String, NodeTotals.Node>> g : totals.groups.entrySet())
+        {
+            for (final Map.Entry<String, NodeTotals.Node> e : g.getValue().entrySet())
+            {
+                final NodeTotals.Node n = e.getValue();
+                final boolean none = e.getKey().equals("none");
+                if (none && n.isZero())
+                {
+                    continue;
+                }
+                final Labels labels = Labels.of("group", g.getKey(), "node", e.getKey());
+                for (int o = 0; o < NodeStats.OUTCOMES.length; o++)
+                {
+                    if (!none || n.handshakes[o] != 0)
+                    {
+                        handshakes.dataPoint(CounterDataPointSnapshot.builder()
+                            .labels(labels.add("outcome", NodeStats.OUTCOMES[o])).value(n.handshakes[o]).build());
+                    }
+                }
+                for (int m = 0; m < NodeStats.METHODS.length; m++)
+                {
+                    for (int c = 0; c < NodeStats.CODE_CLASSES.length; c++)
+                    {
+                        if (n.requests[m][c] != 0)
+                        {
+                            requests.dataPoint(CounterDataPointSnapshot.builder()
+                                .labels(labels.add("method", NodeStats.METHODS[m]).add("code", NodeStats.CODE_CLASSES[c]))
+                                .value(n.requests[m][c]).build());
+                        }
+                    }
+                }
+                if (none)
+                {
+                    continue;
+                }
+                tunnels.dataPoint(GaugeDataPointSnapshot.builder().labels(labels).value(n.tunnels).build());
+                active.dataPoint(GaugeDataPointSnapshot.builder().labels(labels).value(n.requestsActive).build());
+                bytes.dataPoint(CounterDataPointSnapshot.builder().labels(labels.add("direction", "up"))
+                    .value(n.bytesUp).build());
+                bytes.dataPoint(CounterDataPointSnapshot.builder().labels(labels.add("direction", "down"))
+                    .value(n.bytesDown).build());
+                errors.dataPoint(CounterDataPointSnapshot.builder().labels(labels).value(n.errors).build());
+            }
+        }
+        all.add(handshakes.build());
+        all.add(requests.build());
+        all.add(tunnels.build());
+        all.add(active.build());
+        all.add(bytes.build());
+        all.add(errors.build());
+    }
+
+    /** The loops' histograms merged, as a classic Prometheus histogram with fixed bounds. */
+    static HistogramSnapshot histogram(final List<LoopSnapshot> loops,
+        final java.util.function.Function<LoopSnapshot, TimeHistogram> which, final double[] bounds, final String name,
+        final String help)
+    {
+        TimeHistogram merged = null;
+        for (final LoopSnapshot s : loops)
+        {
+            final TimeHistogram h = which.apply(s);
+            if (merged == null)
+            {
+                merged = h.copy();
+            }
+            else
+            {
+                merged.add(h);
+            }
+        }
+        final double[] upper = java.util.Arrays.copyOf(bounds, bounds.length + 1);
+        upper[bounds.length] = Double.POSITIVE_INFINITY;
+        final long[] counts = new long[upper.length];
+        long below = 0;
+        final long total = merged == null ? 0 : merged.count();
+        for (int i = 0; i < bounds.length; i++)
+        {
+            final long cumulative = merged == null ? 0 : Math.min(total, merged.countAtOrBelow(bounds[i]));
+            counts[i] = Math.max(0, cumulative - below);
+            below += counts[i];
+        }
+        counts[bounds.length] = total - below;
+        return HistogramSnapshot.builder().name(name).help(help)
+            .dataPoint(HistogramDataPointSnapshot.builder()
+                .classicHistogramBuckets(ClassicHistogramBuckets.of(upper, counts))
+                .sum(merged == null ? 0 : merged.sumSeconds()).build())
+            .build();
+    }
+
+    /** Close frames by direction and code, over all loops; only codes seen. */
+    private static CounterSnapshot closeFrames(final List<LoopSnapshot> loops)
+    {
+        final long[] up = new long[NodeStats.CLOSE_CODES];
+        final long[] down = new long[NodeStats.CLOSE_CODES];
+        for (final LoopSnapshot s : loops)
+        {
+            for (int i = 0; i < NodeStats.CLOSE_CODES; i++)
+            {
+                up[i] += s.closeCodesUp()[i];
+                down[i] += s.closeCodesDown()[i];
+            }
+        }
+        final CounterSnapshot.Builder b = CounterSnapshot.builder().name("centrigate_close_frames")
+            .help("WebSocket close frames seen in tunnels by direction (up: client to node) and status code "
+                + "(none: no code, other: outside 1000-4999); 1000 and 1001 always, other codes once seen.");
+        for (int i = 0; i < NodeStats.CLOSE_CODES; i++)
+        {
+            // 1000 and 1001 from the start (at 0), so the family and a rate exist before the first close.
+            final boolean always = i == 1000 || i == 1001;
+            if (up[i] != 0 || always)
+            {
+                b.dataPoint(CounterDataPointSnapshot.builder()
+                    .labels(Labels.of("code", NodeStats.closeCodeLabel(i), "direction", "up")).value(up[i]).build());
+            }
+            if (down[i] != 0 || always)
+            {
+                b.dataPoint(CounterDataPointSnapshot.builder()
+                    .labels(Labels.of("code", NodeStats.closeCodeLabel(i), "direction", "down")).value(down[i]).build());
+            }
+        }
+        return b.build();
     }
 
     /** Entries of /proc/self/fd (Linux); -1 when unknown. */

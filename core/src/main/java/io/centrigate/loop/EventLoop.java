@@ -61,6 +61,12 @@ public final class EventLoop implements Agent
     private Duty duty = () -> 0;
     private long nowNs;
     private boolean clockFresh;
+    /** When the first ready key of the current select was handled (the clock read for it); 0 if none yet. */
+    private long firstKeyNs;
+    /** Duty cycles run, select calls that returned ready keys or woke from blocking, and time spent working. */
+    private long iterations;
+    private long wakeups;
+    private long busyNs;
     private volatile Thread thread;
     private volatile boolean closing;
 
@@ -149,6 +155,30 @@ public final class EventLoop implements Agent
         }
     }
 
+    /** Duty cycles run so far. Loop thread only (read it in a snapshot). */
+    public long iterations()
+    {
+        return iterations;
+    }
+
+    /** Select calls that returned ready keys, or returned from blocking (woken, a timer tick). Loop thread only. */
+    public long wakeups()
+    {
+        return wakeups;
+    }
+
+    /** Nanoseconds spent in cycles that did work (blocking in select excluded). Loop thread only. */
+    public long busyNs()
+    {
+        return busyNs;
+    }
+
+    /** Commands queued by other threads and not yet run (approximate). */
+    public int commandQueueDepth()
+    {
+        return commands.size();
+    }
+
     public int timerCount()
     {
         return (int)wheel.timerCount();
@@ -163,23 +193,41 @@ public final class EventLoop implements Agent
     @Override
     public int doWork() throws IOException
     {
-        nowNs = System.nanoTime();
+        final long startNs = System.nanoTime();
+        nowNs = startNs;
+        iterations++;
         int work = drainCommands();
         work += duty.doDuty();
         // A blocking select may return long after nowNs was read: the first ready key re-reads the clock,
         // or a deadline computed from it (e.g. a new connection's header timeout) would already be past.
         clockFresh = false;
+        firstKeyNs = 0;
+        final boolean blocked;
+        final int selected;
         if (idleMode == IdleMode.BLOCK && work == 0 && !closing)
         {
             // Bounded by one tick while timers are pending so they fire on time; otherwise sleep until woken.
             final long timeoutMs = wheel.timerCount() > 0 ? TimeUnit.NANOSECONDS.toMillis(TICK_NS) : 0;
-            work += selector.select(onSelectedKey, timeoutMs);
+            selected = selector.select(onSelectedKey, timeoutMs);
+            blocked = true;
         }
         else
         {
-            work += selector.selectNow(onSelectedKey);
+            selected = selector.selectNow(onSelectedKey);
+            blocked = false;
         }
+        if (blocked || selected > 0)
+        {
+            wakeups++;
+        }
+        work += selected;
         nowNs = System.nanoTime();
+        // Busy time from the clock reads the cycle makes anyway: a cycle that worked before selecting did not
+        // block, so all of it was work; after a blocking select only the time from the first ready key on was.
+        if (work > 0)
+        {
+            busyNs += nowNs - (blocked ? (firstKeyNs != 0 ? firstKeyNs : nowNs) : startNs);
+        }
         work += pollTimers();
         return work;
     }
@@ -202,6 +250,7 @@ public final class EventLoop implements Agent
         {
             nowNs = System.nanoTime();
             clockFresh = true;
+            firstKeyNs = nowNs;
         }
         final Object attachment = key.attachment();
         if (attachment instanceof Selectable)

@@ -1,5 +1,6 @@
 package io.centrigate.metrics;
 
+import java.util.List;
 import java.util.Map;
 
 /** A consistent copy of one loop's state, made on the loop thread. */
@@ -27,7 +28,19 @@ public record LoopSnapshot(
     long bytesDown,
     Map<String, Long> errors,
     long tunnelsClosed,
-    long goingAwayFrames)
+    long goingAwayFrames,
+    long iterations,
+    long wakeups,
+    long busyNs,
+    int commandQueueDepth,
+    /** Copies of the per-node counters, one per upstream group, in the groups' order. */
+    List<NodeStats> nodes,
+    long[] closeCodesUp,
+    long[] closeCodesDown,
+    TimeHistogram connectTime,
+    TimeHistogram upgradeTime,
+    TimeHistogram httpResponseTime,
+    TimeHistogram tunnelLifetime)
 {
     /** Tunnels of this loop open when the snapshot was taken. */
     public long tunnelsOpen()

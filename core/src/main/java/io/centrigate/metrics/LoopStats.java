@@ -27,4 +27,15 @@ public final class LoopStats
     public long bytesUp;
     public long bytesDown;
     public final long[] errors = new long[HttpError.values().length];
+    /** Close frames by code ({@link NodeStats#CLOSE_NONE}, {@link NodeStats#CLOSE_OTHER} or the code), per direction. */
+    public final long[] closeCodesUp = new long[NodeStats.CLOSE_CODES];
+    public final long[] closeCodesDown = new long[NodeStats.CLOSE_CODES];
+    /** Upstream TCP connect (start to connected), in microseconds, up to an hour. */
+    public final TimeHistogram connectTime = new TimeHistogram(1_000, 3_600_000_000L);
+    /** Upgrade request written to the node until its 101 arrived. */
+    public final TimeHistogram upgradeTime = new TimeHistogram(1_000, 3_600_000_000L);
+    /** Plain HTTP: request head forwarded until the response head arrived. */
+    public final TimeHistogram httpResponseTime = new TimeHistogram(1_000, 3_600_000_000L);
+    /** Tunnel open (101) to close, in milliseconds, up to 31 days. */
+    public final TimeHistogram tunnelLifetime = new TimeHistogram(1_000_000, 31L * 24 * 3600 * 1000);
 }

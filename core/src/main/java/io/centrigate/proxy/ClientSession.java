@@ -146,6 +146,14 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     private long goingAwayStartNs;
     private FrameTracker upFrames;
     private FrameTracker downFrames;
+    /** Per-node counters matching {@link #group}; the node a tunnel or an exchange was counted on. */
+    private io.centrigate.metrics.NodeStats nodeStats;
+    private int metricNode = -1;
+    private int methodClass;
+    private boolean requestActive;
+    /** When the request head (or the upgrade request) went to the node; when the tunnel opened. */
+    private long exchangeStartNs;
+    private long tunnelOpenedNs;
 
     ClientSession prev;
     ClientSession next;
@@ -168,6 +176,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         this.clientAddress = ProxyLoop.addressText(client);
         this.group = owner.group(0);
         this.pool = owner.upstreamPool(0);
+        this.nodeStats = owner.nodeStats(0);
         this.clientKey = loop.register(client, SelectionKey.OP_READ, this);
         this.clientInterest = SelectionKey.OP_READ;
         rearm();
@@ -361,6 +370,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
         group = owner.group(routed);
         pool = owner.upstreamPool(routed);
+        nodeStats = owner.nodeStats(routed);
         stripTarget = router.stripLength();
         if (upgrade)
         {
@@ -413,6 +423,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         throws IOException
     {
         idempotent = HttpMethods.isIdempotent(buf, head.methodOffset(), head.methodLength());
+        methodClass = HttpMethods.methodClass(buf, head.methodOffset(), head.methodLength());
         neverReplay = HttpMethods.neverReplay(buf, head.pathOffset(), head.pathLength());
         // HTTP/1.0 clients are served one request per connection: no chunked answers can reach them.
         clientKeepAlive = head.version() == 11 && !head.connectionClose() && !owner.draining();
@@ -554,6 +565,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 return;
             }
             attempts++;
+            metricNode = node;
             if (node < 64)
             {
                 triedMask |= 1L << node;
@@ -591,6 +603,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             }
             upstream = channel;
             owner.stats().upstreamConnects++;
+            connectStartNs = loop.nowNs();
             try
             {
                 final boolean connected = channel.connect(group.address(node));
@@ -657,6 +670,12 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     private boolean connectFailed(final String why, final boolean timedOut)
     {
         owner.stats().upstreamConnectFailures++;
+        nodeStats.errors[nodeStats.slot(node)]++;
+        if (upgrade)
+        {
+            nodeStats.handshake(node, timedOut ? io.centrigate.metrics.NodeStats.OUTCOME_CONNECT_TIMEOUT :
+                io.centrigate.metrics.NodeStats.OUTCOME_CONNECT_REFUSED);
+        }
         owner.errorLog().log("upstream-connect", group.name(node) + ": " + why);
         group.connectFailed(node, loop.nowNs());
         closeUpstream();
@@ -693,6 +712,16 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         group.connected(node);
         state = AWAITING_RESPONSE;
         lastUpstreamNs = loop.nowNs();
+        if (!upstreamReused)
+        {
+            owner.stats().connectTime.recordNs(lastUpstreamNs - connectStartNs);
+        }
+        exchangeStartNs = lastUpstreamNs;
+        if (!upgrade && !requestActive)
+        {
+            requestActive = true;
+            nodeStats.requestsActive[nodeStats.slot(node)]++;
+        }
         rearm();
         flushUp();
     }
@@ -801,6 +830,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             }
             else if (!head.upgradeWebSocket() || !head.connectionUpgrade() || !acceptMatches(head, buf))
             {
+                nodeStats.handshake(node, io.centrigate.metrics.NodeStats.OUTCOME_INVALID_101);
                 failResponse(HttpError.INVALID_UPGRADE_RESPONSE);
             }
             else
@@ -812,6 +842,10 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         if (status < 200)
         {
             // 100 Continue, 103 Early Hints: pass on and keep waiting for the final answer.
+            if (upgrade)
+            {
+                nodeStats.handshake(node, io.centrigate.metrics.NodeStats.OUTCOME_UPSTREAM_CLASS + 1);
+            }
             final Chunk interim = owner.pool().acquire();
             if (interim == null)
             {
@@ -851,10 +885,15 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     private void openTunnel(final int headLength, final int filled) throws IOException
     {
         state = TUNNEL;
-        owner.stats().tunnelsOpened++;
-        upFrames = new FrameTracker();
-        downFrames = new FrameTracker();
+        final var stats = owner.stats();
+        stats.tunnelsOpened++;
+        upFrames = new FrameTracker(stats.closeCodesUp);
+        downFrames = new FrameTracker(stats.closeCodesDown);
         lastActivityNs = loop.nowNs();
+        tunnelOpenedNs = lastActivityNs;
+        stats.upgradeTime.recordNs(lastActivityNs - exchangeStartNs);
+        nodeStats.handshake(node, io.centrigate.metrics.NodeStats.OUTCOME_101);
+        nodeStats.tunnels[nodeStats.slot(node)]++;
         final Chunk response = headChunk;
         headChunk = null;
         // The 101 goes to the client byte for byte; frames the upstream sent right behind it go too.
@@ -882,6 +921,16 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     private void relayResponse(final ResponseHead head, final UnsafeBuffer buf, final int headLength, final int filled)
         throws IOException
     {
+        if (upgrade)
+        {
+            nodeStats.handshake(node, io.centrigate.metrics.NodeStats.OUTCOME_UPSTREAM_CLASS + 1 +
+                io.centrigate.metrics.NodeStats.codeClass(head.status()));
+        }
+        else
+        {
+            nodeStats.request(node, methodClass, head.status());
+            owner.stats().httpResponseTime.recordNs(loop.nowNs() - exchangeStartNs);
+        }
         switch (head.bodyKind(headRequest))
         {
             case NONE: bodyKind = BODY_NONE; break;
@@ -1528,6 +1577,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     private void reject(final HttpError error)
     {
         owner.stats().errors[error.ordinal()]++;
+        countRejectOnNode(error);
         closeUpstream();
         releaseRequestChunks();
         up.discard();
@@ -1542,6 +1592,32 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         chunk.buffer().putBytes(0, answer, 0, answer.capacity());
         chunk.byteBuffer().clear().limit(answer.capacity());
         sendFinalAnswer(chunk);
+    }
+
+    /** A generated answer on the node it concerns ("none" when no node was chosen, e.g. every node refused). */
+    private void countRejectOnNode(final HttpError error)
+    {
+        switch (error)
+        {
+            case UPSTREAM_TIMEOUT:
+            case BAD_UPSTREAM_RESPONSE:
+            case INVALID_UPGRADE_RESPONSE:
+            case UPSTREAM_CLOSED:
+                nodeStats.errors[nodeStats.slot(node)]++;
+                break;
+            default:
+                break;
+        }
+        if (upgrade && state != TUNNEL)
+        {
+            switch (error.status())
+            {
+                case 502: nodeStats.handshake(node, io.centrigate.metrics.NodeStats.OUTCOME_ANSWERED_502); break;
+                case 503: nodeStats.handshake(node, io.centrigate.metrics.NodeStats.OUTCOME_ANSWERED_503); break;
+                case 504: nodeStats.handshake(node, io.centrigate.metrics.NodeStats.OUTCOME_ANSWERED_504); break;
+                default: break;
+            }
+        }
     }
 
     /** Queues the connection's last answer; once it is written the connection lingers and closes. */
@@ -1655,6 +1731,19 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             stats.bytesUp += upFrames.bytes();
             stats.framesDown += downFrames.frames();
             stats.bytesDown += downFrames.bytes();
+            stats.tunnelLifetime.recordNs(loop.nowNs() - tunnelOpenedNs);
+            final int slot = nodeStats.slot(metricNode);
+            nodeStats.tunnels[slot]--;
+            nodeStats.bytesUp[slot] += upFrames.bytes();
+            nodeStats.bytesDown[slot] += downFrames.bytes();
+            if (upFrames.lastCloseCode() >= 0)
+            {
+                nodeStats.closeCode(metricNode, upFrames.lastCloseCode());
+            }
+            if (downFrames.lastCloseCode() >= 0)
+            {
+                nodeStats.closeCode(metricNode, downFrames.lastCloseCode());
+            }
         }
         cancelTimer();
         closeUpstream();
@@ -1724,6 +1813,11 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
 
     private void releaseNode()
     {
+        if (requestActive)
+        {
+            requestActive = false;
+            nodeStats.requestsActive[nodeStats.slot(metricNode)]--;
+        }
         if (node >= 0)
         {
             group.release(node);
@@ -2039,6 +2133,10 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 {
                     owner.errorLog().log("upstream-response", "no answer within the read timeout (" +
                         group.name(node) + ")");
+                    if (upgrade)
+                    {
+                        nodeStats.handshake(node, io.centrigate.metrics.NodeStats.OUTCOME_UPSTREAM_TIMEOUT);
+                    }
                     reject(HttpError.UPSTREAM_TIMEOUT);
                 }
                 break;

@@ -19,6 +19,28 @@ final class HttpMethods
         return s.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     }
 
+    private static final byte[] GET = bytes("GET");
+    private static final byte[] HEAD = bytes("HEAD");
+    private static final byte[] POST = bytes("POST");
+
+    /** The method's class for the request counters: {@code NodeStats.METHOD_GET} .. {@code METHOD_OTHER}. */
+    static int methodClass(final DirectBuffer buf, final int offset, final int length)
+    {
+        if (equals(buf, offset, length, GET))
+        {
+            return io.centrigate.metrics.NodeStats.METHOD_GET;
+        }
+        if (equals(buf, offset, length, POST))
+        {
+            return io.centrigate.metrics.NodeStats.METHOD_POST;
+        }
+        if (equals(buf, offset, length, HEAD))
+        {
+            return io.centrigate.metrics.NodeStats.METHOD_HEAD;
+        }
+        return io.centrigate.metrics.NodeStats.METHOD_OTHER;
+    }
+
     /** RFC 9110 §9.2.2. */
     static boolean isIdempotent(final DirectBuffer buf, final int offset, final int length)
     {

@@ -42,6 +42,14 @@ public final class Proxy implements AutoCloseable
     private final long startedAtMillis = System.currentTimeMillis();
     private volatile boolean draining;
     private volatile boolean closed;
+    private final java.util.concurrent.atomic.AtomicLong reloadsOk = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong reloadsFailed = new java.util.concurrent.atomic.AtomicLong();
+    private volatile ReloadResult lastReload;
+
+    /** How the last reload ended: when (epoch milliseconds), whether it was applied, and why not. */
+    public record ReloadResult(long timeMillis, boolean ok, List<String> errors)
+    {
+    }
 
     /**
      * {@code warm}: with {@link ProxyContext#warmupNs()} above 0, run the {@link Warmup} before binding, against
@@ -336,6 +344,44 @@ public final class Proxy implements AutoCloseable
      * sizes need a restart (a handover with SO_REUSEPORT, see README).
      */
     public synchronized void reload(final ProxyContext newCtx)
+    {
+        try
+        {
+            apply(newCtx);
+        }
+        catch (final RuntimeException e)
+        {
+            reloadFailed(List.of(String.valueOf(e.getMessage())));
+            throw e;
+        }
+        reloadsOk.incrementAndGet();
+        lastReload = new ReloadResult(System.currentTimeMillis(), true, List.of());
+    }
+
+    /** A reload that did not get as far as {@link #reload} (e.g. the CLI could not read the new configuration). */
+    public void reloadFailed(final List<String> errors)
+    {
+        reloadsFailed.incrementAndGet();
+        lastReload = new ReloadResult(System.currentTimeMillis(), false, List.copyOf(errors));
+    }
+
+    public long reloadsOk()
+    {
+        return reloadsOk.get();
+    }
+
+    public long reloadsFailed()
+    {
+        return reloadsFailed.get();
+    }
+
+    /** The last reload, or null when there was none. */
+    public ReloadResult lastReload()
+    {
+        return lastReload;
+    }
+
+    private void apply(final ProxyContext newCtx)
     {
         newCtx.conclude();
         final io.centrigate.route.Router router = new io.centrigate.route.Router(newCtx);

@@ -66,6 +66,7 @@ final class ProxyLoop implements EventLoop.Duty
     private final ArrayDeque<ClientSession> bufferWaiters = new ArrayDeque<>();
     private final List<Listener> listeners = new ArrayList<>();
     private UpstreamPool[] upstreamPools;
+    private io.centrigate.metrics.NodeStats[] nodeStats;
     private final ErrorAnswers errorAnswers;
     private ProxyLoop[] peers;
     private int nextPeer;
@@ -94,6 +95,7 @@ final class ProxyLoop implements EventLoop.Duty
         this.requestHead = new RequestHead(ctx.maxFields());
         this.responseHead = new ResponseHead(ctx.maxFields());
         this.upstreamPools = newPools(ctx, groups);
+        this.nodeStats = newNodeStats(ctx, groups, null);
         this.errorAnswers = new ErrorAnswers(ctx.errorPages(), ctx.chunkSize());
         loop.duty(this);
     }
@@ -127,6 +129,7 @@ final class ProxyLoop implements EventLoop.Duty
     HandshakeDigest handshakeDigest() { return handshakeDigest; }
     UnsafeBuffer keyScratch() { return keyScratch; }
     UpstreamPool upstreamPool(final int g) { return upstreamPools[g]; }
+    io.centrigate.metrics.NodeStats nodeStats(final int g) { return nodeStats[g]; }
 
     org.agrona.DirectBuffer errorAnswer(final HttpError error)
     {
@@ -404,10 +407,47 @@ final class ProxyLoop implements EventLoop.Duty
         router = newRouter;
         final UpstreamPool[] old = upstreamPools;
         upstreamPools = newPools(newCtx, newGroups);
+        nodeStats = newNodeStats(newCtx, newGroups, nodeStats);
         for (final UpstreamPool pool : old)
         {
             pool.closeAll();
         }
+    }
+
+    /**
+     * Per-node counters for each group, on the loop thread (cold). A group whose name and nodes a reload left as
+     * they were keeps its counters (and running tunnels stay counted on it); a changed one starts at 0.
+     */
+    private static io.centrigate.metrics.NodeStats[] newNodeStats(final ProxyContext c, final UpstreamGroup[] g,
+        final io.centrigate.metrics.NodeStats[] old)
+    {
+        final io.centrigate.metrics.NodeStats[] stats = new io.centrigate.metrics.NodeStats[g.length];
+        final java.util.Iterator<String> names = c.groups().keySet().iterator();
+        for (int i = 0; i < g.length; i++)
+        {
+            final String name = names.hasNext() ? names.next() : "group-" + i;
+            final String[] nodes = new String[g[i].size()];
+            for (int n = 0; n < nodes.length; n++)
+            {
+                nodes[n] = io.centrigate.metrics.NodeStats.hostPort(g[i].address(n));
+            }
+            if (old != null)
+            {
+                for (final io.centrigate.metrics.NodeStats o : old)
+                {
+                    if (o.sameNodes(name, nodes))
+                    {
+                        stats[i] = o;
+                        break;
+                    }
+                }
+            }
+            if (stats[i] == null)
+            {
+                stats[i] = new io.centrigate.metrics.NodeStats(name, nodes);
+            }
+        }
+        return stats;
     }
 
     private UpstreamPool[] newPools(final ProxyContext c, final UpstreamGroup[] g)
@@ -455,7 +495,20 @@ final class ProxyLoop implements EventLoop.Duty
             stats.upstreamConnectFailures, stats.acceptErrors, pool.allocated(), pool.available(), pool.highWater(),
             stats.bufferWaits, loop.timerCount(), stats.requests, stats.upstreamConnects, stats.retries,
             stats.keepAliveReuses, pooledReuses(), pooledIdle(), stats.framesUp, stats.framesDown, stats.bytesUp, stats.bytesDown,
-            Map.copyOf(errors), stats.tunnelsClosed, stats.goingAwayFrames);
+            Map.copyOf(errors), stats.tunnelsClosed, stats.goingAwayFrames, loop.iterations(), loop.wakeups(),
+            loop.busyNs(), loop.commandQueueDepth(), nodeStatsCopy(), stats.closeCodesUp.clone(),
+            stats.closeCodesDown.clone(), stats.connectTime.copy(), stats.upgradeTime.copy(),
+            stats.httpResponseTime.copy(), stats.tunnelLifetime.copy());
+    }
+
+    private List<io.centrigate.metrics.NodeStats> nodeStatsCopy()
+    {
+        final List<io.centrigate.metrics.NodeStats> copies = new ArrayList<>(nodeStats.length);
+        for (final io.centrigate.metrics.NodeStats n : nodeStats)
+        {
+            copies.add(n.copy());
+        }
+        return copies;
     }
 
     private long pooledReuses()

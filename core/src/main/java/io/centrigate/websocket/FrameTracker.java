@@ -48,9 +48,23 @@ public final class FrameTracker
     private long frames;
     private long closeFrames;
     private long bytes;
+    /** Close frames: the first two masking key bytes, the status code bytes read so far, and the code. */
+    private int mask01;
+    private int codeBytes;
+    private int code;
+    private int lastCloseCode = -1;
+    /** Counts of close frames by code slot (see {@link #closeCodeSlot}); null: not counted. Loop-owned. */
+    private final long[] closeCodeCounts;
 
     public FrameTracker()
     {
+        this(null);
+    }
+
+    /** {@code closeCodeCounts}: 5000 slots, one per close code (slot 0: no code, 1: out of range). */
+    public FrameTracker(final long[] closeCodeCounts)
+    {
+        this.closeCodeCounts = closeCodeCounts;
         reset();
     }
 
@@ -65,6 +79,10 @@ public final class FrameTracker
         frames = 0;
         closeFrames = 0;
         bytes = 0;
+        mask01 = 0;
+        codeBytes = 0;
+        code = 0;
+        lastCloseCode = -1;
     }
 
     /**
@@ -111,6 +129,9 @@ public final class FrameTracker
                     final int b = buf.getByte(p++) & 0xFF;
                     masked = (b & 0x80) != 0;
                     final int length7 = b & 0x7F;
+                    mask01 = 0;
+                    codeBytes = 0;
+                    code = 0;
                     if (opcode >= 0x8 && length7 > 125)
                     {
                         state = BROKEN;
@@ -153,6 +174,20 @@ public final class FrameTracker
                 }
                 case MASKING_KEY:
                 {
+                    if (opcode == OPCODE_CLOSE)
+                    {
+                        // A close frame's status code is masked: keep the first two key bytes.
+                        final int b = buf.getByte(p++) & 0xFF;
+                        if (headerRemaining > 2)
+                        {
+                            mask01 = (mask01 << 8) | b;
+                        }
+                        if (--headerRemaining == 0)
+                        {
+                            afterMaskingKey();
+                        }
+                        break;
+                    }
                     final int skip = Math.min(headerRemaining, end - p);
                     p += skip;
                     headerRemaining -= skip;
@@ -164,6 +199,19 @@ public final class FrameTracker
                 }
                 case PAYLOAD:
                 {
+                    if (opcode == OPCODE_CLOSE && codeBytes < 2)
+                    {
+                        // The 2-byte status code at the start of a close frame's payload (RFC 6455 §5.5.1),
+                        // read a byte at a time so it may straddle reads.
+                        final int keyByte = masked ? (mask01 >>> (8 * (1 - codeBytes))) & 0xFF : 0;
+                        code = (code << 8) | ((buf.getByte(p++) & 0xFF) ^ keyByte);
+                        codeBytes++;
+                        if (--payloadRemaining == 0)
+                        {
+                            frameComplete();
+                        }
+                        break;
+                    }
                     final long skip = Math.min(payloadRemaining, end - p);
                     p += (int)skip;
                     payloadRemaining -= skip;
@@ -211,6 +259,11 @@ public final class FrameTracker
         if (opcode == OPCODE_CLOSE)
         {
             closeFrames++;
+            lastCloseCode = codeBytes == 0 ? 0 : codeBytes == 1 ? 1 : closeCodeSlot(code);
+            if (closeCodeCounts != null)
+            {
+                closeCodeCounts[lastCloseCode]++;
+            }
         }
         state = HEADER_0;
     }
@@ -237,6 +290,21 @@ public final class FrameTracker
     public int lastOpcode()
     {
         return lastOpcode;
+    }
+
+    /** 0 when the frame had no status code, 1 for one out of 1000..4999, else the code itself. */
+    static int closeCodeSlot(final int code)
+    {
+        return code >= 1000 && code < 5000 ? code : 1;
+    }
+
+    /**
+     * The code slot of the last close frame completed in this direction ({@code 0}: no code, {@code 1}: out of
+     * range or a 1-byte payload, else the code), or -1 before any.
+     */
+    public int lastCloseCode()
+    {
+        return lastCloseCode;
     }
 
     public long closeFrames()

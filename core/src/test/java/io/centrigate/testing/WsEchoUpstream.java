@@ -69,6 +69,12 @@ public final class WsEchoUpstream extends WebSocketServer implements AutoCloseab
     @Override
     public void onMessage(final WebSocket conn, final String message)
     {
+        if (message.startsWith("close:"))
+        {
+            // Told to close: the node sends a close frame with that code (e.g. 3001, Centrifugo's shutdown).
+            conn.close(Integer.parseInt(message.substring(6)), "told to");
+            return;
+        }
         conn.send(message);
     }
 

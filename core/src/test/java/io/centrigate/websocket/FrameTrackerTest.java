@@ -262,4 +262,57 @@ final class FrameTrackerTest
         assertEquals(60_000, tracker.frames());
         assertTrue(allocated < 16 * 1024, allocated + " bytes allocated");
     }
+
+    /** A close frame with {@code code} (no reason), masked with a fixed key when {@code masked}. */
+    private static byte[] closeFrame(final int code, final boolean masked)
+    {
+        final byte[] key = {0x5A, (byte)0xC3, 0x11, 0x7E};
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(0x88);
+        out.write((masked ? 0x80 : 0) | 4);
+        if (masked)
+        {
+            out.write(key, 0, 4);
+        }
+        final byte[] payload = {(byte)(code >>> 8), (byte)code, 'o', 'k'};
+        for (int i = 0; i < payload.length; i++)
+        {
+            out.write(masked ? payload[i] ^ key[i & 3] : payload[i]);
+        }
+        return out.toByteArray();
+    }
+
+    @ParameterizedTest
+    @CsvSource({"4001,true", "1000,false", "3001,false", "1012,true", "999,false", "5000,true"})
+    void closeCodesAreCountedWhereverTheReadsSplitTheFrame(final int code, final boolean masked)
+    {
+        final byte[] text = frame(true, FrameTracker.OPCODE_TEXT, 3, masked, new Random(SEED));
+        final byte[] stream = concat(List.of(text, closeFrame(code, masked)));
+        final int slot = code >= 1000 && code < 5000 ? code : 1;
+        for (int split = 0; split <= stream.length; split++)
+        {
+            for (int split2 = split; split2 <= stream.length; split2++)
+            {
+                final long[] counts = new long[5000];
+                final FrameTracker tracker = new FrameTracker(counts);
+                final UnsafeBuffer buf = offHeap(stream);
+                tracker.onBytes(buf, 0, split);
+                tracker.onBytes(buf, split, split2 - split);
+                tracker.onBytes(buf, split2, stream.length - split2);
+                assertEquals(1, counts[slot], "split at " + split + "/" + split2);
+                assertEquals(slot, tracker.lastCloseCode());
+                assertEquals(2, tracker.frames());
+            }
+        }
+    }
+
+    @Test
+    void aCloseFrameWithoutCodeCountsAsNone()
+    {
+        final long[] counts = new long[5000];
+        final FrameTracker tracker = new FrameTracker(counts);
+        tracker.onBytes(offHeap(new byte[] {(byte)0x88, 0x00}), 0, 2);
+        assertEquals(1, counts[0]);
+        assertEquals(0, tracker.lastCloseCode());
+    }
 }
