@@ -25,6 +25,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import io.centrigate.buffer.ChunkPool;
 import io.centrigate.config.ProxyContext;
 import io.centrigate.tunnel.Pipe;
+import io.centrigate.websocket.FrameTracker;
 
 /**
  * One message through one direction of a tunnel over real loopback TCP, as a loop moves it:
@@ -37,6 +38,11 @@ import io.centrigate.tunnel.Pipe;
  * the far end has all of it. So the time includes the peer's write and the far end's read: at least four
  * system calls per message, two of which are the proxy's. Non-blocking ends mean no step can hang; a step
  * that finds nothing ready just returns 0 and the loop goes round again.
+ * <p>
+ * {@link #forwardTracked()} is the same with the tunnel's frame tracker walking each filled chunk, as the proxy
+ * does for every read of a tunnel (the message is one unmasked binary frame): the path the metrics' frame and
+ * close-code counting lives on. Its tracker counts close codes into a per-loop array when the core has that
+ * (found by reflection at setup, so the same benchmark runs against a core from before it).
  * <p>
  * The byte counts are checked at tear-down, and the content once at setup, so a broken path fails the run
  * instead of producing a fast number.
@@ -61,6 +67,8 @@ public class ForwardPathBenchmark
     private ByteBuffer received;
     private long messages;
     private long bytesReceived;
+    private FrameTracker tracker;
+    private long trackedMessages;
 
     @Setup
     public void setup() throws IOException
@@ -84,10 +92,25 @@ public class ForwardPathBenchmark
         {
             message.put(i, (byte)random.nextInt(256));
         }
+        // One binary frame, unmasked, 16-bit length: header 4 bytes, the rest payload.
+        message.put(0, (byte)0x82).put(1, (byte)126).put(2, (byte)((size - 4) >>> 8)).put(3, (byte)(size - 4));
+        tracker = newTracker();
         // Room for a message and more, so a read never stops short because of the buffer.
         received = ByteBuffer.allocateDirect(Math.max(2 * size, 64 * 1024));
 
         checkContent();
+    }
+
+    private static FrameTracker newTracker()
+    {
+        try
+        {
+            return FrameTracker.class.getConstructor(long[].class).newInstance((Object)new long[5000]);
+        }
+        catch (final ReflectiveOperationException e)
+        {
+            return new FrameTracker(); // a core without close-code counting
+        }
     }
 
     private SocketChannel[] connectedPair() throws IOException
@@ -110,7 +133,7 @@ public class ForwardPathBenchmark
         int got = 0;
         while (got < size)
         {
-            step();
+            step(true);
             received.flip();
             got += received.remaining();
             whole.put(received);
@@ -124,7 +147,7 @@ public class ForwardPathBenchmark
     }
 
     /** One round of every party; leaves what the far end read in {@code received} (position = bytes read). */
-    private void step() throws IOException
+    private void step(final boolean track) throws IOException
     {
         if (message.hasRemaining())
         {
@@ -136,6 +159,10 @@ public class ForwardPathBenchmark
             if (n < 0)
             {
                 throw new IllegalStateException("source ended or pool dry: " + n);
+            }
+            if (track && n > 0)
+            {
+                tracker.onBytes(pipe.last().buffer(), 0, n);
             }
         }
         if (!pipe.isEmpty())
@@ -156,10 +183,26 @@ public class ForwardPathBenchmark
         long got = 0;
         while (got < size)
         {
-            step();
+            step(false);
             got += received.position();
         }
         messages++;
+        bytesReceived += got;
+        return got;
+    }
+
+    @Benchmark
+    public long forwardTracked() throws IOException
+    {
+        message.clear();
+        long got = 0;
+        while (got < size)
+        {
+            step(true);
+            got += received.position();
+        }
+        messages++;
+        trackedMessages++;
         bytesReceived += got;
         return got;
     }
@@ -172,10 +215,10 @@ public class ForwardPathBenchmark
             // + 1 for the message of checkContent().
             final long expected = (messages + 1) * size;
             if (bytesReceived != messages * size || pipe.bytesIn() != expected || pipe.bytesOut() != expected ||
-                pool.inUse() != 0)
+                pool.inUse() != 0 || tracker.frames() != trackedMessages + 1 || tracker.protocolError())
             {
                 throw new IllegalStateException("byte counts disagree: messages=" + messages + " received=" +
-                    bytesReceived + " in=" + pipe.bytesIn() + " out=" + pipe.bytesOut() + " inUse=" + pool.inUse());
+                    bytesReceived + " in=" + pipe.bytesIn() + " out=" + pipe.bytesOut() + " inUse=" + pool.inUse() + " " + tracker);
             }
         }
         finally
