@@ -67,7 +67,7 @@ class StatsPageBrowserTest
             "chromium-driver, installed by scripts/install-test-deps.sh): stats page browser test skipped");
         try (WsEchoUpstream a = WsEchoUpstream.start(0); WsEchoUpstream b = WsEchoUpstream.start(0);
             // Weights 3 and 2 with least-conn (relative to weight): 5 tunnels opened one after another split 3 / 2.
-            CentrigateProcess proxy = CentrigateProcess.start(Map.of(), "run", "--listen", "127.0.0.1:0",
+            CentrigateProcess proxy = CentrigateProcess.start(Map.of("CENTRIGATE_DRAIN_TIMEOUT", "1s"), "run", "--listen", "127.0.0.1:0",
                 "--upstream", "127.0.0.1:" + a.getPort() + "@3,127.0.0.1:" + b.getPort() + "@2",
                 "--balance", "least-conn", "--admin-listen", "127.0.0.1:0", "--loops", "2"))
         {
@@ -80,7 +80,7 @@ class StatsPageBrowserTest
                 browser.get("http://127.0.0.1:" + admin + "/");
                 final WebDriverWait wait = new WebDriverWait(browser, WAIT, Duration.ofMillis(100));
                 wait.until(d -> tunnels(d, a).equals("0") && tunnels(d, b).equals("0"));
-                assertEquals("v" + Main.version(), browser.findElement(By.id("version")).getText());
+                assertEquals("version " + Main.version(), browser.findElement(By.id("version")).getText());
                 assertEquals("ready", browser.findElement(By.id("state")).getText());
                 assertEquals("up", cell(browser, a, "state"));
                 assertEquals("3", cell(browser, a, "weight"));
@@ -112,8 +112,15 @@ class StatsPageBrowserTest
                 final String process = browser.findElement(By.id("process")).getText();
                 assertTrue(process.toLowerCase(java.util.Locale.ROOT).contains("connections open"), process);
 
-                // Let the sparklines draw a few points, then keep the picture (copied to docs/stats-page.png by hand).
-                Thread.sleep(3_000);
+                // Some traffic while the sparklines draw a few points, then keep the picture (docs/stats-page.png).
+                for (int i = 0; i < 30; i++)
+                {
+                    for (final WsClient tunnel : List.of(onA.get(2), onB.get(0), onB.get(1)))
+                    {
+                        assertEquals("x".repeat(1000), tunnel.echoText("x".repeat(1000)));
+                    }
+                    Thread.sleep(100);
+                }
                 final Path shot = Path.of("target", "stats-page.png");
                 Files.createDirectories(shot.getParent());
                 Files.copy(((TakesScreenshot)browser).getScreenshotAs(OutputType.FILE).toPath(), shot,
@@ -124,6 +131,11 @@ class StatsPageBrowserTest
                 {
                     assertTrue(!entry.getMessage().contains("Content Security Policy"), entry.getMessage());
                 }
+
+                // The process goes away: the page says so instead of showing stale numbers as if live.
+                proxy.terminate();
+                assertEquals(0, proxy.exitCode(30));
+                wait.until(d -> d.findElement(By.id("banner")).getText().startsWith("disconnected"));
             }
             finally
             {
