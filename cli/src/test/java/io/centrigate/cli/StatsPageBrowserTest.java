@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.File;
 import java.net.InetSocketAddress;
 import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -13,11 +14,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.logging.Level;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+
+import com.sun.net.httpserver.HttpServer;
 
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -59,12 +65,17 @@ class StatsPageBrowserTest
     @TempDir
     Path dir;
 
-    @Test
-    void eachNodeShowsItsTunnelsAndTheNumbersFollowOpensAndCloses() throws Exception
+    private static void assumeChromium()
     {
         Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
             "headless Chromium not installed (" + CHROMIUM + ", " + CHROMEDRIVER + "; Debian packages chromium and " +
             "chromium-driver, installed by scripts/install-test-deps.sh): stats page browser test skipped");
+    }
+
+    @Test
+    void eachNodeShowsItsTunnelsAndTheNumbersFollowOpensAndCloses() throws Exception
+    {
+        assumeChromium();
         try (WsEchoUpstream a = WsEchoUpstream.start(0); WsEchoUpstream b = WsEchoUpstream.start(0);
             // Weights 3 and 2 with least-conn (relative to weight): 5 tunnels opened one after another split 3 / 2.
             CentrigateProcess proxy = CentrigateProcess.start(Map.of("CENTRIGATE_DRAIN_TIMEOUT", "1s"), "run", "--listen", "127.0.0.1:0",
@@ -142,6 +153,112 @@ class StatsPageBrowserTest
                 browser.quit();
             }
         }
+    }
+
+    /**
+     * The page's own logic against a scripted {@code /status} (the page bytes from the jar, under the same policy):
+     * per-node counters become rates, {@code tunnels} wins over {@code active_connections}, absent fields show a
+     * dash, close codes are ranked, a slow {@code /status} never sees two fetches at once, an error shows the banner.
+     */
+    @Test
+    void perNodeCountersBecomeRatesFetchesNeverOverlapAndErrorsShowTheBanner() throws Exception
+    {
+        assumeChromium();
+        final byte[] page;
+        try (var in = StatsPageBrowserTest.class.getResourceAsStream("/io/centrigate/admin/stats.html"))
+        {
+            page = in.readAllBytes();
+        }
+        final AtomicInteger calls = new AtomicInteger();
+        final AtomicInteger inFlight = new AtomicInteger();
+        final AtomicInteger maxInFlight = new AtomicInteger();
+        final AtomicBoolean failing = new AtomicBoolean();
+        final HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+        server.setExecutor(Executors.newFixedThreadPool(4));
+        server.createContext("/", exchange ->
+        {
+            final boolean status = exchange.getRequestURI().getPath().equals("/status");
+            byte[] body = page;
+            int code = 200;
+            if (status)
+            {
+                maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+                final int n = calls.incrementAndGet();
+                try
+                {
+                    Thread.sleep(n <= 3 ? 1_500 : 0); // slower than the page's period: the next fetch must wait
+                }
+                catch (final InterruptedException e)
+                {
+                    Thread.currentThread().interrupt();
+                }
+                inFlight.decrementAndGet();
+                code = failing.get() ? 500 : 200;
+                body = scriptedStatus(n).getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().set("Content-Type", "application/json");
+            }
+            else
+            {
+                exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+                exchange.getResponseHeaders().set("Content-Security-Policy", "default-src 'none'; " +
+                    "script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'");
+            }
+            exchange.sendResponseHeaders(code, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.start();
+        final WebDriver browser = chromium();
+        try
+        {
+            browser.get("http://127.0.0.1:" + server.getAddress().getPort() + "/");
+            final WebDriverWait wait = new WebDriverWait(browser, WAIT, Duration.ofMillis(100));
+            final By a = By.cssSelector("tr[data-address='10.0.0.1:8000']");
+            final By b = By.cssSelector("tr[data-address='10.0.0.2:8000']");
+            // Two samples are needed for a rate: handshakes +10, requests +4, bytes up +512, down +2048 per second.
+            wait.until(d -> !d.findElement(a).findElement(By.className("handshakes")).getText().equals("\u2013"));
+            final var rowA = browser.findElement(a);
+            assertEquals("7", rowA.findElement(By.className("tunnels")).getText(), "tunnels wins over active_connections");
+            assertEquals("10.0", rowA.findElement(By.className("handshakes")).getText());
+            assertEquals("4.00", rowA.findElement(By.className("requests")).getText());
+            assertEquals("512 B", rowA.findElement(By.className("up")).getText());
+            assertEquals("2.0 KiB", rowA.findElement(By.className("down")).getText());
+            assertEquals("4", rowA.findElement(By.className("errors")).getText());
+            assertEquals("3001\u00d712 1000\u00d75 1001\u00d71", rowA.findElement(By.className("codes")).getText());
+            final var rowB = browser.findElement(b);
+            assertEquals("2", rowB.findElement(By.className("tunnels")).getText(), "active_connections without tunnels");
+            assertEquals("down", rowB.findElement(By.className("state")).getText());
+            for (final String absent : List.of("handshakes", "requests", "up", "down", "errors", "codes"))
+            {
+                assertEquals("\u2013", rowB.findElement(By.className(absent)).getText(), absent);
+            }
+            assertEquals("draining", browser.findElement(By.id("state")).getText());
+            assertEquals(1, maxInFlight.get(), "two /status fetches at once");
+
+            failing.set(true);
+            wait.until(d -> d.findElement(By.id("banner")).getText().startsWith("disconnected from /status (HTTP 500)"));
+            failing.set(false);
+            wait.until(d -> d.findElement(By.id("banner")).getText().isEmpty());
+        }
+        finally
+        {
+            browser.quit();
+            server.stop(0);
+            ((java.util.concurrent.ExecutorService)server.getExecutor()).shutdownNow();
+        }
+    }
+
+    /** The n-th answer of the scripted /status: one second of server time per answer, counters growing steadily. */
+    private static String scriptedStatus(final int n)
+    {
+        return "{\"version\":\"1.2.3\",\"uptime_seconds\":" + n + ".0,\"ready\":false,\"not_ready_reason\":\"draining\"," +
+            "\"draining\":true,\"loops\":2,\"connections_open\":9,\"upstreams\":[{\"group\":\"default\",\"nodes\":[" +
+            "{\"address\":\"10.0.0.1:8000\",\"weight\":3,\"state\":\"up\",\"active_connections\":9,\"connect_failures\":0," +
+            "\"tunnels\":7,\"requests_active\":1,\"handshakes_total\":" + 10 * n + ",\"requests_total\":" + 4 * n + "," +
+            "\"bytes_up_total\":" + 512 * n + ",\"bytes_down_total\":" + 2048 * n + ",\"errors_total\":4," +
+            "\"close_codes\":{\"1000\":5,\"3001\":12,\"1001\":1,\"4000\":0}}," +
+            "{\"address\":\"10.0.0.2:8000\",\"weight\":1,\"state\":\"down\",\"active_connections\":2,\"connect_failures\":3}" +
+            "]}],\"totals\":{\"tunnels_open\":9,\"tunnels_opened\":" + 10 * n + ",\"requests\":" + 4 * n + "}}";
     }
 
     private WebDriver chromium()
