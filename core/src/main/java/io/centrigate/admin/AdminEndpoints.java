@@ -24,6 +24,9 @@ final class AdminEndpoints
     private static final ExpositionFormatWriter TEXT = PrometheusTextFormatWriter.create();
     private static final ExpositionFormatWriter OPEN_METRICS = OpenMetricsTextFormatWriter.create();
 
+    /** The live stats page ({@code GET /}): one self-contained HTML file in the jar, read once. */
+    static final byte[] STATS_PAGE = statsPage();
+
     private final Proxy proxy;
     private final String version;
     private final List<InetSocketAddress> adminAddresses;
@@ -38,15 +41,20 @@ final class AdminEndpoints
     AdminResponse answer(final AdminRequest request)
     {
         final String path = request.path();
-        final boolean known = path.equals("/live") || path.equals("/ready") || path.equals("/status") ||
+        final boolean page = path.equals("/") || path.equals("/index.html");
+        final boolean known = page || path.equals("/live") || path.equals("/ready") || path.equals("/status") ||
             path.equals("/metrics");
         if (!known)
         {
-            return AdminResponse.text(404, "Not Found", "not found: /live, /ready, /status, /metrics\n");
+            return AdminResponse.text(404, "Not Found", "not found: /, /live, /ready, /status, /metrics\n");
         }
         if (!request.method().equals("GET") && !request.method().equals("HEAD"))
         {
             return AdminResponse.methodNotAllowed();
+        }
+        if (page)
+        {
+            return AdminResponse.page(STATS_PAGE);
         }
         switch (path)
         {
@@ -57,6 +65,22 @@ final class AdminEndpoints
                     : AdminResponse.text(503, "Service Unavailable", reason + "\n");
             case "/status": return AdminResponse.json(status());
             default: return metrics(request.wantsOpenMetrics());
+        }
+    }
+
+    private static byte[] statsPage()
+    {
+        try (java.io.InputStream in = AdminEndpoints.class.getResourceAsStream("stats.html"))
+        {
+            if (in == null)
+            {
+                throw new IllegalStateException("stats.html missing from the jar");
+            }
+            return in.readAllBytes();
+        }
+        catch (final IOException e)
+        {
+            throw new java.io.UncheckedIOException("cannot read stats.html", e);
         }
     }
 

@@ -74,6 +74,55 @@ public final class Warmup
      * Warms up for {@code durationNs} with the settings of {@code ctx} (concluded); {@code upstream} null runs the
      * in-process node, an address replaces it (tests: a broken one). Never throws.
      */
+    /**
+     * What the command line loads once the proxy has started (its wait for the end, its startup line). Loading a
+     * class is not free for compiled code: see {@link #loadLateClasses}.
+     */
+    private static final String[] LATE_CLASSES = {
+        "java.util.concurrent.CountDownLatch", "java.util.concurrent.CompletableFuture",
+        "java.util.concurrent.ForkJoinWorkerThread", "java.util.Formatter",
+    };
+
+    /**
+     * C2 compiles against the class hierarchy it has seen: a method with one implementation is inlined as the
+     * only one. A class loaded for the first time after the warm-up that adds an implementation (CountDownLatch's
+     * AbstractQueuedSynchronizer, which the selector's and the socket channels' locks use; ForkJoinWorkerThread, a
+     * Thread, which CompletableFuture's waits bring in) throws away every compiled method that relied on it: the
+     * loop, the selector, the socket reads and writes, just as the first clients arrive (measured with
+     * -Xlog:jit+compilation,class+load: they are "made not entrant" at once). So the start and the
+     * stop of a proxy, and what the command line loads after the start, are gone through before the hot paths
+     * are compiled.
+     */
+    private static void loadLateClasses(final ProxyContext warmupContext) throws IOException
+    {
+        final Proxy rehearsal = Proxy.startCold(warmupContext, new PrintStream(OutputStream.nullOutputStream()));
+        try
+        {
+            rehearsal.snapshot(5, TimeUnit.SECONDS);
+        }
+        catch (final Exception e)
+        {
+            // only classes were wanted
+        }
+        finally
+        {
+            rehearsal.close();
+        }
+        for (final String name : LATE_CLASSES)
+        {
+            try
+            {
+                Class.forName(name, true, Warmup.class.getClassLoader());
+            }
+            catch (final ClassNotFoundException e)
+            {
+                // a JDK without it cannot load it later either
+            }
+        }
+        new java.util.concurrent.CountDownLatch(1).countDown();
+        String.format(Locale.ROOT, "%.1f %s", 1.0, "");
+    }
+
     static Result run(final ProxyContext ctx, final long durationNs, final InetSocketAddress upstream)
     {
         final long start = System.nanoTime();
@@ -85,8 +134,9 @@ public final class Warmup
         try
         {
             node = upstream == null ? new Node() : null;
-            temporary = Proxy.startCold(context(ctx, upstream == null ? node.address() : upstream),
-                new PrintStream(OutputStream.nullOutputStream()));
+            final ProxyContext warmupContext = context(ctx, upstream == null ? node.address() : upstream);
+            loadLateClasses(warmupContext);
+            temporary = Proxy.startCold(warmupContext, new PrintStream(OutputStream.nullOutputStream()));
             listener = temporary.boundAddresses().get(0);
             warmup = new Warmup(listener, start + durationNs);
             warmup.drive(Math.min(8, 2 * ctx.loops()));
@@ -134,8 +184,17 @@ public final class Warmup
             .maxFields(real.maxFields())
             .chunkSize(real.chunkSize())
             .bufferMemory(real.bufferMemory())
+            // The real timeouts, so the timer code takes the branches it will take for real clients; only the
+            // waits for the node are short, so that a node that does not answer ends the warm-up soon.
+            .headerTimeoutNs(real.headerTimeoutNs())
+            .firstByteTimeoutNs(real.firstByteTimeoutNs())
+            .keepAliveTimeoutNs(real.keepAliveTimeoutNs())
+            .sendTimeoutNs(real.sendTimeoutNs())
+            .tunnelIdleTimeoutNs(real.tunnelIdleTimeoutNs())
+            .upstreamIdleTimeoutNs(real.upstreamIdleTimeoutNs())
+            .readTimeoutNs(real.readTimeoutNs())
             .connectTimeoutNs(TimeUnit.MILLISECONDS.toNanos(IO_TIMEOUT_MS))
-            .nextUpstreamTimeoutNs(0)
+            .nextUpstreamTimeoutNs(real.nextUpstreamTimeoutNs() > 0 ? TimeUnit.MILLISECONDS.toNanos(IO_TIMEOUT_MS) : 0)
             .conclude();
     }
 
@@ -168,7 +227,6 @@ public final class Warmup
             while (error.get() == null && System.nanoTime() - deadline < 0)
             {
                 tunnel();
-                upgrades.incrementAndGet();
                 exchanges();
             }
         }
@@ -178,34 +236,80 @@ public final class Warmup
         }
     }
 
-    /** One WebSocket: upgrade, frames of several sizes echoed back, close handshake. */
+    /**
+     * Heads as clients send them: a compiled method that never saw a branch taken (a digit or a colon in Host, a
+     * header it does not know) is thrown away when the first real client takes it, so the warm-up varies them.
+     */
+    private static final String[] HOSTS = {"warmup", "127.0.0.1:8080", "Centrifugo-1.example.com:8443", "[::1]:8000"};
+    private static final String[] EXTRA_FIELDS = {
+        "",
+        "Origin: https://app.example.com\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0\r\n" +
+            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" +
+            "Accept-Encoding: gzip, deflate, br\r\nAccept-Language: en-US,en;q=0.9\r\n" +
+            "Cache-Control: no-cache\r\nPragma: no-cache\r\nCookie: session=0123456789abcdef\r\n",
+        "Origin: http://127.0.0.1:3000\r\nSec-WebSocket-Protocol: centrifuge-protobuf\r\n" +
+            "X-Request-Id: 5f0c1e2d-3b4a-4c5d-8e9f-a0b1c2d3e4f5\r\n",
+    };
+    /** Tunnels a client holds open at once: the proxy's tables and timers grow as under a real ramp. */
+    private static final int TUNNELS_AT_ONCE = 32;
+
+    /** A batch of WebSockets open at once: upgrade each, frames of several sizes echoed back, close handshakes. */
     private void tunnel() throws IOException
     {
-        try (Socket socket = connect())
+        final List<Socket> sockets = new ArrayList<>(TUNNELS_AT_ONCE);
+        try
         {
-            final InputStream in = new BufferedInputStream(socket.getInputStream());
-            final OutputStream out = socket.getOutputStream();
-            final byte[] nonce = new byte[16];
-            ThreadLocalRandom.current().nextBytes(nonce);
-            out.write(("GET /connection/websocket HTTP/1.1\r\nHost: warmup\r\nUpgrade: websocket\r\n" +
-                "Connection: Upgrade\r\nSec-WebSocket-Key: " + Base64.getEncoder().encodeToString(nonce) +
-                "\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            expectStatus(readHead(in), "101");
+            for (int t = 0; t < TUNNELS_AT_ONCE; t++)
+            {
+                final Socket socket = connect();
+                sockets.add(socket);
+                final byte[] nonce = new byte[16];
+                ThreadLocalRandom.current().nextBytes(nonce);
+                socket.getOutputStream().write(("GET /connection/websocket" + (t % 4 == 3 ? "?format=protobuf" : "") +
+                    " HTTP/1.1\r\nHost: " + HOSTS[t % HOSTS.length] + "\r\nUpgrade: websocket\r\n" +
+                    "Connection: Upgrade\r\nSec-WebSocket-Key: " + Base64.getEncoder().encodeToString(nonce) +
+                    "\r\nSec-WebSocket-Version: 13\r\n" + EXTRA_FIELDS[t % EXTRA_FIELDS.length] + "\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            }
+            final List<InputStream> ins = new ArrayList<>(sockets.size());
+            for (final Socket socket : sockets)
+            {
+                final InputStream in = new BufferedInputStream(socket.getInputStream());
+                expectStatus(readHead(in), "101");
+                ins.add(in);
+                upgrades.incrementAndGet();
+            }
             for (int i = 0; i < FRAMES_PER_TUNNEL; i++)
             {
                 final byte[] payload = new byte[i % 2 == 0 ? 24 + i : 512 << (i % 5)];
                 final int opcode = i % 2 == 0 ? 1 : 2;
-                writeFrame(out, opcode, payload, true);
-                final Frame echo = readFrame(in);
-                if (echo.opcode != opcode || echo.payload.length != payload.length)
+                for (int t = 0; t < sockets.size(); t++)
                 {
-                    throw new IOException("frame not echoed");
+                    writeFrame(sockets.get(t).getOutputStream(), opcode, payload, true);
+                }
+                for (int t = 0; t < sockets.size(); t++)
+                {
+                    final Frame echo = readFrame(ins.get(t));
+                    if (echo.opcode != opcode || echo.payload.length != payload.length)
+                    {
+                        throw new IOException("frame not echoed");
+                    }
                 }
             }
-            writeFrame(out, 8, new byte[] {0x03, (byte)0xe8}, true); // 1000 normal closure
-            if (readFrame(in).opcode != 8)
+            for (int t = 0; t < sockets.size(); t++)
             {
-                throw new IOException("no close frame back");
+                writeFrame(sockets.get(t).getOutputStream(), 8, new byte[] {0x03, (byte)0xe8}, true); // 1000
+                if (readFrame(ins.get(t)).opcode != 8)
+                {
+                    throw new IOException("no close frame back");
+                }
+            }
+        }
+        finally
+        {
+            for (final Socket socket : sockets)
+            {
+                socket.close();
             }
         }
     }
@@ -223,12 +327,13 @@ public final class Warmup
                 switch (i % 3)
                 {
                     case 0:
-                        out.write("GET /connection/http_stream?i=1 HTTP/1.1\r\nHost: warmup\r\n\r\n"
-                            .getBytes(StandardCharsets.US_ASCII));
+                        out.write(("GET /connection/http_stream?i=1 HTTP/1.1\r\nHost: " + HOSTS[i % HOSTS.length] +
+                            "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
                         break;
                     case 1:
-                        out.write(("POST /api HTTP/1.1\r\nHost: warmup\r\nContent-Type: application/json\r\n" +
-                            "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
+                        out.write(("POST /api HTTP/1.1\r\nHost: " + HOSTS[(i + 1) % HOSTS.length] +
+                            "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" +
+                            body).getBytes(StandardCharsets.US_ASCII));
                         break;
                     default:
                         out.write(("POST /chunked HTTP/1.1\r\nHost: warmup\r\nTransfer-Encoding: chunked\r\n\r\n" +

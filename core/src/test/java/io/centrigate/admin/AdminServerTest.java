@@ -205,7 +205,7 @@ class AdminServerTest
             assertEquals(200, head.statusCode());
             assertEquals("", head.body());
             assertEquals(404, get(admin, "/nothing").statusCode());
-            assertEquals(404, get(admin, "/").statusCode());
+            assertEquals(404, get(admin, "/favicon.ico").statusCode());
             final HttpResponse<String> post = send(admin, HttpRequest.newBuilder(uri(admin, "/ready"))
                 .POST(HttpRequest.BodyPublishers.ofString("x")));
             assertEquals(405, post.statusCode());
@@ -219,6 +219,38 @@ class AdminServerTest
                 final String answer = raw.readHead();
                 assertTrue(answer.startsWith("HTTP/1.1 431 "), answer);
             }
+        }
+    }
+
+    @Test
+    void theStatsPageIsOneSelfContainedFileUnderAStrictPolicy() throws Exception
+    {
+        try (WsEchoUpstream ws = WsEchoUpstream.start(0); Proxy proxy = Proxy.start(context(ws.address()));
+            AdminServer admin = AdminServer.start(proxy, List.of(ANY_PORT), LOOPBACK, "test"))
+        {
+            for (final String path : List.of("/", "/index.html", "/?refresh=1"))
+            {
+                final HttpResponse<String> page = get(admin, path);
+                assertEquals(200, page.statusCode(), path);
+                assertEquals("text/html; charset=utf-8", page.headers().firstValue("Content-Type").orElseThrow());
+                assertEquals("no-store", page.headers().firstValue("Cache-Control").orElseThrow());
+                final String csp = page.headers().firstValue("Content-Security-Policy").orElseThrow();
+                assertTrue(csp.startsWith("default-src 'none'; ") && csp.contains("connect-src 'self'") &&
+                    csp.contains("script-src 'unsafe-inline'") && csp.contains("style-src 'unsafe-inline'"), csp);
+                assertTrue(page.body().startsWith("<!DOCTYPE html>") && page.body().contains("fetch(\"/status\""),
+                    page.body());
+                // Nothing loaded from elsewhere: no external script, style, font or image.
+                for (final String external : List.of("http://", "https://", "src=", "href=", "@import", "url("))
+                {
+                    assertTrue(!page.body().contains(external), "the page references " + external);
+                }
+            }
+            final HttpResponse<String> head = send(admin, HttpRequest.newBuilder(uri(admin, "/"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()));
+            assertEquals(200, head.statusCode());
+            assertEquals("", head.body());
+            assertEquals(405, send(admin, HttpRequest.newBuilder(uri(admin, "/"))
+                .POST(HttpRequest.BodyPublishers.ofString("x"))).statusCode());
         }
     }
 

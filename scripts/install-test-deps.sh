@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the system packages the tests use, when missing; idempotent, prints what it did.
+# Without root (or apt-get) it only says what is missing: the tests that need it skip with a message.
+set -euo pipefail
+
+missing=()
+need() { # need PACKAGE COMMAND: PACKAGE is missing when COMMAND is not executable
+  if [ -x "$2" ] || command -v "$2" >/dev/null 2>&1; then
+    echo "install-test-deps: $1 present ($2)"
+  else
+    missing+=("$1")
+  fi
+}
+
+# Browser test of the admin stats page (StatsPageBrowserTest): headless Chromium driven by Selenium.
+need chromium /usr/bin/chromium
+need chromium-driver /usr/bin/chromedriver
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-test-deps: nothing to install"
+  exit 0
+fi
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-test-deps: missing ${missing[*]}; not root or no apt-get, not installed (those tests skip)"
+  exit 0
+fi
+echo "install-test-deps: apt-get install -y ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get install -y -q "${missing[@]}" || { apt-get update -q && apt-get install -y -q "${missing[@]}"; }
+echo "install-test-deps: installed ${missing[*]}"
