@@ -30,6 +30,8 @@ final class AdminEndpoints
     private final Proxy proxy;
     private final String version;
     private final List<InetSocketAddress> adminAddresses;
+    /** JVM metrics, registered once when the admin listener starts. */
+    private final io.prometheus.metrics.model.registry.PrometheusRegistry jvm = JvmExport.register();
 
     AdminEndpoints(final Proxy proxy, final String version, final List<InetSocketAddress> adminAddresses)
     {
@@ -130,7 +132,7 @@ final class AdminEndpoints
         final ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
         try
         {
-            writer.write(out, MetricsExport.snapshots(proxy, loops, version, notReadyReason() == null));
+            writer.write(out, MetricsExport.snapshots(proxy, loops, version, notReadyReason() == null, jvm.scrape()));
         }
         catch (final IOException e)
         {

@@ -51,6 +51,13 @@ final class MetricsExport
     static MetricSnapshots snapshots(final Proxy proxy, final List<LoopSnapshot> loops, final String version,
         final boolean ready)
     {
+        return snapshots(proxy, loops, version, ready, new MetricSnapshots());
+    }
+
+    /** {@code jvm}: the JVM families of {@link JvmExport}, added as they are. */
+    static MetricSnapshots snapshots(final Proxy proxy, final List<LoopSnapshot> loops, final String version,
+        final boolean ready, final MetricSnapshots jvm)
+    {
         final List<MetricSnapshot> all = new ArrayList<>();
         all.add(InfoSnapshot.builder().name("centrigate_build").help("Build of the running centrigate (value 1).")
             .dataPoint(InfoDataPointSnapshot.builder().labels(Labels.of("version", version)).build()).build());
@@ -142,6 +149,10 @@ final class MetricsExport
         all.add(gauge("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds.",
             ProcessHandle.current().info().startInstant()
                 .map(i -> i.toEpochMilli() / 1000.0).orElse(proxy.startedAtMillis() / 1000.0)));
+        for (final MetricSnapshot s : jvm)
+        {
+            all.add(s);
+        }
         return new MetricSnapshots(all);
     }
 

@@ -113,4 +113,47 @@ final class HotPathAllocationTest
         sum += tracker.consume(chunked, 0, chunkedLength);
         return sum;
     }
+
+    /**
+     * What the loops count per message and per exchange for the metrics: the frame tracker with close-code counting
+     * over data and close frames (masked, as clients send them), the per-node counters and the histograms.
+     */
+    @Test
+    void metricsCountingAllocatesNothing()
+    {
+        final byte[] frames = {
+            (byte)0x82, (byte)0x85, 1, 2, 3, 4, 10, 11, 12, 13, 14,            // masked binary, 5 bytes
+            (byte)0x81, 0x03, 'a', 'b', 'c',                                   // text, 3 bytes
+            (byte)0x88, (byte)0x82, 0x11, 0x22, 0x33, 0x44, (byte)(0x0F ^ 0x11), (byte)(0xA1 ^ 0x22)}; // close 4001
+        final UnsafeBuffer wire = Wire.offHeap(frames);
+        final long[] closeCodes = new long[io.centrigate.metrics.NodeStats.CLOSE_CODES];
+        final io.centrigate.websocket.FrameTracker tracker = new io.centrigate.websocket.FrameTracker(closeCodes);
+        final io.centrigate.metrics.NodeStats nodes =
+            new io.centrigate.metrics.NodeStats("default", new String[] {"10.0.0.1:8000", "10.0.0.2:8000"});
+        final io.centrigate.metrics.TimeHistogram histogram = new io.centrigate.metrics.TimeHistogram(1_000, 3_600_000_000L);
+        final com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+        long before = 0;
+        for (int i = 0; i < 4 * ROUNDS; i++)
+        {
+            if (i == 3 * ROUNDS)
+            {
+                before = threads.getCurrentThreadAllocatedBytes();
+            }
+            // Every split of the stream into two reads, the close code straddling some of them.
+            final int split = i % (frames.length + 1);
+            tracker.onBytes(wire, 0, split);
+            tracker.onBytes(wire, split, frames.length - split);
+            nodes.handshake(i & 1, io.centrigate.metrics.NodeStats.OUTCOME_101);
+            nodes.request(i & 1, io.centrigate.metrics.NodeStats.METHOD_GET, 200 + (i & 3) * 100);
+            nodes.closeCode(i & 1, tracker.lastCloseCode());
+            nodes.tunnels[nodes.slot(i & 1)]++;
+            histogram.recordNs(i * 997L);
+        }
+        final long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertEquals(4L * ROUNDS, closeCodes[4001]);
+        assertEquals(3L * 4 * ROUNDS, tracker.frames());
+        assertEquals(4L * ROUNDS, histogram.count());
+        assertTrue(allocated < ALLOWANCE, allocated + " bytes allocated by " + ROUNDS + " rounds of metrics counting");
+    }
 }
