@@ -211,6 +211,20 @@ final class AdminEndpoints
         json.endArray();
         if (loops != null)
         {
+            json.key("loop_stats").beginArray();
+            for (final LoopSnapshot s : loops)
+            {
+                json.beginObject()
+                    .field("loop", s.loop())
+                    .field("iterations", s.iterations())
+                    .field("wakeups", s.wakeups())
+                    .key("busy_seconds_total").value(s.busyNs() / 1e9)
+                    .field("command_queue_depth", s.commandQueueDepth())
+                    .field("tunnels_open", s.tunnelsOpen())
+                    .field("sessions", s.sessions())
+                    .endObject();
+            }
+            json.endArray();
             totals(json, loops);
         }
         return json.endObject().toString() + "\n";

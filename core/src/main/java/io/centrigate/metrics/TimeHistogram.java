@@ -63,7 +63,7 @@ public final class TimeHistogram
     /** Observations at or below {@code seconds} (within the histogram's 2 significant digits). */
     public long countAtOrBelow(final double seconds)
     {
-        final long units = (long)Math.floor(seconds * 1e9 / unitNs);
+        final long units = Math.round(seconds * 1e9 / unitNs); // the bounds are whole units: no 49.999..
         if (units < 0)
         {
             return 0;

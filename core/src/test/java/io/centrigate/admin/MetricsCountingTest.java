@@ -214,6 +214,7 @@ class MetricsCountingTest
                 + "\"state\":\"up\",\"active_connections\":0,\"connect_failures\":0,\"tunnels\":0,\"requests_active\":0,"
                 + "\"handshakes_total\":0,\"requests_total\":" + (gets + posts + missing) + ","), status);
             assertTrue(status.contains("\"last_reload\":null"), status);
+            assertTrue(status.contains("\"loop_stats\":[{\"loop\":\"centrigate-loop-0\",\"iterations\":"), status);
 
             // Close codes: the client closes with 4001 and 1000, the node with 3001.
             for (int i = 0; i < tunnels; i++)
