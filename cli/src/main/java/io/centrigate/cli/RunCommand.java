@@ -261,6 +261,10 @@ public final class RunCommand implements Callable<Integer>
         final CountDownLatch stop = new CountDownLatch(1);
         Signals.onTerminate(stop::countDown);
         Signals.onHangup(() -> reload(proxy));
+        if (proxy.accessLog() != null)
+        {
+            Signals.onUser1(proxy.accessLog()::reopen);
+        }
         if (proxy.warmup() != null)
         {
             (proxy.warmup().error() == null ? System.out : System.err).println(proxy.warmup().line());

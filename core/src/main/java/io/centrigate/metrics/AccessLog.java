@@ -560,7 +560,7 @@ public final class AccessLog implements AutoCloseable
 
     /**
      * A JSON string of raw bytes: quote, backslash and control characters escaped, and bytes outside ASCII
-     * written as {@code \u00XX} (a request target should be ASCII, RFC 9112; whatever else came is shown, not
+     * written as six-character JSON escapes (a request target should be ASCII, RFC 9112; whatever else came is shown, not
      * passed on as invalid UTF-8). {@code stopAtQuery}: the string ends at the first '?'.
      */
     private void string(final MutableDirectBuffer b, final int offset, final int len, final boolean stopAtQuery)
