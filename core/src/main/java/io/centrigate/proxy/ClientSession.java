@@ -1562,7 +1562,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         owner.stats().requests++;
         if (log != null)
         {
-            log.answered(301, loop.nowNs(), up.bytesIn(), down.bytesOut());
+            log.answered(301, loop.nowNs(), 0, up.bytesIn(), down.bytesOut());
         }
         releaseRequestChunks();
         chunk.byteBuffer().clear().limit(written);
@@ -1575,7 +1575,9 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         owner.stats().errors[error.ordinal()]++;
         if (log != null)
         {
-            log.answered(error.status(), headStartNs != 0 ? headStartNs : loop.nowNs(), up.bytesIn(), down.bytesOut());
+            log.answered(error.status(), headStartNs != 0 ? headStartNs : loop.nowNs(),
+                headChunk != null && state == READING_HEAD ? headChunk.byteBuffer().position() : 0, up.bytesIn(),
+                down.bytesOut());
             log.node(node >= 0 ? group.hostPort(node) : null);
         }
         closeUpstream();

@@ -73,8 +73,12 @@ final class ExchangeLog
         truncated = p < request.pathLength();
     }
 
-    /** An answer the proxy generates itself (an error, a redirect); begins the exchange if no head was parsed. */
-    void answered(final int status, final long startNs, final long upBytesIn, final long downBytesOut)
+    /**
+     * An answer the proxy generates itself (an error, a redirect); begins the exchange if no head was parsed,
+     * with {@code headBytes} read of it.
+     */
+    void answered(final int status, final long startNs, final int headBytes, final long upBytesIn,
+        final long downBytesOut)
     {
         if (!pending)
         {
@@ -82,7 +86,7 @@ final class ExchangeLog
             methodLength = -1;
             pathLength = 0;
             truncated = false;
-            bytesIn = 0;
+            bytesIn = headBytes;
         }
         this.status = status;
     }

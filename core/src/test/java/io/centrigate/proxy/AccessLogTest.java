@@ -135,6 +135,7 @@ class AccessLogTest
             assertNull(bad.get("node"), "the proxy answered, no node");
             assertNull(bad.get("upstream_ms"));
             assertTrue(bad.containsKey("method"));
+            assertEquals((long)"NOT HTTP AT ALL\r\n\r\n".length(), bad.get("bytes_in"), "what was read of the head");
 
             final Map<String, Object> byClient = lines.get(4);
             assertEquals("ws", byClient.get("type"));
