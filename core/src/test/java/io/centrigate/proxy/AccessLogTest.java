@@ -157,6 +157,30 @@ class AccessLogTest
     }
 
     @Test
+    void aTunnelClosedByADrainSaysSo() throws Exception
+    {
+        final Path logFile = dir.resolve("drain.log");
+        try (WsEchoUpstream ws = WsEchoUpstream.start(0))
+        {
+            final Proxy proxy = Proxy.start(TestProxies.context(ws.address()).accessLog(logFile.toString()));
+            try (RawClient c = openTunnel(TestProxies.address(proxy)))
+            {
+                c.send(RawClient.maskedFrame(0x1, "hi".getBytes(StandardCharsets.US_ASCII)));
+                assertEquals("hi", new String(readFrame(c), StandardCharsets.US_ASCII));
+                final CompletableFuture<Void> shutdown = CompletableFuture.runAsync(() -> proxy.shutdown(0));
+                final byte[] close = readFrame(c);
+                assertEquals(1001, ((close[0] & 0xFF) << 8) | (close[1] & 0xFF));
+                c.send(RawClient.maskedFrame(0x8, close));
+                shutdown.get(30, TimeUnit.SECONDS);
+            }
+            final List<Map<String, Object>> lines = lines(logFile);
+            assertEquals(1, lines.size(), joined(lines));
+            assertEquals("drain", lines.get(0).get("end"));
+            assertEquals(Map.of("code", 1001L, "by", "proxy"), lines.get(0).get("close_down"));
+        }
+    }
+
+    @Test
     void theQueryStringIsKeptOnlyWhenAskedFor() throws Exception
     {
         final Path logFile = dir.resolve("query.log");
