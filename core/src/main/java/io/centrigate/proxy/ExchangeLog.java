@@ -135,7 +135,10 @@ final class ExchangeLog
     {
         response(101, hostPort, nowNs);
         pending = false;
-        head = java.util.Arrays.copyOf(head, methodLength + pathLength);
+        if (head != null && methodLength >= 0)
+        {
+            head = java.util.Arrays.copyOf(head, methodLength + pathLength);
+        }
     }
 
     /** Why the tunnel ends, if nothing said so before. */
