@@ -27,7 +27,8 @@ public record LoopSnapshot(
     long bytesDown,
     Map<String, Long> errors,
     long tunnelsClosed,
-    long goingAwayFrames)
+    long goingAwayFrames,
+    long accessLogDropped)
 {
     /** Tunnels of this loop open when the snapshot was taken. */
     public long tunnelsOpen()

@@ -26,5 +26,7 @@ public final class LoopStats
     public long framesDown;
     public long bytesUp;
     public long bytesDown;
+    /** Access log lines this loop could not hand to the writer (its ring was full): lost, never waited for. */
+    public long accessLogDropped;
     public final long[] errors = new long[HttpError.values().length];
 }

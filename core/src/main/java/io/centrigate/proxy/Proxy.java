@@ -42,6 +42,8 @@ public final class Proxy implements AutoCloseable
     private final long startedAtMillis = System.currentTimeMillis();
     private volatile boolean draining;
     private volatile boolean closed;
+    /** Null unless {@code --access-log}: with it off nothing of the access log exists. */
+    private final io.centrigate.metrics.AccessLog accessLog;
 
     /**
      * {@code warm}: with {@link ProxyContext#warmupNs()} above 0, run the {@link Warmup} before binding, against
@@ -52,6 +54,9 @@ public final class Proxy implements AutoCloseable
     {
         this.ctx = ctx.conclude();
         final ErrorLog errorLog = new ErrorLog(log);
+        // First: a file that cannot be opened is a start-up error before anything else exists.
+        accessLog = ctx.accessLog() == null ? null :
+            new io.centrigate.metrics.AccessLog(ctx.accessLog(), ctx.accessLogQuery(), ctx.accessLogBuffer(), log);
         final io.centrigate.route.Router router = new io.centrigate.route.Router(ctx);
         tlsContext = ctx.tlsCert() == null ? null : new io.centrigate.tls.ReloadableTlsContext(ctx.tlsCert(), ctx.tlsKey());
         groups = ctx.groups().values().stream()
@@ -66,6 +71,10 @@ public final class Proxy implements AutoCloseable
             loop.peers(loops);
         }
         runners = new AgentRunner[loops.length];
+        for (final ProxyLoop loop : loops)
+        {
+            loop.accessLog(accessLog);
+        }
         // Before binding: in a handover the old process serves on until this one's listeners exist.
         warmup = warm && ctx.warmupNs() > 0 ? Warmup.run(ctx, ctx.warmupNs(), warmupUpstream) : null;
         try
@@ -78,6 +87,10 @@ public final class Proxy implements AutoCloseable
             {
                 loop.stopAccepting();
                 loop.loop().onClose();
+            }
+            if (accessLog != null)
+            {
+                accessLog.close();
             }
             throw e;
         }
@@ -371,6 +384,16 @@ public final class Proxy implements AutoCloseable
                 runners[i].close();
             }
         }
+        if (accessLog != null)
+        {
+            accessLog.close(); // after the loops: the lines of the connections closed above are written too
+        }
+    }
+
+    /** The access log, null when it is off; {@link io.centrigate.metrics.AccessLog#reopen()} for SIGUSR1. */
+    public io.centrigate.metrics.AccessLog accessLog()
+    {
+        return accessLog;
     }
 
     void runOnEveryLoop(final java.util.function.Consumer<ProxyLoop> action)

@@ -76,6 +76,8 @@ final class ProxyLoop implements EventLoop.Duty
     private int httpsPort;
     private final io.centrigate.tls.ReloadableTlsContext tlsContext;
     private final io.centrigate.tls.TlsBufferPool tlsBuffers = new io.centrigate.tls.TlsBufferPool();
+    /** Null when the access log is off: sessions then do nothing for it. */
+    private io.centrigate.metrics.AccessLog accessLog;
 
     ProxyLoop(final int index, final ProxyContext ctx, final UpstreamGroup[] groups,
         final io.centrigate.route.Router router, final AtomicInteger openConnections, final ErrorLog errorLog,
@@ -103,6 +105,9 @@ final class ProxyLoop implements EventLoop.Duty
         this.peers = peers;
     }
 
+    /** Set before the loop thread starts. */
+    void accessLog(final io.centrigate.metrics.AccessLog log) { accessLog = log; }
+    io.centrigate.metrics.AccessLog accessLog() { return accessLog; }
     EventLoop loop() { return loop; }
     ChunkPool pool() { return pool; }
     ProxyContext context() { return ctx; }
@@ -455,7 +460,7 @@ final class ProxyLoop implements EventLoop.Duty
             stats.upstreamConnectFailures, stats.acceptErrors, pool.allocated(), pool.available(), pool.highWater(),
             stats.bufferWaits, loop.timerCount(), stats.requests, stats.upstreamConnects, stats.retries,
             stats.keepAliveReuses, pooledReuses(), pooledIdle(), stats.framesUp, stats.framesDown, stats.bytesUp, stats.bytesDown,
-            Map.copyOf(errors), stats.tunnelsClosed, stats.goingAwayFrames);
+            Map.copyOf(errors), stats.tunnelsClosed, stats.goingAwayFrames, stats.accessLogDropped);
     }
 
     private long pooledReuses()

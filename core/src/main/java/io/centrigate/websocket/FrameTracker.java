@@ -48,6 +48,11 @@ public final class FrameTracker
     private long frames;
     private long closeFrames;
     private long bytes;
+    /** Status code of the first close frame (RFC 6455 §5.5.1), -1 while none or when it carried none. */
+    private int closeCode;
+    /** While the first close frame's header and code go by: its masking key, and code bytes read so far. */
+    private int closeMask;
+    private int closeCodeBytes;
 
     public FrameTracker()
     {
@@ -65,6 +70,15 @@ public final class FrameTracker
         frames = 0;
         closeFrames = 0;
         bytes = 0;
+        closeCode = -1;
+        closeMask = 0;
+        closeCodeBytes = 0;
+    }
+
+    /** True while the current frame is the first close frame: its 2-byte code is read (and unmasked). */
+    private boolean readingCloseCode()
+    {
+        return opcode == OPCODE_CLOSE && closeFrames == 0;
     }
 
     /**
@@ -153,6 +167,15 @@ public final class FrameTracker
                 }
                 case MASKING_KEY:
                 {
+                    if (readingCloseCode())
+                    {
+                        closeMask = (closeMask << 8) | (buf.getByte(p++) & 0xFF);
+                        if (--headerRemaining == 0)
+                        {
+                            afterMaskingKey();
+                        }
+                        break;
+                    }
                     final int skip = Math.min(headerRemaining, end - p);
                     p += skip;
                     headerRemaining -= skip;
@@ -164,6 +187,19 @@ public final class FrameTracker
                 }
                 case PAYLOAD:
                 {
+                    if (readingCloseCode() && closeCodeBytes < 2)
+                    {
+                        // Payload byte i is XORed with key byte i % 4 (§5.3); the code is bytes 0 and 1.
+                        final int key = masked ? (closeMask >>> (24 - 8 * closeCodeBytes)) & 0xFF : 0;
+                        final int b = (buf.getByte(p++) & 0xFF) ^ key;
+                        closeCode = closeCodeBytes == 0 ? b << 8 : closeCode | b;
+                        closeCodeBytes++;
+                        if (--payloadRemaining == 0)
+                        {
+                            frameComplete();
+                        }
+                        break;
+                    }
                     final long skip = Math.min(payloadRemaining, end - p);
                     p += (int)skip;
                     payloadRemaining -= skip;
@@ -242,6 +278,15 @@ public final class FrameTracker
     public long closeFrames()
     {
         return closeFrames;
+    }
+
+    /**
+     * Status code of the first close frame this direction carried (1000, 1001, 3001 ...), -1 when there was none
+     * or it carried no code. Only the two code bytes of that one frame are read; other payload is skipped.
+     */
+    public int closeCode()
+    {
+        return closeCodeBytes == 2 ? closeCode : -1;
     }
 
     public boolean protocolError()

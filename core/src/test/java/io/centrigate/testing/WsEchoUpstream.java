@@ -69,6 +69,11 @@ public final class WsEchoUpstream extends WebSocketServer implements AutoCloseab
     @Override
     public void onMessage(final WebSocket conn, final String message)
     {
+        if (message.startsWith("close:"))
+        {
+            conn.close(Integer.parseInt(message.substring(6))); // the node ends the tunnel with this code
+            return;
+        }
         conn.send(message);
     }
 
