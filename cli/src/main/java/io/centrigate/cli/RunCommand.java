@@ -102,6 +102,19 @@ public final class RunCommand implements Callable<Integer>
         description = "Bearer token (read at start) the admin listener requires for endpoints that change state.")
     Path adminTokenFile;
 
+    @Option(names = "--access-log", paramLabel = "FILE|stdout|off", defaultValue = "off",
+        description = "One JSON line per HTTP request and per WebSocket tunnel when it ends, written off the loops "
+            + "(a full buffer drops lines and counts them); SIGUSR1 reopens FILE (logrotate). Default: ${DEFAULT-VALUE}.")
+    String accessLog;
+
+    @Option(names = "--access-log-query",
+        description = "Keep the query string in logged paths (default: the path alone; tokens stay out of the log).")
+    boolean accessLogQuery;
+
+    @Option(names = "--access-log-buffer", paramLabel = "SIZE", defaultValue = "1m",
+        description = "Memory between the loops and the access log writer; when it is full lines are dropped. Default: ${DEFAULT-VALUE}.")
+    String accessLogBuffer;
+
     @Option(names = "--balance", paramLabel = "least-conn|round-robin", defaultValue = "least-conn",
         description = "Upstream choice. Default: ${DEFAULT-VALUE}.")
     String balance;
@@ -248,6 +261,10 @@ public final class RunCommand implements Callable<Integer>
         final CountDownLatch stop = new CountDownLatch(1);
         Signals.onTerminate(stop::countDown);
         Signals.onHangup(() -> reload(proxy));
+        if (proxy.accessLog() != null)
+        {
+            Signals.onUser1(proxy.accessLog()::reopen);
+        }
         if (proxy.warmup() != null)
         {
             (proxy.warmup().error() == null ? System.out : System.err).println(proxy.warmup().line());
@@ -280,10 +297,12 @@ public final class RunCommand implements Callable<Integer>
             final ProxyContext running = proxy.context();
             if (!next.listen().equals(running.listen()) || !next.tlsListen().equals(running.tlsListen()) ||
                 !next.redirectListen().equals(running.redirectListen()) || next.loops() != running.loops() ||
-                !next.adminListen().equals(running.adminListen()) || !next.adminAllow().equals(running.adminAllow()))
+                !next.adminListen().equals(running.adminListen()) || !next.adminAllow().equals(running.adminAllow()) ||
+                !java.util.Objects.equals(next.accessLog(), running.accessLog()) ||
+                next.accessLogQuery() != running.accessLogQuery() || next.accessLogBuffer() != running.accessLogBuffer())
             {
-                System.err.println("centrigate: reload: listen, tls-listen, redirect-http, admin-listen, admin-allow and " +
-                    "loops change only with a restart; the rest is applied");
+                System.err.println("centrigate: reload: listen, tls-listen, redirect-http, admin-listen, admin-allow, " +
+                    "access-log* and loops change only with a restart; the rest is applied");
             }
             applying = true; // from here on a failure is recorded by the proxy itself
             proxy.reload(next);
@@ -428,6 +447,8 @@ public final class RunCommand implements Callable<Integer>
             ctx.adminAllow(adminAllow);
         }
         ctx.adminTokenFile(adminTokenFile);
+        ctx.accessLog(accessLog).accessLogQuery(accessLogQuery)
+            .accessLogBuffer(ProxyContext.parseSize(accessLogBuffer, "--access-log-buffer"));
         if (internalPaths != null)
         {
             ctx.internalPaths(internalPaths.size() == 1 && internalPaths.get(0).equals("none") ? List.of() : internalPaths);

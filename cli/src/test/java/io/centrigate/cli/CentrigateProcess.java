@@ -114,6 +114,16 @@ final class CentrigateProcess implements AutoCloseable
         }
     }
 
+    /** Sends {@code kill -NAME}, e.g. USR1 as logrotate's postrotate does. */
+    void signal(final String name) throws Exception
+    {
+        final Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(process.pid())).start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0)
+        {
+            throw new AssertionError("kill -" + name + " failed");
+        }
+    }
+
     /** Sends SIGTERM, as {@code systemctl stop} does, without waiting for the exit ({@link #exitCode}). */
     void terminate()
     {

@@ -97,6 +97,11 @@ class RunOptionMappingTest
         samples.put("admin-allow", Sample.of("10.2.0.0/16", ProxyContext::adminAllow, List.of("10.2.0.0/16")));
         samples.put("admin-token-file", Sample.of(token.toString(), c -> c.adminTokenFile() + " " + c.adminToken(),
             token + " s3cret-token").with("--admin-listen", "127.0.0.1:40790"));
+        final Path log = dir.resolve("access.log");
+        samples.put("access-log", Sample.of(log.toString(), ProxyContext::accessLog, log.toString()));
+        samples.put("access-log-query", Sample.of("true", ProxyContext::accessLogQuery, true)
+            .with("--access-log", "stdout"));
+        samples.put("access-log-buffer", Sample.of("64k", ProxyContext::accessLogBuffer, 64 * 1024));
         samples.put("balance", Sample.of("round-robin", ProxyContext::balance, ProxyContext.Balance.ROUND_ROBIN));
         samples.put("loops", Sample.of(String.valueOf(loops), ProxyContext::loops, loops));
         samples.put("idle-strategy", Sample.of("spin", ProxyContext::idleMode, ProxyContext.IdleMode.SPIN));
@@ -139,8 +144,8 @@ class RunOptionMappingTest
         switch (layer)
         {
             case FLAG:
-                args.add("--" + key);
-                args.add(sample.value());
+                // As ConfigKeys spells it: --key=value, or the bare --key of a switch.
+                args.addAll(RunCommand.KEYS.args(key, List.of(sample.value())));
                 break;
             case FILE:
                 final Path file = Files.writeString(dir.resolve(key + ".conf"), key + " = " + sample.value() + "\n");

@@ -100,6 +100,8 @@ final class MetricsExport
             + "(its share of --buffer-memory).", false, s -> maxChunks));
         all.add(perLoop(loops, "centrigate_going_away_frames", "WebSocket close frames 1001 sent on drain.", true,
             LoopSnapshot::goingAwayFrames));
+        all.add(perLoop(loops, "centrigate_access_log_dropped", "Access log lines dropped because the ring to the "
+            + "writer thread was full (never waited for).", true, LoopSnapshot::accessLogDropped));
         all.add(perDirection(loops, "centrigate_tunnel_frames", "WebSocket frames of ended tunnels, by direction "
             + "(up: client to node).", LoopSnapshot::framesUp, LoopSnapshot::framesDown));
         all.add(perDirection(loops, "centrigate_tunnel_bytes", "WebSocket bytes (frame headers and payload) of ended "

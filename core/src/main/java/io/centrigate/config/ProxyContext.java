@@ -62,6 +62,11 @@ public final class ProxyContext
     /** Loopback and private ranges (RFC 1918, RFC 4193). */
     public static final List<String> DEFAULT_INTERNAL_ALLOW =
         List.of("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7");
+    /** {@code --access-log stdout}: lines go to the standard output. */
+    public static final String ACCESS_LOG_STDOUT = "stdout";
+    /** The access log's ring between the loops and its writer thread, bytes. */
+    public static final int DEFAULT_ACCESS_LOG_BUFFER = 1024 * 1024;
+
     /** Who may use the admin listener unless configured otherwise: loopback only. */
     public static final List<String> DEFAULT_ADMIN_ALLOW = List.of("127.0.0.0/8", "::1/128");
     public static final int DEFAULT_MAX_REQUEST_LINE = 8 * 1024;
@@ -113,6 +118,10 @@ public final class ProxyContext
     private List<String> adminAllow = DEFAULT_ADMIN_ALLOW;
     private java.nio.file.Path adminTokenFile;
     private String adminToken;
+    /** Access log destination: a file path, {@link #ACCESS_LOG_STDOUT}, or null (off). */
+    private String accessLog;
+    private boolean accessLogQuery;
+    private int accessLogBuffer = DEFAULT_ACCESS_LOG_BUFFER;
     private final java.util.Set<String> protectedGroups = new java.util.LinkedHashSet<>(List.of(DEFAULT_GROUP));
     private int maxRequestLine = DEFAULT_MAX_REQUEST_LINE;
     private int maxHeadBytes = DEFAULT_MAX_HEAD_BYTES;
@@ -316,6 +325,24 @@ public final class ProxyContext
         return this;
     }
 
+    /** Access log: a file, {@code stdout}, or {@code off}/null (the default: nothing of it exists). */
+    public ProxyContext accessLog(final String destination)
+    {
+        this.accessLog = destination == null || destination.isBlank() || destination.trim().equals("off") ? null :
+            destination.trim();
+        return this;
+    }
+
+    /** Keep the query string in logged paths (off by default: the path alone, tokens stay out of logs). */
+    public ProxyContext accessLogQuery(final boolean v) { accessLogQuery = v; return this; }
+
+    /** Bytes of the ring between the loops and the access log's writer (rounded up to a power of two). */
+    public ProxyContext accessLogBuffer(final long v)
+    {
+        accessLogBuffer = (int)Math.max(0, Math.min(Integer.MAX_VALUE, v));
+        return this;
+    }
+
     /** Groups whose internal endpoints are guarded (default: the Centrifugo nodes of {@code --upstream}). */
     public ProxyContext protectGroup(final String group)
     {
@@ -414,6 +441,9 @@ public final class ProxyContext
     public java.nio.file.Path adminTokenFile() { return adminTokenFile; }
     /** The token of {@link #adminTokenFile()}, read by {@link #conclude()} (trimmed); null without a file. */
     public String adminToken() { return adminToken; }
+    public String accessLog() { return accessLog; }
+    public boolean accessLogQuery() { return accessLogQuery; }
+    public int accessLogBuffer() { return accessLogBuffer; }
     public java.util.Set<String> protectedGroups() { return java.util.Set.copyOf(protectedGroups); }
 
     /** Every upstream group by name, the default one (the {@code --upstream} nodes) first. */
@@ -509,6 +539,9 @@ public final class ProxyContext
             require(adminToken.chars().allMatch(c -> c > 0x20 && c < 0x7F),
                 "admin-token-file: the token must be one line of visible ASCII characters");
         }
+        require(accessLogBuffer >= 8 * 1024 && accessLogBuffer <= 1024 * 1024 * 1024,
+            "access-log-buffer must be 8k..1g");
+        require(accessLog != null || !accessLogQuery, "access-log-query is set but access-log is off");
         require(loops >= 1 && loops <= 1024, "loops must be 1..1024, got " + loops);
         require(headerTimeoutNs >= 0, "header-timeout must not be negative");
         require(firstByteTimeoutNs >= 0, "first-byte-timeout must not be negative");

@@ -29,6 +29,7 @@ public record LoopSnapshot(
     Map<String, Long> errors,
     long tunnelsClosed,
     long goingAwayFrames,
+    long accessLogDropped,
     long iterations,
     long wakeups,
     long busyNs,

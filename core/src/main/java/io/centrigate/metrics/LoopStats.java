@@ -26,6 +26,8 @@ public final class LoopStats
     public long framesDown;
     public long bytesUp;
     public long bytesDown;
+    /** Access log lines this loop could not hand to the writer (its ring was full): lost, never waited for. */
+    public long accessLogDropped;
     public final long[] errors = new long[HttpError.values().length];
     /** Close frames by code ({@link NodeStats#CLOSE_NONE}, {@link NodeStats#CLOSE_OTHER} or the code), per direction. */
     public final long[] closeCodesUp = new long[NodeStats.CLOSE_CODES];

@@ -154,6 +154,8 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     /** When the request head (or the upgrade request) went to the node; when the tunnel opened. */
     private long exchangeStartNs;
     private long tunnelOpenedNs;
+    /** The access log's per-exchange data; null (and nothing done for it) while {@code --access-log} is off. */
+    private final ExchangeLog log;
 
     ClientSession prev;
     ClientSession next;
@@ -174,6 +176,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         this.headStartNs = tls != null ? idleSinceNs : 0;
         this.internalClient = owner.isInternalClient(client);
         this.clientAddress = ProxyLoop.addressText(client);
+        this.log = owner.accessLog() == null ? null : new ExchangeLog(owner.accessLog());
         this.group = owner.group(0);
         this.pool = owner.upstreamPool(0);
         this.nodeStats = owner.nodeStats(0);
@@ -350,6 +353,10 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             reject(head.error());
             return;
         }
+        if (log != null)
+        {
+            log.begin(buf, head, headStartNs, headLength, up.bytesIn(), down.bytesOut());
+        }
         if (redirect)
         {
             redirectToHttps(head, buf);
@@ -469,6 +476,10 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
 
         final int leftover = filled - headLength;
         final int body = takeRequestBody(buf, headLength, leftover);
+        if (log != null)
+        {
+            log.requestBody(Math.max(body, 0));
+        }
         if (body < 0)
         {
             owner.pool().release(out);
@@ -555,6 +566,10 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         if (connectFirstNs == 0)
         {
             connectFirstNs = loop.nowNs();
+        }
+        if (log != null)
+        {
+            log.upstreamStart(loop.nowNs());
         }
         while (true)
         {
@@ -887,6 +902,10 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         state = TUNNEL;
         final var stats = owner.stats();
         stats.tunnelsOpened++;
+        if (log != null)
+        {
+            log.tunnelOpened(node >= 0 ? group.hostPort(node) : null, loop.nowNs());
+        }
         upFrames = new FrameTracker(stats.closeCodesUp);
         downFrames = new FrameTracker(stats.closeCodesDown);
         lastActivityNs = loop.nowNs();
@@ -947,6 +966,10 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
         upstreamReusable = upstreamKeepAlive && head.version() == 11 && !head.connectionClose() &&
             bodyKind != BODY_UNTIL_CLOSE;
+        if (log != null)
+        {
+            log.response(head.status(), node >= 0 ? group.hostPort(node) : null, loop.nowNs());
+        }
         if (bodyKind == BODY_UNTIL_CLOSE || upgrade || !requestComplete)
         {
             // A close-delimited body ends only by closing; a refused upgrade or an answer that came before the
@@ -1232,6 +1255,10 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         final int n = fill(up, clientIo, max);
         if (n == Pipe.EOF)
         {
+            if (log != null)
+            {
+                log.endIfUnknown(io.centrigate.metrics.AccessLog.END_CLIENT_CLOSE);
+            }
             up.sourceEnded(true);
             flushUp();
             return;
@@ -1240,6 +1267,10 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             lastActivityNs = loop.nowNs();
             upFrames.onBytes(up.last().buffer(), 0, n);
+            if (log != null && log.end() == 0 && upFrames.closeFrames() != 0)
+            {
+                log.end(io.centrigate.metrics.AccessLog.END_CLIENT_CLOSE); // the client began the closing handshake
+            }
             flushUp();
             if (goingAway)
             {
@@ -1277,6 +1308,10 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
         if (n == Pipe.EOF)
         {
+            if (log != null)
+            {
+                log.endIfUnknown(io.centrigate.metrics.AccessLog.END_NODE_CLOSE);
+            }
             down.sourceEnded(true);
             flushDown();
             return;
@@ -1285,6 +1320,10 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             lastActivityNs = loop.nowNs();
             downFrames.onBytes(down.last().buffer(), 0, n);
+            if (log != null && log.end() == 0 && downFrames.closeFrames() != 0)
+            {
+                log.end(io.centrigate.metrics.AccessLog.END_NODE_CLOSE); // the node began the closing handshake
+            }
             flushDown();
             if (goingAway && state == TUNNEL)
             {
@@ -1464,10 +1503,12 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
         if (endAfterFlush)
         {
+            writeHttpLog();
             startLingering();
         }
         else if (state == RELAYING_RESPONSE && responseComplete)
         {
+            writeHttpLog();
             if (clientKeepAlive)
             {
                 startNextRequest();
@@ -1568,6 +1609,10 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             return;
         }
         owner.stats().requests++;
+        if (log != null)
+        {
+            log.answered(301, loop.nowNs(), 0, up.bytesIn(), down.bytesOut());
+        }
         releaseRequestChunks();
         chunk.byteBuffer().clear().limit(written);
         sendFinalAnswer(chunk);
@@ -1578,6 +1623,13 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     {
         owner.stats().errors[error.ordinal()]++;
         countRejectOnNode(error);
+        if (log != null)
+        {
+            log.answered(error.status(), headStartNs != 0 ? headStartNs : loop.nowNs(),
+                headChunk != null && state == READING_HEAD ? headChunk.byteBuffer().position() : 0, up.bytesIn(),
+                down.bytesOut());
+            log.node(node >= 0 ? group.hostPort(node) : null);
+        }
         closeUpstream();
         releaseRequestChunks();
         up.discard();
@@ -1722,7 +1774,12 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             return;
         }
+        final boolean wasTunnel = state == TUNNEL;
         state = CLOSED;
+        if (log != null)
+        {
+            writeCloseLog(wasTunnel);
+        }
         if (upFrames != null)
         {
             final var stats = owner.stats();
@@ -2141,8 +2198,40 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 }
                 break;
             default:
+                if (log != null && state == TUNNEL)
+                {
+                    log.end(goingAway ? io.centrigate.metrics.AccessLog.END_DRAIN :
+                        io.centrigate.metrics.AccessLog.END_IDLE_TIMEOUT);
+                }
                 close();
                 break;
+        }
+    }
+
+    // ---------------------------------------------------------------- access log (only with --access-log)
+
+    private void writeHttpLog()
+    {
+        if (log != null)
+        {
+            log.writeHttp(owner.stats(), clientAddress, loop.nowNs(), up.bytesIn(), down.bytesOut());
+        }
+    }
+
+    /** The connection closes: a tunnel's line, or the line of an exchange it cut short. */
+    private void writeCloseLog(final boolean wasTunnel)
+    {
+        if (wasTunnel && upFrames != null)
+        {
+            if (goingAway)
+            {
+                log.end(io.centrigate.metrics.AccessLog.END_DRAIN);
+            }
+            log.writeWs(owner.stats(), clientAddress, loop.nowNs(), upFrames, downFrames, closeSentUp, closeSentDown);
+        }
+        else
+        {
+            writeHttpLog();
         }
     }
 

@@ -50,6 +50,8 @@ public final class Proxy implements AutoCloseable
     public record ReloadResult(long timeMillis, boolean ok, List<String> errors)
     {
     }
+    /** Null unless {@code --access-log}: with it off nothing of the access log exists. */
+    private final io.centrigate.metrics.AccessLog accessLog;
 
     /**
      * {@code warm}: with {@link ProxyContext#warmupNs()} above 0, run the {@link Warmup} before binding, against
@@ -60,6 +62,9 @@ public final class Proxy implements AutoCloseable
     {
         this.ctx = ctx.conclude();
         final ErrorLog errorLog = new ErrorLog(log);
+        // First: a file that cannot be opened is a start-up error before anything else exists.
+        accessLog = ctx.accessLog() == null ? null :
+            new io.centrigate.metrics.AccessLog(ctx.accessLog(), ctx.accessLogQuery(), ctx.accessLogBuffer(), log);
         final io.centrigate.route.Router router = new io.centrigate.route.Router(ctx);
         tlsContext = ctx.tlsCert() == null ? null : new io.centrigate.tls.ReloadableTlsContext(ctx.tlsCert(), ctx.tlsKey());
         groups = ctx.groups().values().stream()
@@ -74,6 +79,10 @@ public final class Proxy implements AutoCloseable
             loop.peers(loops);
         }
         runners = new AgentRunner[loops.length];
+        for (final ProxyLoop loop : loops)
+        {
+            loop.accessLog(accessLog);
+        }
         // Before binding: in a handover the old process serves on until this one's listeners exist.
         warmup = warm && ctx.warmupNs() > 0 ? Warmup.run(ctx, ctx.warmupNs(), warmupUpstream) : null;
         try
@@ -86,6 +95,10 @@ public final class Proxy implements AutoCloseable
             {
                 loop.stopAccepting();
                 loop.loop().onClose();
+            }
+            if (accessLog != null)
+            {
+                accessLog.close();
             }
             throw e;
         }
@@ -417,6 +430,16 @@ public final class Proxy implements AutoCloseable
                 runners[i].close();
             }
         }
+        if (accessLog != null)
+        {
+            accessLog.close(); // after the loops: the lines of the connections closed above are written too
+        }
+    }
+
+    /** The access log, null when it is off; {@link io.centrigate.metrics.AccessLog#reopen()} for SIGUSR1. */
+    public io.centrigate.metrics.AccessLog accessLog()
+    {
+        return accessLog;
     }
 
     void runOnEveryLoop(final java.util.function.Consumer<ProxyLoop> action)

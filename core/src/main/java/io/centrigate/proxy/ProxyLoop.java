@@ -77,6 +77,8 @@ final class ProxyLoop implements EventLoop.Duty
     private int httpsPort;
     private final io.centrigate.tls.ReloadableTlsContext tlsContext;
     private final io.centrigate.tls.TlsBufferPool tlsBuffers = new io.centrigate.tls.TlsBufferPool();
+    /** Null when the access log is off: sessions then do nothing for it. */
+    private io.centrigate.metrics.AccessLog accessLog;
 
     ProxyLoop(final int index, final ProxyContext ctx, final UpstreamGroup[] groups,
         final io.centrigate.route.Router router, final AtomicInteger openConnections, final ErrorLog errorLog,
@@ -105,6 +107,9 @@ final class ProxyLoop implements EventLoop.Duty
         this.peers = peers;
     }
 
+    /** Set before the loop thread starts. */
+    void accessLog(final io.centrigate.metrics.AccessLog log) { accessLog = log; }
+    io.centrigate.metrics.AccessLog accessLog() { return accessLog; }
     EventLoop loop() { return loop; }
     ChunkPool pool() { return pool; }
     ProxyContext context() { return ctx; }
@@ -495,7 +500,8 @@ final class ProxyLoop implements EventLoop.Duty
             stats.upstreamConnectFailures, stats.acceptErrors, pool.allocated(), pool.available(), pool.highWater(),
             stats.bufferWaits, loop.timerCount(), stats.requests, stats.upstreamConnects, stats.retries,
             stats.keepAliveReuses, pooledReuses(), pooledIdle(), stats.framesUp, stats.framesDown, stats.bytesUp, stats.bytesDown,
-            Map.copyOf(errors), stats.tunnelsClosed, stats.goingAwayFrames, loop.iterations(), loop.wakeups(),
+            Map.copyOf(errors), stats.tunnelsClosed, stats.goingAwayFrames, stats.accessLogDropped,
+            loop.iterations(), loop.wakeups(),
             loop.busyNs(), loop.commandQueueDepth(), nodeStatsCopy(), stats.closeCodesUp.clone(),
             stats.closeCodesDown.clone(), stats.connectTime.copy(), stats.upgradeTime.copy(),
             stats.httpResponseTime.copy(), stats.tunnelLifetime.copy());

@@ -29,6 +29,8 @@ public final class UpstreamGroup
     private final AtomicLongArray skipUntilNs;
     private final AtomicLongArray connectFailures;
     private final AtomicLong cursor = new AtomicLong();
+    /** Each node as {@code host:port} in ASCII, for the access log (made once, copied into its records). */
+    private final byte[][] hostPorts;
 
     public UpstreamGroup(final List<ProxyContext.Upstream> upstreams, final Balance balance, final long failTimeoutNs)
     {
@@ -39,11 +41,16 @@ public final class UpstreamGroup
         }
         addresses = new InetSocketAddress[n];
         names = new String[n];
+        hostPorts = new byte[n][];
         weights = new int[n];
         for (int i = 0; i < n; i++)
         {
             addresses[i] = upstreams.get(i).address();
             names[i] = upstreams.get(i).toString();
+            final InetSocketAddress a = addresses[i];
+            final String host = a.getAddress().getHostAddress();
+            hostPorts[i] = ((host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort())
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
             weights[i] = upstreams.get(i).weight();
         }
         this.balance = balance;
@@ -92,6 +99,12 @@ public final class UpstreamGroup
     public InetSocketAddress address(final int i)
     {
         return addresses[i];
+    }
+
+    /** The node's {@code host:port} (IPv6 in brackets) as ASCII bytes; do not modify. */
+    public byte[] hostPort(final int i)
+    {
+        return hostPorts[i];
     }
 
     public String name(final int i)

@@ -53,6 +53,8 @@ public final class FrameTracker
     private int codeBytes;
     private int code;
     private int lastCloseCode = -1;
+    /** Status code of the first close frame (RFC 6455 §5.5.1), -1 while none or when it carried none. */
+    private int firstCloseCode = -1;
     /** Counts of close frames by code slot (see {@link #closeCodeSlot}); null: not counted. Loop-owned. */
     private final long[] closeCodeCounts;
 
@@ -83,6 +85,7 @@ public final class FrameTracker
         codeBytes = 0;
         code = 0;
         lastCloseCode = -1;
+        firstCloseCode = -1;
     }
 
     /**
@@ -258,6 +261,10 @@ public final class FrameTracker
         lastOpcode = opcode;
         if (opcode == OPCODE_CLOSE)
         {
+            if (closeFrames == 0 && codeBytes == 2)
+            {
+                firstCloseCode = code;
+            }
             closeFrames++;
             lastCloseCode = codeBytes == 0 ? 0 : codeBytes == 1 ? 1 : closeCodeSlot(code);
             if (closeCodeCounts != null)
@@ -290,6 +297,15 @@ public final class FrameTracker
     public int lastOpcode()
     {
         return lastOpcode;
+    }
+
+    /**
+     * Status code of the first close frame this direction carried (1000, 1001, 3001 ...), -1 when there was none
+     * or it carried no code. Only the two code bytes of close frames are read; other payload is skipped.
+     */
+    public int closeCode()
+    {
+        return firstCloseCode;
     }
 
     /** 0 when the frame had no status code, 1 for one out of 1000..4999, else the code itself. */

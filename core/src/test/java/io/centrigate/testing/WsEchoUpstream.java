@@ -71,8 +71,7 @@ public final class WsEchoUpstream extends WebSocketServer implements AutoCloseab
     {
         if (message.startsWith("close:"))
         {
-            // Told to close: the node sends a close frame with that code (e.g. 3001, Centrifugo's shutdown).
-            conn.close(Integer.parseInt(message.substring(6)), "told to");
+            conn.close(Integer.parseInt(message.substring(6))); // the node ends the tunnel with this code
             return;
         }
         conn.send(message);

@@ -315,4 +315,52 @@ final class FrameTrackerTest
         assertEquals(1, counts[0]);
         assertEquals(0, tracker.lastCloseCode());
     }
+
+    /** The first close frame's code, masked or not, read whole or a byte at a time; later close frames ignored. */
+    @ParameterizedTest
+    @CsvSource({"true,1", "true,1000", "false,1", "false,1000"})
+    void readsTheCodeOfTheFirstCloseFrame(final boolean masked, final int step)
+    {
+        final byte[] key = {0x11, (byte)0xA2, 0x3C, (byte)0xF4};
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(0x81);
+        out.write(2);
+        out.write('h');
+        out.write('i');
+        for (final int code : new int[] {4001, 1000})
+        {
+            final byte[] payload = {(byte)(code >> 8), (byte)code, 'b', 'y', 'e'};
+            out.write(0x88);
+            out.write((masked ? 0x80 : 0) | payload.length);
+            if (masked)
+            {
+                out.write(key, 0, 4);
+            }
+            for (int i = 0; i < payload.length; i++)
+            {
+                out.write(payload[i] ^ (masked ? key[i & 3] : 0));
+            }
+        }
+        final byte[] bytes = out.toByteArray();
+        final FrameTracker tracker = new FrameTracker();
+        assertEquals(-1, tracker.closeCode());
+        final UnsafeBuffer buf = new UnsafeBuffer(bytes);
+        for (int p = 0; p < bytes.length; p += step)
+        {
+            tracker.onBytes(buf, p, Math.min(step, bytes.length - p));
+        }
+        assertEquals(3, tracker.frames());
+        assertEquals(2, tracker.closeFrames());
+        assertEquals(4001, tracker.closeCode());
+        assertTrue(tracker.atFrameBoundary());
+    }
+
+    @Test
+    void aCloseFrameWithoutCodeHasNone()
+    {
+        final FrameTracker tracker = new FrameTracker();
+        tracker.onBytes(new UnsafeBuffer(new byte[] {(byte)0x88, 0}), 0, 2);
+        assertEquals(1, tracker.closeFrames());
+        assertEquals(-1, tracker.closeCode());
+    }
 }
