@@ -32,6 +32,8 @@
 #   QUIET_MAX_PCT [15; 0 in smoke] QUIET_WAIT [15]: before each run, wait (at most QUIET_WAIT s) until the whole
 #   machine is below QUIET_MAX_PCT % busy over 1 s (other work on a shared box); each result records other_cpu_pct
 set -euo pipefail
+# the caller's settings, before any default: part of the command a result was produced by
+CALLER_SETTINGS=$(env | grep -E '^(TARGETS|REPS|DURATION|WARMUP|LOOPS|PIN|OUT|BUILD|COLD_[A-Z_]+|CENTRIGATE_JAVA_OPTS|JAVA25|[A-Z]+_CONNS|[A-Z]+_RATE|[A-Z]+_SIZE|BASE_PORT|QUIET_[A-Z]+)=' | sort | sed "s/=\(.*\)/='\1'/" | tr '\n' ' ' || true)
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -561,7 +563,7 @@ summary_of() {
 
 {
     echo "date: $(date -u +%FT%TZ)"
-    echo "command: bench/run.sh $*"
+    echo "command: ${CALLER_SETTINGS}bench/run.sh $*"
     echo "git: $(git rev-parse --short HEAD 2>/dev/null || echo '?') $(git status --porcelain 2>/dev/null | grep -qv '^??' && echo '(with uncommitted changes)')"
     echo "kernel: $(uname -r); cpus: $(nproc); mem: $(free -g | awk '/Mem:/ { print $2 }') GiB; open files (hard): $NOFILE"
     echo "java: $("$JAVA" -version 2>&1 | head -1)"

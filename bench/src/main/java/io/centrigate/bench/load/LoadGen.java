@@ -420,6 +420,7 @@ public final class LoadGen
         final double openRate = rateGiven ? rate : 0;
         final List<WsClients.Client> open = openAll(net, n, connect, TimeUnit.SECONDS.toNanos(120), openRate);
         final double openSeconds = (System.nanoTime() - t0) / 1e9;
+        writeTimeline();
         pollFor(net, settle);
         final long rssAfter = ProcessStats.rssKb(proxyPids);
         final long upRssAfter = ProcessStats.rssKb(upstreamPids);
@@ -579,9 +580,47 @@ public final class LoadGen
      * (open loop: a slow answer does not delay the next start unless the concurrency cap is reached). How late a
      * start was against its schedule goes to {@link #openBehindMaxNs}.
      */
+    /**
+     * {@code -Dcentrigate.bench.timeline=FILE}: when in the ramp each connection started and how long its
+     * connect+upgrade took (one line each, ms since the first start and µs), to tell a cold start's slow first
+     * moments from slowness spread over the ramp.
+     */
+    private static final String TIMELINE_FILE = System.getProperty("centrigate.bench.timeline");
+    private long[] timeline;
+    private int timelineCount;
+
+    private void writeTimeline()
+    {
+        if (timeline == null || timelineCount == 0)
+        {
+            return;
+        }
+        long first = Long.MAX_VALUE;
+        for (int i = 0; i < timelineCount; i++)
+        {
+            first = Math.min(first, timeline[2 * i]);
+        }
+        try (PrintStream ps = new PrintStream(Files.newOutputStream(Path.of(TIMELINE_FILE))))
+        {
+            for (int i = 0; i < timelineCount; i++)
+            {
+                ps.printf(java.util.Locale.ROOT, "%.3f %.1f%n", (timeline[2 * i] - first) / 1e6, timeline[2 * i + 1] / 1e3);
+            }
+        }
+        catch (final IOException e)
+        {
+            System.err.println("timeline: " + e);
+        }
+    }
+
     private List<WsClients.Client> openAll(final WsClients net, final int n, final Histogram connectTimes,
         final long timeoutNs, final double ratePerS) throws IOException
     {
+        if (connectTimes != null && TIMELINE_FILE != null)
+        {
+            timeline = new long[2 * n];
+            timelineCount = 0;
+        }
         final List<WsClients.Client> open = new ArrayList<>(n);
         final int[] state = new int[2]; // in flight, finished (open or failed)
         net.listener(new Quiet()
@@ -596,6 +635,11 @@ public final class LoadGen
                 if (connectTimes != null)
                 {
                     connectTimes.recordValue(Math.min(HIGHEST_NS, now - c.startNs));
+                    if (timeline != null && timelineCount < timeline.length / 2)
+                    {
+                        timeline[2 * timelineCount] = c.startNs;
+                        timeline[2 * timelineCount++ + 1] = now - c.startNs;
+                    }
                 }
             }
 
