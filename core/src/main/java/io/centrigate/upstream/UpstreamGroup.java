@@ -298,6 +298,26 @@ public final class UpstreamGroup
         eject(node, nowNs, true);
     }
 
+    /** A connect that timed out: counted as a connect failure, and a passive failure (capped ejection). */
+    public void connectTimedOut(final int node, final long nowNs)
+    {
+        connectFailures.incrementAndGet(node);
+        eject(node, nowNs, false);
+    }
+
+    /** Some node outside {@code excludedMask} (bit i for node i &lt; 64) is usable now. */
+    public boolean anyUsableBesides(final long nowNs, final long excludedMask)
+    {
+        for (int i = 0; i < addresses.length; i++)
+        {
+            if ((i >= 64 || (excludedMask & (1L << i)) == 0) && usable(i, nowNs))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /**
      * Passive outlier detection: a connect timeout, a stalled upgrade, an invalid 101 or a 502-class answer. The
      * node is ejected for {@code failTimeout}, doubled per failure in a row up to {@link #MAX_BACKOFF_FACTOR}
