@@ -139,6 +139,16 @@ final class HealthChecks
             try
             {
                 channel = SocketChannel.open();
+            }
+            catch (final IOException e)
+            {
+                // Our own descriptors ran out (EMFILE): not the node's fault, so this round is skipped, not failed.
+                errorLog.log("health-socket", "cannot open a socket to check " + group.name(node) + ": " + e.getMessage());
+                timerId = loop.schedule(this, startNs + intervalNs);
+                return;
+            }
+            try
+            {
                 channel.configureBlocking(false);
                 channel.setOption(StandardSocketOptions.TCP_NODELAY, Boolean.TRUE);
                 final boolean connected = channel.connect(group.address(node));
@@ -229,7 +239,7 @@ final class HealthChecks
                 badInARow = 0;
                 if (++goodInARow >= rise && group.checkedDown(node, false))
                 {
-                    errorLog.log("health", group.name(node) + " is up (" + goodInARow + " good checks)");
+                    errorLog.log("node-up", group.name(node) + " is up (" + goodInARow + " good checks)");
                 }
             }
             else
@@ -237,7 +247,7 @@ final class HealthChecks
                 goodInARow = 0;
                 if (++badInARow >= fall && group.checkedDown(node, true))
                 {
-                    errorLog.log("health", group.name(node) + " is down (" + badInARow + " failed checks, last: " +
+                    errorLog.log("node-down", group.name(node) + " is down (" + badInARow + " failed checks, last: " +
                         why + ")");
                 }
             }
