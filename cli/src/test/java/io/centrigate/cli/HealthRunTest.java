@@ -100,6 +100,13 @@ class HealthRunTest
             assertTrue(value(text, "centrigate_health_checks_total", silentNode + ",result=\"timeout\"") >= 2, text);
             assertTrue(value(text, "centrigate_health_checks_total", goodNode + ",result=\"ok\"") >= 1, text);
 
+            final String status = http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/status"))
+                .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString()).get(30, TimeUnit.SECONDS).body();
+            assertTrue(status.contains("\"address\":\"127.0.0.1:" + silent.address().getPort() + "\",\"weight\":1,\"state\":\"down\""),
+                status);
+            assertTrue(status.contains("\"address\":\"127.0.0.1:" + good.address().getPort() + "\",\"weight\":1,\"state\":\"up\""),
+                status);
+
             final WsClient c = WsClient.connect(http, address, "/connection/websocket");
             assertEquals("c", c.echoText("c"));
             for (final WsClient w : new WsClient[] {a, b, c})
