@@ -162,6 +162,34 @@ public final class RunCommand implements Callable<Integer>
         description = "Skip a node that refused a connect for this long (Nginx fail_timeout). Default: ${DEFAULT-VALUE}.")
     String failTimeout;
 
+    @Option(names = "--max-ejected-percent", paramLabel = "N", defaultValue = "50",
+        description = "Passive ejection (timeouts, stalled upgrades, invalid 101s, 502-class answers) never takes out more than this share of a group's nodes, nor the last usable one. Default: ${DEFAULT-VALUE}.")
+    int maxEjectedPercent;
+
+    @Option(names = "--health-check-path", paramLabel = "PATH", defaultValue = "/health",
+        description = "Active checks: GET this path on every node from the event loops; a 2xx is good; off = no checks. Default: ${DEFAULT-VALUE}.")
+    String healthCheckPath;
+
+    @Option(names = "--health-check-interval", paramLabel = "DURATION", defaultValue = "1s",
+        description = "Time between two checks of a node. Default: ${DEFAULT-VALUE}.")
+    String healthCheckInterval;
+
+    @Option(names = "--health-check-timeout", paramLabel = "DURATION", defaultValue = "1s",
+        description = "A check with no 2xx status line within this failed. Default: ${DEFAULT-VALUE}.")
+    String healthCheckTimeout;
+
+    @Option(names = "--health-check-rise", paramLabel = "N", defaultValue = "2",
+        description = "Good checks in a row that bring a down node up. Default: ${DEFAULT-VALUE}.")
+    int healthCheckRise;
+
+    @Option(names = "--health-check-fall", paramLabel = "N", defaultValue = "2",
+        description = "Failed checks in a row that take a node down (no new connection goes to it). Default: ${DEFAULT-VALUE}.")
+    int healthCheckFall;
+
+    @Option(names = "--upgrade-timeout", paramLabel = "DURATION", defaultValue = "1s",
+        description = "An upgrade (or GET/HEAD/OPTIONS) with not one answer byte from the node within this is sent to another usable node; 0 = off. Default: ${DEFAULT-VALUE}.")
+    String upgradeTimeout;
+
     @Option(names = "--keepalive-timeout", paramLabel = "DURATION", defaultValue = "65s",
         description = "Idle client connection between requests (Nginx keepalive_timeout). Default: ${DEFAULT-VALUE}.")
     String keepAliveTimeout;
@@ -464,6 +492,13 @@ public final class RunCommand implements Callable<Integer>
             .readTimeoutNs(ProxyContext.parseDurationNs(readTimeout, "--read-timeout"))
             .tunnelIdleTimeoutNs(ProxyContext.parseDurationNs(tunnelIdleTimeout, "--tunnel-idle-timeout"))
             .failTimeoutNs(ProxyContext.parseDurationNs(failTimeout, "--fail-timeout"))
+            .maxEjectedPercent(maxEjectedPercent)
+            .healthCheckPath(healthCheckPath)
+            .healthCheckIntervalNs(ProxyContext.parseDurationNs(healthCheckInterval, "--health-check-interval"))
+            .healthCheckTimeoutNs(ProxyContext.parseDurationNs(healthCheckTimeout, "--health-check-timeout"))
+            .healthCheckRise(healthCheckRise)
+            .healthCheckFall(healthCheckFall)
+            .upgradeTimeoutNs(ProxyContext.parseDurationNs(upgradeTimeout, "--upgrade-timeout"))
             .keepAliveTimeoutNs(ProxyContext.parseDurationNs(keepAliveTimeout, "--keepalive-timeout"))
             .sendTimeoutNs(ProxyContext.parseDurationNs(sendTimeout, "--send-timeout"))
             .drainTimeoutNs(ProxyContext.parseDurationNs(drainTimeout, "--drain-timeout"))

@@ -114,6 +114,14 @@ class RunOptionMappingTest
         samples.put("read-timeout", Sample.of("2m", ProxyContext::readTimeoutNs, TimeUnit.MINUTES.toNanos(2)));
         samples.put("tunnel-idle-timeout", Sample.of("0", ProxyContext::tunnelIdleTimeoutNs, 0L));
         samples.put("fail-timeout", Sample.of("3s", ProxyContext::failTimeoutNs, seconds(3)));
+        samples.put("max-ejected-percent", Sample.of("25", ProxyContext::maxEjectedPercent, 25));
+        samples.put("health-check-path", Sample.of("off", ProxyContext::healthCheckPath, null));
+        samples.put("health-check-interval", Sample.of("5s", ProxyContext::healthCheckIntervalNs, seconds(5)));
+        samples.put("health-check-timeout", Sample.of("300ms", ProxyContext::healthCheckTimeoutNs,
+            TimeUnit.MILLISECONDS.toNanos(300)));
+        samples.put("health-check-rise", Sample.of("3", ProxyContext::healthCheckRise, 3));
+        samples.put("health-check-fall", Sample.of("4", ProxyContext::healthCheckFall, 4));
+        samples.put("upgrade-timeout", Sample.of("0", ProxyContext::upgradeTimeoutNs, 0L));
         samples.put("keepalive-timeout", Sample.of("30s", ProxyContext::keepAliveTimeoutNs, seconds(30)));
         samples.put("send-timeout", Sample.of("45s", ProxyContext::sendTimeoutNs, seconds(45)));
         samples.put("drain-timeout", Sample.of("1m", ProxyContext::drainTimeoutNs, TimeUnit.MINUTES.toNanos(1)));

@@ -121,10 +121,10 @@ class TlsRunTest
 
             final HttpResponse<String> https = get(http, "https://localhost:" + tls + "/info?over=tls");
             assertEquals(200, https.statusCode());
-            assertEquals(1, site.requests().size());
-            assertEquals("GET /info?over=tls HTTP/1.1", site.requests().get(0).requestLine());
-            assertEquals("https", site.requests().get(0).header("X-Forwarded-Proto"));
-            assertEquals("https", site.requests().get(0).header("X-Scheme"));
+            assertEquals(1, site.proxiedRequests().size());
+            assertEquals("GET /info?over=tls HTTP/1.1", site.proxiedRequests().get(0).requestLine());
+            assertEquals("https", site.proxiedRequests().get(0).header("X-Forwarded-Proto"));
+            assertEquals("https", site.proxiedRequests().get(0).header("X-Scheme"));
 
             final WsClient ws = wss(http, tls);
             assertEquals("hello over wss", ws.echoText("hello over wss"));
@@ -134,11 +134,11 @@ class TlsRunTest
             assertEquals(301, moved.statusCode());
             assertEquals("https://example.test:" + tls + "/connection/websocket?cf_ws_frame_ping_pong=true",
                 moved.headers().firstValue("Location").orElse(null));
-            assertEquals(1, site.requests().size(), "the redirect listener proxies nothing");
+            assertEquals(1, site.proxiedRequests().size(), "the redirect listener proxies nothing");
 
             final HttpResponse<String> cleartext = get(http, "http://localhost:" + plain + "/info?over=plain");
             assertEquals(200, cleartext.statusCode());
-            assertEquals("http", site.requests().get(1).header("X-Forwarded-Proto"), "the plain listener stays plain");
+            assertEquals("http", site.proxiedRequests().get(1).header("X-Forwarded-Proto"), "the plain listener stays plain");
         }
     }
 

@@ -37,7 +37,7 @@ class WarmupRunTest
                 final String answer = client.readAll();
                 assertTrue(answer.startsWith("HTTP/1.1 200 "), answer);
             }
-            assertTrue(node.requests().size() == 1, "only the client's request reached the configured node");
+            assertTrue(node.proxiedRequests().size() == 1, "only the client's request reached the configured node");
         }
     }
 }

@@ -192,7 +192,7 @@ final class AdminEndpoints
                 json.beginObject()
                     .field("address", address)
                     .field("weight", group.weight(i))
-                    .field("state", group.usable(i, now) ? "up" : "down")
+                    .field("state", group.state(i, now))
                     .field("active_connections", group.active(i))
                     .field("connect_failures", group.connectFailures(i))
                     .field("tunnels", n.tunnels)

@@ -222,7 +222,14 @@ final class MetricsExport
     private static void nodes(final Proxy proxy, final List<MetricSnapshot> all)
     {
         final GaugeSnapshot.Builder up = GaugeSnapshot.builder().name("centrigate_node_up")
-            .help("1 when the node is usable, 0 while it is skipped after a failed connect (--fail-timeout).");
+            .help("1 when the node is usable; 0 while health checks found it down or it is ejected after failures.");
+        final CounterSnapshot.Builder checks = CounterSnapshot.builder().name("centrigate_health_checks")
+            .help("Active health checks of the node by result: ok (2xx), fail, timeout.");
+        final CounterSnapshot.Builder changes = CounterSnapshot.builder().name("centrigate_node_state_changes")
+            .help("Health check verdicts that changed the node's state, by the state it went to (up, down).");
+        final CounterSnapshot.Builder retries = CounterSnapshot.builder().name("centrigate_upgrade_retries")
+            .help("Upgrades and idempotent requests sent to another node after this one gave no answer byte "
+                + "within --upgrade-timeout.");
         final GaugeSnapshot.Builder active = GaugeSnapshot.builder().name("centrigate_node_active_connections")
             .help("Upstream connections (tunnels and HTTP exchanges) counted on the node now.");
         final GaugeSnapshot.Builder weight = GaugeSnapshot.builder().name("centrigate_node_weight")
@@ -241,12 +248,26 @@ final class MetricsExport
                 weight.dataPoint(GaugeDataPointSnapshot.builder().labels(labels).value(group.weight(i)).build());
                 failures.dataPoint(CounterDataPointSnapshot.builder().labels(labels)
                     .value(group.connectFailures(i)).build());
+                for (int r = 0; r < UpstreamGroup.CHECK_RESULTS.length; r++)
+                {
+                    checks.dataPoint(CounterDataPointSnapshot.builder()
+                        .labels(labels.add("result", UpstreamGroup.CHECK_RESULTS[r])).value(group.checks(i, r)).build());
+                }
+                changes.dataPoint(CounterDataPointSnapshot.builder().labels(labels.add("to", "up"))
+                    .value(group.stateChanges(i, false)).build());
+                changes.dataPoint(CounterDataPointSnapshot.builder().labels(labels.add("to", "down"))
+                    .value(group.stateChanges(i, true)).build());
+                retries.dataPoint(CounterDataPointSnapshot.builder().labels(labels)
+                    .value(group.upgradeRetries(i)).build());
             }
         }
         all.add(up.build());
         all.add(active.build());
         all.add(weight.build());
         all.add(failures.build());
+        all.add(checks.build());
+        all.add(changes.build());
+        all.add(retries.build());
     }
 
     private static void nodeCounters(final NodeTotals totals, final List<MetricSnapshot> all)

@@ -36,6 +36,14 @@ public final class ProxyContext
     public static final long DEFAULT_TUNNEL_IDLE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(90);
     /** Nginx {@code fail_timeout} default: how long a node that refused a connect is skipped. */
     public static final long DEFAULT_FAIL_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(10);
+    /** Centrifugo's health endpoint; the CLI checks it by default, an engine built in code only when asked. */
+    public static final String DEFAULT_HEALTH_CHECK_PATH = "/health";
+    public static final long DEFAULT_HEALTH_CHECK_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
+    public static final long DEFAULT_HEALTH_CHECK_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(1);
+    public static final int DEFAULT_HEALTH_CHECK_RISE = 2;
+    public static final int DEFAULT_HEALTH_CHECK_FALL = 2;
+    public static final long DEFAULT_UPGRADE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(1);
+    public static final int DEFAULT_MAX_EJECTED_PERCENT = 50;
     /** Nginx {@code keepalive_timeout 65} of the reference config: an idle client connection between requests. */
     public static final long DEFAULT_KEEPALIVE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(65);
     /** Nginx {@code send_timeout}: a client that takes no bytes of a pending response for this long is dropped. */
@@ -95,6 +103,14 @@ public final class ProxyContext
     private long readTimeoutNs = DEFAULT_READ_TIMEOUT_NS;
     private long tunnelIdleTimeoutNs = DEFAULT_TUNNEL_IDLE_TIMEOUT_NS;
     private long failTimeoutNs = DEFAULT_FAIL_TIMEOUT_NS;
+    /** Null: no active health checks. */
+    private String healthCheckPath;
+    private long healthCheckIntervalNs = DEFAULT_HEALTH_CHECK_INTERVAL_NS;
+    private long healthCheckTimeoutNs = DEFAULT_HEALTH_CHECK_TIMEOUT_NS;
+    private int healthCheckRise = DEFAULT_HEALTH_CHECK_RISE;
+    private int healthCheckFall = DEFAULT_HEALTH_CHECK_FALL;
+    private long upgradeTimeoutNs = DEFAULT_UPGRADE_TIMEOUT_NS;
+    private int maxEjectedPercent = DEFAULT_MAX_EJECTED_PERCENT;
     private long keepAliveTimeoutNs = DEFAULT_KEEPALIVE_TIMEOUT_NS;
     private long drainTimeoutNs = 0;
     private long warmupNs = 0;
@@ -374,6 +390,15 @@ public final class ProxyContext
     public ProxyContext readTimeoutNs(final long v) { readTimeoutNs = v; return this; }
     public ProxyContext tunnelIdleTimeoutNs(final long v) { tunnelIdleTimeoutNs = v; return this; }
     public ProxyContext failTimeoutNs(final long v) { failTimeoutNs = v; return this; }
+    /** The path of active health checks ({@code GET}); null or {@code off}: no checks. */
+    public ProxyContext healthCheckPath(final String v) { healthCheckPath = v == null || v.equals("off") ? null : v; return this; }
+    public ProxyContext healthCheckIntervalNs(final long v) { healthCheckIntervalNs = v; return this; }
+    public ProxyContext healthCheckTimeoutNs(final long v) { healthCheckTimeoutNs = v; return this; }
+    public ProxyContext healthCheckRise(final int v) { healthCheckRise = v; return this; }
+    public ProxyContext healthCheckFall(final int v) { healthCheckFall = v; return this; }
+    /** An upgrade (or idempotent request) with no answer byte within this goes to another node; 0 = never. */
+    public ProxyContext upgradeTimeoutNs(final long v) { upgradeTimeoutNs = v; return this; }
+    public ProxyContext maxEjectedPercent(final int v) { maxEjectedPercent = v; return this; }
     public ProxyContext keepAliveTimeoutNs(final long v) { keepAliveTimeoutNs = v; return this; }
     /** On stop, how long tunnels and exchanges may run on before tunnels get close 1001; 0 = at once. */
     public ProxyContext drainTimeoutNs(final long v) { drainTimeoutNs = v; return this; }
@@ -410,6 +435,13 @@ public final class ProxyContext
     public long readTimeoutNs() { return readTimeoutNs; }
     public long tunnelIdleTimeoutNs() { return tunnelIdleTimeoutNs; }
     public long failTimeoutNs() { return failTimeoutNs; }
+    public String healthCheckPath() { return healthCheckPath; }
+    public long healthCheckIntervalNs() { return healthCheckIntervalNs; }
+    public long healthCheckTimeoutNs() { return healthCheckTimeoutNs; }
+    public int healthCheckRise() { return healthCheckRise; }
+    public int healthCheckFall() { return healthCheckFall; }
+    public long upgradeTimeoutNs() { return upgradeTimeoutNs; }
+    public int maxEjectedPercent() { return maxEjectedPercent; }
     public long keepAliveTimeoutNs() { return keepAliveTimeoutNs; }
     public long drainTimeoutNs() { return drainTimeoutNs; }
     public long warmupNs() { return warmupNs; }
@@ -550,6 +582,15 @@ public final class ProxyContext
         require(readTimeoutNs >= 0, "read-timeout must not be negative");
         require(tunnelIdleTimeoutNs >= 0, "tunnel-idle-timeout must not be negative");
         require(failTimeoutNs >= 0, "fail-timeout must not be negative");
+        require(healthCheckPath == null || healthCheckPath.startsWith("/") &&
+            healthCheckPath.chars().allMatch(c -> c > 0x20 && c < 0x7F),
+            "health-check-path must be off or a path starting with / (visible ASCII), got " + healthCheckPath);
+        require(healthCheckIntervalNs >= TimeUnit.MILLISECONDS.toNanos(10), "health-check-interval must be at least 10ms");
+        require(healthCheckTimeoutNs > 0, "health-check-timeout must be positive");
+        require(healthCheckRise >= 1 && healthCheckRise <= 1000, "health-check-rise must be 1..1000");
+        require(healthCheckFall >= 1 && healthCheckFall <= 1000, "health-check-fall must be 1..1000");
+        require(upgradeTimeoutNs >= 0, "upgrade-timeout must not be negative");
+        require(maxEjectedPercent >= 0 && maxEjectedPercent <= 100, "max-ejected-percent must be 0..100");
         require(keepAliveTimeoutNs >= 0, "keepalive-timeout must not be negative");
         require(sendTimeoutNs >= 0, "send-timeout must not be negative");
         require(drainTimeoutNs >= 0, "drain-timeout must not be negative");

@@ -22,6 +22,17 @@ public final class ErrorLog
         final AtomicLong suppressed = new AtomicLong();
     }
 
+    /**
+     * Loaded with this class, at start: an error logged when the descriptors have run out (EMFILE) must not need
+     * to open a class file (a class path of directories does), or the loop thread dies of NoClassDefFoundError.
+     */
+    private static final java.util.function.Function<String, Entry> NEW_ENTRY = kind -> new Entry();
+
+    static
+    {
+        NEW_ENTRY.apply("");
+    }
+
     public ErrorLog(final PrintStream out)
     {
         this.out = out;
@@ -29,7 +40,7 @@ public final class ErrorLog
 
     public void log(final String kind, final String message)
     {
-        final Entry entry = entries.computeIfAbsent(kind, k -> new Entry());
+        final Entry entry = entries.computeIfAbsent(kind, NEW_ENTRY);
         final long now = System.nanoTime();
         final long last = entry.lastLoggedNs.get();
         if ((last == Long.MIN_VALUE || now - last >= INTERVAL_NS) && entry.lastLoggedNs.compareAndSet(last, now))

@@ -118,6 +118,8 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     private long triedMask;
     private int attempts;
     private int retries;
+    /** The node of this request stayed silent past {@code upgrade-timeout} and no other node was usable. */
+    private boolean stallWaitedOut;
     private boolean upgrade;
     private boolean headRequest;
     private boolean idempotent;
@@ -411,7 +413,16 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             return;
         }
         out.byteBuffer().clear().limit(written);
-        up.offer(out);
+        if (owner.context().upgradeTimeoutNs() > 0)
+        {
+            // Kept until the node's first answer byte: a node that stays silent gets it sent elsewhere.
+            replay = out;
+            up.offerRetained(out);
+        }
+        else
+        {
+            up.offer(out);
+        }
         final Chunk rest = headChunk;
         headChunk = null;
         if (filled > headLength)
@@ -692,7 +703,14 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 io.centrigate.metrics.NodeStats.OUTCOME_CONNECT_REFUSED);
         }
         owner.errorLog().log("upstream-connect", group.name(node) + ": " + why);
-        group.connectFailed(node, loop.nowNs());
+        if (timedOut)
+        {
+            group.connectTimedOut(node, loop.nowNs());
+        }
+        else
+        {
+            group.connectFailed(node, loop.nowNs());
+        }
         closeUpstream();
         roundTimedOut |= timedOut;
         if (attempts < group.size())
@@ -742,6 +760,49 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     }
 
     /**
+     * An upgrade, or an idempotent request kept whole in {@link #replay}, whose node has sent nothing yet: within
+     * {@code upgrade-timeout} it may go to another node (POSTs never do: {@code idempotent} is false for them).
+     */
+    private boolean mayRetryStalled()
+    {
+        return owner.context().upgradeTimeoutNs() > 0 && !responseStarted && !stallWaitedOut && replay != null &&
+            requestComplete && node >= 0 && (upgrade || idempotent);
+    }
+
+    /**
+     * The node took the request and sent not one byte within {@code upgrade-timeout} (hung: stuck GC, SIGSTOP, a
+     * full accept queue the kernel still completes handshakes for). When another usable node exists, the first
+     * connection is closed, the stall counts against the node (passive ejection), and the same request goes to the
+     * other node: the client sees a slower handshake, not a failure. Without another node it waits on as before.
+     */
+    private void retryStalled(final long nowNs)
+    {
+        final int stalled = node;
+        if (!group.anyUsableBesides(nowNs, triedMask | (stalled < 64 ? 1L << stalled : 0)))
+        {
+            stallWaitedOut = true;
+            rearm();
+            return;
+        }
+        owner.errorLog().log("upstream-stalled", "no answer byte within the upgrade timeout from " +
+            group.name(stalled) + "; trying another node");
+        if (upgrade)
+        {
+            nodeStats.handshake(stalled, io.centrigate.metrics.NodeStats.OUTCOME_UPSTREAM_TIMEOUT);
+        }
+        nodeStats.errors[nodeStats.slot(stalled)]++;
+        group.failed(stalled, nowNs);
+        group.upgradeRetried(stalled);
+        closeUpstream();
+        up.discard();
+        replay.byteBuffer().position(0);
+        up.offerRetained(replay);
+        attempts = Long.bitCount(triedMask);
+        connectFirstNs = 0;
+        runClientStep(this::connectUpstream);
+    }
+
+    /**
      * The upstream connection failed (reset, EOF or write error). Before any answer byte arrived, a request kept
      * whole in {@link #replay} may be sent once more on a fresh connection: always after a pooled connection the
      * node had closed (it never read the request), and for idempotent methods after any failure. POSTs to the
@@ -749,7 +810,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
      */
     private void onUpstreamFailure() throws IOException
     {
-        if (state == AWAITING_RESPONSE && !responseStarted && replay != null && retries == 0 &&
+        if (state == AWAITING_RESPONSE && !responseStarted && replay != null && retries == 0 && !upgrade &&
             (idempotent || (upstreamReused && !neverReplay)))
         {
             retries++;
@@ -913,6 +974,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         stats.upgradeTime.recordNs(lastActivityNs - exchangeStartNs);
         nodeStats.handshake(node, io.centrigate.metrics.NodeStats.OUTCOME_101);
         nodeStats.tunnels[nodeStats.slot(node)]++;
+        group.answered(node);
         final Chunk response = headChunk;
         headChunk = null;
         // The 101 goes to the client byte for byte; frames the upstream sent right behind it go too.
@@ -949,6 +1011,15 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             nodeStats.request(node, methodClass, head.status());
             owner.stats().httpResponseTime.recordNs(loop.nowNs() - exchangeStartNs);
+        }
+        final int status = head.status();
+        if (status == 502 || status == 503 || status == 504)
+        {
+            group.failed(node, loop.nowNs()); // passive: the node (or what is behind it) fails
+        }
+        else
+        {
+            group.answered(node);
         }
         switch (head.bodyKind(headRequest))
         {
@@ -1565,6 +1636,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         triedMask = 0;
         attempts = 0;
         retries = 0;
+        stallWaitedOut = false;
         connectFirstNs = 0;
         roundTimedOut = false;
         firstRequest = false;
@@ -1656,6 +1728,10 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             case INVALID_UPGRADE_RESPONSE:
             case UPSTREAM_CLOSED:
                 nodeStats.errors[nodeStats.slot(node)]++;
+                if (node >= 0)
+                {
+                    group.failed(node, loop.nowNs());
+                }
                 break;
             default:
                 break;
@@ -2039,7 +2115,8 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 return ctx.nextUpstreamTimeoutNs() > 0 && connectFirstNs != 0 ?
                     Math.min(attemptEnd, connectFirstNs + ctx.nextUpstreamTimeoutNs()) : attemptEnd;
             case AWAITING_RESPONSE:
-                return after(lastUpstreamNs, ctx.readTimeoutNs());
+                final long readEnd = after(lastUpstreamNs, ctx.readTimeoutNs());
+                return mayRetryStalled() ? Math.min(readEnd, exchangeStartNs + ctx.upgradeTimeoutNs()) : readEnd;
             case RELAYING_RESPONSE:
                 if (!down.isEmpty())
                 {
@@ -2185,6 +2262,11 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 if (responseStarted)
                 {
                     close();
+                }
+                else if (mayRetryStalled() && nowNs - (exchangeStartNs + owner.context().upgradeTimeoutNs()) >= 0 &&
+                    nowNs - after(lastUpstreamNs, owner.context().readTimeoutNs()) < 0)
+                {
+                    retryStalled(nowNs);
                 }
                 else
                 {

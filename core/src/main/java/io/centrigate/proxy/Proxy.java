@@ -68,7 +68,7 @@ public final class Proxy implements AutoCloseable
         final io.centrigate.route.Router router = new io.centrigate.route.Router(ctx);
         tlsContext = ctx.tlsCert() == null ? null : new io.centrigate.tls.ReloadableTlsContext(ctx.tlsCert(), ctx.tlsKey());
         groups = ctx.groups().values().stream()
-            .map(list -> new UpstreamGroup(list, ctx.balance(), ctx.failTimeoutNs())).toArray(UpstreamGroup[]::new);
+            .map(list -> new UpstreamGroup(list, ctx.balance(), ctx.failTimeoutNs(), ctx.maxEjectedPercent())).toArray(UpstreamGroup[]::new);
         loops = new ProxyLoop[ctx.loops()];
         for (int i = 0; i < loops.length; i++)
         {
@@ -77,6 +77,10 @@ public final class Proxy implements AutoCloseable
         for (final ProxyLoop loop : loops)
         {
             loop.peers(loops);
+        }
+        for (final ProxyLoop loop : loops)
+        {
+            loop.startHealthChecks();
         }
         runners = new AgentRunner[loops.length];
         for (final ProxyLoop loop : loops)
@@ -399,7 +403,15 @@ public final class Proxy implements AutoCloseable
         newCtx.conclude();
         final io.centrigate.route.Router router = new io.centrigate.route.Router(newCtx);
         final UpstreamGroup[] newGroups = newCtx.groups().values().stream()
-            .map(list -> new UpstreamGroup(list, newCtx.balance(), newCtx.failTimeoutNs())).toArray(UpstreamGroup[]::new);
+            .map(list -> new UpstreamGroup(list, newCtx.balance(), newCtx.failTimeoutNs(), newCtx.maxEjectedPercent()))
+            .toArray(UpstreamGroup[]::new);
+        for (final UpstreamGroup fresh : newGroups)
+        {
+            for (final UpstreamGroup old : groups)
+            {
+                fresh.inheritHealth(old, newCtx.healthCheckPath() != null); // a reload does not forget that a node is down
+            }
+        }
         if (tlsContext != null && newCtx.tlsCert() != null)
         {
             // Certificate renewal without restart, from the files the new configuration names; a broken new

@@ -68,6 +68,7 @@ final class ProxyLoop implements EventLoop.Duty
     private UpstreamPool[] upstreamPools;
     private io.centrigate.metrics.NodeStats[] nodeStats;
     private final ErrorAnswers errorAnswers;
+    private final HealthChecks healthChecks;
     private ProxyLoop[] peers;
     private int nextPeer;
     private ClientSession sessions;
@@ -99,12 +100,19 @@ final class ProxyLoop implements EventLoop.Duty
         this.upstreamPools = newPools(ctx, groups);
         this.nodeStats = newNodeStats(ctx, groups, null);
         this.errorAnswers = new ErrorAnswers(ctx.errorPages(), ctx.chunkSize());
+        this.healthChecks = new HealthChecks(loop, errorLog);
         loop.duty(this);
     }
 
     void peers(final ProxyLoop[] peers)
     {
         this.peers = peers;
+    }
+
+    /** This loop's share of the active health checks; before the loop thread starts (after {@link #peers}). */
+    void startHealthChecks()
+    {
+        healthChecks.start(ctx, groups, index, peers.length);
     }
 
     /** Set before the loop thread starts. */
@@ -413,6 +421,8 @@ final class ProxyLoop implements EventLoop.Duty
         final UpstreamPool[] old = upstreamPools;
         upstreamPools = newPools(newCtx, newGroups);
         nodeStats = newNodeStats(newCtx, newGroups, nodeStats);
+        healthChecks.stop();
+        healthChecks.start(newCtx, newGroups, index, peers.length);
         for (final UpstreamPool pool : old)
         {
             pool.closeAll();
@@ -468,6 +478,7 @@ final class ProxyLoop implements EventLoop.Duty
     /** Closes every session of this loop. On the loop thread. */
     void closeAll()
     {
+        healthChecks.stop();
         while (sessions != null)
         {
             sessions.close();

@@ -15,7 +15,10 @@ import io.centrigate.config.ProxyContext.Balance;
  * <p>
  * A node that refused a connect is skipped for {@code failTimeout} (Nginx {@code max_fails=1 fail_timeout}),
  * so a reconnect storm after a node dies does not pay a refused connect per client. When every candidate is
- * marked, the marks are ignored: trying is better than answering 502 to a node that may be back.
+ * marked, the marks are ignored: trying is better than answering 502 to a node that may be back. Other failures
+ * (timeouts, stalled upgrades, invalid 101s, 502-class answers) eject a node for a backoff that doubles while it
+ * keeps failing, within {@code max-ejected-percent} of the group and never the last usable node. A node that
+ * active health checks found down is never picked.
  */
 public final class UpstreamGroup
 {
@@ -29,10 +32,43 @@ public final class UpstreamGroup
     private final AtomicLongArray skipUntilNs;
     private final AtomicLongArray connectFailures;
     private final AtomicLong cursor = new AtomicLong();
+    /**
+     * 1 while active health checks say the node is down. Written only by the one loop that checks the node, and
+     * only when its state changes; every loop reads it when picking (a volatile read, no shared write).
+     */
+    private final AtomicIntegerArray checkedDown;
+    /** Passive failures in a row (connect errors and timeouts, stalled upgrades, invalid 101s, 502-class). */
+    private final AtomicIntegerArray consecutiveFails;
+    /** 1 while the node's mark came from a refused connect: the next successful connect lifts it. */
+    private final AtomicIntegerArray connectMarked;
+    /** Health checks by result ({@link #CHECK_OK}, {@link #CHECK_FAIL}, {@link #CHECK_TIMEOUT}), node-major. */
+    private final AtomicLongArray checks;
+    /** State changes to up (even index) and down (odd index), node-major. */
+    private final AtomicLongArray stateChanges;
+    /** Requests (upgrades, idempotent requests) moved away from the node after it sent no answer in time. */
+    private final AtomicLongArray upgradeRetries;
+    private final int maxEjectedPercent;
     /** Each node as {@code host:port} in ASCII, for the access log (made once, copied into its records). */
     private final byte[][] hostPorts;
 
+    public static final int CHECK_OK = 0;
+    public static final int CHECK_FAIL = 1;
+    public static final int CHECK_TIMEOUT = 2;
+    public static final String[] CHECK_RESULTS = {"ok", "fail", "timeout"};
+    /** What {@link #state} returns. */
+    public static final String UP = "up";
+    public static final String DOWN = "down";
+    public static final String EJECTED = "ejected";
+    /** A passive ejection lasts {@code failTimeout}, doubled per further failure in a row, up to this many times it. */
+    static final int MAX_BACKOFF_FACTOR = 8;
+
     public UpstreamGroup(final List<ProxyContext.Upstream> upstreams, final Balance balance, final long failTimeoutNs)
+    {
+        this(upstreams, balance, failTimeoutNs, ProxyContext.DEFAULT_MAX_EJECTED_PERCENT);
+    }
+
+    public UpstreamGroup(final List<ProxyContext.Upstream> upstreams, final Balance balance, final long failTimeoutNs,
+        final int maxEjectedPercent)
     {
         final int n = upstreams.size();
         if (n == 0)
@@ -58,6 +94,13 @@ public final class UpstreamGroup
         active = new AtomicIntegerArray(n);
         skipUntilNs = new AtomicLongArray(n);
         connectFailures = new AtomicLongArray(n);
+        checkedDown = new AtomicIntegerArray(n);
+        consecutiveFails = new AtomicIntegerArray(n);
+        connectMarked = new AtomicIntegerArray(n);
+        checks = new AtomicLongArray(n * CHECK_RESULTS.length);
+        stateChanges = new AtomicLongArray(n * 2);
+        upgradeRetries = new AtomicLongArray(n);
+        this.maxEjectedPercent = maxEjectedPercent;
         roundRobinSlots = smoothWeightedOrder(weights);
     }
 
@@ -127,11 +170,96 @@ public final class UpstreamGroup
         return weights[i];
     }
 
-    /** Not known to be down: no refused connect within the fail timeout. A read, safe from any thread. */
+    /**
+     * Neither down by health checks nor ejected after failures (a refused connect, a stalled upgrade...) within its
+     * backoff. A read, safe from any thread.
+     */
     public boolean usable(final int i, final long nowNs)
     {
+        return checkedDown.get(i) == 0 && !ejected(i, nowNs);
+    }
+
+    private boolean ejected(final int i, final long nowNs)
+    {
         final long until = skipUntilNs.get(i);
-        return until == 0 || nowNs - until >= 0;
+        return until != 0 && nowNs - until < 0;
+    }
+
+    /** {@link #UP}, {@link #DOWN} (health checks) or {@link #EJECTED} (passive, for a backoff). */
+    public String state(final int i, final long nowNs)
+    {
+        return checkedDown.get(i) != 0 ? DOWN : ejected(i, nowNs) ? EJECTED : UP;
+    }
+
+    /** Down by active health checks. */
+    public boolean checkedDown(final int i)
+    {
+        return checkedDown.get(i) != 0;
+    }
+
+    /**
+     * The checking loop's verdict; only a change is written (rare), and it is counted. Returns true when the state
+     * changed.
+     */
+    public boolean checkedDown(final int i, final boolean down)
+    {
+        if ((checkedDown.get(i) != 0) == down)
+        {
+            return false;
+        }
+        checkedDown.set(i, down ? 1 : 0);
+        stateChanges.incrementAndGet(i * 2 + (down ? 1 : 0));
+        if (!down)
+        {
+            // Back after checks: a clean slate, not the backoff of the failures that took it down.
+            consecutiveFails.set(i, 0);
+            skipUntilNs.set(i, 0);
+        }
+        return true;
+    }
+
+    public void checked(final int i, final int result)
+    {
+        checks.incrementAndGet(i * CHECK_RESULTS.length + result);
+    }
+
+    public long checks(final int i, final int result)
+    {
+        return checks.get(i * CHECK_RESULTS.length + result);
+    }
+
+    /** State changes of the node to up ({@code down} false) or to down. */
+    public long stateChanges(final int i, final boolean down)
+    {
+        return stateChanges.get(i * 2 + (down ? 1 : 0));
+    }
+
+    public void upgradeRetried(final int i)
+    {
+        upgradeRetries.incrementAndGet(i);
+    }
+
+    public long upgradeRetries(final int i)
+    {
+        return upgradeRetries.get(i);
+    }
+
+    /** Takes over the health of the same addresses in the group a reload replaces (cold). */
+    public void inheritHealth(final UpstreamGroup old, final boolean checked)
+    {
+        for (int i = 0; i < addresses.length; i++)
+        {
+            for (int j = 0; j < old.addresses.length; j++)
+            {
+                if (addresses[i].equals(old.addresses[j]))
+                {
+                    checkedDown.set(i, checked ? old.checkedDown.get(j) : 0);
+                    skipUntilNs.set(i, old.skipUntilNs.get(j));
+                    consecutiveFails.set(i, old.consecutiveFails.get(j));
+                    break;
+                }
+            }
+        }
     }
 
     /**
@@ -159,19 +287,100 @@ public final class UpstreamGroup
         active.decrementAndGet(node);
     }
 
-    /** Connect refused or unreachable: skip the node for a while. */
+    /**
+     * Connect refused or unreachable: skip the node for a while. A refused connect is a fact, not a guess, so it
+     * marks the node whatever the share of ejected nodes (as before: Nginx {@code max_fails=1}); picking still
+     * falls back to marked nodes when every node is marked, so the group never ends up empty.
+     */
     public void connectFailed(final int node, final long nowNs)
     {
         connectFailures.incrementAndGet(node);
-        if (failTimeoutNs > 0)
+        eject(node, nowNs, true);
+    }
+
+    /** A connect that timed out: counted as a connect failure, and a passive failure (capped ejection). */
+    public void connectTimedOut(final int node, final long nowNs)
+    {
+        connectFailures.incrementAndGet(node);
+        eject(node, nowNs, false);
+    }
+
+    /** Some node outside {@code excludedMask} (bit i for node i &lt; 64) is usable now. */
+    public boolean anyUsableBesides(final long nowNs, final long excludedMask)
+    {
+        for (int i = 0; i < addresses.length; i++)
         {
-            skipUntilNs.set(node, nowNs + failTimeoutNs);
+            if ((i >= 64 || (excludedMask & (1L << i)) == 0) && usable(i, nowNs))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Passive outlier detection: a connect timeout, a stalled upgrade, an invalid 101 or a 502-class answer. The
+     * node is ejected for {@code failTimeout}, doubled per failure in a row up to {@link #MAX_BACKOFF_FACTOR}
+     * times, unless that would eject more than {@code max-ejected-percent} of the group's nodes or the last one
+     * still usable.
+     */
+    public void failed(final int node, final long nowNs)
+    {
+        eject(node, nowNs, false);
+    }
+
+    private void eject(final int node, final long nowNs, final boolean always)
+    {
+        final int inARow = consecutiveFails.incrementAndGet(node);
+        if (failTimeoutNs <= 0)
+        {
+            return;
+        }
+        if (!always && !ejected(node, nowNs) && !mayEject(node, nowNs))
+        {
+            return;
+        }
+        connectMarked.set(node, always ? 1 : 0);
+        final long factor = Math.min(MAX_BACKOFF_FACTOR, 1L << Math.min(30, inARow - 1));
+        skipUntilNs.set(node, nowNs + failTimeoutNs * factor);
+    }
+
+    /** Ejecting {@code node} would leave another usable node and stay within the share of ejected nodes. */
+    boolean mayEject(final int node, final long nowNs)
+    {
+        final int n = addresses.length;
+        int unusable = 0;
+        for (int i = 0; i < n; i++)
+        {
+            if (i != node && !usable(i, nowNs))
+            {
+                unusable++;
+            }
+        }
+        if (unusable + 1 >= n)
+        {
+            return false; // the last usable node stays
+        }
+        return (unusable + 1) * 100 <= (long)maxEjectedPercent * n;
+    }
+
+    /** A connect succeeded: a node marked after refused connects is usable again at once. */
+    public void connected(final int node)
+    {
+        if (connectMarked.get(node) != 0)
+        {
+            connectMarked.set(node, 0);
+            skipUntilNs.set(node, 0);
         }
     }
 
-    /** A connect succeeded: the node is usable again at once. */
-    public void connected(final int node)
+    /** A good answer (a valid 101, or an HTTP answer other than 502/503/504): the failures in a row end. */
+    public void answered(final int node)
     {
+        if (consecutiveFails.get(node) != 0)
+        {
+            consecutiveFails.set(node, 0);
+        }
         if (skipUntilNs.get(node) != 0)
         {
             skipUntilNs.set(node, 0);
@@ -224,11 +433,10 @@ public final class UpstreamGroup
         {
             return false;
         }
-        if (honourSkip)
+        if (checkedDown.get(node) != 0)
         {
-            final long until = skipUntilNs.get(node);
-            return until == 0 || nowNs - until >= 0;
+            return false; // down by health checks is down, even when every node is
         }
-        return true;
+        return !honourSkip || !ejected(node, nowNs);
     }
 }

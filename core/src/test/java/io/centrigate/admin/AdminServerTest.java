@@ -293,7 +293,7 @@ class AdminServerTest
             assertEquals("no usable node\n", ready.body());
             assertEquals(200, get(admin, "/live").statusCode());
             final String json = get(admin, "/status").body();
-            assertTrue(json.contains("\"state\":\"down\""), json);
+            assertTrue(json.contains("\"state\":\"ejected\""), json);
             assertTrue(json.contains("\"not_ready_reason\":\"no usable node\""), json);
             final String text = get(admin, "/metrics").body();
             assertEquals(0, sum(text, "centrigate_node_up"), text);

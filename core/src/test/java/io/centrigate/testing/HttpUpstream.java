@@ -86,6 +86,12 @@ public final class HttpUpstream implements AutoCloseable
         return open.get();
     }
 
+    /** The requests without centrigate's own health checks (User-Agent centrigate-health). */
+    public List<Request> proxiedRequests()
+    {
+        return requests.stream().filter(r -> !"centrigate-health".equals(r.header("User-Agent"))).toList();
+    }
+
     public List<Request> requests()
     {
         return requests;

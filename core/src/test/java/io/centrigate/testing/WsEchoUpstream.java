@@ -22,13 +22,14 @@ public final class WsEchoUpstream extends WebSocketServer implements AutoCloseab
 {
     private final CountDownLatch started = new CountDownLatch(1);
     private final AtomicInteger opened = new AtomicInteger();
+    private final AtomicInteger healthChecks = new AtomicInteger();
     private final List<Map<String, String>> handshakes = new CopyOnWriteArrayList<>();
     private final Map<WebSocket, Boolean> open = new ConcurrentHashMap<>();
     private volatile Exception startError;
 
     public WsEchoUpstream()
     {
-        super(new InetSocketAddress("127.0.0.1", 0));
+        super(new InetSocketAddress("127.0.0.1", 0), List.of(new HealthDraft()));
         setReuseAddr(true);
         setConnectionLostTimeout(0);
     }
@@ -49,9 +50,21 @@ public final class WsEchoUpstream extends WebSocketServer implements AutoCloseab
         return new InetSocketAddress("127.0.0.1", getPort());
     }
 
+    /** Health checks answered ({@code GET /health...} without an upgrade: 200, as Centrifugo's endpoint). */
+    public int healthChecks()
+    {
+        return healthChecks.get();
+    }
+
     @Override
     public void onOpen(final WebSocket conn, final ClientHandshake handshake)
     {
+        if (HealthDraft.isHealth(handshake))
+        {
+            healthChecks.incrementAndGet();
+            conn.close(1000, "health answered"); // queued behind the 200, unlike closeConnection
+            return;
+        }
         final Map<String, String> headers = new ConcurrentHashMap<>();
         handshake.iterateHttpFields().forEachRemaining(name -> headers.put(name.toLowerCase(), handshake.getFieldValue(name)));
         headers.put(":path", handshake.getResourceDescriptor());
@@ -113,6 +126,59 @@ public final class WsEchoUpstream extends WebSocketServer implements AutoCloseab
     public List<Map<String, String>> handshakes()
     {
         return handshakes;
+    }
+
+    /**
+     * RFC 6455 as usual, plus a plain {@code GET /health} (no Upgrade) answered {@code 200} and closed, like a
+     * Centrifugo node's health endpoint: the library itself would answer such a request with a 404.
+     */
+    static final class HealthDraft extends org.java_websocket.drafts.Draft_6455
+    {
+        private static final String MARK = "X-Test-Health";
+
+        static boolean isHealth(final org.java_websocket.handshake.ClientHandshake h)
+        {
+            return h.getResourceDescriptor().startsWith("/health") && !h.hasFieldValue("Upgrade");
+        }
+
+        @Override
+        public org.java_websocket.enums.HandshakeState acceptHandshakeAsServer(
+            final org.java_websocket.handshake.ClientHandshake h) throws org.java_websocket.exceptions.InvalidHandshakeException
+        {
+            return isHealth(h) ? org.java_websocket.enums.HandshakeState.MATCHED : super.acceptHandshakeAsServer(h);
+        }
+
+        @Override
+        public org.java_websocket.handshake.HandshakeBuilder postProcessHandshakeResponseAsServer(
+            final org.java_websocket.handshake.ClientHandshake request,
+            final org.java_websocket.handshake.ServerHandshakeBuilder response)
+            throws org.java_websocket.exceptions.InvalidHandshakeException
+        {
+            if (isHealth(request))
+            {
+                response.put(MARK, "1");
+                return response;
+            }
+            return super.postProcessHandshakeResponseAsServer(request, response);
+        }
+
+        @Override
+        public List<ByteBuffer> createHandshake(final org.java_websocket.handshake.Handshakedata data,
+            final boolean withContent)
+        {
+            if (data instanceof org.java_websocket.handshake.ServerHandshake && "1".equals(data.getFieldValue(MARK)))
+            {
+                return List.of(ByteBuffer.wrap("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+            }
+            return super.createHandshake(data, withContent);
+        }
+
+        @Override
+        public org.java_websocket.drafts.Draft copyInstance()
+        {
+            return new HealthDraft();
+        }
     }
 
     @Override

@@ -89,4 +89,70 @@ class UpstreamGroupTest
         assertEquals(1 - first, second);
         assertEquals(-1, g.acquire(10, 0b11), "every node tried");
     }
+
+    @Test
+    void passiveEjectionNeverTakesTheLastUsableNode()
+    {
+        final UpstreamGroup two = group(Balance.LEAST_CONN, 1000, 1, 1);
+        two.failed(0, 0);
+        assertEquals(UpstreamGroup.EJECTED, two.state(0, 10));
+        two.failed(1, 0);
+        assertEquals(UpstreamGroup.UP, two.state(1, 10), "the last usable node stays");
+        for (int i = 0; i < 5; i++)
+        {
+            assertEquals(1, two.acquire(10, 0));
+        }
+
+        final UpstreamGroup one = group(Balance.LEAST_CONN, 1000, 1);
+        for (int i = 0; i < 5; i++)
+        {
+            one.failed(0, 0);
+        }
+        assertEquals(UpstreamGroup.UP, one.state(0, 10), "a group of one never loses its node");
+        assertEquals(0, one.acquire(10, 0));
+    }
+
+    @Test
+    void passiveEjectionStaysWithinTheShareAndBacksOffUpToEightTimes()
+    {
+        final UpstreamGroup four = group(Balance.LEAST_CONN, 1000, 1, 1, 1, 1);
+        four.failed(0, 0);
+        four.failed(1, 0);
+        four.failed(2, 0);
+        assertEquals(UpstreamGroup.EJECTED, four.state(0, 10));
+        assertEquals(UpstreamGroup.EJECTED, four.state(1, 10));
+        assertEquals(UpstreamGroup.UP, four.state(2, 10), "50 % of four nodes: two at most");
+
+        final UpstreamGroup g = group(Balance.LEAST_CONN, 1000, 1, 1);
+        final long[] expected = {1000, 2000, 4000, 8000, 8000};
+        long now = 0;
+        for (final long backoff : expected)
+        {
+            g.failed(0, now);
+            assertEquals(UpstreamGroup.EJECTED, g.state(0, now + backoff - 1));
+            assertEquals(UpstreamGroup.UP, g.state(0, now + backoff), "backoff " + backoff);
+            now += backoff;
+        }
+        g.answered(0);
+        g.failed(0, now);
+        assertEquals(UpstreamGroup.UP, g.state(0, now + 1000), "a good answer ends the failures in a row");
+    }
+
+    @Test
+    void aNodeDownByChecksIsNeverPickedEvenWhenItIsTheLast()
+    {
+        final UpstreamGroup g = group(Balance.ROUND_ROBIN, 1000, 1, 1);
+        assertEquals(true, g.checkedDown(0, true));
+        assertEquals(false, g.checkedDown(0, true), "no change, nothing written");
+        for (int i = 0; i < 4; i++)
+        {
+            assertEquals(1, g.acquire(0, 0));
+        }
+        g.checkedDown(1, true);
+        assertEquals(-1, g.acquire(0, 0), "down is down: a fast 502");
+        g.checkedDown(0, false);
+        assertEquals(0, g.acquire(0, 0));
+        assertEquals(1, g.stateChanges(0, false));
+        assertEquals(1, g.stateChanges(0, true));
+    }
 }

@@ -23,7 +23,8 @@ import java.util.Locale;
  *   (100 ms) each subscriber is sent a binary frame of {@code --fanout-size} (256) bytes whose first 8 bytes are
  *   {@link System#nanoTime()} at the moment of its write (CLOCK_MONOTONIC on Linux, so comparable across
  *   processes) and the next 8 the tick number.</li>
- *   <li>HTTP/1.1: {@code GET /api/info} answers 100 bytes of JSON with {@code Content-Length}, keep-alive unless the
+ *   <li>HTTP/1.1: {@code GET /api/info} (and {@code GET /health}, which centrigate's health checks ask for, as
+ *   Centrifugo's endpoint) answers 100 bytes of JSON with {@code Content-Length}, keep-alive unless the
  *   request says {@code Connection: close} (or is HTTP/1.0 without keep-alive); anything else gets 404.
  *   Pipelined requests are answered in order.</li>
  * </ul>
@@ -321,7 +322,7 @@ public final class BenchUpstream
                 final String connection = headerValue(head, lower, "connection");
                 final boolean close = connection != null ? connection.toLowerCase(Locale.ROOT).contains("close") :
                     http10;
-                if (head.startsWith("GET /api/info"))
+                if (head.startsWith("GET /api/info") || head.startsWith("GET /health"))
                 {
                     out.put(close ? HTTP_OK_CLOSE : HTTP_OK_KEEP).put(INFO_BODY);
                 }
