@@ -105,7 +105,7 @@ say "upstream 127.0.0.1:$UPORT (pid $UP_PID)"
 
 # ---------------------------------------------------------------------------------------------- centrigate
 PPORT=$(free_port)
-java "${JOPTS[@]}" -jar "$PJAR" run --listen "127.0.0.1:$PPORT" --upstream "127.0.0.1:$UPORT" \
+java "${JOPTS[@]}" -XX:MaxDirectMemorySize=512m -jar "$PJAR" run --listen "127.0.0.1:$PPORT" --upstream "127.0.0.1:$UPORT" \
     --admin-listen 127.0.0.1:0 > "$TMP/centrigate.log" 2>&1 &
 CG_PID=$!; pids+=("$CG_PID")
 cg_ready() { alive "$CG_PID" centrigate; grep -q '^centrigate .* listening on' "$TMP/centrigate.log"; }
