@@ -12,7 +12,8 @@
 #   sum(centrigate_tunnels_open) == TUNNELS, sum(centrigate_node_tunnels) == TUNNELS,
 #   sum(centrigate_handshakes_total{outcome="101"}) == TUNNELS,
 #   sum(rate(centrigate_tunnels_opened_total[30s])) > 0, sum(rate(centrigate_handshakes_total{outcome="101"}[30s])) > 0,
-#   and every alerting rule of alerts.yml evaluated by the server with health "ok".
+#   and every alerting rule of alerts.yml evaluated by the server with health "ok"; promtool check metrics
+#   accepts centrigate's exposition with the tunnels open.
 # Prints PASS, or FAIL with the logs and exits 1. Builds nothing; every wait is bounded and a watchdog ends the
 # whole script after LIMIT seconds.
 #
@@ -188,6 +189,13 @@ scraped_open() {
 }
 wait_for 20 "centrigate's /metrics showing $TUNNELS open tunnels" scraped_open
 say "ok: centrigate's /metrics shows $TUNNELS open tunnels"
+# promtool's linter on the exposition with traffic in it (the text format 0.0.4: promtool reads no OpenMetrics)
+if command -v promtool >/dev/null 2>&1; then
+    curl -s --max-time 3 "http://$ADMIN/metrics" > "$TMP/metrics-busy.txt"
+    promtool check metrics < "$TMP/metrics-busy.txt" > "$TMP/promtool.log" 2>&1 ||
+        fail "promtool check metrics: $(cat "$TMP/promtool.log")"
+    say "ok: promtool check metrics accepts the exposition ($(grep -c '^# TYPE' "$TMP/metrics-busy.txt") families)"
+fi
 
 expect 10 'sum(centrigate_tunnels_open)' eq "$TUNNELS"
 expect 5 'sum(centrigate_node_tunnels)' eq "$TUNNELS"
@@ -196,6 +204,14 @@ expect 5 'sum(centrigate_connections_open)' eq "$TUNNELS"
 expect 5 'sum(rate(centrigate_tunnels_opened_total[30s]))' gt 0
 expect 5 'sum(rate(centrigate_handshakes_total{outcome="101"}[30s]))' gt 0
 expect 5 'sum(rate(centrigate_connections_accepted_total[30s]))' gt 0
+
+# every series the alerting rules read exists in what Prometheus scraped (a renamed family would leave a rule
+# evaluating to nothing, silently)
+for sel in centrigate_ready centrigate_node_up centrigate_handshakes_total process_open_fds process_max_fds \
+        centrigate_buffer_chunks_in_use centrigate_buffer_chunks_limit centrigate_buffer_waits_total \
+        'centrigate_reloads_total{result="failed"}' centrigate_access_log_dropped_total; do
+    expect 5 "count($sel)" gt 0
+done
 
 # the alerting rules of examples/prometheus/alerts.yml, evaluated by the server against real series
 rules_ok() {
