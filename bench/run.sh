@@ -19,7 +19,8 @@
 #
 # Environment (defaults in brackets):
 #   TARGETS ["direct centrigate nginx haproxy"]  REPS [3]  DURATION [10] s measured  WARMUP [10] s
-#     (also centrigate-admin: centrigate with --admin-listen, /metrics and /status scraped every second)
+#     (also centrigate-admin: centrigate with --admin-listen, /metrics and /status scraped every second, after
+#     ADMIN_WARM_SCRAPES [300] scrapes in a row before the load: its scrape path compiled, as in production)
 #   PIN [1]  PROXY_CPUS [1]  LOAD_CPUS [0]  LOOPS [number of PROXY_CPUS]
 #   ECHO_CONNS [100] ECHO_RATE [20000] ECHO_SIZE [64]  FANOUT_CONNS [5000]  HOLD_CONNS [9000]
 #   STORM_CONCURRENCY [64]  HTTP_CONNS [64]  OUT [bench/results/<date>, smoke: bench/target/e2e-smoke]
@@ -45,7 +46,7 @@ for a in "$@"; do
         smoke) SMOKE=1 ;;
         echo|fanout|hold|storm|http|idle) scenarios+=("$a") ;;
         cold) scenarios+=("$a") ;;
-        -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
         *) echo "unknown scenario '$a' (echo fanout hold storm http idle cold smoke)" >&2; exit 2 ;;
     esac
 done
@@ -96,6 +97,7 @@ BUILD="${BUILD:-auto}"
 INSTALL="${INSTALL:-1}"
 JFR="${JFR:-0}"
 CENTRIGATE_JAVA_OPTS="${CENTRIGATE_JAVA_OPTS:-}"
+ADMIN_WARM_SCRAPES="${ADMIN_WARM_SCRAPES:-300}"
 QUIET_MAX_PCT="${QUIET_MAX_PCT:-15}"
 QUIET_WAIT="${QUIET_WAIT:-15}"
 BASE_PORT="${BASE_PORT:-27100}"
@@ -392,6 +394,7 @@ start_target_once() { # target tag
                 local admin
                 admin=$(grep -m1 '^centrigate ' "$logf" | grep -o ' admin [0-9.]*:[0-9]*' | cut -d' ' -f3)
                 [[ -n $admin ]] || { log "centrigate-admin: no admin address on the startup line"; cat "$logf" >&2; return 1; }
+                warm_scrapes "$admin" || { log "centrigate-admin: the admin listener did not answer"; return 1; }
                 start_scraper "$admin" "$OUT/logs/$tag-scrape.log"
             fi ;;
         nginx)
@@ -434,6 +437,18 @@ start_target_once() { # target tag
 # second, on the load generator's CPU (a monitoring server runs elsewhere; what the scrape costs the proxy, its
 # admin thread and the loops' snapshots, stays on the proxy's CPU). One line per scrape in logs/TAG-scrape.log:
 # time, HTTP codes, seconds, bytes. Stopped with the target.
+# Before the load starts, ADMIN_WARM_SCRAPES fetches of both in a row: the bench measures a JVM warm, as it runs
+# in production, and a production proxy scraped for minutes has its scrape path compiled; without these the JIT
+# compiles it (and the JVM instrumentation) on the proxy's one core inside the measured window, which a fresh
+# 20 s run at one scrape a second would otherwise charge to the metrics (warm, a /metrics costs ~1 ms of CPU,
+# cold ~5 ms plus the compilations).
+warm_scrapes() { # admin-address
+    local i h="Accept: application/openmetrics-text; version=1.0.0,text/plain;version=0.0.4;q=0.5"
+    for (( i = 0; i < ADMIN_WARM_SCRAPES; i++ )); do
+        curl -sf -o /dev/null --max-time 5 -H "$h" "http://$1/metrics" || return 1
+        curl -sf -o /dev/null --max-time 5 "http://$1/status" || return 1
+    done
+}
 SCRAPER_PID=""
 start_scraper() { # admin-address logfile
     local admin="$1" slog="$2"
