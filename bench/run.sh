@@ -19,6 +19,8 @@
 #
 # Environment (defaults in brackets):
 #   TARGETS ["direct centrigate nginx haproxy"]  REPS [3]  DURATION [10] s measured  WARMUP [10] s
+#     (also centrigate-admin: centrigate with --admin-listen, /metrics and /status scraped every second, after
+#     ADMIN_WARM_SCRAPES [300] scrapes in a row before the load: its scrape path compiled, as in production)
 #   PIN [1]  PROXY_CPUS [1]  LOAD_CPUS [0]  LOOPS [number of PROXY_CPUS]
 #   ECHO_CONNS [100] ECHO_RATE [20000] ECHO_SIZE [64]  FANOUT_CONNS [5000]  HOLD_CONNS [9000]
 #   STORM_CONCURRENCY [64]  HTTP_CONNS [64]  OUT [bench/results/<date>, smoke: bench/target/e2e-smoke]
@@ -46,7 +48,7 @@ for a in "$@"; do
         smoke) SMOKE=1 ;;
         echo|fanout|hold|storm|http|idle) scenarios+=("$a") ;;
         cold) scenarios+=("$a") ;;
-        -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
         *) echo "unknown scenario '$a' (echo fanout hold storm http idle cold smoke)" >&2; exit 2 ;;
     esac
 done
@@ -97,6 +99,7 @@ BUILD="${BUILD:-auto}"
 INSTALL="${INSTALL:-1}"
 JFR="${JFR:-0}"
 CENTRIGATE_JAVA_OPTS="${CENTRIGATE_JAVA_OPTS:-}"
+ADMIN_WARM_SCRAPES="${ADMIN_WARM_SCRAPES:-300}"
 QUIET_MAX_PCT="${QUIET_MAX_PCT:-15}"
 QUIET_WAIT="${QUIET_WAIT:-15}"
 BASE_PORT="${BASE_PORT:-27100}"
@@ -307,6 +310,7 @@ port_of() {
         centrigate-cds) echo $(( BASE_PORT + 6 )) ;; centrigate-jdk25) echo $(( BASE_PORT + 7 )) ;;
         centrigate-aot) echo $(( BASE_PORT + 8 )) ;; centrigate-warmup) echo $(( BASE_PORT + 9 )) ;;
         centrigate-cds-warmup) echo $(( BASE_PORT + 10 )) ;; centrigate-aot-warmup) echo $(( BASE_PORT + 11 )) ;;
+        centrigate-admin) echo $(( BASE_PORT + 12 )) ;;
     esac
 }
 
@@ -371,6 +375,9 @@ start_target_once() { # target tag
             local cmd=("$(variant_java "$t")" "${jopts[@]}" -jar "$PJAR" run --listen "127.0.0.1:$port"
                 --upstream "127.0.0.1:$UPORT" --loops "$LOOPS" --idle-strategy "$idle")
             [[ $t == *-warmup ]] && cmd+=(--warmup "$COLD_WARMUP")
+            # centrigate-admin: the metrics on, as in production: an admin listener (a free port it picks itself,
+            # named on the startup line) that a scraper below reads every second
+            [[ $t == centrigate-admin ]] && cmd+=(--admin-listen 127.0.0.1:0)
             TARGET_CMD="${cmd[*]}"
             local t0
             t0=$(date +%s.%N)
@@ -384,7 +391,14 @@ start_target_once() { # target tag
                 for i in $(seq 1 100); do grep -q '^centrigate ' "$logf" && break; kill -0 "$TARGET_MAIN" || break; sleep 0.1; done
                 grep -q '^centrigate ' "$logf" || { log "centrigate did not start:"; cat "$logf" >&2; return 1; }
             fi
-            TARGET_PIDS="$TARGET_MAIN" ;;
+            TARGET_PIDS="$TARGET_MAIN"
+            if [[ $t == centrigate-admin ]]; then
+                local admin
+                admin=$(grep -m1 '^centrigate ' "$logf" | grep -o ' admin [0-9.]*:[0-9]*' | cut -d' ' -f3)
+                [[ -n $admin ]] || { log "centrigate-admin: no admin address on the startup line"; cat "$logf" >&2; return 1; }
+                warm_scrapes "$admin" || { log "centrigate-admin: the admin listener did not answer"; return 1; }
+                start_scraper "$admin" "$OUT/logs/$tag-scrape.log"
+            fi ;;
         nginx)
             local dir="$JARS/nginx"
             mkdir -p "$dir"
@@ -421,7 +435,41 @@ start_target_once() { # target tag
     esac
 }
 
+# The centrigate-admin target's scraper: GET /metrics (as Prometheus asks for it: OpenMetrics) and /status every
+# second, on the load generator's CPU (a monitoring server runs elsewhere; what the scrape costs the proxy, its
+# admin thread and the loops' snapshots, stays on the proxy's CPU). One line per scrape in logs/TAG-scrape.log:
+# time, HTTP codes, seconds, bytes. Stopped with the target.
+# Before the load starts, ADMIN_WARM_SCRAPES fetches of both in a row: the bench measures a JVM warm, as it runs
+# in production, and a production proxy scraped for minutes has its scrape path compiled; without these the JIT
+# compiles it (and the JVM instrumentation) on the proxy's one core inside the measured window, which a fresh
+# 20 s run at one scrape a second would otherwise charge to the metrics (warm, a /metrics costs ~1 ms of CPU,
+# cold ~5 ms plus the compilations).
+warm_scrapes() { # admin-address
+    local i h="Accept: application/openmetrics-text; version=1.0.0,text/plain;version=0.0.4;q=0.5"
+    for (( i = 0; i < ADMIN_WARM_SCRAPES; i++ )); do
+        curl -sf -o /dev/null --max-time 5 -H "$h" "http://$1/metrics" || return 1
+        curl -sf -o /dev/null --max-time 5 "http://$1/status" || return 1
+    done
+}
+SCRAPER_PID=""
+start_scraper() { # admin-address logfile
+    local admin="$1" slog="$2"
+    "${PIN_LOAD[@]}" bash -c '
+        admin="$1"
+        while :; do
+            m=$(curl -s -o /dev/null --max-time 5 -H "Accept: application/openmetrics-text; version=1.0.0,text/plain;version=0.0.4;q=0.5" \
+                -w "%{http_code} %{time_total} %{size_download}" "http://$admin/metrics" || echo "000 - -")
+            s=$(curl -s -o /dev/null --max-time 5 -w "%{http_code} %{time_total} %{size_download}" "http://$admin/status" || echo "000 - -")
+            echo "$(date +%T.%N | cut -c1-12) metrics $m status $s"
+            sleep 1
+        done' scraper "$admin" > "$slog" 2>&1 &
+    SCRAPER_PID=$!
+    started+=("$SCRAPER_PID")
+}
+
 stop_target() {
+    [[ -n "$SCRAPER_PID" ]] && stop_pid "$SCRAPER_PID"
+    SCRAPER_PID=""
     [[ -n "$TARGET_MAIN" ]] && stop_pid "$TARGET_MAIN"
     TARGET_MAIN=""
 }

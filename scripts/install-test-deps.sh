@@ -15,6 +15,8 @@ need() { # need PACKAGE COMMAND: PACKAGE is missing when COMMAND is not executab
 # Browser test of the admin stats page (StatsPageBrowserTest): headless Chromium driven by Selenium.
 need chromium /usr/bin/chromium
 need chromium-driver /usr/bin/chromedriver
+# Prometheus (server and promtool): examples/prometheus/check.sh and e2e.sh, AdminRunTest.promtoolAcceptsTheExposition.
+need prometheus /usr/bin/prometheus
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-test-deps: nothing to install"
@@ -26,5 +28,14 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
 fi
 echo "install-test-deps: apt-get install -y ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get install -y -q "${missing[@]}" || { apt-get update -q && apt-get install -y -q "${missing[@]}"; }
+# policy-rc.d exit 101: packages with a service of their own (prometheus, its node exporter) are not started by
+# the installation; the tests start their own instances on loopback ports
+own_policy=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && own_policy=1
+fi
+rc=0
+apt-get install -y -q "${missing[@]}" || { apt-get update -q && apt-get install -y -q "${missing[@]}"; } || rc=$?
+[ "$own_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+[ "$rc" = 0 ] || exit "$rc"
 echo "install-test-deps: installed ${missing[*]}"
