@@ -167,7 +167,8 @@ class AccessLogTest
             {
                 c.send(RawClient.maskedFrame(0x1, "hi".getBytes(StandardCharsets.US_ASCII)));
                 assertEquals("hi", new String(readFrame(c), StandardCharsets.US_ASCII));
-                final CompletableFuture<Void> shutdown = CompletableFuture.runAsync(() -> proxy.shutdown(0));
+                final CompletableFuture<Void> shutdown = CompletableFuture.runAsync(() -> proxy.shutdown(0),
+                    r -> new Thread(r, "test-shutdown").start()); // not the common pool: it blocks for the grace
                 final byte[] close = readFrame(c);
                 assertEquals(1001, ((close[0] & 0xFF) << 8) | (close[1] & 0xFF));
                 c.send(RawClient.maskedFrame(0x8, close));
