@@ -20,7 +20,8 @@
 # Environment (defaults in brackets):
 #   TARGETS ["direct centrigate nginx haproxy"]  REPS [3]  DURATION [10] s measured  WARMUP [10] s
 #     (also centrigate-admin: centrigate with --admin-listen, /metrics and /status scraped every second, after
-#     ADMIN_WARM_SCRAPES [300] scrapes in a row before the load: its scrape path compiled, as in production)
+#     ADMIN_WARM_SCRAPES [300] scrapes in a row before the load: its scrape path compiled, as in production;
+#     ADMIN_SCRAPE ["metrics status"]: which of the two endpoints the scraper reads, to tell their costs apart)
 #   PIN [1]  PROXY_CPUS [1]  LOAD_CPUS [0]  LOOPS [number of PROXY_CPUS]
 #   ECHO_CONNS [100] ECHO_RATE [20000] ECHO_SIZE [64]  FANOUT_CONNS [5000]  HOLD_CONNS [9000]
 #   STORM_CONCURRENCY [64]  HTTP_CONNS [64]  OUT [bench/results/<date>, smoke: bench/target/e2e-smoke]
@@ -35,7 +36,7 @@
 #   machine is below QUIET_MAX_PCT % busy over 1 s (other work on a shared box); each result records other_cpu_pct
 set -euo pipefail
 # the caller's settings, before any default: part of the command a result was produced by
-CALLER_SETTINGS=$(env | grep -E '^(TARGETS|REPS|DURATION|WARMUP|LOOPS|PIN|OUT|BUILD|COLD_[A-Z_]+|CENTRIGATE_JAVA_OPTS|JAVA25|[A-Z]+_CONNS|[A-Z]+_RATE|[A-Z]+_SIZE|BASE_PORT|QUIET_[A-Z]+)=' | sort | sed "s/=\(.*\)/='\1'/" | tr '\n' ' ' || true)
+CALLER_SETTINGS=$(env | grep -E '^(ADMIN_[A-Z_]+|TARGETS|REPS|DURATION|WARMUP|LOOPS|PIN|OUT|BUILD|COLD_[A-Z_]+|CENTRIGATE_JAVA_OPTS|JAVA25|[A-Z]+_CONNS|[A-Z]+_RATE|[A-Z]+_SIZE|BASE_PORT|QUIET_[A-Z]+)=' | sort | sed "s/=\(.*\)/='\1'/" | tr '\n' ' ' || true)
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -100,6 +101,7 @@ INSTALL="${INSTALL:-1}"
 JFR="${JFR:-0}"
 CENTRIGATE_JAVA_OPTS="${CENTRIGATE_JAVA_OPTS:-}"
 ADMIN_WARM_SCRAPES="${ADMIN_WARM_SCRAPES:-300}"
+ADMIN_SCRAPE="${ADMIN_SCRAPE:-metrics status}"
 QUIET_MAX_PCT="${QUIET_MAX_PCT:-15}"
 QUIET_WAIT="${QUIET_WAIT:-15}"
 BASE_PORT="${BASE_PORT:-27100}"
@@ -454,12 +456,15 @@ warm_scrapes() { # admin-address
 SCRAPER_PID=""
 start_scraper() { # admin-address logfile
     local admin="$1" slog="$2"
-    "${PIN_LOAD[@]}" bash -c '
+    "${PIN_LOAD[@]}" env ADMIN_SCRAPE="$ADMIN_SCRAPE" bash -c '
         admin="$1"
+        m="- - -"; s="- - -"
         while :; do
-            m=$(curl -s -o /dev/null --max-time 5 -H "Accept: application/openmetrics-text; version=1.0.0,text/plain;version=0.0.4;q=0.5" \
+            [[ " $ADMIN_SCRAPE " == *" metrics "* ]] && m=$(curl -s -o /dev/null --max-time 5 \
+                -H "Accept: application/openmetrics-text; version=1.0.0,text/plain;version=0.0.4;q=0.5" \
                 -w "%{http_code} %{time_total} %{size_download}" "http://$admin/metrics" || echo "000 - -")
-            s=$(curl -s -o /dev/null --max-time 5 -w "%{http_code} %{time_total} %{size_download}" "http://$admin/status" || echo "000 - -")
+            [[ " $ADMIN_SCRAPE " == *" status "* ]] && s=$(curl -s -o /dev/null --max-time 5 \
+                -w "%{http_code} %{time_total} %{size_download}" "http://$admin/status" || echo "000 - -")
             echo "$(date +%T.%N | cut -c1-12) metrics $m status $s"
             sleep 1
         done' scraper "$admin" > "$slog" 2>&1 &
