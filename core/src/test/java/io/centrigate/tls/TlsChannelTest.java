@@ -87,6 +87,12 @@ final class TlsChannelTest
 
     // ---------------------------------------------------------------- echo
 
+    /** Writers get a thread each: the common pool has one worker on 2 cores, and a task left there stalls them. */
+    private static void ownThread(final Runnable task)
+    {
+        new Thread(task, "test-writer").start();
+    }
+
     @ParameterizedTest(name = "{1} bytes over {0} through a {2}-byte server buffer")
     @CsvSource({
         "TLSv1.3, 0, 65536", "TLSv1.3, 1, 65536", "TLSv1.3, 16384, 65536", "TLSv1.3, 1048576, 65536",
@@ -115,7 +121,7 @@ final class TlsChannelTest
                 {
                     throw new RuntimeException(e);
                 }
-            });
+            }, TlsChannelTest::ownThread);
             final byte[] echoed = readExactly(socket.getInputStream(), size);
             writer.get(10, TimeUnit.SECONDS);
             assertArrayEquals(data, echoed);
@@ -143,7 +149,7 @@ final class TlsChannelTest
                 {
                     throw new RuntimeException(e);
                 }
-            });
+            }, TlsChannelTest::ownThread);
             final byte[] echoed = socket.getInputStream().readAllBytes(); // until the server's close_notify
             writer.get(10, TimeUnit.SECONDS);
             assertArrayEquals(data, echoed);
@@ -177,7 +183,7 @@ final class TlsChannelTest
                         {
                             throw new RuntimeException(e);
                         }
-                    });
+                    }, TlsChannelTest::ownThread);
                     assertArrayEquals(data, readExactly(socket.getInputStream(), data.length));
                     writer.get(10, TimeUnit.SECONDS);
                 }
