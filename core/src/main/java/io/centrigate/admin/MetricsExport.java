@@ -38,11 +38,6 @@ import io.prometheus.metrics.model.snapshots.MetricSnapshots;
  */
 final class MetricsExport
 {
-    /** Bucket upper bounds (seconds) of the connect, upgrade and HTTP response time histograms; +Inf added. */
-    static final double[] LATENCY_BOUNDS = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-        0.1, 0.25, 0.5, 1, 2.5, 5, 10};
-    /** Bucket upper bounds (seconds) of the tunnel lifetime histogram; +Inf added. */
-    static final double[] LIFETIME_BOUNDS = {1, 10, 60, 300, 900, 3600, 14400, 43200, 86400};
 
     private MetricsExport()
     {
@@ -110,13 +105,13 @@ final class MetricsExport
         nodes(proxy, all);
         final NodeTotals totals = new NodeTotals(loops);
         nodeCounters(totals, all);
-        all.add(histogram(loops, LoopSnapshot::connectTime, LATENCY_BOUNDS, "centrigate_upstream_connect_seconds",
+        all.add(histogram(loops, LoopSnapshot::connectTime, "centrigate_upstream_connect_seconds",
             "Upstream TCP connect time (connect started to connected), pooled connections excluded."));
-        all.add(histogram(loops, LoopSnapshot::upgradeTime, LATENCY_BOUNDS, "centrigate_upgrade_seconds",
+        all.add(histogram(loops, LoopSnapshot::upgradeTime, "centrigate_upgrade_seconds",
             "WebSocket upgrade request written to the node until its valid 101 arrived."));
-        all.add(histogram(loops, LoopSnapshot::httpResponseTime, LATENCY_BOUNDS, "centrigate_http_response_seconds",
+        all.add(histogram(loops, LoopSnapshot::httpResponseTime, "centrigate_http_response_seconds",
             "Plain HTTP: request head forwarded to the node until its response head arrived."));
-        all.add(histogram(loops, LoopSnapshot::tunnelLifetime, LIFETIME_BOUNDS, "centrigate_tunnel_lifetime_seconds",
+        all.add(histogram(loops, LoopSnapshot::tunnelLifetime, "centrigate_tunnel_lifetime_seconds",
             "WebSocket tunnel lifetime, 101 to close, of ended tunnels."));
         all.add(closeFrames(loops));
         all.add(CounterSnapshot.builder().name("centrigate_reloads")
@@ -338,40 +333,30 @@ final class MetricsExport
         all.add(errors.build());
     }
 
-    /** The loops' histograms merged, as a classic Prometheus histogram with fixed bounds. */
+    /**
+     * The loops' histograms merged, as a classic Prometheus histogram. Reading a loop's histogram folds what it
+     * recorded since the last scrape into its buckets: that work is done here, on the admin thread.
+     */
     static HistogramSnapshot histogram(final List<LoopSnapshot> loops,
-        final java.util.function.Function<LoopSnapshot, TimeHistogram> which, final double[] bounds, final String name,
-        final String help)
+        final java.util.function.Function<LoopSnapshot, TimeHistogram> which, final String name, final String help)
     {
-        TimeHistogram merged = null;
+        TimeHistogram.Buckets merged = null;
         for (final LoopSnapshot s : loops)
         {
-            final TimeHistogram h = which.apply(s);
-            if (merged == null)
-            {
-                merged = h.copy();
-            }
-            else
-            {
-                merged.add(h);
-            }
+            final TimeHistogram.Buckets b = which.apply(s).read();
+            merged = merged == null ? b : merged.plus(b);
         }
+        if (merged == null)
+        {
+            throw new IllegalStateException("no loops");
+        }
+        final double[] bounds = merged.upperBoundsSeconds();
         final double[] upper = java.util.Arrays.copyOf(bounds, bounds.length + 1);
         upper[bounds.length] = Double.POSITIVE_INFINITY;
-        final long[] counts = new long[upper.length];
-        long below = 0;
-        final long total = merged == null ? 0 : merged.count();
-        for (int i = 0; i < bounds.length; i++)
-        {
-            final long cumulative = merged == null ? 0 : Math.min(total, merged.countAtOrBelow(bounds[i]));
-            counts[i] = Math.max(0, cumulative - below);
-            below += counts[i];
-        }
-        counts[bounds.length] = total - below;
         return HistogramSnapshot.builder().name(name).help(help)
             .dataPoint(HistogramDataPointSnapshot.builder()
-                .classicHistogramBuckets(ClassicHistogramBuckets.of(upper, counts))
-                .sum(merged == null ? 0 : merged.sumSeconds()).build())
+                .classicHistogramBuckets(ClassicHistogramBuckets.of(upper, merged.counts()))
+                .sum(merged.sumSeconds()).build())
             .build();
     }
 
@@ -382,10 +367,15 @@ final class MetricsExport
         final long[] down = new long[NodeStats.CLOSE_CODES];
         for (final LoopSnapshot s : loops)
         {
-            for (int i = 0; i < NodeStats.CLOSE_CODES; i++)
+            final long[] seenUp = s.closeCodesUp();
+            for (int i = 0; i < seenUp.length; i += 2)
             {
-                up[i] += s.closeCodesUp()[i];
-                down[i] += s.closeCodesDown()[i];
+                up[(int)seenUp[i]] += seenUp[i + 1];
+            }
+            final long[] seenDown = s.closeCodesDown();
+            for (int i = 0; i < seenDown.length; i += 2)
+            {
+                down[(int)seenDown[i]] += seenDown[i + 1];
             }
         }
         final CounterSnapshot.Builder b = CounterSnapshot.builder().name("centrigate_close_frames")

@@ -36,8 +36,10 @@ public record LoopSnapshot(
     int commandQueueDepth,
     /** Copies of the per-node counters, one per upstream group, in the groups' order. */
     List<NodeStats> nodes,
+    /** Close codes seen, as {@code [code, count, ...]} pairs ({@link LoopStats#seenCodes}). */
     long[] closeCodesUp,
     long[] closeCodesDown,
+    /** The loop's live histograms: {@link TimeHistogram#read()} is the reader's work, off the loop. */
     TimeHistogram connectTime,
     TimeHistogram upgradeTime,
     TimeHistogram httpResponseTime,

@@ -22,6 +22,11 @@ public final class LoopStats
     public long keepAliveReuses;
     public long goingAwayFrames;
     /** WebSocket frames and bytes of closed tunnels, client to upstream and back (from frame headers). */
+    /** Bucket upper bounds (seconds) of the connect, upgrade and HTTP response time histograms; +Inf added. */
+    static final double[] LATENCY_BOUNDS = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+        0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+    /** Bucket upper bounds (seconds) of the tunnel lifetime histogram; +Inf added. */
+    static final double[] LIFETIME_BOUNDS = {1, 10, 60, 300, 900, 3600, 14400, 43200, 86400};
     public long framesUp;
     public long framesDown;
     public long bytesUp;
@@ -33,11 +38,38 @@ public final class LoopStats
     public final long[] closeCodesUp = new long[NodeStats.CLOSE_CODES];
     public final long[] closeCodesDown = new long[NodeStats.CLOSE_CODES];
     /** Upstream TCP connect (start to connected), in microseconds, up to an hour. */
-    public final TimeHistogram connectTime = new TimeHistogram(1_000, 3_600_000_000L);
+    public final TimeHistogram connectTime = new TimeHistogram(1_000, 3_600_000_000L, LATENCY_BOUNDS);
     /** Upgrade request written to the node until its 101 arrived. */
-    public final TimeHistogram upgradeTime = new TimeHistogram(1_000, 3_600_000_000L);
+    public final TimeHistogram upgradeTime = new TimeHistogram(1_000, 3_600_000_000L, LATENCY_BOUNDS);
     /** Plain HTTP: request head forwarded until the response head arrived. */
-    public final TimeHistogram httpResponseTime = new TimeHistogram(1_000, 3_600_000_000L);
+    public final TimeHistogram httpResponseTime = new TimeHistogram(1_000, 3_600_000_000L, LATENCY_BOUNDS);
     /** Tunnel open (101) to close, in milliseconds, up to 31 days. */
-    public final TimeHistogram tunnelLifetime = new TimeHistogram(1_000_000, 31L * 24 * 3600 * 1000);
+    public final TimeHistogram tunnelLifetime = new TimeHistogram(1_000_000, 31L * 24 * 3600 * 1000, LIFETIME_BOUNDS);
+
+    /**
+     * The codes seen so far as pairs {@code [code, count, code, count, ...]}: a snapshot copies a few slots rather
+     * than the whole 5,000-slot table, on the loop thread.
+     */
+    public static long[] seenCodes(final long[] counts)
+    {
+        int seen = 0;
+        for (final long c : counts)
+        {
+            if (c != 0)
+            {
+                seen++;
+            }
+        }
+        final long[] pairs = new long[seen * 2];
+        int j = 0;
+        for (int code = 0; code < counts.length && j < pairs.length; code++)
+        {
+            if (counts[code] != 0)
+            {
+                pairs[j++] = code;
+                pairs[j++] = counts[code];
+            }
+        }
+        return pairs;
+    }
 }

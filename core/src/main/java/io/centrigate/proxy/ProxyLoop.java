@@ -513,9 +513,9 @@ final class ProxyLoop implements EventLoop.Duty
             stats.keepAliveReuses, pooledReuses(), pooledIdle(), stats.framesUp, stats.framesDown, stats.bytesUp, stats.bytesDown,
             Map.copyOf(errors), stats.tunnelsClosed, stats.goingAwayFrames, stats.accessLogDropped,
             loop.iterations(), loop.wakeups(),
-            loop.busyNs(), loop.commandQueueDepth(), nodeStatsCopy(), stats.closeCodesUp.clone(),
-            stats.closeCodesDown.clone(), stats.connectTime.copy(), stats.upgradeTime.copy(),
-            stats.httpResponseTime.copy(), stats.tunnelLifetime.copy());
+            loop.busyNs(), loop.commandQueueDepth(), nodeStatsCopy(), LoopStats.seenCodes(stats.closeCodesUp),
+            LoopStats.seenCodes(stats.closeCodesDown), stats.connectTime, stats.upgradeTime,
+            stats.httpResponseTime, stats.tunnelLifetime);
     }
 
     private List<io.centrigate.metrics.NodeStats> nodeStatsCopy()
