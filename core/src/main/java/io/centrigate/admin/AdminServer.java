@@ -115,6 +115,8 @@ public final class AdminServer implements AutoCloseable
 
     private void run()
     {
+        // A scrape is a burst of work: never at a loop's expense where both share a CPU.
+        io.centrigate.loop.BackgroundPriority.lowerCurrentThread();
         try
         {
             while (running)

@@ -278,6 +278,8 @@ public final class AccessLog implements AutoCloseable
 
     private void run()
     {
+        // Formatting and writing lines is background work: a loop with traffic comes first on a shared CPU.
+        io.centrigate.loop.BackgroundPriority.lowerCurrentThread();
         final IdleStrategy idle = new BackoffIdleStrategy(10, 20, TimeUnit.MICROSECONDS.toNanos(10),
             TimeUnit.MILLISECONDS.toNanos(10));
         while (true)

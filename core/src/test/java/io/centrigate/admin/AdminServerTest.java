@@ -194,6 +194,36 @@ class AdminServerTest
         }
     }
 
+    /** A scrape is a burst of work on the admin thread: it runs at a lower priority than the loops (nice). */
+    @Test
+    void theAdminThreadRunsBelowTheLoopsPriority() throws Exception
+    {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isDirectory(java.nio.file.Path.of("/proc/self/task")),
+            "Linux only");
+        try (WsEchoUpstream ws = WsEchoUpstream.start(0); Proxy proxy = Proxy.start(context(ws.address()));
+            AdminServer admin = AdminServer.start(proxy, List.of(ANY_PORT), LOOPBACK, "test"))
+        {
+            // The thread renices itself before it serves anything: once /live answered, it is done.
+            assertEquals(200, get(admin, "/live").statusCode());
+            final java.util.Map<String, Integer> niceByThread = new java.util.TreeMap<>();
+            try (java.util.stream.Stream<java.nio.file.Path> tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/task")))
+            {
+                for (final java.nio.file.Path task : (Iterable<java.nio.file.Path>)tasks::iterator)
+                {
+                    final String name = java.nio.file.Files.readString(task.resolve("comm")).trim();
+                    if (name.startsWith("centrigate-"))
+                    {
+                        niceByThread.merge(name, io.centrigate.loop.BackgroundPriority.niceOf(
+                            Long.parseLong(task.getFileName().toString())), Math::min);
+                    }
+                }
+            }
+            // Thread names are cut to 15 characters in /proc.
+            assertEquals(io.centrigate.loop.BackgroundPriority.NICE, niceByThread.get("centrigate-admi"), niceByThread.toString());
+            assertEquals(0, niceByThread.get("centrigate-loop"), niceByThread.toString());
+        }
+    }
+
     @Test
     void headHasNoBodyUnknownPathsAre404OtherMethods405() throws Exception
     {
