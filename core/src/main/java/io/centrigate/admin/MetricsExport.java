@@ -97,10 +97,10 @@ final class MetricsExport
             LoopSnapshot::goingAwayFrames));
         all.add(perLoop(loops, "centrigate_access_log_dropped", "Access log lines dropped because the ring to the "
             + "writer thread was full (never waited for).", true, LoopSnapshot::accessLogDropped));
-        all.add(perDirection(loops, "centrigate_tunnel_frames", "WebSocket frames of ended tunnels, by direction "
+        all.add(perDirection(loops, "centrigate_tunnel_frames", "WebSocket frames through tunnels, open ones included, by direction "
             + "(up: client to node).", LoopSnapshot::framesUp, LoopSnapshot::framesDown));
-        all.add(perDirection(loops, "centrigate_tunnel_bytes", "WebSocket bytes (frame headers and payload) of ended "
-            + "tunnels, by direction (up: client to node).", LoopSnapshot::bytesUp, LoopSnapshot::bytesDown));
+        all.add(perDirection(loops, "centrigate_tunnel_bytes", "WebSocket bytes (frame headers and payload) through "
+            + "tunnels, open ones included, by direction (up: client to node).", LoopSnapshot::bytesUp, LoopSnapshot::bytesDown));
         all.add(errors(loops));
         nodes(proxy, all);
         final NodeTotals totals = new NodeTotals(loops);
@@ -278,7 +278,7 @@ final class MetricsExport
         final GaugeSnapshot.Builder active = GaugeSnapshot.builder().name("centrigate_node_requests_active")
             .help("Plain HTTP exchanges under way on the node now.");
         final CounterSnapshot.Builder bytes = CounterSnapshot.builder().name("centrigate_node_tunnel_bytes")
-            .help("WebSocket bytes of ended tunnels to the node, by direction (up: client to node).");
+            .help("WebSocket bytes through tunnels to the node, open ones included, by direction (up: client to node).");
         final CounterSnapshot.Builder errors = CounterSnapshot.builder().name("centrigate_node_errors")
             .help("Failures on the node: connects failed, no answer in time, invalid or missing answers.");
         for (final Map.Entry<String, Map<String, NodeTotals.Node>> g : totals.groups.entrySet())

@@ -27,10 +27,15 @@ public final class LoopStats
         0.1, 0.25, 0.5, 1, 2.5, 5, 10};
     /** Bucket upper bounds (seconds) of the tunnel lifetime histogram; +Inf added. */
     static final double[] LIFETIME_BOUNDS = {1, 10, 60, 300, 900, 3600, 14400, 43200, 86400};
-    public long framesUp;
-    public long framesDown;
-    public long bytesUp;
-    public long bytesDown;
+    /**
+     * WebSocket bytes and frames through this loop's tunnels, by {@link #BYTES_UP} ... {@link #FRAMES_DOWN}: added by
+     * the tunnels' frame trackers as they pass (see {@code FrameTracker.countInto}), so open tunnels show.
+     */
+    public final long[] tunnelTraffic = new long[4];
+    public static final int BYTES_UP = 0;
+    public static final int FRAMES_UP = 1;
+    public static final int BYTES_DOWN = 2;
+    public static final int FRAMES_DOWN = 3;
     /** Access log lines this loop could not hand to the writer (its ring was full): lost, never waited for. */
     public long accessLogDropped;
     public final long[] errors = new long[HttpError.values().length];

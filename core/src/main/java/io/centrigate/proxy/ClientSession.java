@@ -967,8 +967,11 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             log.tunnelOpened(node >= 0 ? group.hostPort(node) : null, loop.nowNs());
         }
-        upFrames = new FrameTracker(stats.closeCodesUp);
-        downFrames = new FrameTracker(stats.closeCodesDown);
+        final int trafficSlot = nodeStats.slot(node);
+        upFrames = new FrameTracker(stats.closeCodesUp)
+            .countInto(stats.tunnelTraffic, io.centrigate.metrics.LoopStats.BYTES_UP, nodeStats.bytesUp, trafficSlot);
+        downFrames = new FrameTracker(stats.closeCodesDown)
+            .countInto(stats.tunnelTraffic, io.centrigate.metrics.LoopStats.BYTES_DOWN, nodeStats.bytesDown, trafficSlot);
         lastActivityNs = loop.nowNs();
         tunnelOpenedNs = lastActivityNs;
         stats.upgradeTime.recordNs(lastActivityNs - exchangeStartNs);
@@ -1860,15 +1863,9 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             final var stats = owner.stats();
             stats.tunnelsClosed++;
-            stats.framesUp += upFrames.frames();
-            stats.bytesUp += upFrames.bytes();
-            stats.framesDown += downFrames.frames();
-            stats.bytesDown += downFrames.bytes();
             stats.tunnelLifetime.recordNs(loop.nowNs() - tunnelOpenedNs);
             final int slot = nodeStats.slot(metricNode);
             nodeStats.tunnels[slot]--;
-            nodeStats.bytesUp[slot] += upFrames.bytes();
-            nodeStats.bytesDown[slot] += downFrames.bytes();
             if (upFrames.lastCloseCode() >= 0)
             {
                 nodeStats.closeCode(metricNode, upFrames.lastCloseCode());

@@ -57,6 +57,11 @@ public final class FrameTracker
     private int firstCloseCode = -1;
     /** Counts of close frames by code slot (see {@link #closeCodeSlot}); null: not counted. Loop-owned. */
     private final long[] closeCodeCounts;
+    /** Live totals this direction adds to as bytes pass (see {@link #countInto}); null: none. Loop-owned. */
+    private long[] loopTotals;
+    private int loopBytesIndex;
+    private long[] nodeBytes;
+    private int nodeSlot;
 
     public FrameTracker()
     {
@@ -68,6 +73,20 @@ public final class FrameTracker
     {
         this.closeCodeCounts = closeCodeCounts;
         reset();
+    }
+
+    /**
+     * Also adds every byte to {@code loopTotals[bytesIndex]} and {@code nodeBytes[nodeSlot]}, and every complete
+     * frame to {@code loopTotals[bytesIndex + 1]}, as they pass: the loop's and the node's traffic then include open
+     * tunnels, which live for hours, rather than only ended ones. Loop-owned arrays: plain adds, no sharing.
+     */
+    public FrameTracker countInto(final long[] loopTotals, final int bytesIndex, final long[] nodeBytes, final int nodeSlot)
+    {
+        this.loopTotals = loopTotals;
+        this.loopBytesIndex = bytesIndex;
+        this.nodeBytes = nodeBytes;
+        this.nodeSlot = nodeSlot;
+        return this;
     }
 
     public void reset()
@@ -108,6 +127,11 @@ public final class FrameTracker
     public void onBytes(final DirectBuffer buf, final int offset, final int length)
     {
         bytes += length;
+        if (loopTotals != null)
+        {
+            loopTotals[loopBytesIndex] += length;
+            nodeBytes[nodeSlot] += length;
+        }
         final int end = offset + length;
         int p = offset;
         while (p < end)
@@ -258,6 +282,10 @@ public final class FrameTracker
     private void frameComplete()
     {
         frames++;
+        if (loopTotals != null)
+        {
+            loopTotals[loopBytesIndex + 1]++;
+        }
         lastOpcode = opcode;
         if (opcode == OPCODE_CLOSE)
         {

@@ -260,6 +260,42 @@ class MetricsCountingTest
         }
     }
 
+    /** Tunnels live for hours: their bytes and frames count as they pass, not when the tunnel ends. */
+    @Test
+    void trafficOfOpenTunnelsIsCountedAsItPasses() throws Exception
+    {
+        try (WsEchoUpstream ws = WsEchoUpstream.start(0);
+            Proxy proxy = Proxy.start(new ProxyContext().listen(ANY_PORT).loops(1).upstream(ws.address()));
+            AdminServer admin = AdminServer.start(proxy, List.of(ANY_PORT), ProxyContext.DEFAULT_ADMIN_ALLOW, "test"))
+        {
+            final WsClient client = WsClient.connect(http, proxy.boundAddresses().get(0), "/connection/websocket");
+            final int messages = 10;
+            final String payload = "x".repeat(100);
+            for (int i = 0; i < messages; i++)
+            {
+                assertEquals(payload, client.echoText(payload));
+            }
+            // Each echo came back through the proxy, so both directions were counted before this scrape.
+            final String text = get(admin, "/metrics");
+            // Client to node: masked text frames (2 header bytes, 4 of mask, 100 of payload); back: unmasked (2 + 100).
+            assertEquals(messages, value(text, "centrigate_tunnel_frames_total", "direction=\"up\""), text);
+            assertEquals(messages * 106, value(text, "centrigate_tunnel_bytes_total", "direction=\"up\""), text);
+            assertEquals(messages, value(text, "centrigate_tunnel_frames_total", "direction=\"down\""), text);
+            assertEquals(messages * 102, value(text, "centrigate_tunnel_bytes_total", "direction=\"down\""), text);
+            assertEquals(messages * 106, value(text, "centrigate_node_tunnel_bytes_total", node(ws.address()),
+                "direction=\"up\""), text);
+            assertEquals(messages * 102, value(text, "centrigate_node_tunnel_bytes_total", node(ws.address()),
+                "direction=\"down\""), text);
+            assertEquals(1, value(text, "centrigate_tunnels_open"), text);
+            client.socket().sendClose(1000, "bye");
+            client.closed().get(20, TimeUnit.SECONDS);
+            // Closing adds the close frames and nothing twice.
+            final String after = awaitMetrics(admin, t -> value(t, "centrigate_tunnels_open") == 0);
+            assertEquals(messages + 1, value(after, "centrigate_tunnel_frames_total", "direction=\"up\""), after);
+            assertTrue(value(after, "centrigate_tunnel_bytes_total", "direction=\"up\"") < messages * 106 + 40, after);
+        }
+    }
+
     @Test
     void reloadsAreCountedOkAndFailed() throws Exception
     {
