@@ -41,8 +41,9 @@ public class FrameTrackerBenchmark
     static final int SMALL_FRAMES = CHUNK / SMALL_FRAME;
     static final int BIG_HEADER = 2 + 2 + 4;
 
-    private final FrameTracker smallTracker = new FrameTracker();
-    private final FrameTracker bigTracker = new FrameTracker();
+    // As a tunnel's trackers run: close codes and live loop/node traffic counted (ForwardPathBenchmark.counting).
+    private final FrameTracker smallTracker = ForwardPathBenchmark.counting(new long[5000]);
+    private final FrameTracker bigTracker = ForwardPathBenchmark.counting(new long[5000]);
     private UnsafeBuffer small;
     private int smallLength;
     private UnsafeBuffer big;
