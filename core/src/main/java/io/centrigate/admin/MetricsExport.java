@@ -61,8 +61,12 @@ final class MetricsExport
         all.add(gauge("centrigate_connections_open", "Client connections open now, over all loops.",
             proxy.openConnections()));
 
-        all.add(perLoop(loops, "centrigate_connections_accepted", "Client connections accepted.", true, LoopSnapshot::accepted));
-        all.add(perLoop(loops, "centrigate_sessions", "Client sessions (connections) a loop holds now.", false, LoopSnapshot::sessions));
+        final List<String> listeners = new ArrayList<>();
+        proxy.listenerAddresses().forEach(a -> listeners.add(hostPort(a)));
+        all.add(perListener(loops, listeners, "centrigate_connections_accepted", "Client connections accepted, by loop "
+            + "and listener.", true, LoopSnapshot::acceptedByListener));
+        all.add(perListener(loops, listeners, "centrigate_sessions", "Client sessions (connections) a loop holds now, "
+            + "by listener.", false, LoopSnapshot::openByListener));
         all.add(perLoop(loops, "centrigate_tunnels_opened", "WebSocket tunnels opened (upstream answered a valid 101).", true,
             LoopSnapshot::tunnelsOpened));
         all.add(perLoop(loops, "centrigate_tunnels_open", "WebSocket tunnels open now.", false, LoopSnapshot::tunnelsOpen));
@@ -179,6 +183,32 @@ final class MetricsExport
                 .value(value.applyAsDouble(s)).build());
         }
         return b.build();
+    }
+
+    /** One sample per loop and listener ({@code listener} is the listener's bound {@code HOST:PORT}). */
+    private static MetricSnapshot perListener(final List<LoopSnapshot> loops, final List<String> listeners,
+        final String name, final String help, final boolean counter,
+        final java.util.function.Function<LoopSnapshot, long[]> values)
+    {
+        final CounterSnapshot.Builder counters = CounterSnapshot.builder().name(name).help(help);
+        final GaugeSnapshot.Builder gauges = GaugeSnapshot.builder().name(name).help(help);
+        for (final LoopSnapshot s : loops)
+        {
+            final long[] v = values.apply(s);
+            for (int i = 0; i < listeners.size() && i < v.length; i++)
+            {
+                final Labels labels = Labels.of("listener", listeners.get(i), "loop", s.loop());
+                if (counter)
+                {
+                    counters.dataPoint(CounterDataPointSnapshot.builder().labels(labels).value(v[i]).build());
+                }
+                else
+                {
+                    gauges.dataPoint(GaugeDataPointSnapshot.builder().labels(labels).value(v[i]).build());
+                }
+            }
+        }
+        return counter ? counters.build() : gauges.build();
     }
 
     private static CounterSnapshot perDirection(final List<LoopSnapshot> loops, final String name, final String help,

@@ -43,7 +43,10 @@ public record LoopSnapshot(
     TimeHistogram connectTime,
     TimeHistogram upgradeTime,
     TimeHistogram httpResponseTime,
-    TimeHistogram tunnelLifetime)
+    TimeHistogram tunnelLifetime,
+    /** Connections accepted and open by listener index ({@code Proxy.listenerAddresses()}). */
+    long[] acceptedByListener,
+    long[] openByListener)
 {
     /** Tunnels of this loop open when the snapshot was taken. */
     public long tunnelsOpen()

@@ -27,6 +27,17 @@ public final class LoopStats
         0.1, 0.25, 0.5, 1, 2.5, 5, 10};
     /** Bucket upper bounds (seconds) of the tunnel lifetime histogram; +Inf added. */
     static final double[] LIFETIME_BOUNDS = {1, 10, 60, 300, 900, 3600, 14400, 43200, 86400};
+    /** Connections accepted and open per listener (by the proxy's listener index); sized before the loop starts. */
+    public long[] acceptedByListener = new long[1];
+    public long[] openByListener = new long[1];
+
+    /** Sizes the per-listener counts; before the loop thread starts. */
+    public void listeners(final int count)
+    {
+        acceptedByListener = new long[Math.max(1, count)];
+        openByListener = new long[Math.max(1, count)];
+    }
+
     /**
      * WebSocket bytes and frames through this loop's tunnels, by {@link #BYTES_UP} ... {@link #FRAMES_DOWN}: added by
      * the tunnels' frame trackers as they pass (see {@code FrameTracker.countInto}), so open tunnels show.

@@ -151,6 +151,8 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     /** Per-node counters matching {@link #group}; the node a tunnel or an exchange was counted on. */
     private io.centrigate.metrics.NodeStats nodeStats;
     private int metricNode = -1;
+    /** The listener index the connection came in on, for per-listener counts (set by the loop on adopt). */
+    int listener;
     private int methodClass;
     private boolean requestActive;
     /** When the request head (or the upgrade request) went to the node; when the tunnel opened. */

@@ -37,6 +37,8 @@ public final class Proxy implements AutoCloseable
     private final List<InetSocketAddress> bound = new ArrayList<>();
     private final List<InetSocketAddress> boundTls = new ArrayList<>();
     private final List<InetSocketAddress> boundRedirect = new ArrayList<>();
+    /** Every listener's bound address, by the index the loops count its connections under (metrics' label). */
+    private final List<InetSocketAddress> listeners = new ArrayList<>();
     private final io.centrigate.tls.ReloadableTlsContext tlsContext;
     private final Warmup.Result warmup;
     private final long startedAtMillis = System.currentTimeMillis();
@@ -156,6 +158,11 @@ public final class Proxy implements AutoCloseable
             }
         }
         bindListeners(ctx.redirectListen(), ProxyLoop.REDIRECT, boundRedirect);
+        final InetSocketAddress[] all = listeners.toArray(new InetSocketAddress[0]);
+        for (final ProxyLoop loop : loops)
+        {
+            loop.listenerAddresses(all);
+        }
     }
 
     private void bindListeners(final List<InetSocketAddress> addresses, final int kind, final List<InetSocketAddress> bound)
@@ -163,11 +170,13 @@ public final class Proxy implements AutoCloseable
     {
         for (final InetSocketAddress requested : addresses)
         {
+            final int index = listeners.size();
             if (ctx.acceptMode() == ProxyContext.AcceptMode.ACCEPTOR || loops.length == 1)
             {
                 final ServerSocketChannel channel = openListener(requested, true);
-                loops[0].addListener(channel, true, kind);
+                loops[0].addListener(channel, true, kind, index);
                 bound.add((InetSocketAddress)channel.getLocalAddress());
+                listeners.add((InetSocketAddress)channel.getLocalAddress());
                 continue;
             }
             // One listener per loop on the same port: the kernel spreads connections, no hand-off thread.
@@ -180,9 +189,10 @@ public final class Proxy implements AutoCloseable
                     address = new InetSocketAddress(requested.getAddress(),
                         ((InetSocketAddress)channel.getLocalAddress()).getPort());
                 }
-                loop.addListener(channel, false, kind);
+                loop.addListener(channel, false, kind, index);
             }
             bound.add(address);
+            listeners.add(address);
         }
     }
 
@@ -236,6 +246,12 @@ public final class Proxy implements AutoCloseable
     public List<InetSocketAddress> boundTlsAddresses()
     {
         return List.copyOf(boundTls);
+    }
+
+    /** Every listener (plain, TLS, redirect, in that order) by the index its connections are counted under. */
+    public List<InetSocketAddress> listenerAddresses()
+    {
+        return List.copyOf(listeners);
     }
 
     public List<InetSocketAddress> boundRedirectAddresses()

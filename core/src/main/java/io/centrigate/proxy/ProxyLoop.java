@@ -57,6 +57,7 @@ final class ProxyLoop implements EventLoop.Duty
     private final AtomicInteger openConnections;
     private final ErrorLog errorLog;
     private final LoopStats stats = new LoopStats();
+    private InetSocketAddress[] listenerAddresses = new InetSocketAddress[0];
     private final RequestHead requestHead;
     private final ResponseHead responseHead;
     private final UpstreamRequestWriter requestWriter = new UpstreamRequestWriter();
@@ -162,14 +163,48 @@ final class ProxyLoop implements EventLoop.Duty
     /** Registers a listener; called before the loop thread starts. */
     void addListener(final ServerSocketChannel channel, final boolean handOff) throws IOException
     {
-        addListener(channel, handOff, PLAIN);
+        addListener(channel, handOff, PLAIN, 0);
     }
 
-    void addListener(final ServerSocketChannel channel, final boolean handOff, final int kind) throws IOException
+    void addListener(final ServerSocketChannel channel, final boolean handOff, final int kind, final int index)
+        throws IOException
     {
-        final Listener listener = new Listener(channel, handOff && kind == PLAIN, kind);
+        final Listener listener = new Listener(channel, handOff && kind == PLAIN, kind, index);
         listener.key = loop.register(channel, SelectionKey.OP_ACCEPT, listener);
         listeners.add(listener);
+    }
+
+    /** Every listener of the proxy by index (set once, before the loop starts): counts are kept per listener. */
+    void listenerAddresses(final InetSocketAddress[] addresses)
+    {
+        listenerAddresses = addresses;
+        stats.listeners(addresses.length);
+    }
+
+    /**
+     * The listener a connection handed over by the acceptor came in on: it arrives without its listener, so the
+     * accepted socket's local address (kept by the channel since accept, no system call) tells.
+     */
+    private int listenerOf(final SocketChannel channel)
+    {
+        try
+        {
+            final InetSocketAddress local = (InetSocketAddress)channel.getLocalAddress();
+            for (int i = 0; i < listenerAddresses.length; i++)
+            {
+                final InetSocketAddress l = listenerAddresses[i];
+                if (l.getPort() == local.getPort() &&
+                    (l.getAddress().isAnyLocalAddress() || l.getAddress().equals(local.getAddress())))
+                {
+                    return i;
+                }
+            }
+        }
+        catch (final IOException | RuntimeException e)
+        {
+            // Closed already: counted under the first listener.
+        }
+        return 0;
     }
 
     @Override
@@ -179,7 +214,7 @@ final class ProxyLoop implements EventLoop.Duty
         SocketChannel channel;
         while ((channel = handoff.poll()) != null)
         {
-            adopt(channel, PLAIN);
+            adopt(channel, PLAIN, listenerOf(channel));
             work++;
         }
         while (!bufferWaiters.isEmpty() && pool.available() > 0)
@@ -196,7 +231,7 @@ final class ProxyLoop implements EventLoop.Duty
         bufferWaiters.add(session);
     }
 
-    private void adopt(final SocketChannel channel, final int kind)
+    private void adopt(final SocketChannel channel, final int kind, final int listenerIndex)
     {
         if (acceptingStopped)
         {
@@ -211,8 +246,11 @@ final class ProxyLoop implements EventLoop.Duty
             final io.centrigate.tls.TlsChannel tls = kind == TLS ?
                 new io.centrigate.tls.TlsChannel(channel, tlsContext.newServerEngine(), tlsBuffers) : null;
             final ClientSession session = new ClientSession(this, channel, tls, kind == REDIRECT);
+            session.listener = listenerIndex;
             link(session);
             stats.accepted++;
+            stats.acceptedByListener[listenerIndex]++;
+            stats.openByListener[listenerIndex]++;
             if (overLimit)
             {
                 session.rejectNow(HttpError.OVERLOADED);
@@ -253,6 +291,7 @@ final class ProxyLoop implements EventLoop.Duty
         session.prev = null;
         session.next = null;
         stats.sessions--;
+        stats.openByListener[session.listener]--;
         openConnections.decrementAndGet();
     }
 
@@ -517,7 +556,7 @@ final class ProxyLoop implements EventLoop.Duty
             loop.iterations(), loop.wakeups(),
             loop.busyNs(), loop.commandQueueDepth(), nodeStatsCopy(), LoopStats.seenCodes(stats.closeCodesUp),
             LoopStats.seenCodes(stats.closeCodesDown), stats.connectTime, stats.upgradeTime,
-            stats.httpResponseTime, stats.tunnelLifetime);
+            stats.httpResponseTime, stats.tunnelLifetime, stats.acceptedByListener.clone(), stats.openByListener.clone());
     }
 
     private List<io.centrigate.metrics.NodeStats> nodeStatsCopy()
@@ -567,13 +606,15 @@ final class ProxyLoop implements EventLoop.Duty
         private final ServerSocketChannel channel;
         private final boolean handOff;
         private final int kind;
+        private final int index;
         private SelectionKey key;
 
-        Listener(final ServerSocketChannel channel, final boolean handOff, final int kind)
+        Listener(final ServerSocketChannel channel, final boolean handOff, final int kind, final int index)
         {
             this.channel = channel;
             this.handOff = handOff;
             this.kind = kind;
+            this.index = index;
         }
 
         @Override
@@ -622,7 +663,7 @@ final class ProxyLoop implements EventLoop.Duty
                         continue;
                     }
                 }
-                adopt(accepted, kind);
+                adopt(accepted, kind, index);
             }
         }
 

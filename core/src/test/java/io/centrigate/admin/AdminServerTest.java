@@ -194,6 +194,58 @@ class AdminServerTest
         }
     }
 
+    /** Connections are counted per listener, also when an acceptor loop hands them to another loop. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(ProxyContext.AcceptMode.class)
+    void connectionsAreCountedPerListener(final ProxyContext.AcceptMode mode) throws Exception
+    {
+        try (WsEchoUpstream ws = WsEchoUpstream.start(0);
+            Proxy proxy = Proxy.start(new ProxyContext().listen(ANY_PORT).listen(ANY_PORT).loops(2).acceptMode(mode)
+                .upstream(ws.address()));
+            AdminServer admin = AdminServer.start(proxy, List.of(ANY_PORT), LOOPBACK, "test"))
+        {
+            final InetSocketAddress a = proxy.boundAddresses().get(0);
+            final InetSocketAddress b = proxy.boundAddresses().get(1);
+            final String la = "listener=\"127.0.0.1:" + a.getPort() + "\"";
+            final String lb = "listener=\"127.0.0.1:" + b.getPort() + "\"";
+            final List<java.net.Socket> clients = new ArrayList<>();
+            try
+            {
+                for (int i = 0; i < 5; i++)
+                {
+                    clients.add(new java.net.Socket(a.getAddress(), (i < 3 ? a : b).getPort()));
+                }
+                String text = get(admin, "/metrics").body();
+                final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (MetricsCountingTest.value(text, "centrigate_sessions") < 5 && System.nanoTime() < deadline)
+                {
+                    Thread.sleep(20);
+                    text = get(admin, "/metrics").body();
+                }
+                assertEquals(3, MetricsCountingTest.value(text, "centrigate_connections_accepted_total", la), text);
+                assertEquals(2, MetricsCountingTest.value(text, "centrigate_connections_accepted_total", lb), text);
+                assertEquals(3, MetricsCountingTest.value(text, "centrigate_sessions", la), text);
+                assertEquals(2, MetricsCountingTest.value(text, "centrigate_sessions", lb), text);
+            }
+            finally
+            {
+                for (final java.net.Socket c : clients)
+                {
+                    c.close();
+                }
+            }
+            String text = get(admin, "/metrics").body();
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (MetricsCountingTest.value(text, "centrigate_sessions") > 0 && System.nanoTime() < deadline)
+            {
+                Thread.sleep(20);
+                text = get(admin, "/metrics").body();
+            }
+            assertEquals(0, MetricsCountingTest.value(text, "centrigate_sessions", la), text);
+            assertEquals(3, MetricsCountingTest.value(text, "centrigate_connections_accepted_total", la), text);
+        }
+    }
+
     /** A scrape is a burst of work on the admin thread: it runs at a lower priority than the loops (nice). */
     @Test
     void theAdminThreadRunsBelowTheLoopsPriority() throws Exception
@@ -210,11 +262,18 @@ class AdminServerTest
             {
                 for (final java.nio.file.Path task : (Iterable<java.nio.file.Path>)tasks::iterator)
                 {
-                    final String name = java.nio.file.Files.readString(task.resolve("comm")).trim();
-                    if (name.startsWith("centrigate-"))
+                    try
                     {
-                        niceByThread.merge(name, io.centrigate.loop.BackgroundPriority.niceOf(
-                            Long.parseLong(task.getFileName().toString())), Math::min);
+                        final String name = java.nio.file.Files.readString(task.resolve("comm")).trim();
+                        if (name.startsWith("centrigate-"))
+                        {
+                            niceByThread.merge(name, io.centrigate.loop.BackgroundPriority.niceOf(
+                                Long.parseLong(task.getFileName().toString())), Math::min);
+                        }
+                    }
+                    catch (final java.nio.file.NoSuchFileException ended)
+                    {
+                        // A thread (of an earlier test, or a client) that ended while the list was read.
                     }
                 }
             }
