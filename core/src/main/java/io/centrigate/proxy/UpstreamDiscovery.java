@@ -32,7 +32,7 @@ final class UpstreamDiscovery implements AutoCloseable
     private final Proxy proxy;
     private final PrintStream log;
     private final ConcurrentHashMap<String, AtomicLongArray> counts = new ConcurrentHashMap<>();
-    /** The last failure logged per name (resolver thread only): the same failure again is not logged. */
+    /** The names failing now, with the first failure's text (resolver thread only): logged once until they resolve. */
     private final Map<String, String> failing = new HashMap<>();
     private final CountDownLatch stop = new CountDownLatch(1);
     private Thread thread;
@@ -109,7 +109,8 @@ final class UpstreamDiscovery implements AutoCloseable
             {
                 c.incrementAndGet(FAIL);
                 final String why = String.valueOf(e.getMessage());
-                if (!why.equals(failing.put(name, why)))
+                // Once when it starts failing: the JDK words the same failure differently (a cached negative answer).
+                if (failing.put(name, why) == null)
                 {
                     final List<InetAddress> kept = last.get(name);
                     log("resolve", name + " does not resolve (" + why + "); keeping " + (kept == null ? "-" : text(kept)));
