@@ -183,4 +183,47 @@ class DiscoveryRunTest
             }
         }
     }
+
+    @Test
+    void aNameIsEveryAddressAtStartAndWithInterval0ItIsNotResolvedAgain() throws Exception
+    {
+        final Path hostsFile = dir.resolve("hosts");
+        try (WsEchoUpstream a = WsEchoUpstream.start(new InetSocketAddress("127.0.0.2", 0));
+            WsEchoUpstream b = WsEchoUpstream.start(new InetSocketAddress("127.0.0.3", a.getPort())))
+        {
+            hosts(hostsFile, "127.0.0.3", "127.0.0.2");
+            final List<WsClient> all = new ArrayList<>();
+            try (CentrigateProcess proxy = CentrigateProcess.start(
+                List.of("-Djdk.net.hosts.file=" + hostsFile, "-Dsun.net.inetaddr.ttl=0"), Map.of(),
+                "run", "--listen", "127.0.0.1:0", "--upstream", "nodes.test:" + a.getPort() + ",127.0.0.1:1@2",
+                "--admin-listen", "127.0.0.1:0", "--loops", "1", "--resolve-interval", "0", "--slow-start", "0",
+                "--health-check-interval", "200ms"))
+            {
+                final String line = proxy.awaitLine("centrigate ");
+                final InetSocketAddress address = new InetSocketAddress("127.0.0.1", port(LISTEN, line));
+                final int admin = port(ADMIN, line);
+                // Both addresses are nodes with the entry's weight; the literal next to the name stays as it is.
+                final String status = await(admin, "/status", "the literal node down by checks",
+                    s -> s.contains("\"address\":\"127.0.0.1:1\",\"weight\":2,\"state\":\"down\""));
+                assertTrue(status.contains("\"address\":\"127.0.0.2:" + a.getPort() + "\",\"name\":\"nodes.test\",\"weight\":1"), status);
+                assertTrue(status.contains("\"address\":\"127.0.0.3:" + a.getPort() + "\",\"name\":\"nodes.test\",\"weight\":1"), status);
+                connect(address, 4, all);
+                assertEquals(2, a.openNow(), "least-conn over the two addresses of the name");
+                assertEquals(2, b.openNow());
+
+                // --resolve-interval 0: resolved once at start, as before discovery existed.
+                hosts(hostsFile, "127.0.0.3");
+                final String metrics = get(admin, "/metrics");
+                assertEquals(0, sample(metrics, "centrigate_upstream_resolutions_total", "name=\"nodes.test\",result=\"ok\""),
+                    "no lookups after start: " + metrics);
+                connect(address, 2, all);
+                assertEquals(3, a.openNow(), "still a node");
+                for (final WsClient c : all)
+                {
+                    c.socket().sendClose(1000, "");
+                    c.closed().get(10, TimeUnit.SECONDS);
+                }
+            }
+        }
+    }
 }
