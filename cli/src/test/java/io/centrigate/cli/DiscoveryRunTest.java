@@ -226,4 +226,19 @@ class DiscoveryRunTest
             }
         }
     }
+
+    @Test
+    void configShowsWhatANameResolvesTo() throws Exception
+    {
+        final Path hostsFile = dir.resolve("hosts");
+        hosts(hostsFile, "127.0.0.3", "127.0.0.2");
+        try (CentrigateProcess config = CentrigateProcess.start(List.of("-Djdk.net.hosts.file=" + hostsFile), Map.of(),
+            "config", "--upstream", "nodes.test:8000,127.0.0.1:8001"))
+        {
+            assertTrue(config.awaitLine("upstream = ").startsWith("upstream = nodes.test:8000,127.0.0.1:8001 "));
+            assertEquals("# upstream name nodes.test resolves to 127.0.0.2, 127.0.0.3 (each address a node; resolved "
+                + "again every 5s)", config.awaitLine("# upstream name "));
+            assertEquals(0, config.exitCode(30));
+        }
+    }
 }
