@@ -200,7 +200,6 @@ final class AdminEndpoints
 
                     .field("weight", group.weight(i))
                     .field("state", nodeState(group, i, now))
-                    .key("slow_start_factor").value(group.slowStartFactor(i, now) / (double)UpstreamGroup.FULL_FACTOR)
                     .field("active_connections", group.active(i))
                     .field("connect_failures", group.connectFailures(i))
                     .field("tunnels", n.tunnels)
@@ -210,6 +209,7 @@ final class AdminEndpoints
                     .field("bytes_up_total", n.bytesUp)
                     .field("bytes_down_total", n.bytesDown)
                     .field("errors_total", n.errors)
+                    .key("slow_start_factor").value(group.slowStartFactor(i, now) / (double)UpstreamGroup.FULL_FACTOR)
                     .key("close_codes").beginObject();
                 n.closeCodes.forEach(json::field);
                 json.endObject().endObject();
