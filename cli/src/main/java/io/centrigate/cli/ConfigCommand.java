@@ -82,6 +82,10 @@ public final class ConfigCommand implements Callable<Integer>
             {
                 final ProxyContext concluded = ctx;
                 out.print(config.print(key -> RunCommand.printedDefault(key, concluded)));
+                if (concluded != null)
+                {
+                    printNames(out, concluded);
+                }
             }
             if (invalid != null)
             {
@@ -103,6 +107,27 @@ public final class ConfigCommand implements Callable<Integer>
         {
             out.flush();
             err.flush();
+        }
+    }
+
+    /** DNS discovery: what each upstream name stands for now (one lookup each, as run does at start). */
+    private static void printNames(final PrintWriter out, final ProxyContext ctx)
+    {
+        for (final String name : io.centrigate.upstream.UpstreamNames.names(ctx))
+        {
+            String addresses;
+            try
+            {
+                addresses = io.centrigate.upstream.UpstreamNames.resolve(name).stream()
+                    .map(java.net.InetAddress::getHostAddress).collect(java.util.stream.Collectors.joining(", "));
+            }
+            catch (final java.net.UnknownHostException e)
+            {
+                addresses = "nothing now (" + e.getMessage() + ")";
+            }
+            out.println("# upstream name " + name + " resolves to " + addresses + " (each address a node" +
+                (ctx.resolveIntervalNs() > 0 ? "; resolved again every " + ProxyContext.formatDuration(ctx.resolveIntervalNs())
+                    : "; resolved only at start") + ")");
         }
     }
 }

@@ -11,7 +11,22 @@ public final class Main implements Runnable
 {
     public static void main(final String[] args)
     {
+        uncachedNames();
         System.exit(execute(args));
+    }
+
+    /**
+     * DNS discovery resolves the upstream names every --resolve-interval; the JDK's own cache (30 s by default)
+     * would hide a change for that long. The resolver thread is the only cache needed (one lookup per name per
+     * interval). Before the first lookup, since the JDK reads the setting once; an operator's setting stays.
+     */
+    static void uncachedNames()
+    {
+        if (java.security.Security.getProperty("networkaddress.cache.ttl") == null &&
+            System.getProperty("sun.net.inetaddr.ttl") == null)
+        {
+            java.security.Security.setProperty("networkaddress.cache.ttl", "0");
+        }
     }
 
     static int execute(final String... args)

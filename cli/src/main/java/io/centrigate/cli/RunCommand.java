@@ -190,6 +190,14 @@ public final class RunCommand implements Callable<Integer>
         description = "An upgrade (or GET/HEAD/OPTIONS) with not one answer byte from the node within this is sent to another usable node; 0 = off. Default: ${DEFAULT-VALUE}.")
     String upgradeTimeout;
 
+    @Option(names = "--slow-start", paramLabel = "DURATION", defaultValue = "30s",
+        description = "A node usable again (up after checks, an ejection over, added by DNS or a reload) ramps its share of new connections from 5 % to 100 % over this; 0 = at once. Default: ${DEFAULT-VALUE}.")
+    String slowStart;
+
+    @Option(names = "--resolve-interval", paramLabel = "DURATION", defaultValue = "5s",
+        description = "Upstreams given by name are resolved again this often (every address a node); 0 = only at start. Default: ${DEFAULT-VALUE}.")
+    String resolveInterval;
+
     @Option(names = "--keepalive-timeout", paramLabel = "DURATION", defaultValue = "65s",
         description = "Idle client connection between requests (Nginx keepalive_timeout). Default: ${DEFAULT-VALUE}.")
     String keepAliveTimeout;
@@ -499,6 +507,8 @@ public final class RunCommand implements Callable<Integer>
             .healthCheckRise(healthCheckRise)
             .healthCheckFall(healthCheckFall)
             .upgradeTimeoutNs(ProxyContext.parseDurationNs(upgradeTimeout, "--upgrade-timeout"))
+            .slowStartNs(ProxyContext.parseDurationNs(slowStart, "--slow-start"))
+            .resolveIntervalNs(ProxyContext.parseDurationNs(resolveInterval, "--resolve-interval"))
             .keepAliveTimeoutNs(ProxyContext.parseDurationNs(keepAliveTimeout, "--keepalive-timeout"))
             .sendTimeoutNs(ProxyContext.parseDurationNs(sendTimeout, "--send-timeout"))
             .drainTimeoutNs(ProxyContext.parseDurationNs(drainTimeout, "--drain-timeout"))

@@ -41,8 +41,16 @@ final class CentrigateProcess implements AutoCloseable
 
     static CentrigateProcess start(final Map<String, String> env, final String... args) throws IOException
     {
+        return start(List.of(), env, args);
+    }
+
+    /** With JVM options before the main class, e.g. {@code -Djdk.net.hosts.file=FILE}. */
+    static CentrigateProcess start(final List<String> jvmOptions, final Map<String, String> env, final String... args)
+        throws IOException
+    {
         final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         final List<String> command = new ArrayList<>(List.of(java, "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED"));
+        command.addAll(jvmOptions);
         if (Runtime.version().feature() >= 24)
         {
             // As the README runs it on JDK 24+: JCTools' sun.misc.Unsafe warning is the JVM's, not centrigate's

@@ -122,6 +122,8 @@ class RunOptionMappingTest
         samples.put("health-check-rise", Sample.of("3", ProxyContext::healthCheckRise, 3));
         samples.put("health-check-fall", Sample.of("4", ProxyContext::healthCheckFall, 4));
         samples.put("upgrade-timeout", Sample.of("0", ProxyContext::upgradeTimeoutNs, 0L));
+        samples.put("slow-start", Sample.of("0", ProxyContext::slowStartNs, 0L));
+        samples.put("resolve-interval", Sample.of("2m", ProxyContext::resolveIntervalNs, TimeUnit.MINUTES.toNanos(2)));
         samples.put("keepalive-timeout", Sample.of("30s", ProxyContext::keepAliveTimeoutNs, seconds(30)));
         samples.put("send-timeout", Sample.of("45s", ProxyContext::sendTimeoutNs, seconds(45)));
         samples.put("drain-timeout", Sample.of("1m", ProxyContext::drainTimeoutNs, TimeUnit.MINUTES.toNanos(1)));

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import io.centrigate.config.ProxyContext;
 import io.centrigate.metrics.LoopSnapshot;
 import io.centrigate.proxy.Proxy;
 import io.centrigate.upstream.UpstreamGroup;
@@ -190,9 +191,15 @@ final class AdminEndpoints
                 final String address = MetricsExport.hostPort(group.address(i));
                 final NodeTotals.Node n = totals.node(e.getKey(), address);
                 json.beginObject()
-                    .field("address", address)
+                    .field("address", address);
+                if (!ProxyContext.isIpLiteral(group.address(i).getHostString()))
+                {
+                    json.field("name", group.address(i).getHostString()); // DNS discovery: the name it came from
+                }
+                json
+
                     .field("weight", group.weight(i))
-                    .field("state", group.state(i, now))
+                    .field("state", nodeState(group, i, now))
                     .field("active_connections", group.active(i))
                     .field("connect_failures", group.connectFailures(i))
                     .field("tunnels", n.tunnels)
@@ -202,6 +209,7 @@ final class AdminEndpoints
                     .field("bytes_up_total", n.bytesUp)
                     .field("bytes_down_total", n.bytesDown)
                     .field("errors_total", n.errors)
+                    .key("slow_start_factor").value(group.slowStartFactor(i, now) / (double)UpstreamGroup.FULL_FACTOR)
                     .key("close_codes").beginObject();
                 n.closeCodes.forEach(json::field);
                 json.endObject().endObject();
@@ -209,6 +217,7 @@ final class AdminEndpoints
             json.endArray().endObject();
         }
         json.endArray();
+        upstreamNames(json);
         if (loops != null)
         {
             json.key("loop_stats").beginArray();
@@ -289,5 +298,30 @@ final class AdminEndpoints
         json.key("errors").beginObject();
         errors.forEach(json::field);
         json.endObject().endObject();
+    }
+
+    /** DNS discovery: each upstream name with its last good addresses and its lookups by result. */
+    private void upstreamNames(final Json json)
+    {
+        final Map<String, long[]> counts = proxy.resolutions();
+        json.key("upstream_names").beginArray();
+        for (final Map.Entry<String, List<java.net.InetAddress>> e : proxy.resolvedNames().entrySet())
+        {
+            json.beginObject().field("name", e.getKey()).key("addresses").beginArray();
+            for (final java.net.InetAddress a : e.getValue())
+            {
+                json.value(a.getHostAddress());
+            }
+            final long[] c = counts.getOrDefault(e.getKey(), new long[2]);
+            json.endArray().field("resolutions_ok", c[0]).field("resolutions_failed", c[1]).endObject();
+        }
+        json.endArray();
+    }
+
+    /** {@link UpstreamGroup#state}, with {@code slow-start} for a usable node still ramping up its share. */
+    static String nodeState(final UpstreamGroup group, final int i, final long now)
+    {
+        final String state = group.state(i, now);
+        return UpstreamGroup.UP.equals(state) && group.slowStarting(i, now) ? "slow-start" : state;
     }
 }

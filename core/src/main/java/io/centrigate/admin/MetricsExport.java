@@ -261,6 +261,8 @@ final class MetricsExport
             .help("The node's configured weight.");
         final CounterSnapshot.Builder failures = CounterSnapshot.builder().name("centrigate_node_connect_failures")
             .help("Failed connects (refused, unreachable, timed out) to the node since start or the last reload.");
+        final GaugeSnapshot.Builder slowStart = GaugeSnapshot.builder().name("centrigate_node_slow_start_factor")
+            .help("The node's share of new connections during slow start, 0..1 (1: full, not ramping; --slow-start).");
         final long now = System.nanoTime();
         for (final Map.Entry<String, UpstreamGroup> e : proxy.upstreamGroups().entrySet())
         {
@@ -268,6 +270,8 @@ final class MetricsExport
             for (int i = 0; i < group.size(); i++)
             {
                 final Labels labels = Labels.of("group", e.getKey(), "node", hostPort(group.address(i)));
+                slowStart.dataPoint(GaugeDataPointSnapshot.builder().labels(labels)
+                    .value(group.slowStartFactor(i, now) / (double)UpstreamGroup.FULL_FACTOR).build());
                 up.dataPoint(GaugeDataPointSnapshot.builder().labels(labels).value(group.usable(i, now) ? 1 : 0).build());
                 active.dataPoint(GaugeDataPointSnapshot.builder().labels(labels).value(group.active(i)).build());
                 weight.dataPoint(GaugeDataPointSnapshot.builder().labels(labels).value(group.weight(i)).build());
@@ -293,6 +297,29 @@ final class MetricsExport
         all.add(checks.build());
         all.add(changes.build());
         all.add(retries.build());
+        all.add(slowStart.build());
+        upstreamNames(proxy, all);
+    }
+
+    /** DNS discovery: lookups of each upstream name by result, and how many addresses it has now. */
+    private static void upstreamNames(final Proxy proxy, final List<MetricSnapshot> all)
+    {
+        final CounterSnapshot.Builder resolutions = CounterSnapshot.builder().name("centrigate_upstream_resolutions")
+            .help("Lookups of an upstream name by the resolver (--resolve-interval), by result: ok, fail (the last "
+                + "good addresses are kept).");
+        final GaugeSnapshot.Builder addresses = GaugeSnapshot.builder().name("centrigate_upstream_name_addresses")
+            .help("Addresses (nodes) an upstream name stands for now: its last good resolution.");
+        final Map<String, long[]> counts = proxy.resolutions();
+        for (final Map.Entry<String, List<java.net.InetAddress>> e : proxy.resolvedNames().entrySet())
+        {
+            final Labels labels = Labels.of("name", e.getKey());
+            final long[] c = counts.getOrDefault(e.getKey(), new long[2]);
+            resolutions.dataPoint(CounterDataPointSnapshot.builder().labels(labels.add("result", "ok")).value(c[0]).build());
+            resolutions.dataPoint(CounterDataPointSnapshot.builder().labels(labels.add("result", "fail")).value(c[1]).build());
+            addresses.dataPoint(GaugeDataPointSnapshot.builder().labels(labels).value(e.getValue().size()).build());
+        }
+        all.add(resolutions.build());
+        all.add(addresses.build());
     }
 
     private static void nodeCounters(final NodeTotals totals, final List<MetricSnapshot> all)

@@ -42,6 +42,13 @@ public final class ProxyContext
     public static final long DEFAULT_HEALTH_CHECK_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(1);
     public static final int DEFAULT_HEALTH_CHECK_RISE = 2;
     public static final int DEFAULT_HEALTH_CHECK_FALL = 2;
+    /**
+     * How long a node that became usable again takes to reach its full share of new connections (HAProxy
+     * {@code slowstart}, Envoy {@code slow_start_window}); the CLI's default, an engine built in code has it off.
+     */
+    public static final long DEFAULT_SLOW_START_NS = TimeUnit.SECONDS.toNanos(30);
+    /** How often upstream names are resolved again (DNS discovery); 0 = once at start. */
+    public static final long DEFAULT_RESOLVE_INTERVAL_NS = TimeUnit.SECONDS.toNanos(5);
     public static final long DEFAULT_UPGRADE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(1);
     public static final int DEFAULT_MAX_EJECTED_PERCENT = 50;
     /** Nginx {@code keepalive_timeout 65} of the reference config: an idle client connection between requests. */
@@ -110,6 +117,8 @@ public final class ProxyContext
     private int healthCheckRise = DEFAULT_HEALTH_CHECK_RISE;
     private int healthCheckFall = DEFAULT_HEALTH_CHECK_FALL;
     private long upgradeTimeoutNs = DEFAULT_UPGRADE_TIMEOUT_NS;
+    private long slowStartNs = 0;
+    private long resolveIntervalNs = DEFAULT_RESOLVE_INTERVAL_NS;
     private int maxEjectedPercent = DEFAULT_MAX_EJECTED_PERCENT;
     private long keepAliveTimeoutNs = DEFAULT_KEEPALIVE_TIMEOUT_NS;
     private long drainTimeoutNs = 0;
@@ -221,6 +230,18 @@ public final class ProxyContext
             {
                 throw new IllegalArgumentException("upstream weight must be 1..1000, got " + weight);
             }
+        }
+
+        /**
+         * Given as a DNS name rather than an IP literal: expanded to every address it resolves to, and resolved
+         * again every {@code resolve-interval}. Literal addresses never are, nor {@code localhost}: it names this
+         * host's loopback (RFC 6761), not a set of nodes, and expanding it would add {@code ::1} next to
+         * {@code 127.0.0.1} where most servers listen on one of them only.
+         */
+        public boolean named()
+        {
+            final String host = address.getHostString();
+            return !isIpLiteral(host) && !host.equalsIgnoreCase("localhost");
         }
 
         @Override
@@ -396,6 +417,10 @@ public final class ProxyContext
     public ProxyContext healthCheckTimeoutNs(final long v) { healthCheckTimeoutNs = v; return this; }
     public ProxyContext healthCheckRise(final int v) { healthCheckRise = v; return this; }
     public ProxyContext healthCheckFall(final int v) { healthCheckFall = v; return this; }
+    /** A node usable again ramps its share of new connections up over this; 0 = at once. */
+    public ProxyContext slowStartNs(final long v) { slowStartNs = v; return this; }
+    /** Upstream names are resolved again this often, off the loops; 0 = only at start. */
+    public ProxyContext resolveIntervalNs(final long v) { resolveIntervalNs = v; return this; }
     /** An upgrade (or idempotent request) with no answer byte within this goes to another node; 0 = never. */
     public ProxyContext upgradeTimeoutNs(final long v) { upgradeTimeoutNs = v; return this; }
     public ProxyContext maxEjectedPercent(final int v) { maxEjectedPercent = v; return this; }
@@ -441,6 +466,8 @@ public final class ProxyContext
     public int healthCheckRise() { return healthCheckRise; }
     public int healthCheckFall() { return healthCheckFall; }
     public long upgradeTimeoutNs() { return upgradeTimeoutNs; }
+    public long slowStartNs() { return slowStartNs; }
+    public long resolveIntervalNs() { return resolveIntervalNs; }
     public int maxEjectedPercent() { return maxEjectedPercent; }
     public long keepAliveTimeoutNs() { return keepAliveTimeoutNs; }
     public long drainTimeoutNs() { return drainTimeoutNs; }
@@ -590,6 +617,9 @@ public final class ProxyContext
         require(healthCheckRise >= 1 && healthCheckRise <= 1000, "health-check-rise must be 1..1000");
         require(healthCheckFall >= 1 && healthCheckFall <= 1000, "health-check-fall must be 1..1000");
         require(upgradeTimeoutNs >= 0, "upgrade-timeout must not be negative");
+        require(slowStartNs >= 0, "slow-start must not be negative");
+        require(resolveIntervalNs == 0 || resolveIntervalNs >= TimeUnit.MILLISECONDS.toNanos(100),
+            "resolve-interval must be 0 (resolve only at start) or at least 100ms");
         require(maxEjectedPercent >= 0 && maxEjectedPercent <= 100, "max-ejected-percent must be 0..100");
         require(keepAliveTimeoutNs >= 0, "keepalive-timeout must not be negative");
         require(sendTimeoutNs >= 0, "send-timeout must not be negative");
@@ -637,6 +667,29 @@ public final class ProxyContext
         {
             throw new IllegalArgumentException(message);
         }
+    }
+
+    /** An IPv4 dotted quad or an IPv6 address (any text with a colon), not a name to resolve. */
+    public static boolean isIpLiteral(final String host)
+    {
+        if (host.indexOf(':') >= 0)
+        {
+            return true;
+        }
+        int dots = 0;
+        for (int i = 0; i < host.length(); i++)
+        {
+            final char c = host.charAt(i);
+            if (c == '.')
+            {
+                dots++;
+            }
+            else if (c < '0' || c > '9')
+            {
+                return false;
+            }
+        }
+        return dots == 3;
     }
 
     /** Parses {@code HOST:PORT}, {@code [v6]:PORT} or {@code :PORT} (all addresses). */

@@ -22,6 +22,7 @@ import io.centrigate.config.ProxyContext;
 import io.centrigate.metrics.ErrorLog;
 import io.centrigate.metrics.LoopSnapshot;
 import io.centrigate.upstream.UpstreamGroup;
+import io.centrigate.upstream.UpstreamNames;
 
 /**
  * The running engine: loops started, listeners bound. {@link #close()} stops it in the order a user expects:
@@ -47,6 +48,9 @@ public final class Proxy implements AutoCloseable
     private final java.util.concurrent.atomic.AtomicLong reloadsOk = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong reloadsFailed = new java.util.concurrent.atomic.AtomicLong();
     private volatile ReloadResult lastReload;
+    /** The last good addresses of every upstream name (DNS discovery); replaced, never changed. */
+    private volatile java.util.Map<String, List<java.net.InetAddress>> resolved;
+    private final UpstreamDiscovery discovery;
 
     /** How the last reload ended: when (epoch milliseconds), whether it was applied, and why not. */
     public record ReloadResult(long timeMillis, boolean ok, List<String> errors)
@@ -69,8 +73,8 @@ public final class Proxy implements AutoCloseable
             new io.centrigate.metrics.AccessLog(ctx.accessLog(), ctx.accessLogQuery(), ctx.accessLogBuffer(), log);
         final io.centrigate.route.Router router = new io.centrigate.route.Router(ctx);
         tlsContext = ctx.tlsCert() == null ? null : new io.centrigate.tls.ReloadableTlsContext(ctx.tlsCert(), ctx.tlsKey());
-        groups = ctx.groups().values().stream()
-            .map(list -> new UpstreamGroup(list, ctx.balance(), ctx.failTimeoutNs(), ctx.maxEjectedPercent())).toArray(UpstreamGroup[]::new);
+        resolved = UpstreamNames.resolveAll(ctx, java.util.Map.of());
+        groups = newGroups(ctx, resolved);
         loops = new ProxyLoop[ctx.loops()];
         for (int i = 0; i < loops.length; i++)
         {
@@ -114,6 +118,17 @@ public final class Proxy implements AutoCloseable
                 t -> errorLog.log("loop", String.valueOf(t)), null, loops[i].loop());
             AgentRunner.startOnThread(runners[i]);
         }
+        discovery = new UpstreamDiscovery(this, log);
+        discovery.startIfNeeded(ctx);
+    }
+
+    /** The groups of {@code c}, names expanded to the addresses of {@code names}, each with its slow start. */
+    private static UpstreamGroup[] newGroups(final ProxyContext c, final java.util.Map<String, List<java.net.InetAddress>> names)
+    {
+        return c.groups().values().stream()
+            .map(list -> new UpstreamGroup(UpstreamNames.expand(list, names), c.balance(), c.failTimeoutNs(),
+                c.maxEjectedPercent()).slowStartNs(c.slowStartNs()))
+            .toArray(UpstreamGroup[]::new);
     }
 
     /** Warms up if the context asks for it ({@link #warmup()}), then binds the listeners and starts the loops. */
@@ -418,25 +433,113 @@ public final class Proxy implements AutoCloseable
     {
         newCtx.conclude();
         final io.centrigate.route.Router router = new io.centrigate.route.Router(newCtx);
-        final UpstreamGroup[] newGroups = newCtx.groups().values().stream()
-            .map(list -> new UpstreamGroup(list, newCtx.balance(), newCtx.failTimeoutNs(), newCtx.maxEjectedPercent()))
-            .toArray(UpstreamGroup[]::new);
-        for (final UpstreamGroup fresh : newGroups)
-        {
-            for (final UpstreamGroup old : groups)
-            {
-                fresh.inheritHealth(old, newCtx.healthCheckPath() != null); // a reload does not forget that a node is down
-            }
-        }
+        // Names new to this configuration are resolved now (a name that does not resolve fails the reload, as at
+        // start); known names keep their last good set until the resolver's next round.
+        final java.util.Map<String, List<java.net.InetAddress>> names = UpstreamNames.resolveAll(newCtx, resolved);
+        final UpstreamGroup[] newGroups = newGroups(newCtx, names);
         if (tlsContext != null && newCtx.tlsCert() != null)
         {
             // Certificate renewal without restart, from the files the new configuration names; a broken new
             // pair throws before anything else changed, and the old one stays in use.
             tlsContext.reload(newCtx.tlsCert(), newCtx.tlsKey());
         }
+        swapGroups(newCtx, newGroups, router);
+        resolved = names;
+        discovery.startIfNeeded(newCtx);
+    }
+
+    /**
+     * New groups for new connections, the way a reload makes them: health, ejections and slow start carried over
+     * by address; loops switch to them (running tunnels stay on the nodes they have). Holding this proxy's lock.
+     */
+    private void swapGroups(final ProxyContext newCtx, final UpstreamGroup[] newGroups, final io.centrigate.route.Router router)
+    {
+        final UpstreamGroup[] oldGroups = groups;
+        final java.util.Map<String, UpstreamGroup> oldByName = upstreamGroups();
+        final long now = System.nanoTime();
+        for (final UpstreamGroup fresh : newGroups)
+        {
+            for (final UpstreamGroup old : oldGroups)
+            {
+                fresh.inheritHealth(old, newCtx.healthCheckPath() != null); // a reload does not forget that a node is down
+            }
+            fresh.inheritSlowStart(oldGroups, now);
+        }
         runOnEveryLoop(loop -> loop.reload(newCtx, newGroups, router));
         groups = newGroups;
         ctx = newCtx;
+        final java.util.Map<String, UpstreamGroup> newByName = upstreamGroups();
+        for (final var e : oldByName.entrySet())
+        {
+            final int[] removed = removedNodes(e.getValue(), newByName.get(e.getKey()));
+            if (removed.length > 0)
+            {
+                onNodesRemoved(e.getKey(), e.getValue(), removed);
+            }
+        }
+    }
+
+    /** The nodes of {@code old} whose address is not in {@code fresh} (all of them when the group is gone). */
+    private static int[] removedNodes(final UpstreamGroup old, final UpstreamGroup fresh)
+    {
+        final java.util.List<Integer> removed = new ArrayList<>();
+        for (int i = 0; i < old.size(); i++)
+        {
+            boolean kept = false;
+            for (int j = 0; fresh != null && j < fresh.size() && !kept; j++)
+            {
+                kept = old.address(i).equals(fresh.address(j));
+            }
+            if (!kept)
+            {
+                removed.add(i);
+            }
+        }
+        return removed.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * Nodes left out of a group by a reload or a DNS change: they get no new connection from now on (the loops
+     * pick from the new group). Their tunnels run on until they end by themselves: closing them with 1012 at a
+     * bounded rate is the node drain's job, to be called from here. {@code old} is the group they were in (its
+     * node numbers, addresses and counts); called holding this proxy's lock, off the loops.
+     */
+    void onNodesRemoved(final String group, final UpstreamGroup old, final int[] nodes)
+    {
+        for (final int node : nodes)
+        {
+            discovery.log("node-removed", "group " + group + ": " + old.address(node).getAddress().getHostAddress() + ":" + old.address(node).getPort() +
+                " removed (" + old.active(node) + " connections left to end by themselves)");
+        }
+    }
+
+    /**
+     * The resolver found another set of addresses for some name: the groups are rebuilt from the current
+     * configuration with {@code names}, as a reload rebuilds them. Called on the resolver's thread.
+     */
+    synchronized void rediscovered(final java.util.Map<String, List<java.net.InetAddress>> names)
+    {
+        if (closed)
+        {
+            return;
+        }
+        final ProxyContext current = ctx;
+        final java.util.Map<String, List<java.net.InetAddress>> merged = new java.util.HashMap<>(resolved);
+        merged.putAll(names);
+        swapGroups(current, newGroups(current, merged), new io.centrigate.route.Router(current));
+        resolved = java.util.Map.copyOf(merged);
+    }
+
+    /** The last good addresses of every upstream name, sorted. */
+    public java.util.Map<String, List<java.net.InetAddress>> resolvedNames()
+    {
+        return resolved;
+    }
+
+    /** Name resolutions of the DNS discovery so far: name to counts by {@link UpstreamDiscovery#RESULTS}. */
+    public java.util.Map<String, long[]> resolutions()
+    {
+        return discovery.counts();
     }
 
     @Override
@@ -448,6 +551,7 @@ public final class Proxy implements AutoCloseable
         }
         draining = true;
         closed = true;
+        discovery.close();
         runOnEveryLoop(ProxyLoop::stopAccepting);
         runOnEveryLoop(ProxyLoop::closeAll);
         for (int i = 0; i < runners.length; i++)

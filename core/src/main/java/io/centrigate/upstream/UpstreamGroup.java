@@ -51,6 +51,15 @@ public final class UpstreamGroup
     /** Each node as {@code host:port} in ASCII, for the access log (made once, copied into its records). */
     private final byte[][] hostPorts;
 
+    // Slow start (--slow-start): kept apart from the rest so that other changes to the node table merge cleanly.
+    /** 0: off. Set once before the group is published to the loops. */
+    private long slowStartNs;
+    /**
+     * When the node's ramp began (it became usable again: up after checks, the end of an ejection, added by a
+     * reload or DNS), {@code 0} when it has none. Written only on those rare changes; every pick reads it.
+     */
+    private final AtomicLongArray rampFromNs;
+
     public static final int CHECK_OK = 0;
     public static final int CHECK_FAIL = 1;
     public static final int CHECK_TIMEOUT = 2;
@@ -59,6 +68,13 @@ public final class UpstreamGroup
     public static final String UP = "up";
     public static final String DOWN = "down";
     public static final String EJECTED = "ejected";
+    /** Slow start factors are fixed point: this is 100 % (a pick compares weights scaled by it). */
+    public static final int FULL_FACTOR = 1024;
+    /**
+     * Where a ramp begins: 5 % of the node's weight (Envoy's {@code min_weight_percent} is 10 %; lower, because a
+     * node back from a restart meets the whole reconnect storm of its old clients).
+     */
+    static final int MIN_FACTOR = FULL_FACTOR / 20;
     /** A passive ejection lasts {@code failTimeout}, doubled per further failure in a row, up to this many times it. */
     static final int MAX_BACKOFF_FACTOR = 8;
 
@@ -100,6 +116,7 @@ public final class UpstreamGroup
         checks = new AtomicLongArray(n * CHECK_RESULTS.length);
         stateChanges = new AtomicLongArray(n * 2);
         upgradeRetries = new AtomicLongArray(n);
+        rampFromNs = new AtomicLongArray(n);
         this.maxEjectedPercent = maxEjectedPercent;
         roundRobinSlots = smoothWeightedOrder(weights);
     }
@@ -214,6 +231,7 @@ public final class UpstreamGroup
             // Back after checks: a clean slate, not the backoff of the failures that took it down.
             consecutiveFails.set(i, 0);
             skipUntilNs.set(i, 0);
+            beginRamp(i, System.nanoTime());
         }
         return true;
     }
@@ -343,6 +361,7 @@ public final class UpstreamGroup
         connectMarked.set(node, always ? 1 : 0);
         final long factor = Math.min(MAX_BACKOFF_FACTOR, 1L << Math.min(30, inARow - 1));
         skipUntilNs.set(node, nowNs + failTimeoutNs * factor);
+        beginRamp(node, nowNs + failTimeoutNs * factor); // ramps from where the ejection ends
     }
 
     /** Ejecting {@code node} would leave another usable node and stay within the share of ejected nodes. */
@@ -371,6 +390,7 @@ public final class UpstreamGroup
         {
             connectMarked.set(node, 0);
             skipUntilNs.set(node, 0);
+            rampFromNowIfLater(node);
         }
     }
 
@@ -384,6 +404,113 @@ public final class UpstreamGroup
         if (skipUntilNs.get(node) != 0)
         {
             skipUntilNs.set(node, 0);
+            rampFromNowIfLater(node);
+        }
+    }
+
+    /** Sets {@code --slow-start} (0: off); before the group is handed to the loops. */
+    public UpstreamGroup slowStartNs(final long ns)
+    {
+        slowStartNs = ns;
+        return this;
+    }
+
+    public long slowStartNs()
+    {
+        return slowStartNs;
+    }
+
+    /**
+     * The node's share during slow start, {@link #MIN_FACTOR}..{@link #FULL_FACTOR} (fixed point, 1024 = 100 %),
+     * growing linearly over {@code --slow-start} from when it became usable again. Two reads, no write: safe and
+     * cheap on every pick.
+     */
+    public int slowStartFactor(final int node, final long nowNs)
+    {
+        final long from = rampFromNs.get(node);
+        if (from == 0 || slowStartNs <= 0)
+        {
+            return FULL_FACTOR;
+        }
+        final long elapsed = nowNs - from;
+        if (elapsed >= slowStartNs)
+        {
+            return FULL_FACTOR;
+        }
+        if (elapsed <= 0)
+        {
+            return MIN_FACTOR;
+        }
+        return MIN_FACTOR + (int)((FULL_FACTOR - MIN_FACTOR) * (double)elapsed / slowStartNs);
+    }
+
+    /** In slow start now: usable again within the last {@code --slow-start}. */
+    public boolean slowStarting(final int node, final long nowNs)
+    {
+        return slowStartFactor(node, nowNs) < FULL_FACTOR;
+    }
+
+    /**
+     * Round robin during slow start: the node's slot is skipped with probability 1 - factor, decided by a hash
+     * of the shared cursor value this pick already took (spread over the slots, no further shared write).
+     */
+    private boolean slowStartSkips(final int node, final long nowNs, final long ticket)
+    {
+        final int factor = slowStartFactor(node, nowNs);
+        if (factor >= FULL_FACTOR)
+        {
+            return false;
+        }
+        final int draw = (int)((ticket * 0x9E3779B97F4A7C15L) >>> 54); // 0..1023, Fibonacci hashing
+        return draw >= factor;
+    }
+
+    private void beginRamp(final int node, final long fromNs)
+    {
+        rampFromNs.set(node, fromNs == 0 ? 1 : fromNs);
+    }
+
+    /** An ejection lifted early (a good answer or connect): the ramp starts now, not where the backoff would end. */
+    private void rampFromNowIfLater(final int node)
+    {
+        final long from = rampFromNs.get(node);
+        final long now = System.nanoTime();
+        if (from != 0 && from - now > 0)
+        {
+            beginRamp(node, now);
+        }
+    }
+
+    /**
+     * After a reload or a DNS change (cold): a node whose address was in one of the {@code old} groups keeps its
+     * ramp; an address that is new ramps from {@code nowNs}. The first groups of a process are not ramped: every
+     * node starts alike.
+     */
+    public void inheritSlowStart(final UpstreamGroup[] old, final long nowNs)
+    {
+        for (int i = 0; i < addresses.length; i++)
+        {
+            long from = nowNs;
+            search:
+            for (final UpstreamGroup o : old)
+            {
+                for (int j = 0; j < o.addresses.length; j++)
+                {
+                    if (addresses[i].equals(o.addresses[j]))
+                    {
+                        from = o.rampFromNs.get(j);
+                        break search;
+                    }
+                }
+            }
+            if (from == 0)
+            {
+                rampFromNs.set(i, 0);
+            }
+            else
+            {
+                beginRamp(i, from);
+            }
         }
     }
 
@@ -394,21 +521,27 @@ public final class UpstreamGroup
         {
             final int slots = roundRobinSlots.length;
             final long start = cursor.getAndIncrement();
+            int rampingFallback = -1;
             for (int k = 0; k < slots; k++)
             {
                 final int node = roundRobinSlots[(int)((start + k) % slots)];
                 if (eligible(node, nowNs, triedMask, honourSkip))
                 {
+                    if (slowStartSkips(node, nowNs, start + k))
+                    {
+                        rampingFallback = rampingFallback < 0 ? node : rampingFallback;
+                        continue;
+                    }
                     return node;
                 }
             }
-            return -1;
+            return rampingFallback;
         }
         // Least connections relative to weight; ties rotate so equal nodes share new connections evenly.
         final int start = (int)(cursor.getAndIncrement() % n);
         int best = -1;
         long bestActive = 0;
-        int bestWeight = 1;
+        long bestWeight = 1;
         for (int k = 0; k < n; k++)
         {
             final int node = (start + k) % n;
@@ -416,12 +549,15 @@ public final class UpstreamGroup
             {
                 continue;
             }
-            final long a = active.get(node);
-            if (best < 0 || a * bestWeight < bestActive * weights[node])
+            // (active + 1) / (weight x slow start factor), HAProxy's fwlc key: a ramping node at 0 tunnels is
+            // not "infinitely" lighter than the others; without slow start the order is that of active / weight.
+            final long a = active.get(node) + 1;
+            final long w = (long)weights[node] * slowStartFactor(node, nowNs);
+            if (best < 0 || a * bestWeight < bestActive * w)
             {
                 best = node;
                 bestActive = a;
-                bestWeight = weights[node];
+                bestWeight = w;
             }
         }
         return best;

@@ -158,6 +158,8 @@ class AdminServerTest
             {
                 exported.add(type.group(1));
             }
+            // Only with an upstream given by DNS name (none here; DiscoveryRunTest reads both through the CLI).
+            exported.addAll(java.util.List.of("centrigate_upstream_resolutions_total", "centrigate_upstream_name_addresses"));
             assertEquals(documented, exported);
 
             // The scraper that asks for OpenMetrics gets it, with its # EOF.

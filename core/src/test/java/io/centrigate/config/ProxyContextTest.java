@@ -87,4 +87,22 @@ class ProxyContextTest
             () -> new ProxyContext().chunkSize(16 * 1024).conclude());
         assertTrue(e.getMessage().contains("chunk-size"), e.getMessage());
     }
+
+    @Test
+    void slowStartAndResolveIntervalAreValidatedAndNamesToldFromLiterals()
+    {
+        assertThrows(IllegalArgumentException.class, () -> new ProxyContext().slowStartNs(-1).conclude());
+        final IllegalArgumentException tooOften = assertThrows(IllegalArgumentException.class,
+            () -> new ProxyContext().resolveIntervalNs(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(10)).conclude());
+        assertTrue(tooOften.getMessage().startsWith("resolve-interval"), tooOften.getMessage());
+        new ProxyContext().resolveIntervalNs(0).slowStartNs(0).conclude();
+
+        assertTrue(ProxyContext.isIpLiteral("10.0.0.1"));
+        assertTrue(ProxyContext.isIpLiteral("::1"));
+        assertTrue(!ProxyContext.isIpLiteral("centrifugo-0.centrifugo.default.svc"));
+        assertTrue(!ProxyContext.isIpLiteral("10.0.0"));
+        assertTrue(!new ProxyContext.Upstream(new java.net.InetSocketAddress("127.0.0.1", 1), 1).named());
+        assertTrue(!new ProxyContext.Upstream(new java.net.InetSocketAddress("localhost", 1), 1).named(),
+            "localhost is the loopback, not a set of nodes");
+    }
 }

@@ -27,16 +27,30 @@ public final class WsEchoUpstream extends WebSocketServer implements AutoCloseab
     private final Map<WebSocket, Boolean> open = new ConcurrentHashMap<>();
     private volatile Exception startError;
 
+    private final String host;
+
     public WsEchoUpstream()
     {
-        super(new InetSocketAddress("127.0.0.1", 0), List.of(new HealthDraft()));
+        this(new InetSocketAddress("127.0.0.1", 0));
+    }
+
+    /** Bound to {@code bind}: e.g. 127.0.0.2 and 127.0.0.3 on one port, the addresses of one DNS name. */
+    public WsEchoUpstream(final InetSocketAddress bind)
+    {
+        super(bind, List.of(new HealthDraft()));
+        host = bind.getAddress().getHostAddress();
         setReuseAddr(true);
         setConnectionLostTimeout(0);
     }
 
     public static WsEchoUpstream start(final int ignored) throws Exception
     {
-        final WsEchoUpstream server = new WsEchoUpstream();
+        return start(new InetSocketAddress("127.0.0.1", 0));
+    }
+
+    public static WsEchoUpstream start(final InetSocketAddress bind) throws Exception
+    {
+        final WsEchoUpstream server = new WsEchoUpstream(bind);
         server.start();
         if (!server.started.await(10, TimeUnit.SECONDS) || server.startError != null)
         {
@@ -47,7 +61,7 @@ public final class WsEchoUpstream extends WebSocketServer implements AutoCloseab
 
     public InetSocketAddress address()
     {
-        return new InetSocketAddress("127.0.0.1", getPort());
+        return new InetSocketAddress(host, getPort());
     }
 
     /** Health checks answered ({@code GET /health...} without an upgrade: 200, as Centrifugo's endpoint). */

@@ -155,4 +155,46 @@ class UpstreamGroupTest
         assertEquals(1, g.stateChanges(0, false));
         assertEquals(1, g.stateChanges(0, true));
     }
+
+    @Test
+    void aPassiveEjectionRampsFromWhereItEnds()
+    {
+        final long second = 1_000_000_000L;
+        final UpstreamGroup g = group(Balance.LEAST_CONN, 10 * second, 1, 1, 1).slowStartNs(20 * second);
+        final long t0 = 1_000 * second;
+        assertEquals(UpstreamGroup.FULL_FACTOR, g.slowStartFactor(0, t0), "no ramp before anything happened");
+        g.failed(0, t0); // ejected until t0 + 10 s
+        assertEquals(UpstreamGroup.MIN_FACTOR, g.slowStartFactor(0, t0 + 10 * second));
+        final int half = g.slowStartFactor(0, t0 + 20 * second);
+        assertEquals((UpstreamGroup.FULL_FACTOR + UpstreamGroup.MIN_FACTOR) / 2, half, 1, "linear: half way at 10 s of 20");
+        assertEquals(UpstreamGroup.FULL_FACTOR, g.slowStartFactor(0, t0 + 30 * second));
+        assertEquals(UpstreamGroup.FULL_FACTOR, g.slowStartFactor(1, t0 + 10 * second), "the others are not ramped");
+
+        // Least-conn while ramping at 5 %: node 0 takes a new connection only at about a 20th of the others' load.
+        for (int i = 0; i < 40; i++)
+        {
+            g.acquire(t0 + 10 * second, 1L);
+        }
+        assertEquals(0, g.active(0));
+        int toRamping = 0;
+        for (int i = 0; i < 20; i++)
+        {
+            toRamping += g.acquire(t0 + 10 * second, 0) == 0 ? 1 : 0;
+        }
+        assertEquals(1, toRamping, "one of 20 to the node at 5 %, against 20 of 20 at full weight");
+    }
+
+    @Test
+    void aReloadKeepsTheRampsOfKnownAddressesAndRampsNewOnes()
+    {
+        final long second = 1_000_000_000L;
+        final UpstreamGroup old = group(Balance.LEAST_CONN, 0, 1, 1).slowStartNs(20 * second);
+        final UpstreamGroup fresh = group(Balance.LEAST_CONN, 0, 1, 1, 1).slowStartNs(20 * second);
+        final long t0 = 1_000 * second;
+        fresh.inheritSlowStart(new UpstreamGroup[] {old}, t0);
+        assertEquals(UpstreamGroup.FULL_FACTOR, fresh.slowStartFactor(0, t0), "a node the old group had as it was");
+        assertEquals(UpstreamGroup.FULL_FACTOR, fresh.slowStartFactor(1, t0));
+        assertEquals(UpstreamGroup.MIN_FACTOR, fresh.slowStartFactor(2, t0), "a new address ramps from now");
+        assertEquals(UpstreamGroup.FULL_FACTOR, fresh.slowStartFactor(2, t0 + 20 * second));
+    }
 }
