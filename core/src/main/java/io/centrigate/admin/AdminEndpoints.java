@@ -30,6 +30,7 @@ final class AdminEndpoints
     private final Proxy proxy;
     private final String version;
     private final List<InetSocketAddress> adminAddresses;
+    private final NodeActions nodeActions;
     /** JVM metrics, registered once when the admin listener starts. */
     private final io.prometheus.metrics.model.registry.PrometheusRegistry jvm = JvmExport.register();
 
@@ -38,11 +39,16 @@ final class AdminEndpoints
         this.proxy = proxy;
         this.version = version;
         this.adminAddresses = adminAddresses;
+        this.nodeActions = new NodeActions(proxy);
     }
 
     AdminResponse answer(final AdminRequest request)
     {
         final String path = request.path();
+        if (path.startsWith(NodeActions.PREFIX))
+        {
+            return nodeActions.answer(request);
+        }
         final boolean page = path.equals("/") || path.equals("/index.html");
         final boolean known = page || path.equals("/live") || path.equals("/ready") || path.equals("/status") ||
             path.equals("/metrics");
@@ -193,6 +199,9 @@ final class AdminEndpoints
                     .field("address", address)
                     .field("weight", group.weight(i))
                     .field("state", group.state(i, now))
+                    .field("drained", group.drained(i))
+                    .field("rebalance_closes_total", group.tunnels(i).rebalanceCloses())
+                    .field("drain_closes_total", group.tunnels(i).drainCloses())
                     .field("active_connections", group.active(i))
                     .field("connect_failures", group.connectFailures(i))
                     .field("tunnels", n.tunnels)

@@ -270,6 +270,15 @@ public final class Proxy implements AutoCloseable
     }
 
     /** When this proxy was started (wall clock, epoch milliseconds). */
+    /**
+     * Runs an admin change of a node's state (drain, weight) so that no reload runs meanwhile: a reload copies that
+     * state into the groups it builds, and a change made during the copy could be lost.
+     */
+    public synchronized <T> T adminChange(final java.util.function.Supplier<T> change)
+    {
+        return change.get();
+    }
+
     public long startedAtMillis()
     {
         return startedAtMillis;
@@ -410,6 +419,7 @@ public final class Proxy implements AutoCloseable
             for (final UpstreamGroup old : groups)
             {
                 fresh.inheritHealth(old, newCtx.healthCheckPath() != null); // a reload does not forget that a node is down
+                fresh.inheritAdminState(old); // nor an admin drain or weight, unless the config changed the node
             }
         }
         if (tlsContext != null && newCtx.tlsCert() != null)
