@@ -122,6 +122,11 @@ class RunOptionMappingTest
         samples.put("health-check-rise", Sample.of("3", ProxyContext::healthCheckRise, 3));
         samples.put("health-check-fall", Sample.of("4", ProxyContext::healthCheckFall, 4));
         samples.put("upgrade-timeout", Sample.of("0", ProxyContext::upgradeTimeoutNs, 0L));
+        samples.put("rebalance", Sample.of("off", ProxyContext::rebalance, false));
+        samples.put("rebalance-threshold", Sample.of("35", ProxyContext::rebalanceThresholdPercent, 35));
+        samples.put("rebalance-settle", Sample.of("3s", ProxyContext::rebalanceSettleNs, TimeUnit.SECONDS.toNanos(3)));
+        samples.put("rebalance-rate", Sample.of("25", ProxyContext::rebalanceRatePerSecond, 25.0));
+        samples.put("rebalance-min-age", Sample.of("0", ProxyContext::rebalanceMinAgeNs, 0L));
         samples.put("keepalive-timeout", Sample.of("30s", ProxyContext::keepAliveTimeoutNs, seconds(30)));
         samples.put("send-timeout", Sample.of("45s", ProxyContext::sendTimeoutNs, seconds(45)));
         samples.put("drain-timeout", Sample.of("1m", ProxyContext::drainTimeoutNs, TimeUnit.MINUTES.toNanos(1)));

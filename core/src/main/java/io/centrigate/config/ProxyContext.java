@@ -720,6 +720,17 @@ public final class ProxyContext
     /**
      * Parses {@code 500ms}, {@code 5s}, {@code 2m}, {@code 1h}; a bare number is seconds; {@code 0} is off.
      */
+    /** {@code on}/{@code off} (also {@code true}/{@code false}), as the flags and the file spell a switch. */
+    public static boolean parseOnOff(final String value, final String what)
+    {
+        switch (value.trim().toLowerCase(java.util.Locale.ROOT))
+        {
+            case "on": case "true": return true;
+            case "off": case "false": return false;
+            default: throw new IllegalArgumentException(what + ": expected on or off, got '" + value + "'");
+        }
+    }
+
     public static long parseDurationNs(final String value, final String what)
     {
         final String s = value.trim().toLowerCase();

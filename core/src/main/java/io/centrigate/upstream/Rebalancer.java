@@ -88,9 +88,10 @@ public final class Rebalancer
         final double rate = rate(open);
         final double elapsed = lastTickNs == 0 ? TICK_NS : Math.min(nowNs - lastTickNs, TimeUnit.SECONDS.toNanos(1));
         lastTickNs = nowNs;
-        // The bucket holds at most one tick's worth (at least one close): over any window the closes stay within
-        // rate × window + one tick's worth, and an idle spell does not save up a burst.
-        tokens = Math.min(tokens + rate * elapsed / 1e9, Math.max(1.0, rate * TICK_NS / 1e9));
+        // The bucket holds one tick's worth plus one close (the fraction a tick leaves must carry over, or a rate
+        // of 19.9/s would run at 10/s): over any window the closes stay within rate × window + that much, and an
+        // idle spell does not save up a burst.
+        tokens = Math.min(tokens + rate * elapsed / 1e9, rate * TICK_NS / 1e9 + 1.0);
         int budget = (int)tokens;
         int offered = 0;
         rotate++;
