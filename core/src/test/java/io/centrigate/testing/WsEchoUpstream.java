@@ -29,7 +29,12 @@ public final class WsEchoUpstream extends WebSocketServer implements AutoCloseab
 
     public WsEchoUpstream()
     {
-        super(new InetSocketAddress("127.0.0.1", 0), List.of(new HealthDraft()));
+        this(new InetSocketAddress("127.0.0.1", 0));
+    }
+
+    private WsEchoUpstream(final InetSocketAddress address)
+    {
+        super(address, List.of(new HealthDraft()));
         setReuseAddr(true);
         setConnectionLostTimeout(0);
     }
@@ -41,6 +46,18 @@ public final class WsEchoUpstream extends WebSocketServer implements AutoCloseab
         if (!server.started.await(10, TimeUnit.SECONDS) || server.startError != null)
         {
             throw new IllegalStateException("upstream did not start", server.startError);
+        }
+        return server;
+    }
+
+    /** A node on a given address: the same node restarted on its port. */
+    public static WsEchoUpstream startOn(final InetSocketAddress address) throws Exception
+    {
+        final WsEchoUpstream server = new WsEchoUpstream(address);
+        server.start();
+        if (!server.started.await(10, TimeUnit.SECONDS) || server.startError != null)
+        {
+            throw new IllegalStateException("upstream did not start on " + address, server.startError);
         }
         return server;
     }
