@@ -74,7 +74,7 @@ class NodeDrainRunTest
             try (ReconnectingClients clients = new ReconnectingClients(
                 URI.create("ws://127.0.0.1:" + listen + "/connection/websocket"), CLIENTS))
             {
-                clients.start(100, 1000);
+                clients.start(100, 1000, 10, 64 * 1024);
                 await(() -> clients.open() == CLIENTS && a.openNow() + b.openNow() == CLIENTS, "all clients open");
                 final int onA = a.openNow();
                 assertTrue(onA > CLIENTS / 4, "least-conn spread the clients: " + onA + " on A");

@@ -41,6 +41,8 @@ public final class ReconnectingClients implements AutoCloseable
     private final AtomicLong echoes = new AtomicLong();
     private volatile boolean running = true;
     private final String payload;
+    private volatile int streaming;
+    private volatile String big = "";
 
     public ReconnectingClients(final URI uri, final int count)
     {
@@ -64,6 +66,19 @@ public final class ReconnectingClients implements AutoCloseable
     /** Connects every client, at most {@code parallel} handshakes at a time, and starts the traffic. */
     public void start(final int parallel, final long sendEveryMs) throws Exception
     {
+        start(parallel, sendEveryMs, 0, 0);
+    }
+
+    /**
+     * The same, and the first {@code streaming} clients keep one {@code streamBytes} message in flight at all times
+     * (the next one goes as its echo arrives): a message that large crosses the proxy in many reads, so a close
+     * injected anywhere but at a frame boundary would land inside it and the library would fail on it.
+     */
+    public void start(final int parallel, final long sendEveryMs, final int streaming, final int streamBytes)
+        throws Exception
+    {
+        this.streaming = streaming;
+        this.big = "y".repeat(streamBytes);
         final java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(parallel);
         for (int i = 0; i < count; i++)
         {
@@ -79,7 +94,8 @@ public final class ReconnectingClients implements AutoCloseable
         {
             for (int k = 0; k < perTick; k++)
             {
-                final WebSocket ws = sockets.get(Math.floorMod(next.getAndIncrement(), count));
+                final int i = Math.floorMod(next.getAndIncrement(), count);
+                final WebSocket ws = i < this.streaming ? null : sockets.get(i);
                 if (ws != null && !ws.isOutputClosed())
                 {
                     ws.sendText(payload, true).exceptionally(e -> null); // a close may race the send
@@ -119,6 +135,10 @@ public final class ReconnectingClients implements AutoCloseable
             sockets.set(index, ws);
             open.incrementAndGet();
             ws.request(1);
+            if (index < streaming)
+            {
+                ws.sendText(big, true).exceptionally(e -> null);
+            }
         }
 
         @Override
@@ -127,12 +147,17 @@ public final class ReconnectingClients implements AutoCloseable
             text.append(data);
             if (last)
             {
-                if (!text.toString().equals(payload))
+                final boolean streamed = index < streaming;
+                if (!text.toString().equals(streamed ? big : payload))
                 {
                     errors.add(new AssertionError("echo corrupted: " + text.length() + " chars"));
                 }
                 text.setLength(0);
                 echoes.incrementAndGet();
+                if (streamed)
+                {
+                    ws.sendText(big, true).exceptionally(e -> null);
+                }
             }
             ws.request(1);
             return null;
