@@ -43,8 +43,8 @@ final class NodeActions
         {
             return denied;
         }
-        final String groupName = parts[0];
-        final String node = parts[2];
+        final String groupName = decode(parts[0]); // "vhost example.com" arrives as vhost%20example.com
+        final String node = decode(parts[2]);
         final String action = parts[3];
         final int weight;
         if (action.equals("weight"))
@@ -93,6 +93,18 @@ final class NodeActions
                 .field("tunnels", group.tunnels(i).open())
                 .endObject().toString() + "\n");
         });
+    }
+
+    private static String decode(final String segment)
+    {
+        try
+        {
+            return java.net.URLDecoder.decode(segment.replace("+", "%2B"), StandardCharsets.UTF_8);
+        }
+        catch (final IllegalArgumentException e)
+        {
+            return segment; // not valid percent-encoding: looked up as it is, and not found
+        }
     }
 
     /** Null when the request may change state; else 401 (no bearer credentials) or 403 (wrong token). */
