@@ -52,7 +52,8 @@ class NodeDrainRunTest
         final Path accessLog = dir.resolve("access.log");
         try (WsEchoUpstream a = WsEchoUpstream.start(0);
             WsEchoUpstream b = WsEchoUpstream.start(0);
-            CentrigateProcess proxy = CentrigateProcess.start(Map.of("CENTRIGATE_REBALANCE", "off"), "run",
+            CentrigateProcess proxy = CentrigateProcess.start(Map.of("CENTRIGATE_REBALANCE", "on"), "run",
+                "--rebalance-threshold", "10", "--rebalance-settle", "1s", "--rebalance-min-age", "1s",
                 "--listen", "127.0.0.1:0", "--loops", "2",
                 "--upstream", "127.0.0.1:" + a.address().getPort() + ",127.0.0.1:" + b.address().getPort(),
                 "--admin-listen", "127.0.0.1:0", "--admin-token-file", tokenFile.toString(),
@@ -108,14 +109,25 @@ class NodeDrainRunTest
                     "an access log line per moved tunnel with the proxy's 1012");
                 assertEquals(onA, countLines(accessLog, "\"end\":\"node_drain\""));
 
-                assertEquals(200, post(admin, "/upstreams/default/nodes/" + nodeA + "/undrain", TOKEN).statusCode());
-                assertEquals(200, post(admin, "/upstreams/default/nodes/" + nodeA + "/weight?value=3", TOKEN).statusCode());
+                // Weight 3 and undrain: the empty node's share is now three quarters, and rebalancing (on, with a
+                // short settle and minimum age here) moves B's excess back to it; least-conn weighs the picks.
                 assertEquals(400, post(admin, "/upstreams/default/nodes/" + nodeA + "/weight?value=0", TOKEN).statusCode());
+                assertEquals(200, post(admin, "/upstreams/default/nodes/" + nodeA + "/weight?value=3", TOKEN).statusCode());
+                final long undrainedAt = System.nanoTime();
+                assertEquals(200, post(admin, "/upstreams/default/nodes/" + nodeA + "/undrain", TOKEN).statusCode());
                 assertTrue(get(admin, "/status").body().contains("\"address\":\"" + nodeA +
                     "\",\"weight\":3,\"state\":\"up\",\"drained\":false"));
+                await(() -> a.openNow() == CLIENTS * 3 / 4 && clients.open() == CLIENTS,
+                    "rebalanced to the weighted shares 3:1");
+                assertTrue(clients.closes().stream().allMatch(c -> c.code() == 1012));
+                assertEquals(List.of(), clients.errors(), "no protocol error in the client library");
+                final int moveBack = clients.maxClosesInWindow(1012, undrainedAt, TimeUnit.SECONDS.toNanos(2));
+                assertTrue(moveBack <= 2 * RATE + RATE / 10 + 1 + RATE / 4, "closes in a 2 s window: " + moveBack);
                 final String after = get(admin, "/metrics").body();
                 assertEquals(3, sample(after, "centrigate_node_weight{group=\"default\",node=\"" + nodeA + "\"}"));
                 assertEquals(0, sample(after, "centrigate_node_draining{group=\"default\",node=\"" + nodeA + "\"}"));
+                assertEquals(CLIENTS * 3 / 4, sample(after, "centrigate_rebalance_closes_total{group=\"default\",node=\"127.0.0.1:" +
+                    b.address().getPort() + "\",reason=\"rebalance\"}"), after);
             }
         }
     }
