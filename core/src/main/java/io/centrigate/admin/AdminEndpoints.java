@@ -199,9 +199,6 @@ final class AdminEndpoints
                     .field("address", address)
                     .field("weight", group.weight(i))
                     .field("state", group.state(i, now))
-                    .field("drained", group.drained(i))
-                    .field("rebalance_closes_total", group.tunnels(i).rebalanceCloses())
-                    .field("drain_closes_total", group.tunnels(i).drainCloses())
                     .field("active_connections", group.active(i))
                     .field("connect_failures", group.connectFailures(i))
                     .field("tunnels", n.tunnels)
@@ -213,7 +210,11 @@ final class AdminEndpoints
                     .field("errors_total", n.errors)
                     .key("close_codes").beginObject();
                 n.closeCodes.forEach(json::field);
-                json.endObject().endObject();
+                json.endObject()
+                    .field("drained", group.drained(i))
+                    .field("rebalance_closes_total", group.tunnels(i).rebalanceCloses())
+                    .field("drain_closes_total", group.tunnels(i).drainCloses())
+                    .endObject();
             }
             json.endArray().endObject();
         }
