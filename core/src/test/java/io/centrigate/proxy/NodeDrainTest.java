@@ -67,4 +67,24 @@ class NodeDrainTest
             Thread.sleep(10); // polling a condition, bounded by the deadline
         }
     }
+
+    @Test
+    void aReloadKeepsTheAdminsDrainAndWeightUnlessTheConfigChangedTheNode() throws Exception
+    {
+        final java.net.InetSocketAddress a = new java.net.InetSocketAddress("127.0.0.1", 1);
+        final java.net.InetSocketAddress b = new java.net.InetSocketAddress("127.0.0.1", 2);
+        try (Proxy proxy = TestProxies.start(TestProxies.context().upstream(a, 1).upstream(b, 1)))
+        {
+            proxy.upstreams().weight(0, 5);
+            proxy.upstreams().drain(1, true);
+            final io.centrigate.upstream.NodeTunnels counted = proxy.upstreams().tunnels(1);
+            proxy.reload(TestProxies.context().upstream(a, 1).upstream(b, 1));
+            assertEquals(5, proxy.upstreams().weight(0), "same node, same configured weight: the admin's weight stays");
+            assertTrue(proxy.upstreams().drained(1));
+            assertTrue(proxy.upstreams().tunnels(1) == counted, "tunnels opened before the reload stay counted");
+            proxy.reload(TestProxies.context().upstream(a, 2).upstream(b, 1));
+            assertEquals(2, proxy.upstreams().weight(0), "the configuration changed the node: its weight wins");
+            assertTrue(proxy.upstreams().drained(1));
+        }
+    }
 }
