@@ -648,7 +648,6 @@ final class ProxyLoop implements EventLoop.Duty
         }
     }
 
-
     /** Closes the tunnels of this loop the rebalancer offered closes for (loop thread). */
     private void takeOfferedCloses()
     {
