@@ -197,6 +197,25 @@ public final class RunCommand implements Callable<Integer>
     @Option(names = "--resolve-interval", paramLabel = "DURATION", defaultValue = "5s",
         description = "Upstreams given by name are resolved again this often (every address a node); 0 = only at start. Default: ${DEFAULT-VALUE}.")
     String resolveInterval;
+    @Option(names = "--rebalance", paramLabel = "on|off", defaultValue = "on",
+        description = "Move tunnels off nodes over their weighted share (e.g. after a node restart) with close 1012, at --rebalance-rate. Default: ${DEFAULT-VALUE}.")
+    String rebalance;
+
+    @Option(names = "--rebalance-threshold", paramLabel = "PERCENT", defaultValue = "20",
+        description = "A node's tunnel count must differ from its weighted share by more than this percent of the share to start a rebalance. Default: ${DEFAULT-VALUE}.")
+    int rebalanceThreshold;
+
+    @Option(names = "--rebalance-settle", paramLabel = "DURATION", defaultValue = "10s",
+        description = "How long the drift must last before tunnels move. Default: ${DEFAULT-VALUE}.")
+    String rebalanceSettle;
+
+    @Option(names = "--rebalance-rate", paramLabel = "N|P%", defaultValue = "1%",
+        description = "Closes per second per process for rebalancing and admin node drains: a number, or a percentage of open tunnels (at least 1/s). Default: ${DEFAULT-VALUE}.")
+    String rebalanceRate;
+
+    @Option(names = "--rebalance-min-age", paramLabel = "DURATION", defaultValue = "10s",
+        description = "A tunnel younger than this is never closed to rebalance (a drain closes any); 0 = any age. Default: ${DEFAULT-VALUE}.")
+    String rebalanceMinAge;
 
     @Option(names = "--keepalive-timeout", paramLabel = "DURATION", defaultValue = "65s",
         description = "Idle client connection between requests (Nginx keepalive_timeout). Default: ${DEFAULT-VALUE}.")
@@ -509,6 +528,11 @@ public final class RunCommand implements Callable<Integer>
             .upgradeTimeoutNs(ProxyContext.parseDurationNs(upgradeTimeout, "--upgrade-timeout"))
             .slowStartNs(ProxyContext.parseDurationNs(slowStart, "--slow-start"))
             .resolveIntervalNs(ProxyContext.parseDurationNs(resolveInterval, "--resolve-interval"))
+            .rebalance(ProxyContext.parseOnOff(rebalance, "--rebalance"))
+            .rebalanceThresholdPercent(rebalanceThreshold)
+            .rebalanceSettleNs(ProxyContext.parseDurationNs(rebalanceSettle, "--rebalance-settle"))
+            .rebalanceRate(rebalanceRate)
+            .rebalanceMinAgeNs(ProxyContext.parseDurationNs(rebalanceMinAge, "--rebalance-min-age"))
             .keepAliveTimeoutNs(ProxyContext.parseDurationNs(keepAliveTimeout, "--keepalive-timeout"))
             .sendTimeoutNs(ProxyContext.parseDurationNs(sendTimeout, "--send-timeout"))
             .drainTimeoutNs(ProxyContext.parseDurationNs(drainTimeout, "--drain-timeout"))

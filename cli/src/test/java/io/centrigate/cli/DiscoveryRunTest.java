@@ -146,7 +146,8 @@ class DiscoveryRunTest
                 connect(address, 4, all);
                 assertTrue(b.openNow() >= 2, "the new address got " + b.openNow() + " of 4 new clients");
 
-                // The first address goes: no new client reaches it; its tunnels are left running (for the drain).
+                // The first address goes: no new client reaches it, and its tunnels are drained with 1012.
+                final int tunnelsOnA = a.openNow();
                 hosts(hostsFile, "127.0.0.3");
                 await(admin, "/metrics", "one address left",
                     m -> sample(m, "centrigate_upstream_name_addresses", nameCount) == 1);
@@ -156,10 +157,27 @@ class DiscoveryRunTest
                 connect(address, 4, all);
                 assertEquals(onA, a.opened(), "a removed address gets no new connection");
                 assertEquals(onB + 4, b.openNow());
+                final long drainDeadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+                while (a.openNow() > 0 && System.nanoTime() < drainDeadline)
+                {
+                    Thread.sleep(50);
+                }
+                assertEquals(0, a.openNow(), "the removed address's tunnels were drained");
+                int closed = 0;
                 for (final WsClient c : all)
                 {
-                    assertEquals("still", c.echoText("still"), "tunnels on a removed address are not cut by discovery");
+                    if (c.closed().isDone())
+                    {
+                        assertEquals(1012, c.closed().get(), "a drained tunnel is closed with 1012 (service restart)");
+                        closed++;
+                    }
+                    else
+                    {
+                        assertEquals("still", c.echoText("still"), "tunnels on the remaining address run on");
+                    }
                 }
+                assertEquals(tunnelsOnA, closed, "exactly the removed address's tunnels were closed");
+                all.removeIf(c -> c.closed().isDone());
 
                 // The name stops resolving: the last good set stays, the failure is counted and logged once.
                 hosts(hostsFile);

@@ -124,6 +124,11 @@ class RunOptionMappingTest
         samples.put("upgrade-timeout", Sample.of("0", ProxyContext::upgradeTimeoutNs, 0L));
         samples.put("slow-start", Sample.of("0", ProxyContext::slowStartNs, 0L));
         samples.put("resolve-interval", Sample.of("2m", ProxyContext::resolveIntervalNs, TimeUnit.MINUTES.toNanos(2)));
+        samples.put("rebalance", Sample.of("off", ProxyContext::rebalance, false));
+        samples.put("rebalance-threshold", Sample.of("35", ProxyContext::rebalanceThresholdPercent, 35));
+        samples.put("rebalance-settle", Sample.of("3s", ProxyContext::rebalanceSettleNs, TimeUnit.SECONDS.toNanos(3)));
+        samples.put("rebalance-rate", Sample.of("25", ProxyContext::rebalanceRatePerSecond, 25.0));
+        samples.put("rebalance-min-age", Sample.of("0", ProxyContext::rebalanceMinAgeNs, 0L));
         samples.put("keepalive-timeout", Sample.of("30s", ProxyContext::keepAliveTimeoutNs, seconds(30)));
         samples.put("send-timeout", Sample.of("45s", ProxyContext::sendTimeoutNs, seconds(45)));
         samples.put("drain-timeout", Sample.of("1m", ProxyContext::drainTimeoutNs, TimeUnit.MINUTES.toNanos(1)));

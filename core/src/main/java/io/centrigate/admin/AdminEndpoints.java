@@ -31,6 +31,7 @@ final class AdminEndpoints
     private final Proxy proxy;
     private final String version;
     private final List<InetSocketAddress> adminAddresses;
+    private final NodeActions nodeActions;
     /** JVM metrics, registered once when the admin listener starts. */
     private final io.prometheus.metrics.model.registry.PrometheusRegistry jvm = JvmExport.register();
 
@@ -39,11 +40,16 @@ final class AdminEndpoints
         this.proxy = proxy;
         this.version = version;
         this.adminAddresses = adminAddresses;
+        this.nodeActions = new NodeActions(proxy);
     }
 
     AdminResponse answer(final AdminRequest request)
     {
         final String path = request.path();
+        if (path.startsWith(NodeActions.PREFIX))
+        {
+            return nodeActions.answer(request);
+        }
         final boolean page = path.equals("/") || path.equals("/index.html");
         final boolean known = page || path.equals("/live") || path.equals("/ready") || path.equals("/status") ||
             path.equals("/metrics");
@@ -212,7 +218,11 @@ final class AdminEndpoints
                     .key("slow_start_factor").value(group.slowStartFactor(i, now) / (double)UpstreamGroup.FULL_FACTOR)
                     .key("close_codes").beginObject();
                 n.closeCodes.forEach(json::field);
-                json.endObject().endObject();
+                json.endObject()
+                    .field("drained", group.drained(i))
+                    .field("rebalance_closes_total", group.tunnels(i).rebalanceCloses())
+                    .field("drain_closes_total", group.tunnels(i).drainCloses())
+                    .endObject();
             }
             json.endArray().endObject();
         }

@@ -3,7 +3,7 @@ package io.centrigate.admin;
 import java.util.Locale;
 
 /** The parts of an admin request head the endpoints look at; the head is ISO-8859-1 text ending in CRLF CRLF. */
-record AdminRequest(String method, String path, String accept, String authorization)
+record AdminRequest(String method, String path, String accept, String authorization, String query)
 {
     /** Null when the request line is not {@code METHOD SP TARGET SP HTTP/1.x}. */
     static AdminRequest parse(final String head)
@@ -35,7 +35,22 @@ record AdminRequest(String method, String path, String accept, String authorizat
                 authorization = value;
             }
         }
-        return new AdminRequest(line[0], query < 0 ? line[1] : line[1].substring(0, query), accept, authorization);
+        return new AdminRequest(line[0], query < 0 ? line[1] : line[1].substring(0, query), accept, authorization,
+            query < 0 ? "" : line[1].substring(query + 1));
+    }
+
+    /** The value of {@code name} in the query ({@code a=1&b=2}), not percent-decoded; null when absent. */
+    String queryParameter(final String name)
+    {
+        for (final String pair : query.split("&"))
+        {
+            final int eq = pair.indexOf('=');
+            if (eq > 0 && pair.substring(0, eq).equals(name))
+            {
+                return pair.substring(eq + 1);
+            }
+        }
+        return null;
     }
 
     /** Whether the scraper asks for OpenMetrics rather than the Prometheus text format 0.0.4. */

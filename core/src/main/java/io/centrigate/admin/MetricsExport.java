@@ -258,7 +258,12 @@ final class MetricsExport
         final GaugeSnapshot.Builder active = GaugeSnapshot.builder().name("centrigate_node_active_connections")
             .help("Upstream connections (tunnels and HTTP exchanges) counted on the node now.");
         final GaugeSnapshot.Builder weight = GaugeSnapshot.builder().name("centrigate_node_weight")
-            .help("The node's configured weight.");
+            .help("The node's weight for new picks: the configured one, or what the admin set.");
+        final GaugeSnapshot.Builder draining = GaugeSnapshot.builder().name("centrigate_node_draining")
+            .help("1 while the admin drained the node: no new connection, its tunnels closed with 1012.");
+        final CounterSnapshot.Builder moves = CounterSnapshot.builder().name("centrigate_rebalance_closes")
+            .help("Tunnels the proxy closed with 1012 to move their clients: reason rebalance (the node was over its "
+                + "weighted share) or drain (the admin drained the node).");
         final CounterSnapshot.Builder failures = CounterSnapshot.builder().name("centrigate_node_connect_failures")
             .help("Failed connects (refused, unreachable, timed out) to the node since start or the last reload.");
         final GaugeSnapshot.Builder slowStart = GaugeSnapshot.builder().name("centrigate_node_slow_start_factor")
@@ -275,6 +280,11 @@ final class MetricsExport
                 up.dataPoint(GaugeDataPointSnapshot.builder().labels(labels).value(group.usable(i, now) ? 1 : 0).build());
                 active.dataPoint(GaugeDataPointSnapshot.builder().labels(labels).value(group.active(i)).build());
                 weight.dataPoint(GaugeDataPointSnapshot.builder().labels(labels).value(group.weight(i)).build());
+                draining.dataPoint(GaugeDataPointSnapshot.builder().labels(labels).value(group.drained(i) ? 1 : 0).build());
+                moves.dataPoint(CounterDataPointSnapshot.builder().labels(labels.add("reason", "rebalance"))
+                    .value(group.tunnels(i).rebalanceCloses()).build());
+                moves.dataPoint(CounterDataPointSnapshot.builder().labels(labels.add("reason", "drain"))
+                    .value(group.tunnels(i).drainCloses()).build());
                 failures.dataPoint(CounterDataPointSnapshot.builder().labels(labels)
                     .value(group.connectFailures(i)).build());
                 for (int r = 0; r < UpstreamGroup.CHECK_RESULTS.length; r++)
@@ -293,6 +303,8 @@ final class MetricsExport
         all.add(up.build());
         all.add(active.build());
         all.add(weight.build());
+        all.add(draining.build());
+        all.add(moves.build());
         all.add(failures.build());
         all.add(checks.build());
         all.add(changes.build());

@@ -51,6 +51,19 @@ public final class ProxyContext
     public static final long DEFAULT_RESOLVE_INTERVAL_NS = TimeUnit.SECONDS.toNanos(5);
     public static final long DEFAULT_UPGRADE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(1);
     public static final int DEFAULT_MAX_EJECTED_PERCENT = 50;
+    public static final int MAX_WEIGHT = 1000;
+    public static final boolean DEFAULT_REBALANCE = true;
+    /** Drift from a node's weighted share that starts a rebalance, in percent of that share. */
+    public static final int DEFAULT_REBALANCE_THRESHOLD_PERCENT = 20;
+    /** How long the drift must last: a reconnect storm settles first, and a short blip moves nobody. */
+    public static final long DEFAULT_REBALANCE_SETTLE_NS = TimeUnit.SECONDS.toNanos(10);
+    /** Closes per second per process, as a share of the process's tunnels (at least one a second). */
+    public static final String DEFAULT_REBALANCE_RATE = "1%";
+    /**
+     * A tunnel younger than this is never closed to rebalance: as long as the settle time, so a client is not
+     * moved again right after it reconnected, and short enough that a restarted node fills within 90 s.
+     */
+    public static final long DEFAULT_REBALANCE_MIN_AGE_NS = TimeUnit.SECONDS.toNanos(10);
     /** Nginx {@code keepalive_timeout 65} of the reference config: an idle client connection between requests. */
     public static final long DEFAULT_KEEPALIVE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(65);
     /** Nginx {@code send_timeout}: a client that takes no bytes of a pending response for this long is dropped. */
@@ -120,6 +133,13 @@ public final class ProxyContext
     private long slowStartNs = 0;
     private long resolveIntervalNs = DEFAULT_RESOLVE_INTERVAL_NS;
     private int maxEjectedPercent = DEFAULT_MAX_EJECTED_PERCENT;
+    private boolean rebalance = DEFAULT_REBALANCE;
+    private int rebalanceThresholdPercent = DEFAULT_REBALANCE_THRESHOLD_PERCENT;
+    private long rebalanceSettleNs = DEFAULT_REBALANCE_SETTLE_NS;
+    private String rebalanceRate = DEFAULT_REBALANCE_RATE;
+    private double rebalanceRatePerSecond;
+    private double rebalanceRatePercent;
+    private long rebalanceMinAgeNs = DEFAULT_REBALANCE_MIN_AGE_NS;
     private long keepAliveTimeoutNs = DEFAULT_KEEPALIVE_TIMEOUT_NS;
     private long drainTimeoutNs = 0;
     private long warmupNs = 0;
@@ -226,9 +246,9 @@ public final class ProxyContext
     {
         public Upstream
         {
-            if (weight < 1 || weight > 1000)
+            if (weight < 1 || weight > MAX_WEIGHT)
             {
-                throw new IllegalArgumentException("upstream weight must be 1..1000, got " + weight);
+                throw new IllegalArgumentException("upstream weight must be 1.." + MAX_WEIGHT + ", got " + weight);
             }
         }
 
@@ -424,6 +444,14 @@ public final class ProxyContext
     /** An upgrade (or idempotent request) with no answer byte within this goes to another node; 0 = never. */
     public ProxyContext upgradeTimeoutNs(final long v) { upgradeTimeoutNs = v; return this; }
     public ProxyContext maxEjectedPercent(final int v) { maxEjectedPercent = v; return this; }
+    /** Off: tunnels stay where they are however uneven (an admin drain still closes its node's tunnels). */
+    public ProxyContext rebalance(final boolean v) { rebalance = v; return this; }
+    public ProxyContext rebalanceThresholdPercent(final int v) { rebalanceThresholdPercent = v; return this; }
+    public ProxyContext rebalanceSettleNs(final long v) { rebalanceSettleNs = v; return this; }
+    /** Closes per second per process for rebalancing and drains: a number ({@code 50}) or a share of tunnels ({@code 1%}). */
+    public ProxyContext rebalanceRate(final String v) { rebalanceRate = v; return this; }
+    /** 0: any tunnel may be moved. */
+    public ProxyContext rebalanceMinAgeNs(final long v) { rebalanceMinAgeNs = v; return this; }
     public ProxyContext keepAliveTimeoutNs(final long v) { keepAliveTimeoutNs = v; return this; }
     /** On stop, how long tunnels and exchanges may run on before tunnels get close 1001; 0 = at once. */
     public ProxyContext drainTimeoutNs(final long v) { drainTimeoutNs = v; return this; }
@@ -469,6 +497,15 @@ public final class ProxyContext
     public long slowStartNs() { return slowStartNs; }
     public long resolveIntervalNs() { return resolveIntervalNs; }
     public int maxEjectedPercent() { return maxEjectedPercent; }
+    public boolean rebalance() { return rebalance; }
+    public int rebalanceThresholdPercent() { return rebalanceThresholdPercent; }
+    public long rebalanceSettleNs() { return rebalanceSettleNs; }
+    public String rebalanceRate() { return rebalanceRate; }
+    /** From {@link #rebalanceRate()} by {@link #conclude()}: a fixed rate, or 0 when it is a share. */
+    public double rebalanceRatePerSecond() { return rebalanceRatePerSecond; }
+    /** From {@link #rebalanceRate()} by {@link #conclude()}: percent of open tunnels per second, or 0. */
+    public double rebalanceRatePercent() { return rebalanceRatePercent; }
+    public long rebalanceMinAgeNs() { return rebalanceMinAgeNs; }
     public long keepAliveTimeoutNs() { return keepAliveTimeoutNs; }
     public long drainTimeoutNs() { return drainTimeoutNs; }
     public long warmupNs() { return warmupNs; }
@@ -621,6 +658,7 @@ public final class ProxyContext
         require(resolveIntervalNs == 0 || resolveIntervalNs >= TimeUnit.MILLISECONDS.toNanos(100),
             "resolve-interval must be 0 (resolve only at start) or at least 100ms");
         require(maxEjectedPercent >= 0 && maxEjectedPercent <= 100, "max-ejected-percent must be 0..100");
+        concludeRebalance();
         require(keepAliveTimeoutNs >= 0, "keepalive-timeout must not be negative");
         require(sendTimeoutNs >= 0, "send-timeout must not be negative");
         require(drainTimeoutNs >= 0, "drain-timeout must not be negative");
@@ -735,6 +773,17 @@ public final class ProxyContext
     /**
      * Parses {@code 500ms}, {@code 5s}, {@code 2m}, {@code 1h}; a bare number is seconds; {@code 0} is off.
      */
+    /** {@code on}/{@code off} (also {@code true}/{@code false}), as the flags and the file spell a switch. */
+    public static boolean parseOnOff(final String value, final String what)
+    {
+        switch (value.trim().toLowerCase(java.util.Locale.ROOT))
+        {
+            case "on": case "true": return true;
+            case "off": case "false": return false;
+            default: throw new IllegalArgumentException(what + ": expected on or off, got '" + value + "'");
+        }
+    }
+
     public static long parseDurationNs(final String value, final String what)
     {
         final String s = value.trim().toLowerCase();
@@ -814,5 +863,30 @@ public final class ProxyContext
             return TimeUnit.NANOSECONDS.toSeconds(ns) + "s";
         }
         return TimeUnit.NANOSECONDS.toMillis(ns) + "ms";
+    }
+
+    private void concludeRebalance()
+    {
+        require(rebalanceThresholdPercent >= 1 && rebalanceThresholdPercent <= 1000,
+            "rebalance-threshold must be 1..1000 (percent of a node's share)");
+        require(rebalanceSettleNs >= 0, "rebalance-settle must not be negative");
+        require(rebalanceMinAgeNs >= 0, "rebalance-min-age must not be negative");
+        final String rate = rebalanceRate == null ? "" : rebalanceRate.trim();
+        final boolean percent = rate.endsWith("%");
+        double value;
+        try
+        {
+            value = Double.parseDouble(percent ? rate.substring(0, rate.length() - 1) : rate);
+        }
+        catch (final NumberFormatException e)
+        {
+            value = Double.NaN;
+        }
+        require(value > 0 && value <= 1_000_000,
+            "rebalance-rate must be closes per second (e.g. 50) or a share of tunnels per second (e.g. 1%), got '" +
+            rebalanceRate + "'");
+        require(!percent || value <= 100, "rebalance-rate: a share must be at most 100%");
+        rebalanceRatePerSecond = percent ? 0 : value;
+        rebalanceRatePercent = percent ? value : 0;
     }
 }

@@ -47,6 +47,9 @@ public final class AccessLog implements AutoCloseable
     public static final int END_IDLE_TIMEOUT = 3;
     public static final int END_DRAIN = 4;
     public static final int END_ERROR = 5;
+    /** Closed with 1012 by the proxy: moved to a lighter node, or off a node the admin drained. */
+    public static final int END_REBALANCE = 6;
+    public static final int END_NODE_DRAIN = 7;
     /** A close frame without a status code (or none seen): the code is logged as null. */
     public static final int NO_CODE = -1;
 
@@ -503,6 +506,8 @@ public final class AccessLog implements AutoCloseable
             case END_NODE_CLOSE: ascii("node_close"); break;
             case END_IDLE_TIMEOUT: ascii("idle_timeout"); break;
             case END_DRAIN: ascii("drain"); break;
+            case END_REBALANCE: ascii("rebalance"); break;
+            case END_NODE_DRAIN: ascii("node_drain"); break;
             default: ascii("error"); break;
         }
         ascii("\"}\n");

@@ -22,6 +22,7 @@ import io.centrigate.http.ResponseHead;
 import io.centrigate.loop.EventLoop;
 import io.centrigate.tls.TlsChannel;
 import io.centrigate.tunnel.Pipe;
+import io.centrigate.upstream.NodeTunnels;
 import io.centrigate.websocket.FrameTracker;
 
 /**
@@ -57,6 +58,15 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     /** The same close towards the node; frames from the client side must be masked (RFC 6455 §5.3). */
     private static final byte[] GOING_AWAY_TO_UPSTREAM =
         {(byte)0x88, (byte)0x82, 0x37, (byte)0xFA, 0x21, 0x3D, 0x03 ^ 0x37, (byte)(0xE9 ^ 0xFA)};
+    static final int GOING_AWAY = 1001;
+    /**
+     * WebSocket close 1012 "service restart" (IANA registry): what a rebalance or a node drain sends; SDKs reconnect
+     * at once on it, and unlike 1001 it does not read as the whole service leaving.
+     */
+    static final int SERVICE_RESTART = 1012;
+    private static final byte[] RESTART_TO_CLIENT = {(byte)0x88, 0x02, 0x03, (byte)0xF4};
+    private static final byte[] RESTART_TO_UPSTREAM =
+        {(byte)0x88, (byte)0x82, 0x37, (byte)0xFA, 0x21, 0x3D, 0x03 ^ 0x37, (byte)(0xF4 ^ 0xFA)};
 
     private static final int BODY_NONE = 0;
     private static final int BODY_LENGTH = 1;
@@ -146,6 +156,12 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     private boolean closeSentDown;
     private boolean closeSentUp;
     private long goingAwayStartNs;
+    /** The close code {@link #goAway(int)} injects: 1001 on a process drain, 1012 to move the tunnel. */
+    private int goingAwayCode = GOING_AWAY;
+    /** Why the proxy moves this tunnel ({@link NodeTunnels#DRAIN}, {@link NodeTunnels#REBALANCE}), or NONE. */
+    private int moved = NodeTunnels.NONE;
+    /** The node's tunnel count this tunnel is in, until it closes or its move begins. */
+    private NodeTunnels counted;
     private FrameTracker upFrames;
     private FrameTracker downFrames;
     /** Per-node counters matching {@link #group}; the node a tunnel or an exchange was counted on. */
@@ -979,6 +995,8 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         stats.upgradeTime.recordNs(lastActivityNs - exchangeStartNs);
         nodeStats.handshake(node, io.centrigate.metrics.NodeStats.OUTCOME_101);
         nodeStats.tunnels[nodeStats.slot(node)]++;
+        counted = group.tunnels(node);
+        counted.opened();
         group.answered(node);
         final Chunk response = headChunk;
         headChunk = null;
@@ -1000,7 +1018,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
         if (state == TUNNEL && owner.goingAway())
         {
-            goAway();
+            goAway(GOING_AWAY);
         }
     }
 
@@ -1430,8 +1448,12 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
      * Drain time is up. A tunnel gets a WebSocket close 1001 (going away) in both directions, each injected at a
      * frame boundary, so SDKs reconnect at once (to the process that took over); anything else is closed.
      */
-    void goAway()
+    void goAway(final int code)
     {
+        if (goingAway)
+        {
+            return; // its close frames are on their way already
+        }
         if (idleBetweenRequests() || state == LINGERING)
         {
             close(); // idle between requests, or already answered
@@ -1445,9 +1467,33 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             return;
         }
         goingAway = true;
+        goingAwayCode = code;
         goingAwayStartNs = loop.nowNs();
         rearm();
         runClientStep(this::injectCloseFrames);
+    }
+
+    /**
+     * Takes a close the rebalancer offered for this tunnel's node, if there is one and the tunnel is old enough,
+     * and begins it: close 1012 at a frame boundary both ways. The tunnel leaves its node's count at once, so the
+     * next offer does not count it again while its closing handshake runs. On the loop thread (cold: a few times
+     * a second, and only while closes are offered).
+     */
+    void moveIfOffered(final long nowNs, final long minAgeNs)
+    {
+        if (state != TUNNEL || goingAway || counted == null || !counted.wanted())
+        {
+            return;
+        }
+        final int why = counted.claim(nowNs - tunnelOpenedNs, minAgeNs);
+        if (why == NodeTunnels.NONE)
+        {
+            return;
+        }
+        counted.closed();
+        counted = null;
+        moved = why;
+        goAway(SERVICE_RESTART);
     }
 
     /**
@@ -1463,17 +1509,20 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     {
         if (!closeSentDown && down.isEmpty() && downFrames.bytesToBoundary() == 0)
         {
-            if (!queueFrame(down, GOING_AWAY_TO_CLIENT))
+            if (!queueFrame(down, goingAwayCode == SERVICE_RESTART ? RESTART_TO_CLIENT : GOING_AWAY_TO_CLIENT))
             {
                 return;
             }
             closeSentDown = true;
-            owner.stats().goingAwayFrames++;
+            if (goingAwayCode == GOING_AWAY)
+            {
+                owner.stats().goingAwayFrames++;
+            }
             flushDown();
         }
         if (state == TUNNEL && !closeSentUp && up.isEmpty() && upFrames.bytesToBoundary() == 0 && upstream != null)
         {
-            if (!queueFrame(up, GOING_AWAY_TO_UPSTREAM))
+            if (!queueFrame(up, goingAwayCode == SERVICE_RESTART ? RESTART_TO_UPSTREAM : GOING_AWAY_TO_UPSTREAM))
             {
                 return;
             }
@@ -1857,6 +1906,11 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
         final boolean wasTunnel = state == TUNNEL;
         state = CLOSED;
+        if (counted != null)
+        {
+            counted.closed();
+            counted = null;
+        }
         if (log != null)
         {
             writeCloseLog(wasTunnel);
@@ -2306,9 +2360,12 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             if (goingAway)
             {
-                log.end(io.centrigate.metrics.AccessLog.END_DRAIN);
+                log.end(moved == NodeTunnels.DRAIN ? io.centrigate.metrics.AccessLog.END_NODE_DRAIN :
+                    moved == NodeTunnels.REBALANCE ? io.centrigate.metrics.AccessLog.END_REBALANCE :
+                    io.centrigate.metrics.AccessLog.END_DRAIN);
             }
-            log.writeWs(owner.stats(), clientAddress, loop.nowNs(), upFrames, downFrames, closeSentUp, closeSentDown);
+            log.writeWs(owner.stats(), clientAddress, loop.nowNs(), upFrames, downFrames, closeSentUp, closeSentDown,
+                goingAwayCode);
         }
         else
         {

@@ -178,14 +178,14 @@ final class ExchangeLog
         }
     }
 
-    /** The tunnel ended: its line, with both directions' counts and close frames. */
+    /** The tunnel ended: its line, with both directions' counts and close frames ({@code proxyCode}: what the proxy sent). */
     void writeWs(final LoopStats stats, final byte[] client, final long nowNs, final FrameTracker upFrames,
-        final FrameTracker downFrames, final boolean proxyClosedUp, final boolean proxyClosedDown)
+        final FrameTracker downFrames, final boolean proxyClosedUp, final boolean proxyClosedDown, final int proxyCode)
     {
         final int upBy = upFrames.closeFrames() > 0 ? AccessLog.BY_CLIENT : proxyClosedUp ? AccessLog.BY_PROXY : AccessLog.BY_NONE;
-        final int upCode = upBy == AccessLog.BY_CLIENT ? upFrames.closeCode() : upBy == AccessLog.BY_PROXY ? 1001 : AccessLog.NO_CODE;
+        final int upCode = upBy == AccessLog.BY_CLIENT ? upFrames.closeCode() : upBy == AccessLog.BY_PROXY ? proxyCode : AccessLog.NO_CODE;
         final int downBy = downFrames.closeFrames() > 0 ? AccessLog.BY_NODE : proxyClosedDown ? AccessLog.BY_PROXY : AccessLog.BY_NONE;
-        final int downCode = downBy == AccessLog.BY_NODE ? downFrames.closeCode() : downBy == AccessLog.BY_PROXY ? 1001 : AccessLog.NO_CODE;
+        final int downCode = downBy == AccessLog.BY_NODE ? downFrames.closeCode() : downBy == AccessLog.BY_PROXY ? proxyCode : AccessLog.NO_CODE;
         if (!log.ws(System.currentTimeMillis(), responseNs - startNs, nowNs - responseNs, upFrames.bytes(),
             downFrames.bytes(), upFrames.frames(), downFrames.frames(), upCode, upBy, downCode, downBy,
             end == 0 ? AccessLog.END_ERROR : end, client, head, methodLength, pathLength, truncated, node))

@@ -38,6 +38,9 @@ public final class Proxy implements AutoCloseable
     private final List<InetSocketAddress> bound = new ArrayList<>();
     private final List<InetSocketAddress> boundTls = new ArrayList<>();
     private final List<InetSocketAddress> boundRedirect = new ArrayList<>();
+    /** Nodes a reload or a DNS change removed, while tunnels remain on them: drained at the rebalance rate. */
+    private final java.util.Queue<io.centrigate.upstream.NodeTunnels> retiredNodes =
+        new java.util.concurrent.ConcurrentLinkedQueue<>();
     /** Every listener's bound address, by the index the loops count its connections under (metrics' label). */
     private final List<InetSocketAddress> listeners = new ArrayList<>();
     private final io.centrigate.tls.ReloadableTlsContext tlsContext;
@@ -83,6 +86,7 @@ public final class Proxy implements AutoCloseable
         for (final ProxyLoop loop : loops)
         {
             loop.peers(loops);
+            loop.retiredNodes(retiredNodes);
         }
         for (final ProxyLoop loop : loops)
         {
@@ -300,6 +304,15 @@ public final class Proxy implements AutoCloseable
         return named;
     }
 
+    /**
+     * Runs an admin change of a node's state (drain, weight) so that no reload runs meanwhile: a reload copies that
+     * state into the groups it builds, and a change made during the copy could be lost.
+     */
+    public synchronized <T> T adminChange(final java.util.function.Supplier<T> change)
+    {
+        return change.get();
+    }
+
     /** When this proxy was started (wall clock, epoch milliseconds). */
     public long startedAtMillis()
     {
@@ -443,7 +456,9 @@ public final class Proxy implements AutoCloseable
             // pair throws before anything else changed, and the old one stays in use.
             tlsContext.reload(newCtx.tlsCert(), newCtx.tlsKey());
         }
-        swapGroups(newCtx, newGroups, router);
+        // A reload keeps the tunnels of nodes it removes: the configuration moved new clients elsewhere, and the
+        // old node may well be serving on (reload and handover never drop a tunnel).
+        swapGroups(newCtx, newGroups, router, false);
         resolved = names;
         discovery.startIfNeeded(newCtx);
     }
@@ -452,7 +467,8 @@ public final class Proxy implements AutoCloseable
      * New groups for new connections, the way a reload makes them: health, ejections and slow start carried over
      * by address; loops switch to them (running tunnels stay on the nodes they have). Holding this proxy's lock.
      */
-    private void swapGroups(final ProxyContext newCtx, final UpstreamGroup[] newGroups, final io.centrigate.route.Router router)
+    private void swapGroups(final ProxyContext newCtx, final UpstreamGroup[] newGroups,
+        final io.centrigate.route.Router router, final boolean drainRemoved)
     {
         final UpstreamGroup[] oldGroups = groups;
         final java.util.Map<String, UpstreamGroup> oldByName = upstreamGroups();
@@ -462,6 +478,7 @@ public final class Proxy implements AutoCloseable
             for (final UpstreamGroup old : oldGroups)
             {
                 fresh.inheritHealth(old, newCtx.healthCheckPath() != null); // a reload does not forget that a node is down
+                fresh.inheritAdminState(old); // nor an admin drain or weight, unless the config changed the node
             }
             fresh.inheritSlowStart(oldGroups, now);
         }
@@ -474,7 +491,7 @@ public final class Proxy implements AutoCloseable
             final int[] removed = removedNodes(e.getValue(), newByName.get(e.getKey()));
             if (removed.length > 0)
             {
-                onNodesRemoved(e.getKey(), e.getValue(), removed);
+                onNodesRemoved(e.getKey(), e.getValue(), removed, drainRemoved);
             }
         }
     }
@@ -500,16 +517,25 @@ public final class Proxy implements AutoCloseable
 
     /**
      * Nodes left out of a group by a reload or a DNS change: they get no new connection from now on (the loops
-     * pick from the new group). Their tunnels run on until they end by themselves: closing them with 1012 at a
-     * bounded rate is the node drain's job, to be called from here. {@code old} is the group they were in (its
-     * node numbers, addresses and counts); called holding this proxy's lock, off the loops.
+     * pick from the new group). When {@code drain} (a DNS change: the address is gone, a pod that ended) their
+     * tunnels are drained as an admin drain does: closed with 1012 at a frame boundary, at
+     * {@code --rebalance-rate}, so their clients reconnect to the nodes that remain; after a reload they run on.
+     * {@code old} is the group they were in (its node numbers, addresses and counts); called holding this proxy's
+     * lock, off the loops.
      */
-    void onNodesRemoved(final String group, final UpstreamGroup old, final int[] nodes)
+    void onNodesRemoved(final String group, final UpstreamGroup old, final int[] nodes, final boolean drain)
     {
         for (final int node : nodes)
         {
-            discovery.log("node-removed", "group " + group + ": " + old.address(node).getAddress().getHostAddress() + ":" + old.address(node).getPort() +
-                " removed (" + old.active(node) + " connections left to end by themselves)");
+            final io.centrigate.upstream.NodeTunnels tunnels = old.tunnels(node);
+            if (drain && tunnels.open() > 0 && !retiredNodes.contains(tunnels))
+            {
+                retiredNodes.add(tunnels);
+            }
+            discovery.log("node-removed", "group " + group + ": " + old.address(node).getAddress().getHostAddress() +
+                ":" + old.address(node).getPort() + " removed (" + tunnels.open() + (drain ?
+                " tunnels to drain with 1012, " : " tunnels left to end by themselves, ") + old.active(node) +
+                " connections open)");
         }
     }
 
@@ -526,7 +552,7 @@ public final class Proxy implements AutoCloseable
         final ProxyContext current = ctx;
         final java.util.Map<String, List<java.net.InetAddress>> merged = new java.util.HashMap<>(resolved);
         merged.putAll(names);
-        swapGroups(current, newGroups(current, merged), new io.centrigate.route.Router(current));
+        swapGroups(current, newGroups(current, merged), new io.centrigate.route.Router(current), true);
         resolved = java.util.Map.copyOf(merged);
     }
 

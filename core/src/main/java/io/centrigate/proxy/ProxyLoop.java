@@ -70,6 +70,10 @@ final class ProxyLoop implements EventLoop.Duty
     private io.centrigate.metrics.NodeStats[] nodeStats;
     private final ErrorAnswers errorAnswers;
     private final HealthChecks healthChecks;
+    /** Loop 0 coordinates rebalancing and node drains for the process; every loop closes its own tunnels. */
+    private final Moves moves = new Moves();
+    /** Made once: what the coordinator posts to each loop when it offered closes. */
+    private final Runnable takeOfferedCloses = this::takeOfferedCloses;
     private ProxyLoop[] peers;
     private int nextPeer;
     private ClientSession sessions;
@@ -105,6 +109,14 @@ final class ProxyLoop implements EventLoop.Duty
         loop.duty(this);
     }
 
+    /** Removed nodes whose tunnels are drained (shared by the proxy; only loop 0's coordinator reads it). */
+    private java.util.Collection<io.centrigate.upstream.NodeTunnels> retiredNodes = java.util.List.of();
+
+    void retiredNodes(final java.util.Collection<io.centrigate.upstream.NodeTunnels> retired)
+    {
+        retiredNodes = retired;
+    }
+
     void peers(final ProxyLoop[] peers)
     {
         this.peers = peers;
@@ -114,6 +126,10 @@ final class ProxyLoop implements EventLoop.Duty
     void startHealthChecks()
     {
         healthChecks.start(ctx, groups, index, peers.length);
+        if (index == 0)
+        {
+            moves.start(ctx);
+        }
     }
 
     /** Set before the loop thread starts. */
@@ -446,7 +462,7 @@ final class ProxyLoop implements EventLoop.Duty
         while (s != null)
         {
             final ClientSession next = s.next;
-            s.goAway();
+            s.goAway(ClientSession.GOING_AWAY);
             s = next;
         }
     }
@@ -462,6 +478,11 @@ final class ProxyLoop implements EventLoop.Duty
         nodeStats = newNodeStats(newCtx, newGroups, nodeStats);
         healthChecks.stop();
         healthChecks.start(newCtx, newGroups, index, peers.length);
+        if (index == 0)
+        {
+            moves.stop();
+            moves.start(newCtx);
+        }
         for (final UpstreamPool pool : old)
         {
             pool.closeAll();
@@ -518,6 +539,7 @@ final class ProxyLoop implements EventLoop.Duty
     void closeAll()
     {
         healthChecks.stop();
+        moves.stop();
         while (sessions != null)
         {
             sessions.close();
@@ -673,6 +695,57 @@ final class ProxyLoop implements EventLoop.Duty
             if (key.isValid() && !acceptingStopped)
             {
                 key.interestOps(SelectionKey.OP_ACCEPT);
+            }
+        }
+    }
+
+    /** Closes the tunnels of this loop the rebalancer offered closes for (loop thread). */
+    private void takeOfferedCloses()
+    {
+        final long now = loop.nowNs();
+        final long minAge = peers[0].moves.minAgeNs;
+        ClientSession s = sessions;
+        while (s != null)
+        {
+            final ClientSession next = s.next;
+            s.moveIfOffered(now, minAge);
+            s = next;
+        }
+    }
+
+    /**
+     * The rebalancing coordinator's timer on loop 0: each tick offers closes ({@link io.centrigate.upstream.Rebalancer})
+     * and, when it offered any, posts {@link #takeOfferedCloses} to every loop (lock-free command queues).
+     */
+    private final class Moves implements EventLoop.TimerTarget
+    {
+        private io.centrigate.upstream.Rebalancer rebalancer;
+        private long timerId = org.agrona.DeadlineTimerWheel.NULL_DEADLINE;
+        private volatile long minAgeNs;
+
+        void start(final ProxyContext c)
+        {
+            rebalancer = new io.centrigate.upstream.Rebalancer(c);
+            minAgeNs = rebalancer.minAgeNs();
+            timerId = loop.schedule(this, System.nanoTime() + io.centrigate.upstream.Rebalancer.TICK_NS);
+        }
+
+        void stop()
+        {
+            loop.cancel(timerId);
+            timerId = org.agrona.DeadlineTimerWheel.NULL_DEADLINE;
+        }
+
+        @Override
+        public void onTimer(final long nowNs)
+        {
+            timerId = loop.schedule(this, nowNs + io.centrigate.upstream.Rebalancer.TICK_NS);
+            if (rebalancer.tick(groups, retiredNodes, nowNs) > 0)
+            {
+                for (final ProxyLoop peer : peers)
+                {
+                    peer.loop.execute(peer.takeOfferedCloses);
+                }
             }
         }
     }

@@ -24,8 +24,10 @@ public final class UpstreamGroup
 {
     private final InetSocketAddress[] addresses;
     private final String[] names;
-    private final int[] weights;
-    private final int[] roundRobinSlots;
+    /** The weights new picks use: the configured ones, or what the admin set; replaced whole, never changed in place. */
+    private volatile int[] weights;
+    /** The smooth weighted round-robin order of {@link #weights}, published with it. */
+    private volatile int[] roundRobinSlots;
     private final Balance balance;
     private final long failTimeoutNs;
     private final AtomicIntegerArray active;
@@ -75,6 +77,8 @@ public final class UpstreamGroup
      * node back from a restart meets the whole reconnect storm of its old clients).
      */
     static final int MIN_FACTOR = FULL_FACTOR / 20;
+    /** Drained by the admin: no new connection, its tunnels closed at the rebalance rate. */
+    public static final String DRAINING = "draining";
     /** A passive ejection lasts {@code failTimeout}, doubled per further failure in a row, up to this many times it. */
     static final int MAX_BACKOFF_FACTOR = 8;
 
@@ -94,7 +98,7 @@ public final class UpstreamGroup
         addresses = new InetSocketAddress[n];
         names = new String[n];
         hostPorts = new byte[n][];
-        weights = new int[n];
+        final int[] weights = new int[n];
         for (int i = 0; i < n; i++)
         {
             addresses[i] = upstreams.get(i).address();
@@ -118,7 +122,15 @@ public final class UpstreamGroup
         upgradeRetries = new AtomicLongArray(n);
         rampFromNs = new AtomicLongArray(n);
         this.maxEjectedPercent = maxEjectedPercent;
+        this.weights = weights;
         roundRobinSlots = smoothWeightedOrder(weights);
+        configWeights = weights.clone();
+        drained = new AtomicIntegerArray(n);
+        tunnels = new NodeTunnels[n];
+        for (int i = 0; i < n; i++)
+        {
+            tunnels[i] = new NodeTunnels();
+        }
     }
 
     /**
@@ -193,7 +205,7 @@ public final class UpstreamGroup
      */
     public boolean usable(final int i, final long nowNs)
     {
-        return checkedDown.get(i) == 0 && !ejected(i, nowNs);
+        return checkedDown.get(i) == 0 && !ejected(i, nowNs) && drained.get(i) == 0;
     }
 
     private boolean ejected(final int i, final long nowNs)
@@ -202,10 +214,10 @@ public final class UpstreamGroup
         return until != 0 && nowNs - until < 0;
     }
 
-    /** {@link #UP}, {@link #DOWN} (health checks) or {@link #EJECTED} (passive, for a backoff). */
+    /** {@link #UP}, {@link #DOWN} (health checks), {@link #EJECTED} (passive, for a backoff) or {@link #DRAINING}. */
     public String state(final int i, final long nowNs)
     {
-        return checkedDown.get(i) != 0 ? DOWN : ejected(i, nowNs) ? EJECTED : UP;
+        return drained.get(i) != 0 ? DRAINING : checkedDown.get(i) != 0 ? DOWN : ejected(i, nowNs) ? EJECTED : UP;
     }
 
     /** Down by active health checks. */
@@ -519,12 +531,13 @@ public final class UpstreamGroup
         final int n = addresses.length;
         if (balance == Balance.ROUND_ROBIN)
         {
-            final int slots = roundRobinSlots.length;
+            final int[] order = roundRobinSlots;
+            final int slots = order.length;
             final long start = cursor.getAndIncrement();
             int rampingFallback = -1;
             for (int k = 0; k < slots; k++)
             {
-                final int node = roundRobinSlots[(int)((start + k) % slots)];
+                final int node = order[(int)((start + k) % slots)];
                 if (eligible(node, nowNs, triedMask, honourSkip))
                 {
                     if (slowStartSkips(node, nowNs, start + k))
@@ -538,6 +551,7 @@ public final class UpstreamGroup
             return rampingFallback;
         }
         // Least connections relative to weight; ties rotate so equal nodes share new connections evenly.
+        final int[] weights = this.weights;
         final int start = (int)(cursor.getAndIncrement() % n);
         int best = -1;
         long bestActive = 0;
@@ -569,10 +583,94 @@ public final class UpstreamGroup
         {
             return false;
         }
-        if (checkedDown.get(node) != 0)
+        if (checkedDown.get(node) != 0 || drained.get(node) != 0)
         {
-            return false; // down by health checks is down, even when every node is
+            return false; // down by health checks (or drained) is down, even when every node is
         }
         return !honourSkip || !ejected(node, nowNs);
+    }
+
+    // ---------------------------------------------------------------- admin drain, runtime weight, rebalancing
+
+    /** The weights from the configuration, to tell on a reload whether the config changed a node. */
+    private final int[] configWeights;
+    /** 1 while the admin drained the node. Written by the admin thread, read by every loop when picking. */
+    private final AtomicIntegerArray drained;
+    /** Open tunnels and close requests per node, shared with the group a reload replaces (same address). */
+    private final NodeTunnels[] tunnels;
+
+    public NodeTunnels tunnels(final int i)
+    {
+        return tunnels[i];
+    }
+
+    public boolean drained(final int i)
+    {
+        return drained.get(i) != 0;
+    }
+
+    /** Admin drain (true) or undrain; the rebalancer closes a drained node's tunnels at its rate. Any thread. */
+    public void drain(final int i, final boolean drain)
+    {
+        drained.set(i, drain ? 1 : 0);
+    }
+
+    /**
+     * A new weight for new picks (admin, cold). The round-robin order is rebuilt and published with the weights
+     * in one volatile write each; a pick racing with it sees the old or the new table, both consistent.
+     */
+    public synchronized void weight(final int i, final int weight)
+    {
+        if (weight < 1 || weight > ProxyContext.MAX_WEIGHT)
+        {
+            throw new IllegalArgumentException("weight must be 1.." + ProxyContext.MAX_WEIGHT);
+        }
+        final int[] next = weights.clone();
+        next[i] = weight;
+        final int[] order = smoothWeightedOrder(next);
+        roundRobinSlots = order;
+        weights = next;
+    }
+
+    /**
+     * Takes over, for each node the reload kept at the same address with the same configured weight, what the
+     * admin set (drain, weight); and for every kept address the open tunnels, so tunnels opened before the reload
+     * stay counted and closable. A node whose configuration changed starts from its configuration (cold).
+     */
+    public void inheritAdminState(final UpstreamGroup old)
+    {
+        for (int i = 0; i < addresses.length; i++)
+        {
+            for (int j = 0; j < old.addresses.length; j++)
+            {
+                if (addresses[i].equals(old.addresses[j]))
+                {
+                    tunnels[i] = old.tunnels[j];
+                    if (configWeights[i] == old.configWeights[j])
+                    {
+                        drained.set(i, old.drained.get(j));
+                        if (old.weights[j] != weights[i])
+                        {
+                            weight(i, old.weights[j]);
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+    }
+
+    /** The node of {@code host:port} (as /status shows it), or -1. */
+    public int nodeIndex(final String hostPort)
+    {
+        for (int i = 0; i < addresses.length; i++)
+        {
+            if (new String(hostPorts[i], java.nio.charset.StandardCharsets.US_ASCII).equals(hostPort) ||
+                names[i].equals(hostPort))
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 }

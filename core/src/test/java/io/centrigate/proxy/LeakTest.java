@@ -68,7 +68,8 @@ class LeakTest
             {
                 assertEquals(s.chunksAllocated(), s.chunksFree(), "free list full again: " + s);
                 assertEquals(0, s.sessions());
-                assertEquals(0, s.timers(), "no timer left behind: " + s);
+                // The first loop keeps one timer of its own: the rebalancing coordinator's tick (issue 13).
+                assertEquals(s.loop().endsWith("-0") ? 1 : 0, s.timers(), "no timer left behind: " + s);
             }
             // Each client sent one frame and got one back; both counted from the frame headers alone.
             assertEquals(TUNNELS, idle.stream().mapToLong(LoopSnapshot::framesUp).sum());

@@ -59,6 +59,18 @@ public final class WsEchoUpstream extends WebSocketServer implements AutoCloseab
         return server;
     }
 
+    /** A node on a given address: the same node restarted on its port. */
+    public static WsEchoUpstream startOn(final InetSocketAddress address) throws Exception
+    {
+        final WsEchoUpstream server = new WsEchoUpstream(address);
+        server.start();
+        if (!server.started.await(10, TimeUnit.SECONDS) || server.startError != null)
+        {
+            throw new IllegalStateException("upstream did not start on " + address, server.startError);
+        }
+        return server;
+    }
+
     public InetSocketAddress address()
     {
         return new InetSocketAddress(host, getPort());
