@@ -11,7 +11,7 @@
 # the clients go straight to node b), then ReconnectingClients: CLIENTS WebSocket clients started at RAMP/s, each
 # of which connects (upgrade, 101, one echo round trip as the SDK's connect command), holds, and on any close or
 # failure reconnects after centrifuge-js's jittered backoff (BACKOFF_MIN_MS..BACKOFF_MAX_MS), abandoning an
-# attempt after HS_TIMEOUT_MS. Then:
+# attempt after HS_TIMEOUT_MS, and pings every PING_MS. Then:
 #   hang:    new clients arrive at ARRIVALS/s from PRE s before until AFTER s after the hang; node b gets SIGSTOP
 #            (the kernel still completes TCP connects into its backlog) for HANG s, then SIGCONT.
 #   restart: once every client is connected again (at most RECOVER s), node b is killed (SIGKILL), started again
@@ -31,13 +31,14 @@
 #               and "check inter 1s rise 2 fall 2" on both servers
 #
 # Environment (defaults in brackets; smoke's in braces):
-#   CLIENTS [2000] {100}  RAMP [500]/s  ARRIVALS [25]/s {20}  HS_TIMEOUT_MS [5000] {1000}
-#   BACKOFF_MIN_MS [500] {100}  BACKOFF_MAX_MS [20000] {1000}  SETTLE [3] {0.5} s
+#   CLIENTS [2000] {100}  RAMP [500]/s  ARRIVALS [25]/s {20}  HS_TIMEOUT_MS [5000] {2000}
+#   BACKOFF_MIN_MS [500] {100}  BACKOFF_MAX_MS [20000] {1000}  PING_MS [25000] (each client's ping, echoed by
+#   the node, as Centrifugo's 25 s ping: keeps the proxies' idle timeouts off live tunnels)  SETTLE [3] {0.5} s
 #   PRE [2] {0.5}  HANG [20] {2}  AFTER [5] {1}  RECOVER [40] {10}  DOWN [5] {1}  WATCH [90] {3}  (seconds)
 #   PIN [1]  PROXY_CPUS [1]  LOAD_CPUS [0]  LOOPS [1]  OUT [bench/results/<date>-nodes] {bench/target/nodes-smoke}
 #   BUILD [auto|always|never]  BASE_PORT [27300]
 set -euo pipefail
-CALLER_SETTINGS=$(env | grep -E '^(TARGETS|CLIENTS|RAMP|ARRIVALS|HS_TIMEOUT_MS|BACKOFF_[A-Z_]+|SETTLE|PRE|HANG|AFTER|RECOVER|DOWN|WATCH|PIN|PROXY_CPUS|LOAD_CPUS|LOOPS|OUT|BUILD|BASE_PORT)=' | sort | sed "s/=\(.*\)/='\1'/" | tr '\n' ' ' || true)
+CALLER_SETTINGS=$(env | grep -E '^(TARGETS|CLIENTS|RAMP|ARRIVALS|HS_TIMEOUT_MS|BACKOFF_[A-Z_]+|PING_MS|SETTLE|PRE|HANG|AFTER|RECOVER|DOWN|WATCH|PIN|PROXY_CPUS|LOAD_CPUS|LOOPS|OUT|BUILD|BASE_PORT)=' | sort | sed "s/=\(.*\)/='\1'/" | tr '\n' ' ' || true)
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -51,7 +52,7 @@ for a in "$@"; do
     esac
 done
 if [[ $SMOKE == 1 ]]; then
-    CLIENTS="${CLIENTS:-100}"; ARRIVALS="${ARRIVALS:-20}"; HS_TIMEOUT_MS="${HS_TIMEOUT_MS:-1000}"
+    CLIENTS="${CLIENTS:-100}"; ARRIVALS="${ARRIVALS:-20}"; HS_TIMEOUT_MS="${HS_TIMEOUT_MS:-2000}"
     BACKOFF_MIN_MS="${BACKOFF_MIN_MS:-100}"; BACKOFF_MAX_MS="${BACKOFF_MAX_MS:-1000}"; SETTLE="${SETTLE:-0.5}"
     PRE="${PRE:-0.5}"; HANG="${HANG:-2}"; AFTER="${AFTER:-1}"; RECOVER="${RECOVER:-10}"; DOWN="${DOWN:-1}"
     WATCH="${WATCH:-3}"; OUT="${OUT:-bench/target/nodes-smoke}"
@@ -63,6 +64,7 @@ ARRIVALS="${ARRIVALS:-25}"
 HS_TIMEOUT_MS="${HS_TIMEOUT_MS:-5000}"
 BACKOFF_MIN_MS="${BACKOFF_MIN_MS:-500}"
 BACKOFF_MAX_MS="${BACKOFF_MAX_MS:-20000}"
+PING_MS="${PING_MS:-25000}"
 SETTLE="${SETTLE:-3}"
 PRE="${PRE:-2}"
 HANG="${HANG:-20}"
@@ -170,12 +172,15 @@ wait_listen() { # port pid
 }
 
 NODE_PID=()
-start_node() { # index(0=a,1=b) port logfile
+spawn_node() { # index(0=a,1=b) port logfile
     "${PIN_LOAD[@]}" "$JAVA" -Xms256m -Xmx256m -cp "$BJAR" io.centrigate.bench.load.BenchUpstream --port "$2" >> "$3" 2>&1 &
     NODE_PID[$1]=$!
     started+=("${NODE_PID[$1]}")
+}
+node_ready() { # index port logfile
     wait_listen "$2" "${NODE_PID[$1]}" || { log "node on port $2 did not start"; cat "$3" >&2; return 1; }
 }
+start_node() { spawn_node "$@"; node_ready "$@"; }
 
 # ----------------------------------------------------------------------------------------------- targets
 PROXY_PID=""
@@ -252,8 +257,9 @@ run_target() {
     pa=$(pick_port "$BASE_PORT"); pb=$(pick_port $(( BASE_PORT + 1 ))); pp=$(pick_port $(( BASE_PORT + 2 )))
     [[ $pa == "$pb" || $pb == "$pp" || $pa == "$pp" ]] && { pb=$(( pa + 7 )); pp=$(( pa + 13 )); }
     log "$t: nodes a :$pa b :$pb, proxy :$pp"
-    start_node 0 "$pa" "$dir/node-a.log" || return 1
-    start_node 1 "$pb" "$dir/node-b.log" || return 1
+    spawn_node 0 "$pa" "$dir/node-a.log"; spawn_node 1 "$pb" "$dir/node-b.log"
+    node_ready 0 "$pa" "$dir/node-a.log" || return 1
+    node_ready 1 "$pb" "$dir/node-b.log" || return 1
     start_proxy "$t" "$pp" "$pa" "$pb" "$dir" || return 1
     local tport=$pp
     [[ $t == direct ]] && tport=$pb
@@ -263,7 +269,7 @@ run_target() {
     mkfifo "$dir/ctl"
     "${PIN_LOAD[@]}" "$JAVA" -Xms512m -Xmx512m -cp "$BJAR" io.centrigate.bench.load.ReconnectingClients \
         --target "127.0.0.1:$tport" --clients "$CLIENTS" --ramp "$RAMP" --handshake-timeout-ms "$HS_TIMEOUT_MS" \
-        --backoff-min-ms "$BACKOFF_MIN_MS" --backoff-max-ms "$BACKOFF_MAX_MS" --events "$dir/events.txt" \
+        --backoff-min-ms "$BACKOFF_MIN_MS" --backoff-max-ms "$BACKOFF_MAX_MS" --ping-ms "$PING_MS" --events "$dir/events.txt" \
         < "$dir/ctl" > "$dir/clients.log" 2> "$dir/clients.err" &
     local cpid=$!
     started+=("$cpid")
@@ -330,7 +336,7 @@ run_target() {
     echo "centrigate jar: $(sha256sum "$PJAR" | cut -c1-12)"
     echo "nginx: $(nginx -v 2>&1 || true)"
     echo "haproxy: $(haproxy -v 2>/dev/null | head -1 || true)"
-    echo "settings: CLIENTS=$CLIENTS RAMP=$RAMP ARRIVALS=$ARRIVALS HS_TIMEOUT_MS=$HS_TIMEOUT_MS BACKOFF=$BACKOFF_MIN_MS..$BACKOFF_MAX_MS ms"
+    echo "settings: CLIENTS=$CLIENTS RAMP=$RAMP ARRIVALS=$ARRIVALS HS_TIMEOUT_MS=$HS_TIMEOUT_MS BACKOFF=$BACKOFF_MIN_MS..$BACKOFF_MAX_MS ms PING_MS=$PING_MS"
     echo "          SETTLE=$SETTLE PRE=$PRE HANG=$HANG AFTER=$AFTER RECOVER=$RECOVER DOWN=$DOWN WATCH=$WATCH"
     echo "          PIN=$PIN PROXY_CPUS=$PROXY_CPUS LOAD_CPUS=$LOAD_CPUS LOOPS=$LOOPS"
     echo "uptime at start: $(uptime)"

@@ -184,6 +184,7 @@ public final class NodesReport
             row.put("down_s", (restart - kill) / 1000.0);
             row.put("down_failed", countFailed(attempts, kill, restart));
             row.put("down_attempts", count(attempts, kill, restart, true));
+            row.put("down_outcomes", outcomes(attempts, kill, restart));
             row.put("restart_failed", countFailed(attempts, restart, end));
             row.put("restart_attempts", count(attempts, restart, end, true));
             row.put("watch_s", (end - restart) / 1000.0);
@@ -411,11 +412,12 @@ public final class NodesReport
             t.append(" |\n");
         }
         t.append(String.format(Locale.ROOT, "%nClient handshake timeout %d ms. Outcomes of the handshakes " +
-            "started during the hang, and how the killed node's clients were cut:%n%n", timeoutMs));
+            "started during the hang, how the killed node's clients were cut, what the handshakes started while it was down got:%n%n", timeoutMs));
         for (final Map<String, Object> r : rows)
         {
             t.append("- ").append(r.get("target")).append(": hang ").append(v(r, "hang_outcomes"))
                 .append("; kill: ").append(v(r, "kill_close_kinds"))
+                .append("; handshakes while down: ").append(v(r, "down_outcomes"))
                 .append("; closes after restart: ").append(v(r, "restart_close_kinds")).append('\n');
         }
         return t.toString();

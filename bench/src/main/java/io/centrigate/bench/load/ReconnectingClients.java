@@ -27,6 +27,11 @@ import java.util.concurrent.ThreadLocalRandom;
  * connection that was open, one more after each failed attempt. An attempt not complete within
  * {@code --handshake-timeout} (the SDK's timeout) is abandoned and counts as timed out.
  *
+ * <p>An open client sends a small text frame every {@code --ping-ms} (25 s, first at a random moment within
+ * that), which the node echoes: a Centrifugo node pings every 25 s and the client answers, so a live tunnel is never
+ * idle, and a proxy's idle timeouts (centrigate's 90 s tunnel idle timeout, Nginx's 60 s {@code proxy_read_timeout})
+ * never cut one; without it they would close every tunnel of the population once a minute or so.
+ *
  * <p>All on one selector thread. The {@code --clients} start at {@code --ramp} per second; commands on stdin,
  * one per line, change the population while it runs: {@code arrive R} makes R new clients per second join
  * (new page loads; {@code arrive 0} stops them), {@code quit} ends the process (so does SIGTERM).
@@ -41,7 +46,7 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <pre>java -cp bench/target/benchmarks.jar io.centrigate.bench.load.ReconnectingClients --target 127.0.0.1:8000
  *     --clients 2000 [--ramp 500] [--handshake-timeout-ms 5000] [--backoff-min-ms 500] [--backoff-max-ms 20000]
- *     [--path /connection/websocket] --events FILE</pre>
+ *     [--ping-ms 25000] [--path /connection/websocket] --events FILE</pre>
  */
 public final class ReconnectingClients
 {
@@ -54,12 +59,14 @@ public final class ReconnectingClients
     /** Stands in for the SDK's connect command: the node's reply (here its echo) ends the handshake. */
     private static final byte[] CONNECT_COMMAND = "{\"id\":1,\"connect\":{}}".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] MASK = {0x11, 0x22, 0x33, 0x44};
+    private static final byte[] PING = "{}".getBytes(StandardCharsets.US_ASCII);
 
     private final InetSocketAddress target;
     private final String path;
     private final long handshakeTimeoutNs;
     private final long backoffMinMs;
     private final long backoffMaxMs;
+    private final long pingNs;
     private final Writer events;
     private final Selector selector;
     private final WebSocketKeys keys = new WebSocketKeys();
@@ -80,6 +87,7 @@ public final class ReconnectingClients
         long dueNs;
         long attemptStartNs;
         long openSinceNs;
+        long nextPingNs;
         int step;
         boolean fresh = true;
         SocketChannel ch;
@@ -96,13 +104,14 @@ public final class ReconnectingClients
     }
 
     private ReconnectingClients(final InetSocketAddress target, final String path, final long handshakeTimeoutMs,
-        final long backoffMinMs, final long backoffMaxMs, final Writer events) throws IOException
+        final long backoffMinMs, final long backoffMaxMs, final long pingMs, final Writer events) throws IOException
     {
         this.target = target;
         this.path = path;
         this.handshakeTimeoutNs = handshakeTimeoutMs * 1_000_000L;
         this.backoffMinMs = backoffMinMs;
         this.backoffMaxMs = backoffMaxMs;
+        this.pingNs = pingMs * 1_000_000L;
         this.events = events;
         this.selector = Selector.open();
     }
@@ -117,6 +126,7 @@ public final class ReconnectingClients
         long timeoutMs = 5000;
         long minMs = 500;
         long maxMs = 20_000;
+        long pingMs = 25_000;
         for (int i = 0; i < args.length; i++)
         {
             switch (args[i])
@@ -129,6 +139,7 @@ public final class ReconnectingClients
                 case "--handshake-timeout-ms" -> timeoutMs = Long.parseLong(args[++i]);
                 case "--backoff-min-ms" -> minMs = Long.parseLong(args[++i]);
                 case "--backoff-max-ms" -> maxMs = Long.parseLong(args[++i]);
+                case "--ping-ms" -> pingMs = Long.parseLong(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -142,7 +153,7 @@ public final class ReconnectingClients
         try (BufferedWriter events = Files.newBufferedWriter(Path.of(eventsFile), StandardCharsets.US_ASCII))
         {
             final ReconnectingClients population =
-                new ReconnectingClients(address, path, timeoutMs, minMs, maxMs, events);
+                new ReconnectingClients(address, path, timeoutMs, minMs, maxMs, pingMs, events);
             population.start(count, ramp);
             population.run();
         }
@@ -217,7 +228,14 @@ public final class ReconnectingClients
                         attempt(c, now);
                     }
                 }
-                else if (c.state != OPEN && now - c.attemptStartNs >= handshakeTimeoutNs)
+                else if (c.state == OPEN)
+                {
+                    if (pingNs > 0 && now >= c.nextPingNs)
+                    {
+                        ping(c, now);
+                    }
+                }
+                else if (now - c.attemptStartNs >= handshakeTimeoutNs)
                 {
                     attemptFailed(c, now, "timeout");
                 }
@@ -453,6 +471,19 @@ public final class ReconnectingClients
         return b.flip();
     }
 
+    private void ping(final Client c, final long now)
+    {
+        c.nextPingNs = now + pingNs;
+        try
+        {
+            c.ch.write(maskedFrame(0x1, PING));
+        }
+        catch (final IOException e)
+        {
+            lost(c, now, "reset", 0);
+        }
+    }
+
     /** The SDK answers a server's close with its own before dropping the connection (RFC 6455 §5.5.1). */
     private static void answerClose(final Client c)
     {
@@ -473,6 +504,7 @@ public final class ReconnectingClients
         c.state = OPEN;
         c.step = 0;
         c.openSinceNs = now;
+        c.nextPingNs = now + (pingNs > 0 ? ThreadLocalRandom.current().nextLong(pingNs) : 0);
         connected++;
     }
 
