@@ -136,6 +136,8 @@ public final class NodesReport
             int during = 0;
             int failed = 0;
             int timedOut = 0;
+            int slow = 0;
+            long slowest = 0;
             long lastFailStart = -1;
             final HashSet<Integer> hit = new HashSet<>();
             for (final Attempt a : attempts)
@@ -145,7 +147,15 @@ public final class NodesReport
                     continue;
                 }
                 during++;
-                if (!a.ok())
+                if (a.ok())
+                {
+                    slowest = Math.max(slowest, a.end() - a.start());
+                    if (a.end() - a.start() > 1000)
+                    {
+                        slow++;
+                    }
+                }
+                else
                 {
                     hit.add(a.client());
                     lastFailStart = Math.max(lastFailStart, a.start());
@@ -164,6 +174,8 @@ public final class NodesReport
             row.put("hang_failed", failed);
             row.put("hang_timed_out", timedOut);
             row.put("hang_clients_failed", hit.size());
+            row.put("hang_ok_over_1s", slow);
+            row.put("hang_ok_max_ms", slowest);
             // an attempt started later than this could not time out before the node came back: failures that
             // reach this far did not stop within the hang
             final long horizon = cont - timeoutMs - 1000;
@@ -367,10 +379,10 @@ public final class NodesReport
     static String table(final List<Map<String, Object>> rows, final long timeoutMs)
     {
         final StringBuilder t = new StringBuilder();
-        t.append("| target | hang: handshakes | failed | timed out | clients hit | failures stop after | " +
+        t.append("| target | hang: handshakes | failed | timed out | clients hit | ok but > 1 s (slowest) | failures stop after | " +
             "failed after SIGCONT | restart: failed while down | all back after kill | time to balance " +
             "(b ≥ 45 %) | b share at end | closes after restart (1012) | failed after restart |\n");
-        t.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        t.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (final Map<String, Object> r : rows)
         {
             final boolean direct = r.get("target").toString().startsWith("direct");
@@ -379,6 +391,7 @@ public final class NodesReport
             t.append(" | ").append(v(r, "hang_failed"));
             t.append(" | ").append(v(r, "hang_timed_out"));
             t.append(" | ").append(v(r, "hang_clients_failed"));
+            t.append(" | ").append(v(r, "hang_ok_over_1s")).append(" (").append(v(r, "hang_ok_max_ms")).append(" ms)");
             final Object stopS = r.get("hang_failures_stop_s");
             if (stopS == null)
             {
