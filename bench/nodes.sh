@@ -119,8 +119,8 @@ PJAR="$JARS/centrigate.jar"
 
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
-rm -rf "$OUT/raw" "$OUT/logs"
-mkdir -p "$OUT/raw" "$OUT/logs"
+rm -rf "$OUT/raw"
+mkdir -p "$OUT/raw"
 
 # ------------------------------------------------------------------------------------- processes, trap
 started=()
@@ -176,6 +176,8 @@ spawn_node() { # index(0=a,1=b) port logfile
     "${PIN_LOAD[@]}" "$JAVA" -Xms256m -Xmx256m -cp "$BJAR" io.centrigate.bench.load.BenchUpstream --port "$2" >> "$3" 2>&1 &
     NODE_PID[$1]=$!
     started+=("${NODE_PID[$1]}")
+    # out of the job table: bash would report the SIGKILL of the restart phase as "Killed" on stderr
+    disown "${NODE_PID[$1]}" 2>/dev/null || true
 }
 node_ready() { # index port logfile
     wait_listen "$2" "${NODE_PID[$1]}" || { log "node on port $2 did not start"; cat "$3" >&2; return 1; }
@@ -323,13 +325,12 @@ run_target() {
     [[ -n $PROXY_PID ]] && stop_pid "$PROXY_PID"
     stop_pid "${NODE_PID[0]}"
     stop_pid "${NODE_PID[1]}"
-    cp "$dir/clients.log" "$OUT/logs/$t-clients.log" 2>/dev/null || true
     log "$t: $(connected_now "$dir/clients.log" | awk '{ print $1 " of " $2 " clients connected at the end" }')"
 }
 
 {
     echo "date: $(date -u +%FT%TZ)"
-    echo "command: ${CALLER_SETTINGS}bench/nodes.sh $*"
+    echo "command: ${CALLER_SETTINGS}bench/nodes.sh${*:+ $*}"
     echo "git: $(git rev-parse --short HEAD 2>/dev/null || echo '?') $(git status --porcelain 2>/dev/null | grep -qv '^??' && echo '(with uncommitted changes)')"
     echo "kernel: $(uname -r); cpus: $(nproc); open files (hard): $NOFILE; somaxconn: $(cat /proc/sys/net/core/somaxconn)"
     echo "java: $("$JAVA" -version 2>&1 | head -1)"
@@ -354,7 +355,8 @@ for t in "${active[@]}"; do
     echo "uptime after $t: $(uptime)" >> "$OUT/env.txt"
 done
 
-title="Run: \`${CALLER_SETTINGS}bench/nodes.sh $*\` on $(date -u +%F) ($(nproc) cores; proxy on CPU $PROXY_CPUS with $LOOPS loop/worker/thread, nodes + clients on CPU $LOAD_CPUS; $CLIENTS clients, hang ${HANG}s, restart after ${DOWN}s, watched ${WATCH}s)."
+find "$OUT/raw" -type f -empty -delete
+title="Run: \`${CALLER_SETTINGS}bench/nodes.sh${*:+ $*}\` on $(date -u +%F) ($(nproc) cores; proxy on CPU $PROXY_CPUS with $LOOPS loop/worker/thread, nodes + clients on CPU $LOAD_CPUS; $CLIENTS clients, hang ${HANG}s, restart after ${DOWN}s, watched ${WATCH}s)."
 "$JAVA" -cp "$BJAR" io.centrigate.bench.load.NodesReport "$OUT" "$title" "$HS_TIMEOUT_MS" "${done_targets[@]}"
 log "done: $OUT/results.md"
 if [[ $SMOKE == 1 ]]; then
