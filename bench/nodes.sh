@@ -19,7 +19,8 @@
 #            is back).
 # Once a second the established connections on each node's port are counted (ss). The harness marks each moment
 # (epoch ms) in raw/TARGET/marks.txt; the clients log every attempt and close in raw/TARGET/events.txt;
-# io.centrigate.bench.load.NodesReport turns them into OUT/results.md (the table) and OUT/summary.jsonl.
+# io.centrigate.bench.load.NodesReport turns them into OUT/results.md (the table) and OUT/summary.jsonl;
+# bench/e2e/nodes-plot.sh draws OUT/nodes.png (connections per node over time) when gnuplot is installed.
 #
 # Targets (TARGETS ["direct centrigate nginx haproxy"]):
 #   direct      the clients straight at node b (no proxy: what a node failure does to its own clients)
@@ -358,6 +359,9 @@ done
 find "$OUT/raw" -type f -empty -delete
 title="Run: \`${CALLER_SETTINGS}bench/nodes.sh${*:+ $*}\` on $(date -u +%F) ($(nproc) cores; proxy on CPU $PROXY_CPUS with $LOOPS loop/worker/thread, nodes + clients on CPU $LOAD_CPUS; $CLIENTS clients, hang ${HANG}s, restart after ${DOWN}s, watched ${WATCH}s)."
 "$JAVA" -cp "$BJAR" io.centrigate.bench.load.NodesReport "$OUT" "$title" "$HS_TIMEOUT_MS" "${done_targets[@]}"
+if have gnuplot; then
+    bash bench/e2e/nodes-plot.sh "$OUT" "${done_targets[@]}" > /dev/null || log "plot failed"
+fi
 log "done: $OUT/results.md"
 if [[ $SMOKE == 1 ]]; then
     n=$(grep -c '^{' "$OUT/summary.jsonl" || true)
