@@ -2,8 +2,8 @@
 # Node failures, side by side: a node that hangs and a node that restarts, behind centrigate, Nginx and HAProxy
 # (and straight at one node, as a baseline), with a population of reconnecting WebSocket clients (issue 13, point 5).
 #
-#   bench/nodes.sh              # every target in turn, 2,000 clients (about 9 minutes); bench/results/<date>-nodes
-#   bench/nodes.sh smoke        # CI-sized: 100 clients, phases of a few seconds, every target (< 60 s); only checks
+#   bench/nodes.sh              # every target in turn, 2,000 clients (about 8 minutes); bench/results/<date>-nodes
+#   bench/nodes.sh smoke        # CI-sized: 100 clients, phases of a few seconds, every target (about 50 s); only checks
 #                               # that every target produced its row; bench/target/nodes-smoke
 #   TARGETS="centrigate nginx" bench/nodes.sh
 #
@@ -37,7 +37,7 @@
 #   the node, as Centrifugo's 25 s ping: keeps the proxies' idle timeouts off live tunnels)  SETTLE [3] {0.5} s
 #   PRE [2] {0.5}  HANG [20] {2}  AFTER [5] {1}  RECOVER [40] {10}  DOWN [5] {1}  WATCH [90] {3}  (seconds)
 #   PIN [1]  PROXY_CPUS [1]  LOAD_CPUS [0]  LOOPS [1]  OUT [bench/results/<date>-nodes] {bench/target/nodes-smoke}
-#   BUILD [auto|always|never]  BASE_PORT [27300]
+#   BUILD [auto|always|never]  INSTALL [1] {0} (apt-get install nginx / haproxy when missing)  BASE_PORT [27300]
 set -euo pipefail
 CALLER_SETTINGS=$(env | grep -E '^(TARGETS|CLIENTS|RAMP|ARRIVALS|HS_TIMEOUT_MS|BACKOFF_[A-Z_]+|PING_MS|SETTLE|PRE|HANG|AFTER|RECOVER|DOWN|WATCH|PIN|PROXY_CPUS|LOAD_CPUS|LOOPS|OUT|BUILD|BASE_PORT)=' | sort | sed "s/=\(.*\)/='\1'/" | tr '\n' ' ' || true)
 
@@ -48,7 +48,7 @@ SMOKE=0
 for a in "$@"; do
     case "$a" in
         smoke) SMOKE=1 ;;
-        -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
+        -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) echo "unknown argument '$a' (smoke)" >&2; exit 2 ;;
     esac
 done
@@ -56,7 +56,7 @@ if [[ $SMOKE == 1 ]]; then
     CLIENTS="${CLIENTS:-100}"; ARRIVALS="${ARRIVALS:-20}"; HS_TIMEOUT_MS="${HS_TIMEOUT_MS:-2000}"
     BACKOFF_MIN_MS="${BACKOFF_MIN_MS:-100}"; BACKOFF_MAX_MS="${BACKOFF_MAX_MS:-1000}"; SETTLE="${SETTLE:-0.5}"
     PRE="${PRE:-0.5}"; HANG="${HANG:-2}"; AFTER="${AFTER:-1}"; RECOVER="${RECOVER:-10}"; DOWN="${DOWN:-1}"
-    WATCH="${WATCH:-3}"; OUT="${OUT:-bench/target/nodes-smoke}"
+    WATCH="${WATCH:-3}"; OUT="${OUT:-bench/target/nodes-smoke}"; INSTALL="${INSTALL:-0}"
 fi
 TARGETS="${TARGETS:-direct centrigate nginx haproxy}"
 CLIENTS="${CLIENTS:-2000}"
@@ -78,6 +78,7 @@ PROXY_CPUS="${PROXY_CPUS:-1}"
 LOAD_CPUS="${LOAD_CPUS:-0}"
 LOOPS="${LOOPS:-1}"
 BUILD="${BUILD:-auto}"
+INSTALL="${INSTALL:-1}"
 BASE_PORT="${BASE_PORT:-27300}"
 OUT="${OUT:-bench/results/$(date -u +%F)-nodes}"
 JAVA="${JAVA:-java}"
@@ -102,11 +103,28 @@ if [[ "$BUILD" == always ]]; then
     log "building (mvn -B -q -DskipTests package)"
     mvn -B -q -DskipTests package
 fi
+# Nginx and HAProxy from Debian when missing, as bench/run.sh does (not in smoke mode: CI skips what is missing)
+need_pkgs=()
+for t in $TARGETS; do
+    case "$t" in nginx|haproxy) have "$t" || need_pkgs+=("$t") ;; esac
+done
+if [[ ${#need_pkgs[@]} -gt 0 && $INSTALL == 1 ]]; then
+    log "installing from Debian: ${need_pkgs[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # policy-rc.d exit 101: the packages' own services are not started (port 80; we run our own instances)
+    own_policy=0
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && own_policy=1
+    fi
+    apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+    [[ $own_policy == 1 ]] && rm -f /usr/sbin/policy-rc.d
+fi
 active=()
 for t in $TARGETS; do
     case "$t" in
         direct|centrigate) active+=("$t") ;;
-        nginx|haproxy) if have "$t"; then active+=("$t"); else log "skipping $t: not installed (bench/run.sh installs it)"; fi ;;
+        nginx|haproxy) if have "$t"; then active+=("$t"); else log "skipping $t: not installed (INSTALL=1 installs it)"; fi ;;
         *) echo "unknown target '$t' (direct centrigate nginx haproxy)" >&2; exit 2 ;;
     esac
 done
