@@ -529,7 +529,7 @@ public final class ReconnectingClients
     /** centrifuge-js {@code backoff(step, min, max)}: full jitter on top of the minimum, capped. */
     private long backoffMs(final int step)
     {
-        final long ceiling = Math.min(backoffMaxMs, backoffMinMs << Math.min(step, 31 - 1));
+        final long ceiling = Math.min(backoffMaxMs, backoffMinMs << Math.min(step, 31));
         final long jitter = ThreadLocalRandom.current().nextLong(Math.max(1, ceiling + 1));
         return Math.min(backoffMaxMs, backoffMinMs + jitter);
     }
