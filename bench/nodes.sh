@@ -37,9 +37,10 @@
 #   the node, as Centrifugo's 25 s ping: keeps the proxies' idle timeouts off live tunnels)  SETTLE [3] {0.5} s
 #   PRE [2] {0.5}  HANG [20] {2}  AFTER [5] {1}  RECOVER [40] {10}  DOWN [5] {1}  WATCH [90] {3}  (seconds)
 #   PIN [1]  PROXY_CPUS [1]  LOAD_CPUS [0]  LOOPS [1]  OUT [bench/results/<date>-nodes] {bench/target/nodes-smoke}
+#   PJAR [cli/target/centrigate.jar: another build of centrigate to measure]  BJAR [bench/target/benchmarks.jar]
 #   BUILD [auto|always|never]  INSTALL [1] {0} (apt-get install nginx / haproxy when missing)  BASE_PORT [27300]
 set -euo pipefail
-CALLER_SETTINGS=$(env | grep -E '^(TARGETS|CLIENTS|RAMP|ARRIVALS|HS_TIMEOUT_MS|BACKOFF_[A-Z_]+|PING_MS|SETTLE|PRE|HANG|AFTER|RECOVER|DOWN|WATCH|PIN|PROXY_CPUS|LOAD_CPUS|LOOPS|OUT|BUILD|BASE_PORT)=' | sort | sed "s/=\(.*\)/='\1'/" | tr '\n' ' ' || true)
+CALLER_SETTINGS=$(env | grep -E '^(TARGETS|CLIENTS|RAMP|ARRIVALS|HS_TIMEOUT_MS|BACKOFF_[A-Z_]+|PING_MS|SETTLE|PRE|HANG|AFTER|RECOVER|DOWN|WATCH|PIN|PROXY_CPUS|LOAD_CPUS|LOOPS|OUT|BUILD|BASE_PORT|PJAR|BJAR)=' | sort | sed "s/=\(.*\)/='\1'/" | tr '\n' ' ' || true)
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -82,8 +83,8 @@ INSTALL="${INSTALL:-1}"
 BASE_PORT="${BASE_PORT:-27300}"
 OUT="${OUT:-bench/results/$(date -u +%F)-nodes}"
 JAVA="${JAVA:-java}"
-BJAR=bench/target/benchmarks.jar
-PJAR=cli/target/centrigate.jar
+BJAR="${BJAR:-bench/target/benchmarks.jar}"
+PJAR="${PJAR:-cli/target/centrigate.jar}"
 NOFILE=$(ulimit -Hn)
 PATH="$PATH:/usr/sbin"
 
