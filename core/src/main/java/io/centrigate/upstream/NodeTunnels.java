@@ -4,7 +4,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One node's tunnels as the balancer sees them, shared by every loop: how many are open, and how many of them the
+ * One node's load as the balancer sees it, shared by every loop: connections and tunnels open, and how many tunnels the
  * rebalancer currently asks the loops to close. A reload hands the same object to the new group for the same
  * address, so tunnels opened before it are still counted (and still closable) after it.
  * <p>
@@ -14,6 +14,28 @@ public final class NodeTunnels
 {
     /** Tunnels open on the node that no one asked to close yet (a tunnel leaves the count when its close begins). */
     private final AtomicInteger open = new AtomicInteger();
+    /**
+     * Connections to the node chosen by the balancer and not yet released (tunnels, HTTP exchanges, connects
+     * under way): least-conn's count. Shared with the group a reload or a DNS change builds for the same address,
+     * like the tunnel count, so connections made before the swap still weigh in the picks after it (and are
+     * released into the same count by the sessions that hold the old group).
+     */
+    private final AtomicInteger connections = new AtomicInteger();
+
+    public int connections()
+    {
+        return connections.get();
+    }
+
+    void connectionOpened()
+    {
+        connections.incrementAndGet();
+    }
+
+    void connectionClosed()
+    {
+        connections.decrementAndGet();
+    }
     /** Closes the loops may still take for a drain (any tunnel of the node, whatever its age). */
     private final AtomicInteger drainQuota = new AtomicInteger();
     /** Closes the loops may still take to rebalance (only tunnels older than the minimum age). */

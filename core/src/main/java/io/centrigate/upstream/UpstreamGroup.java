@@ -30,7 +30,6 @@ public final class UpstreamGroup
     private volatile int[] roundRobinSlots;
     private final Balance balance;
     private final long failTimeoutNs;
-    private final AtomicIntegerArray active;
     private final AtomicLongArray skipUntilNs;
     private final AtomicLongArray connectFailures;
     private final AtomicLong cursor = new AtomicLong();
@@ -111,7 +110,6 @@ public final class UpstreamGroup
         }
         this.balance = balance;
         this.failTimeoutNs = failTimeoutNs;
-        active = new AtomicIntegerArray(n);
         skipUntilNs = new AtomicLongArray(n);
         connectFailures = new AtomicLongArray(n);
         checkedDown = new AtomicIntegerArray(n);
@@ -186,7 +184,7 @@ public final class UpstreamGroup
 
     public int active(final int i)
     {
-        return active.get(i);
+        return tunnels[i].connections();
     }
 
     public long connectFailures(final int i)
@@ -307,14 +305,14 @@ public final class UpstreamGroup
         }
         if (choice >= 0)
         {
-            active.incrementAndGet(choice);
+            tunnels[choice].connectionOpened();
         }
         return choice;
     }
 
     public void release(final int node)
     {
-        active.decrementAndGet(node);
+        tunnels[node].connectionClosed();
     }
 
     /**
@@ -565,7 +563,7 @@ public final class UpstreamGroup
             }
             // (active + 1) / (weight x slow start factor), HAProxy's fwlc key: a ramping node at 0 tunnels is
             // not "infinitely" lighter than the others; without slow start the order is that of active / weight.
-            final long a = active.get(node) + 1;
+            final long a = tunnels[node].connections() + 1;
             final long w = (long)weights[node] * slowStartFactor(node, nowNs);
             if (best < 0 || a * bestWeight < bestActive * w)
             {

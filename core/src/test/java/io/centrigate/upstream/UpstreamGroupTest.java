@@ -38,6 +38,29 @@ class UpstreamGroupTest
         assertEquals(1, g.acquire(0, 0), "the node with fewest connections gets the next one");
     }
 
+    /** A reload or a DNS change builds a new group: connections made before it still count in least-conn after it. */
+    @Test
+    void leastConnCountsCarryOverToTheGroupThatReplacesIt()
+    {
+        final UpstreamGroup old = group(Balance.LEAST_CONN, 0, 1, 1);
+        for (int i = 0; i < 10; i++)
+        {
+            old.acquire(0, 0);
+        }
+        old.release(1);
+        old.release(1);
+        final UpstreamGroup fresh = group(Balance.LEAST_CONN, 0, 1, 1);
+        fresh.inheritAdminState(old);
+        assertArrayEquals(new int[] {5, 3}, new int[] {fresh.active(0), fresh.active(1)});
+        assertEquals(1, fresh.acquire(0, 0), "the node with fewer connections before the swap gets the next one");
+        assertEquals(1, fresh.acquire(0, 0));
+        // Sessions that hold the old group release into the same counts.
+        old.release(0);
+        old.release(0);
+        assertArrayEquals(new int[] {3, 5}, new int[] {fresh.active(0), fresh.active(1)});
+        assertEquals(0, fresh.acquire(0, 0));
+    }
+
     @Test
     void leastConnHonoursWeights()
     {
