@@ -468,17 +468,35 @@ final class MetricsExport
         return b.build();
     }
 
-    /** Entries of /proc/self/fd (Linux); -1 when unknown. */
+    /** How long a descriptor count is reused: counting walks the whole descriptor table (see below). */
+    static final long FD_COUNT_TTL_NS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+    private static volatile long fdCount = -1;
+    private static volatile long fdCountAtNs;
+
+    /**
+     * Entries of /proc/self/fd (Linux); -1 when unknown. Reading the directory costs the kernel a step per
+     * descriptor, about 8 ms at 10,000 (two per proxied connection), so a count is reused for
+     * {@link #FD_COUNT_TTL_NS}: scrapes more often than that see the same value.
+     */
     static long openFileDescriptors()
     {
+        final long now = System.nanoTime();
+        if (fdCount >= 0 && now - fdCountAtNs < FD_COUNT_TTL_NS)
+        {
+            return fdCount;
+        }
+        long count;
         try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd")))
         {
-            return fds.count() - 1; // the directory stream's own descriptor
+            count = fds.count() - 1; // the directory stream's own descriptor
         }
         catch (final IOException | RuntimeException e)
         {
-            return -1;
+            count = -1;
         }
+        fdCountAtNs = now;
+        fdCount = count;
+        return count;
     }
 
     static String hostPort(final InetSocketAddress a)
