@@ -55,7 +55,7 @@ class RebalanceRunTest
                 URI.create("ws://127.0.0.1:" + port(LISTEN, line) + "/connection/websocket"), CLIENTS);
             try
             {
-                run(clients, a, b, bAddress, admin);
+                run(clients, a, b, bAddress, admin, proxy);
             }
             finally
             {
@@ -75,23 +75,46 @@ class RebalanceRunTest
     private WsEchoUpstream restarted;
 
     private void run(final ReconnectingClients clients, final WsEchoUpstream a, final WsEchoUpstream b,
-        final InetSocketAddress bAddress, final int admin) throws Exception
+        final InetSocketAddress bAddress, final int admin, final CentrigateProcess proxy) throws Exception
     {
         {
             final long started = System.nanoTime();
             clients.start(200, 2000);
-            await(() -> clients.open() == CLIENTS && a.openNow() + b.openNow() == CLIENTS, "all clients open", 60);
+            await(() -> clients.open() == CLIENTS && a.openNow() + b.openNow() == CLIENTS, "all clients open", 60,
+                () -> "clients open " + clients.open() + ", A " + a.openNow() + ", B " + b.openNow());
             System.out.printf("RebalanceRunTest: %d clients open in %.1f s (A %d, B %d)%n", CLIENTS,
                 (System.nanoTime() - started) / 1e9, a.openNow(), b.openNow());
 
             b.stop(5000); // the node goes away: its clients get its 1001 and reconnect, all to A
             await(() -> clients.open() == CLIENTS && a.openNow() == CLIENTS && b.openNow() == 0,
-                "every client on the remaining node", 60);
+                "every client on the remaining node", 60,
+                () -> "clients open " + clients.open() + ", A " + a.openNow() + ", B " + b.openNow() + ", handshake failures "
+                    + clients.handshakeFailures() + " " + clients.handshakeFailureReasons() + "; proxy stderr:\n" + stderrOf(proxy));
             final int closesBefore = clients.closes().size();
 
             restarted = WsEchoUpstream.startOn(bAddress);
             final long backAt = System.nanoTime();
-            await(() -> restarted.openNow() >= CLIENTS * 45 / 100, "the restarted node at 45 %", BALANCED_WITHIN_S);
+            // The restarted node's count every 5 s: when it fails, the curve says whether moves started late,
+            // paused or ran slow.
+            final StringBuilder curve = new StringBuilder();
+            final long[] nextMark = {backAt};
+            try
+            {
+                await(() ->
+                {
+                    if (System.nanoTime() - nextMark[0] >= 0)
+                    {
+                        curve.append(String.format(" %.0fs:%d", (System.nanoTime() - backAt) / 1e9, restarted.openNow()));
+                        nextMark[0] += TimeUnit.SECONDS.toNanos(5);
+                    }
+                    return restarted.openNow() >= CLIENTS * 45 / 100;
+                }, "the restarted node at 45 %", BALANCED_WITHIN_S);
+            }
+            catch (final AssertionError e)
+            {
+                throw new AssertionError(e.getMessage() + "; its tunnels:" + curve + "; proxy stderr:\n" + proxy.stderr());
+            }
+            System.out.println("RebalanceRunTest: the restarted node's tunnels:" + curve);
             final double took = (System.nanoTime() - backAt) / 1e9;
             System.out.printf("RebalanceRunTest: restarted node at %d of %d after %.1f s%n", restarted.openNow(),
                 CLIENTS, took);
@@ -122,15 +145,35 @@ class RebalanceRunTest
         }
     }
 
+    private static String stderrOf(final CentrigateProcess proxy)
+    {
+        try
+        {
+            return proxy.stderr();
+        }
+        catch (final InterruptedException e)
+        {
+            Thread.currentThread().interrupt();
+            return "(interrupted)";
+        }
+    }
+
     private static void await(final BooleanSupplier condition, final String what, final long seconds)
         throws InterruptedException
+    {
+        await(condition, what, seconds, () -> "");
+    }
+
+    /** Polls {@code condition}; on a timeout the message adds {@code state}, read then. */
+    private static void await(final BooleanSupplier condition, final String what, final long seconds,
+        final java.util.function.Supplier<String> state) throws InterruptedException
     {
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (!condition.getAsBoolean())
         {
             if (System.nanoTime() - deadline > 0)
             {
-                throw new AssertionError("not within " + seconds + " s: " + what);
+                throw new AssertionError("not within " + seconds + " s: " + what + "; " + state.get());
             }
             Thread.sleep(100); // polling a condition, bounded by the deadline
         }

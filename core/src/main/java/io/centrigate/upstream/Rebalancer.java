@@ -132,13 +132,18 @@ public final class Rebalancer
             final int[] counts = new int[n];
             final int[] weights = new int[n];
             final boolean[] balanced = new boolean[n];
+            boolean ramping = false;
             for (int i = 0; i < n; i++)
             {
                 counts[i] = group.tunnels(i).open();
-                weights[i] = group.weight(i);
+                // A node in slow start counts at the weight least-conn gives it now: a close made for more than
+                // that would only send the client back to the node it left (the reconnect picks by the same key).
+                weights[i] = group.weight(i) * group.slowStartFactor(i, nowNs);
                 balanced[i] = group.usable(i, nowNs);
+                ramping |= !group.drained(i)
+                    && (group.slowStarting(i, nowNs) || UpstreamGroup.EJECTED.equals(group.state(i, nowNs)));
             }
-            final int[] excess = enabled ? rebalanceExcess(g, counts, weights, balanced, nowNs) : new int[n];
+            final int[] excess = enabled ? rebalanceExcess(g, counts, weights, balanced, ramping, nowNs) : new int[n];
             // Drains first (an operator asked), then the excess; the starting node rotates so no node starves.
             for (int pass = 0; pass < 2; pass++)
             {
@@ -172,9 +177,13 @@ public final class Rebalancer
         return true;
     }
 
-    /** The group's excess per node once its drift outlasted the settle time; zeros otherwise. */
+    /**
+     * The group's excess per node once its drift outlasted the settle time; zeros otherwise. A rebalance under way
+     * goes on while a node of the group ramps up ({@code ramping}: in slow start, or ejected for a while, after which
+     * it ramps): its share grows with the ramp, and a node ejected for a moment must not start the settle time over.
+     */
     private int[] rebalanceExcess(final int g, final int[] counts, final int[] weights, final boolean[] balanced,
-        final long nowNs)
+        final boolean ramping, final long nowNs)
     {
         if (drifted(counts, weights, balanced, thresholdPercent))
         {
@@ -201,7 +210,7 @@ public final class Rebalancer
         {
             left += e;
         }
-        if (left == 0)
+        if (left == 0 && !ramping)
         {
             moving[g] = false; // every node at or below its share: done until the next drift
         }

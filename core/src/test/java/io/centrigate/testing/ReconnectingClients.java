@@ -36,6 +36,9 @@ public final class ReconnectingClients implements AutoCloseable
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicLong handshakeFailures = new AtomicLong();
     private final ConcurrentLinkedQueue<Long> handshakeFailureTimes = new ConcurrentLinkedQueue<>();
+    /** Why handshakes failed, by exception and message (an answer status, a timeout, a refused connect...). */
+    private final java.util.concurrent.ConcurrentHashMap<String, AtomicLong> handshakeFailureReasons =
+        new java.util.concurrent.ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<Close> closes = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
     private final AtomicLong echoes = new AtomicLong();
@@ -112,6 +115,10 @@ public final class ReconnectingClients implements AutoCloseable
                 if (e != null && running)
                 {
                     handshakeFailures.incrementAndGet();
+                    final Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                        ? e.getCause() : e;
+                    handshakeFailureReasons.computeIfAbsent(cause.getClass().getSimpleName() + ": " + cause.getMessage(),
+                        k -> new AtomicLong()).incrementAndGet();
                     handshakeFailureTimes.add(System.nanoTime());
                     // An SDK backs off and tries again; a short pause keeps a dead proxy from spinning us.
                     CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS).execute(() -> connect(i));
@@ -204,6 +211,12 @@ public final class ReconnectingClients implements AutoCloseable
     public long handshakeFailures()
     {
         return handshakeFailures.get();
+    }
+
+    /** The failed handshakes by reason, for failure messages. */
+    public String handshakeFailureReasons()
+    {
+        return new java.util.TreeMap<>(handshakeFailureReasons).toString();
     }
 
     /** Failed handshakes at or after {@code sinceNs}. */

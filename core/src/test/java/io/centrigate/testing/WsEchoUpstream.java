@@ -207,6 +207,25 @@ public final class WsEchoUpstream extends WebSocketServer implements AutoCloseab
         }
     }
 
+    /**
+     * Stops as a node process would: a 1001 close to every connection, then, after {@code timeout}, whatever did not
+     * finish its close handshake is cut at the socket (a process that exits does not leave sockets open). The
+     * library alone keeps such connections open, uncounted as closed, once its selector thread has ended.
+     */
+    @Override
+    public void stop(final int timeout, final String closeMessage) throws InterruptedException
+    {
+        super.stop(timeout, closeMessage);
+        for (final WebSocket conn : List.copyOf(open.keySet()))
+        {
+            if (conn instanceof org.java_websocket.WebSocketImpl impl)
+            {
+                impl.closeConnection(org.java_websocket.framing.CloseFrame.ABNORMAL_CLOSE, "node stopped", false);
+            }
+            open.remove(conn);
+        }
+    }
+
     @Override
     public void close() throws InterruptedException
     {

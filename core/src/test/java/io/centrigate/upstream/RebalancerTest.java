@@ -122,6 +122,64 @@ class RebalancerTest
         assertEquals(15, g.tunnels(0).open());
     }
 
+    /**
+     * A restarted node in slow start: closes follow its ramp (a close beyond what least-conn would send it only
+     * bounces the client back to the node it left), and an ejection in the middle of the move pauses it without
+     * starting the settle time over.
+     */
+    @Test
+    void aRampingNodeIsFilledAtTheRampsPaceAndAnEjectionOnlyPausesTheMove()
+    {
+        final long slowStart = 30 * SECOND;
+        final UpstreamGroup g = new UpstreamGroup(List.of(
+            new ProxyContext.Upstream(new InetSocketAddress("127.0.0.1", 9000), 1),
+            new ProxyContext.Upstream(new InetSocketAddress("127.0.0.1", 9001), 1)), Balance.LEAST_CONN, 10 * SECOND)
+            .slowStartNs(slowStart);
+        open(g, 0, 2000);
+        g.checkedDown(1, true);
+        g.checkedDown(1, false); // back after checks: its ramp begins now
+        long now = System.nanoTime(); // the ramp is timed on the real clock
+        final Rebalancer r = new Rebalancer(true, 20, 0, 1000, 0, 0); // no settle, 1,000/s: the share is the limit
+        int moved = 0;
+        for (int t = 0; t < 10; t++, now += Rebalancer.TICK_NS) // the first second: factor 5 % to about 8 %
+        {
+            r.tick(new UpstreamGroup[] {g}, now);
+            moved += moveToTheOtherNode(g);
+        }
+        // Least-conn's share for the ramping node is 2000 x f / (1 + f): at most about 150 here; a rebalance by
+        // weight alone would have moved the full 1,000 in this second (1,000/s), most of them straight back.
+        assertTrue(moved > 50 && moved < 200, "moves follow the ramp: " + moved);
+        final int before = moved;
+
+        g.failed(1, now); // a stalled upgrade: ejected for 10 s, then it ramps again from 5 %
+        for (int t = 0; t < 50; t++, now += Rebalancer.TICK_NS)
+        {
+            r.tick(new UpstreamGroup[] {g}, now);
+            moved += moveToTheOtherNode(g);
+        }
+        assertEquals(before, moved, "nothing moves to an ejected node");
+        for (int t = 0; t < 500 && g.tunnels(0).open() > 1000; t++, now += Rebalancer.TICK_NS)
+        {
+            r.tick(new UpstreamGroup[] {g}, now);
+            moved += moveToTheOtherNode(g);
+        }
+        assertEquals(1000, g.tunnels(0).open(), "the move went on after the ejection, to the share");
+        assertEquals(1000, g.tunnels(1).open());
+    }
+
+    /** What the loops and the clients do with the offered closes: each closed tunnel reconnects to the other node. */
+    private static int moveToTheOtherNode(final UpstreamGroup g)
+    {
+        int moved = 0;
+        while (g.tunnels(0).claim(Long.MAX_VALUE, 0) == NodeTunnels.REBALANCE)
+        {
+            g.tunnels(0).closed();
+            g.tunnels(1).opened();
+            moved++;
+        }
+        return moved;
+    }
+
     @Test
     void aDrainedNodeIsEmptiedWhateverItsTunnelsAgeAndEvenWithRebalancingOff()
     {
