@@ -29,6 +29,8 @@
 #   APPEND [0; 1 = keep the other scenarios' results in OUT and replace only those run now]
 #   BUILD [auto|always|never]  INSTALL [1; 0 in smoke]  JFR [0; 1 = a JFR recording of every centrigate run]
 #   CENTRIGATE_JAVA_OPTS [none: java -jar as the README runs it]  BASE_PORT [27100]
+#   BASE_JAR [none]: the jar of another build (e.g. main before a change), run as the target centrigate-base, so
+#     a change is measured before and after in one run: TARGETS="centrigate-base centrigate" BASE_JAR=/tmp/old.jar
 #   cold: COLD_CONNS [9000] COLD_RATE [2000] opens/s  COLD_WARMUP [5s: centrigate run --warmup]  JAVA25 [auto: a JDK >= 25
 #   under /usr/lib/jvm]  COLD_TARGETS [direct nginx centrigate centrigate-cds centrigate-jdk25 centrigate-aot
 #   centrigate-warmup centrigate-cds-warmup centrigate-aot-warmup; TARGETS, when set, replaces it]
@@ -167,6 +169,10 @@ fi
 JARS="$(mktemp -d /tmp/centrigate-bench.XXXXXX)"
 cp "$BJAR" "$JARS/benchmarks.jar"
 cp "$PJAR" "$JARS/centrigate.jar"
+if [[ " ${TARGETS:-} " == *" centrigate-base "* ]]; then
+    [[ -f "${BASE_JAR:-}" ]] || { echo "centrigate-base needs BASE_JAR=<the other build's centrigate.jar>" >&2; exit 2; }
+    cp "$BASE_JAR" "$JARS/centrigate-base.jar"
+fi
 BJAR="$JARS/benchmarks.jar"
 PJAR="$JARS/centrigate.jar"
 LOAD_JAVA=("$JAVA" -Xms1g -Xmx1g -cp "$BJAR")
@@ -313,7 +319,7 @@ port_of() {
         centrigate-cds) echo $(( BASE_PORT + 6 )) ;; centrigate-jdk25) echo $(( BASE_PORT + 7 )) ;;
         centrigate-aot) echo $(( BASE_PORT + 8 )) ;; centrigate-warmup) echo $(( BASE_PORT + 9 )) ;;
         centrigate-cds-warmup) echo $(( BASE_PORT + 10 )) ;; centrigate-aot-warmup) echo $(( BASE_PORT + 11 )) ;;
-        centrigate-admin) echo $(( BASE_PORT + 12 )) ;;
+        centrigate-admin) echo $(( BASE_PORT + 12 )) ;; centrigate-base) echo $(( BASE_PORT + 13 )) ;;
     esac
 }
 
@@ -375,7 +381,9 @@ start_target_once() { # target tag
             # shellcheck disable=SC2207
             jopts+=($(variant_opts "$t"))
             [[ $JFR == 1 ]] && jopts+=(-XX:StartFlightRecording=filename="$OUT/logs/$tag.jfr",settings=profile)
-            local cmd=("$(variant_java "$t")" "${jopts[@]}" -jar "$PJAR" run --listen "127.0.0.1:$port"
+            local jar="$PJAR"
+            [[ $t == centrigate-base ]] && jar="$JARS/centrigate-base.jar"
+            local cmd=("$(variant_java "$t")" "${jopts[@]}" -jar "$jar" run --listen "127.0.0.1:$port"
                 --upstream "127.0.0.1:$UPORT" --loops "$LOOPS" --idle-strategy "$idle")
             [[ $t == *-warmup ]] && cmd+=(--warmup "$COLD_WARMUP")
             # centrigate-admin: the metrics on, as in production: an admin listener (a free port it picks itself,
