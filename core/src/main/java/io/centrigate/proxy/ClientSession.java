@@ -53,21 +53,6 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     static final int LINGERING = 6;
     static final int CLOSED = 7;
 
-    /** WebSocket close 1001 "going away" (RFC 6455 §7.4.1): SDKs reconnect at once on it. Server to client: unmasked. */
-    private static final byte[] GOING_AWAY_TO_CLIENT = {(byte)0x88, 0x02, 0x03, (byte)0xE9};
-    /** The same close towards the node; frames from the client side must be masked (RFC 6455 §5.3). */
-    private static final byte[] GOING_AWAY_TO_UPSTREAM =
-        {(byte)0x88, (byte)0x82, 0x37, (byte)0xFA, 0x21, 0x3D, 0x03 ^ 0x37, (byte)(0xE9 ^ 0xFA)};
-    static final int GOING_AWAY = 1001;
-    /**
-     * WebSocket close 1012 "service restart" (IANA registry): what a rebalance or a node drain sends; SDKs reconnect
-     * at once on it, and unlike 1001 it does not read as the whole service leaving.
-     */
-    static final int SERVICE_RESTART = 1012;
-    private static final byte[] RESTART_TO_CLIENT = {(byte)0x88, 0x02, 0x03, (byte)0xF4};
-    private static final byte[] RESTART_TO_UPSTREAM =
-        {(byte)0x88, (byte)0x82, 0x37, (byte)0xFA, 0x21, 0x3D, 0x03 ^ 0x37, (byte)(0xF4 ^ 0xFA)};
-
     private static final int BODY_NONE = 0;
     private static final int BODY_LENGTH = 1;
     private static final int BODY_CHUNKED = 2;
@@ -152,14 +137,8 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     private boolean upstreamReusable;
     private boolean endAfterFlush;
     private boolean waitingForBuffer;
-    private boolean goingAway;
-    private boolean closeSentDown;
-    private boolean closeSentUp;
-    private long goingAwayStartNs;
-    /** The close code {@link #goAway(int)} injects: 1001 on a process drain, 1012 to move the tunnel. */
-    private int goingAwayCode = GOING_AWAY;
-    /** Why the proxy moves this tunnel ({@link NodeTunnels#DRAIN}, {@link NodeTunnels#REBALANCE}), or NONE. */
-    private int moved = NodeTunnels.NONE;
+    /** The close the proxy began on this tunnel (a drain, a move to another node); null until then. */
+    private GoAway goAway;
     /** The node's tunnel count this tunnel is in, until it closes or its move begins. */
     private NodeTunnels counted;
     private FrameTracker upFrames;
@@ -1018,7 +997,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
         if (state == TUNNEL && owner.goingAway())
         {
-            goAway(GOING_AWAY);
+            goAway(GoAway.GOING_AWAY);
         }
     }
 
@@ -1335,12 +1314,13 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             return;
         }
-        if (goingAway && closeSentUp)
+        final GoAway closing = goAway;
+        if (closing != null && closing.sentUp())
         {
             discardTunnelInput(up, clientIo);
             return;
         }
-        final long max = goingAway ? upFrames.bytesToBoundary() : Long.MAX_VALUE;
+        final long max = closing != null ? upFrames.bytesToBoundary() : Long.MAX_VALUE;
         if (max <= 0)
         {
             injectCloseFrames();
@@ -1366,7 +1346,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 log.end(io.centrigate.metrics.AccessLog.END_CLIENT_CLOSE); // the client began the closing handshake
             }
             flushUp();
-            if (goingAway)
+            if (closing != null)
             {
                 injectCloseFrames();
             }
@@ -1379,12 +1359,13 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             return;
         }
-        if (goingAway && closeSentDown)
+        final GoAway closing = goAway;
+        if (closing != null && closing.sentDown())
         {
             discardTunnelInput(down, upstream);
             return;
         }
-        final long max = goingAway ? downFrames.bytesToBoundary() : Long.MAX_VALUE;
+        final long max = closing != null ? downFrames.bytesToBoundary() : Long.MAX_VALUE;
         if (max <= 0)
         {
             injectCloseFrames();
@@ -1419,7 +1400,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 log.end(io.centrigate.metrics.AccessLog.END_NODE_CLOSE); // the node began the closing handshake
             }
             flushDown();
-            if (goingAway && state == TUNNEL)
+            if (closing != null && state == TUNNEL)
             {
                 injectCloseFrames();
             }
@@ -1450,7 +1431,12 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
      */
     void goAway(final int code)
     {
-        if (goingAway)
+        goAway(code, NodeTunnels.NONE);
+    }
+
+    private void goAway(final int code, final int moved)
+    {
+        if (goAway != null)
         {
             return; // its close frames are on their way already
         }
@@ -1466,9 +1452,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             // close 1001 right after the 101 (openTunnel), so the client reconnects to the new process.
             return;
         }
-        goingAway = true;
-        goingAwayCode = code;
-        goingAwayStartNs = loop.nowNs();
+        goAway = new GoAway(code, moved, loop.nowNs());
         rearm();
         runClientStep(this::injectCloseFrames);
     }
@@ -1481,7 +1465,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
      */
     void moveIfOffered(final long nowNs, final long minAgeNs)
     {
-        if (state != TUNNEL || goingAway || counted == null || !counted.wanted())
+        if (state != TUNNEL || goAway != null || counted == null || !counted.wanted())
         {
             return;
         }
@@ -1492,8 +1476,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
         counted.closed();
         counted = null;
-        moved = why;
-        goAway(SERVICE_RESTART);
+        goAway(GoAway.SERVICE_RESTART, why);
     }
 
     /**
@@ -1505,48 +1488,41 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         return state == READING_HEAD && headStartNs == 0 && !firstRequest;
     }
 
+    /** Sends our close each way as soon as that direction reaches a frame boundary; called after every read then. */
     private void injectCloseFrames() throws IOException
     {
-        if (!closeSentDown && down.isEmpty() && downFrames.bytesToBoundary() == 0)
+        final GoAway closing = goAway;
+        int queued = closing.closeTowardsClient(down, downFrames, owner.pool());
+        if (queued == GoAway.NO_CHUNK)
         {
-            if (!queueFrame(down, goingAwayCode == SERVICE_RESTART ? RESTART_TO_CLIENT : GOING_AWAY_TO_CLIENT))
-            {
-                return;
-            }
-            closeSentDown = true;
-            if (goingAwayCode == GOING_AWAY)
+            close();
+            return;
+        }
+        if (queued == GoAway.QUEUED)
+        {
+            if (closing.code() == GoAway.GOING_AWAY)
             {
                 owner.stats().goingAwayFrames++;
             }
             flushDown();
         }
-        if (state == TUNNEL && !closeSentUp && up.isEmpty() && upFrames.bytesToBoundary() == 0 && upstream != null)
+        if (state == TUNNEL && upstream != null)
         {
-            if (!queueFrame(up, goingAwayCode == SERVICE_RESTART ? RESTART_TO_UPSTREAM : GOING_AWAY_TO_UPSTREAM))
+            queued = closing.closeTowardsNode(up, upFrames, owner.pool());
+            if (queued == GoAway.NO_CHUNK)
             {
+                close();
                 return;
             }
-            closeSentUp = true;
-            flushUp();
+            if (queued == GoAway.QUEUED)
+            {
+                flushUp();
+            }
         }
-        if (downFrames.bytesToBoundary() < 0 || upFrames.bytesToBoundary() < 0)
+        if (GoAway.noBoundary(upFrames, downFrames))
         {
             close(); // not a WebSocket stream we can find a boundary in: just end it
         }
-    }
-
-    private boolean queueFrame(final Pipe pipe, final byte[] frame)
-    {
-        final Chunk chunk = owner.pool().acquire();
-        if (chunk == null)
-        {
-            close();
-            return false;
-        }
-        chunk.buffer().putBytes(0, frame);
-        chunk.byteBuffer().clear().limit(frame.length);
-        pipe.offer(chunk);
-        return true;
     }
 
     /** After our close frame went out in this direction, what the peer still sends is dropped until its FIN. */
@@ -2177,8 +2153,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 }
                 return endAfterFlush || responseComplete ? Long.MAX_VALUE : after(lastUpstreamNs, ctx.readTimeoutNs());
             case TUNNEL:
-                return goingAway ? goingAwayStartNs + ProxyLoop.GOING_AWAY_GRACE_NS :
-                    after(lastActivityNs, ctx.tunnelIdleTimeoutNs());
+                return goAway != null ? goAway.deadlineNs() : after(lastActivityNs, ctx.tunnelIdleTimeoutNs());
             case LINGERING:
                 return lingerStartNs + ProxyLoop.LINGER_TIMEOUT_NS;
             default:
@@ -2335,7 +2310,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             default:
                 if (log != null && state == TUNNEL)
                 {
-                    log.end(goingAway ? io.centrigate.metrics.AccessLog.END_DRAIN :
+                    log.end(goAway != null ? io.centrigate.metrics.AccessLog.END_DRAIN :
                         io.centrigate.metrics.AccessLog.END_IDLE_TIMEOUT);
                 }
                 close();
@@ -2358,14 +2333,14 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     {
         if (wasTunnel && upFrames != null)
         {
-            if (goingAway)
+            final GoAway closing = goAway;
+            if (closing != null)
             {
-                log.end(moved == NodeTunnels.DRAIN ? io.centrigate.metrics.AccessLog.END_NODE_DRAIN :
-                    moved == NodeTunnels.REBALANCE ? io.centrigate.metrics.AccessLog.END_REBALANCE :
-                    io.centrigate.metrics.AccessLog.END_DRAIN);
+                log.end(closing.accessLogEnd());
             }
-            log.writeWs(owner.stats(), clientAddress, loop.nowNs(), upFrames, downFrames, closeSentUp, closeSentDown,
-                goingAwayCode);
+            log.writeWs(owner.stats(), clientAddress, loop.nowNs(), upFrames, downFrames,
+                closing != null && closing.sentUp(), closing != null && closing.sentDown(),
+                closing != null ? closing.code() : GoAway.GOING_AWAY);
         }
         else
         {
