@@ -14,7 +14,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import io.centrigate.buffer.Chunk;
-import io.centrigate.http.ChunkedBodyTracker;
+import io.centrigate.http.BodyFraming;
 import io.centrigate.http.HeadScanner;
 import io.centrigate.http.HttpError;
 import io.centrigate.http.RequestHead;
@@ -52,11 +52,6 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     static final int TUNNEL = 5;
     static final int LINGERING = 6;
     static final int CLOSED = 7;
-
-    private static final int BODY_NONE = 0;
-    private static final int BODY_LENGTH = 1;
-    private static final int BODY_CHUNKED = 2;
-    private static final int BODY_UNTIL_CLOSE = 3;
 
     private final ProxyLoop owner;
     private final EventLoop loop;
@@ -122,16 +117,14 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     private boolean clientKeepAlive;
     private boolean upstreamKeepAlive;
     private boolean upstreamReused;
-    private int requestBodyKind;
-    private long requestBodyRemaining;
-    private ChunkedBodyTracker requestChunked;
+    /** Where the request body ends; made at the first exchange (a connection that only upgrades never needs it). */
+    private BodyFraming requestBody;
     private boolean requestComplete;
     private long key0;
     private long key1;
     private long key2;
-    private int bodyKind;
-    private long responseBodyRemaining;
-    private ChunkedBodyTracker responseChunked;
+    /** Where the answer's body ends; made at the first answer that is not a 101. */
+    private BodyFraming responseBody;
     private boolean responseStarted;
     private boolean responseComplete;
     private boolean upstreamReusable;
@@ -445,12 +438,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         upstreamKeepAlive = head.version() == 11 && owner.context().upstreamKeepAlive() > 0;
         if (head.isChunked())
         {
-            requestBodyKind = BODY_CHUNKED;
-            if (requestChunked == null)
-            {
-                requestChunked = new ChunkedBodyTracker();
-            }
-            requestChunked.reset();
+            requestBody().chunked();
         }
         else if (head.contentLength() > 0)
         {
@@ -460,12 +448,11 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 reject(HttpError.PAYLOAD_TOO_LARGE);
                 return;
             }
-            requestBodyKind = BODY_LENGTH;
-            requestBodyRemaining = head.contentLength();
+            requestBody().length(head.contentLength());
         }
         else
         {
-            requestBodyKind = BODY_NONE;
+            requestBody().none();
         }
 
         final Chunk out = owner.pool().acquire();
@@ -528,28 +515,22 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
      */
     private int takeRequestBody(final DirectBuffer buf, final int offset, final int length)
     {
-        final int taken;
-        switch (requestBodyKind)
+        final BodyFraming body = requestBody();
+        final int taken = body.take(buf, offset, length);
+        if (taken >= 0)
         {
-            case BODY_LENGTH:
-                taken = (int)Math.min(length, requestBodyRemaining);
-                requestBodyRemaining -= taken;
-                requestComplete = requestBodyRemaining == 0;
-                break;
-            case BODY_CHUNKED:
-                taken = length == 0 ? 0 : requestChunked.consume(buf, offset, length);
-                if (taken < 0)
-                {
-                    return -1;
-                }
-                requestComplete = requestChunked.isComplete();
-                break;
-            default:
-                taken = 0;
-                requestComplete = true;
-                break;
+            requestComplete = body.isComplete();
         }
         return taken;
+    }
+
+    private BodyFraming requestBody()
+    {
+        if (requestBody == null)
+        {
+            requestBody = new BodyFraming();
+        }
+        return requestBody;
     }
 
     /** Copies bytes of a following (pipelined) request aside until this exchange is done. */
@@ -1023,27 +1004,21 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             group.answered(node);
         }
+        final BodyFraming body = responseBody();
         switch (head.bodyKind(headRequest))
         {
-            case NONE: bodyKind = BODY_NONE; break;
-            case CONTENT_LENGTH: bodyKind = BODY_LENGTH; responseBodyRemaining = head.contentLength(); break;
-            case CHUNKED:
-                bodyKind = BODY_CHUNKED;
-                if (responseChunked == null)
-                {
-                    responseChunked = new ChunkedBodyTracker();
-                }
-                responseChunked.reset();
-                break;
-            default: bodyKind = BODY_UNTIL_CLOSE; break;
+            case NONE: body.none(); break;
+            case CONTENT_LENGTH: body.length(head.contentLength()); break;
+            case CHUNKED: body.chunked(); break;
+            default: body.untilClose(); break;
         }
-        upstreamReusable = upstreamKeepAlive && head.version() == 11 && !head.connectionClose() &&
-            bodyKind != BODY_UNTIL_CLOSE;
+        final boolean untilClose = body.kind() == BodyFraming.UNTIL_CLOSE;
+        upstreamReusable = upstreamKeepAlive && head.version() == 11 && !head.connectionClose() && !untilClose;
         if (log != null)
         {
             log.response(head.status(), node >= 0 ? group.hostPort(node) : null, loop.nowNs());
         }
-        if (bodyKind == BODY_UNTIL_CLOSE || upgrade || !requestComplete)
+        if (untilClose || upgrade || !requestComplete)
         {
             // A close-delimited body ends only by closing; a refused upgrade or an answer that came before the
             // whole request body leaves the client's byte stream at an unknown place: end the connection after.
@@ -1098,37 +1073,29 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
      */
     private int takeResponseBody(final DirectBuffer buf, final int offset, final int length)
     {
-        final int taken;
-        switch (bodyKind)
+        final BodyFraming body = responseBody();
+        final int taken = body.take(buf, offset, length);
+        if (taken < 0)
         {
-            case BODY_NONE:
-                taken = 0;
-                responseComplete = true;
-                break;
-            case BODY_LENGTH:
-                taken = (int)Math.min(length, responseBodyRemaining);
-                responseBodyRemaining -= taken;
-                responseComplete = responseBodyRemaining == 0;
-                break;
-            case BODY_CHUNKED:
-                taken = length == 0 ? 0 : responseChunked.consume(buf, offset, length);
-                if (taken < 0)
-                {
-                    owner.errorLog().log("upstream-response", "malformed chunked body from " +
-                        group.name(node));
-                    return -1;
-                }
-                responseComplete = responseChunked.isComplete();
-                break;
-            default:
-                taken = length;
-                break;
+            owner.errorLog().log("upstream-response", "malformed chunked body from " + group.name(node));
+            return -1;
         }
-        if (taken < length && bodyKind != BODY_NONE)
+        // Called only while the answer is incomplete, so this never takes a completion back.
+        responseComplete = body.isComplete();
+        if (taken < length && body.kind() != BodyFraming.NONE)
         {
             upstreamReusable = false;
         }
         return taken;
+    }
+
+    private BodyFraming responseBody()
+    {
+        if (responseBody == null)
+        {
+            responseBody = new BodyFraming();
+        }
+        return responseBody;
     }
 
     private void relayResponseBody() throws IOException
@@ -1137,7 +1104,8 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             return;
         }
-        final long max = bodyKind == BODY_LENGTH ? responseBodyRemaining : Long.MAX_VALUE;
+        final BodyFraming body = responseBody();
+        final long max = body.readLimit();
         final int n;
         try
         {
@@ -1150,7 +1118,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
         if (n == Pipe.EOF)
         {
-            if (bodyKind == BODY_UNTIL_CLOSE)
+            if (body.kind() == BodyFraming.UNTIL_CLOSE)
             {
                 responseComplete = true;
                 closeUpstream();
@@ -1225,7 +1193,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             {
                 return;
             }
-            final int n = fill(up, clientIo, requestBodyKind == BODY_LENGTH ? requestBodyRemaining : Long.MAX_VALUE);
+            final int n = fill(up, clientIo, requestBody().readLimit());
             if (n == Pipe.EOF)
             {
                 close(); // the client gave up mid-body
@@ -1654,15 +1622,19 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         state = READING_HEAD;
         scanner.reset();
         upgrade = false;
-        requestBodyKind = BODY_NONE;
-        requestBodyRemaining = 0;
+        if (requestBody != null)
+        {
+            requestBody.none();
+        }
         requestComplete = false;
         responseStarted = false;
         responseComplete = false;
         upstreamReusable = false;
         upstreamReused = false;
-        bodyKind = BODY_NONE;
-        responseBodyRemaining = 0;
+        if (responseBody != null)
+        {
+            responseBody.none();
+        }
         triedMask = 0;
         attempts = 0;
         retries = 0;
