@@ -14,7 +14,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import io.centrigate.buffer.Chunk;
-import io.centrigate.http.ChunkedBodyTracker;
+import io.centrigate.http.BodyFraming;
 import io.centrigate.http.HeadScanner;
 import io.centrigate.http.HttpError;
 import io.centrigate.http.RequestHead;
@@ -52,26 +52,6 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     static final int TUNNEL = 5;
     static final int LINGERING = 6;
     static final int CLOSED = 7;
-
-    /** WebSocket close 1001 "going away" (RFC 6455 §7.4.1): SDKs reconnect at once on it. Server to client: unmasked. */
-    private static final byte[] GOING_AWAY_TO_CLIENT = {(byte)0x88, 0x02, 0x03, (byte)0xE9};
-    /** The same close towards the node; frames from the client side must be masked (RFC 6455 §5.3). */
-    private static final byte[] GOING_AWAY_TO_UPSTREAM =
-        {(byte)0x88, (byte)0x82, 0x37, (byte)0xFA, 0x21, 0x3D, 0x03 ^ 0x37, (byte)(0xE9 ^ 0xFA)};
-    static final int GOING_AWAY = 1001;
-    /**
-     * WebSocket close 1012 "service restart" (IANA registry): what a rebalance or a node drain sends; SDKs reconnect
-     * at once on it, and unlike 1001 it does not read as the whole service leaving.
-     */
-    static final int SERVICE_RESTART = 1012;
-    private static final byte[] RESTART_TO_CLIENT = {(byte)0x88, 0x02, 0x03, (byte)0xF4};
-    private static final byte[] RESTART_TO_UPSTREAM =
-        {(byte)0x88, (byte)0x82, 0x37, (byte)0xFA, 0x21, 0x3D, 0x03 ^ 0x37, (byte)(0xF4 ^ 0xFA)};
-
-    private static final int BODY_NONE = 0;
-    private static final int BODY_LENGTH = 1;
-    private static final int BODY_CHUNKED = 2;
-    private static final int BODY_UNTIL_CLOSE = 3;
 
     private final ProxyLoop owner;
     private final EventLoop loop;
@@ -137,29 +117,21 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     private boolean clientKeepAlive;
     private boolean upstreamKeepAlive;
     private boolean upstreamReused;
-    private int requestBodyKind;
-    private long requestBodyRemaining;
-    private ChunkedBodyTracker requestChunked;
+    /** Where the request body ends; made at the first exchange (a connection that only upgrades never needs it). */
+    private BodyFraming requestBody;
     private boolean requestComplete;
     private long key0;
     private long key1;
     private long key2;
-    private int bodyKind;
-    private long responseBodyRemaining;
-    private ChunkedBodyTracker responseChunked;
+    /** Where the answer's body ends; made at the first answer that is not a 101. */
+    private BodyFraming responseBody;
     private boolean responseStarted;
     private boolean responseComplete;
     private boolean upstreamReusable;
     private boolean endAfterFlush;
     private boolean waitingForBuffer;
-    private boolean goingAway;
-    private boolean closeSentDown;
-    private boolean closeSentUp;
-    private long goingAwayStartNs;
-    /** The close code {@link #goAway(int)} injects: 1001 on a process drain, 1012 to move the tunnel. */
-    private int goingAwayCode = GOING_AWAY;
-    /** Why the proxy moves this tunnel ({@link NodeTunnels#DRAIN}, {@link NodeTunnels#REBALANCE}), or NONE. */
-    private int moved = NodeTunnels.NONE;
+    /** The close the proxy began on this tunnel (a drain, a move to another node); null until then. */
+    private GoAway goAway;
     /** The node's tunnel count this tunnel is in, until it closes or its move begins. */
     private NodeTunnels counted;
     private FrameTracker upFrames;
@@ -466,12 +438,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         upstreamKeepAlive = head.version() == 11 && owner.context().upstreamKeepAlive() > 0;
         if (head.isChunked())
         {
-            requestBodyKind = BODY_CHUNKED;
-            if (requestChunked == null)
-            {
-                requestChunked = new ChunkedBodyTracker();
-            }
-            requestChunked.reset();
+            requestBody().chunked();
         }
         else if (head.contentLength() > 0)
         {
@@ -481,12 +448,11 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 reject(HttpError.PAYLOAD_TOO_LARGE);
                 return;
             }
-            requestBodyKind = BODY_LENGTH;
-            requestBodyRemaining = head.contentLength();
+            requestBody().length(head.contentLength());
         }
         else
         {
-            requestBodyKind = BODY_NONE;
+            requestBody().none();
         }
 
         final Chunk out = owner.pool().acquire();
@@ -549,28 +515,22 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
      */
     private int takeRequestBody(final DirectBuffer buf, final int offset, final int length)
     {
-        final int taken;
-        switch (requestBodyKind)
+        final BodyFraming body = requestBody();
+        final int taken = body.take(buf, offset, length);
+        if (taken >= 0)
         {
-            case BODY_LENGTH:
-                taken = (int)Math.min(length, requestBodyRemaining);
-                requestBodyRemaining -= taken;
-                requestComplete = requestBodyRemaining == 0;
-                break;
-            case BODY_CHUNKED:
-                taken = length == 0 ? 0 : requestChunked.consume(buf, offset, length);
-                if (taken < 0)
-                {
-                    return -1;
-                }
-                requestComplete = requestChunked.isComplete();
-                break;
-            default:
-                taken = 0;
-                requestComplete = true;
-                break;
+            requestComplete = body.isComplete();
         }
         return taken;
+    }
+
+    private BodyFraming requestBody()
+    {
+        if (requestBody == null)
+        {
+            requestBody = new BodyFraming();
+        }
+        return requestBody;
     }
 
     /** Copies bytes of a following (pipelined) request aside until this exchange is done. */
@@ -1018,7 +978,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
         if (state == TUNNEL && owner.goingAway())
         {
-            goAway(GOING_AWAY);
+            goAway(GoAway.GOING_AWAY);
         }
     }
 
@@ -1044,27 +1004,21 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             group.answered(node);
         }
+        final BodyFraming body = responseBody();
         switch (head.bodyKind(headRequest))
         {
-            case NONE: bodyKind = BODY_NONE; break;
-            case CONTENT_LENGTH: bodyKind = BODY_LENGTH; responseBodyRemaining = head.contentLength(); break;
-            case CHUNKED:
-                bodyKind = BODY_CHUNKED;
-                if (responseChunked == null)
-                {
-                    responseChunked = new ChunkedBodyTracker();
-                }
-                responseChunked.reset();
-                break;
-            default: bodyKind = BODY_UNTIL_CLOSE; break;
+            case NONE: body.none(); break;
+            case CONTENT_LENGTH: body.length(head.contentLength()); break;
+            case CHUNKED: body.chunked(); break;
+            default: body.untilClose(); break;
         }
-        upstreamReusable = upstreamKeepAlive && head.version() == 11 && !head.connectionClose() &&
-            bodyKind != BODY_UNTIL_CLOSE;
+        final boolean untilClose = body.kind() == BodyFraming.UNTIL_CLOSE;
+        upstreamReusable = upstreamKeepAlive && head.version() == 11 && !head.connectionClose() && !untilClose;
         if (log != null)
         {
             log.response(head.status(), node >= 0 ? group.hostPort(node) : null, loop.nowNs());
         }
-        if (bodyKind == BODY_UNTIL_CLOSE || upgrade || !requestComplete)
+        if (untilClose || upgrade || !requestComplete)
         {
             // A close-delimited body ends only by closing; a refused upgrade or an answer that came before the
             // whole request body leaves the client's byte stream at an unknown place: end the connection after.
@@ -1119,37 +1073,29 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
      */
     private int takeResponseBody(final DirectBuffer buf, final int offset, final int length)
     {
-        final int taken;
-        switch (bodyKind)
+        final BodyFraming body = responseBody();
+        final int taken = body.take(buf, offset, length);
+        if (taken < 0)
         {
-            case BODY_NONE:
-                taken = 0;
-                responseComplete = true;
-                break;
-            case BODY_LENGTH:
-                taken = (int)Math.min(length, responseBodyRemaining);
-                responseBodyRemaining -= taken;
-                responseComplete = responseBodyRemaining == 0;
-                break;
-            case BODY_CHUNKED:
-                taken = length == 0 ? 0 : responseChunked.consume(buf, offset, length);
-                if (taken < 0)
-                {
-                    owner.errorLog().log("upstream-response", "malformed chunked body from " +
-                        group.name(node));
-                    return -1;
-                }
-                responseComplete = responseChunked.isComplete();
-                break;
-            default:
-                taken = length;
-                break;
+            owner.errorLog().log("upstream-response", "malformed chunked body from " + group.name(node));
+            return -1;
         }
-        if (taken < length && bodyKind != BODY_NONE)
+        // Called only while the answer is incomplete, so this never takes a completion back.
+        responseComplete = body.isComplete();
+        if (taken < length && body.kind() != BodyFraming.NONE)
         {
             upstreamReusable = false;
         }
         return taken;
+    }
+
+    private BodyFraming responseBody()
+    {
+        if (responseBody == null)
+        {
+            responseBody = new BodyFraming();
+        }
+        return responseBody;
     }
 
     private void relayResponseBody() throws IOException
@@ -1158,7 +1104,8 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             return;
         }
-        final long max = bodyKind == BODY_LENGTH ? responseBodyRemaining : Long.MAX_VALUE;
+        final BodyFraming body = responseBody();
+        final long max = body.readLimit();
         final int n;
         try
         {
@@ -1171,7 +1118,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
         if (n == Pipe.EOF)
         {
-            if (bodyKind == BODY_UNTIL_CLOSE)
+            if (body.kind() == BodyFraming.UNTIL_CLOSE)
             {
                 responseComplete = true;
                 closeUpstream();
@@ -1246,7 +1193,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             {
                 return;
             }
-            final int n = fill(up, clientIo, requestBodyKind == BODY_LENGTH ? requestBodyRemaining : Long.MAX_VALUE);
+            final int n = fill(up, clientIo, requestBody().readLimit());
             if (n == Pipe.EOF)
             {
                 close(); // the client gave up mid-body
@@ -1335,12 +1282,13 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             return;
         }
-        if (goingAway && closeSentUp)
+        final GoAway closing = goAway;
+        if (closing != null && closing.sentUp())
         {
             discardTunnelInput(up, clientIo);
             return;
         }
-        final long max = goingAway ? upFrames.bytesToBoundary() : Long.MAX_VALUE;
+        final long max = closing != null ? upFrames.bytesToBoundary() : Long.MAX_VALUE;
         if (max <= 0)
         {
             injectCloseFrames();
@@ -1366,7 +1314,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 log.end(io.centrigate.metrics.AccessLog.END_CLIENT_CLOSE); // the client began the closing handshake
             }
             flushUp();
-            if (goingAway)
+            if (closing != null)
             {
                 injectCloseFrames();
             }
@@ -1379,12 +1327,13 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             return;
         }
-        if (goingAway && closeSentDown)
+        final GoAway closing = goAway;
+        if (closing != null && closing.sentDown())
         {
             discardTunnelInput(down, upstream);
             return;
         }
-        final long max = goingAway ? downFrames.bytesToBoundary() : Long.MAX_VALUE;
+        final long max = closing != null ? downFrames.bytesToBoundary() : Long.MAX_VALUE;
         if (max <= 0)
         {
             injectCloseFrames();
@@ -1419,7 +1368,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 log.end(io.centrigate.metrics.AccessLog.END_NODE_CLOSE); // the node began the closing handshake
             }
             flushDown();
-            if (goingAway && state == TUNNEL)
+            if (closing != null && state == TUNNEL)
             {
                 injectCloseFrames();
             }
@@ -1450,7 +1399,12 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
      */
     void goAway(final int code)
     {
-        if (goingAway)
+        goAway(code, NodeTunnels.NONE);
+    }
+
+    private void goAway(final int code, final int moved)
+    {
+        if (goAway != null)
         {
             return; // its close frames are on their way already
         }
@@ -1466,9 +1420,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             // close 1001 right after the 101 (openTunnel), so the client reconnects to the new process.
             return;
         }
-        goingAway = true;
-        goingAwayCode = code;
-        goingAwayStartNs = loop.nowNs();
+        goAway = new GoAway(code, moved, loop.nowNs());
         rearm();
         runClientStep(this::injectCloseFrames);
     }
@@ -1481,7 +1433,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
      */
     void moveIfOffered(final long nowNs, final long minAgeNs)
     {
-        if (state != TUNNEL || goingAway || counted == null || !counted.wanted())
+        if (state != TUNNEL || goAway != null || counted == null || !counted.wanted())
         {
             return;
         }
@@ -1492,8 +1444,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
         counted.closed();
         counted = null;
-        moved = why;
-        goAway(SERVICE_RESTART);
+        goAway(GoAway.SERVICE_RESTART, why);
     }
 
     /**
@@ -1505,48 +1456,41 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         return state == READING_HEAD && headStartNs == 0 && !firstRequest;
     }
 
+    /** Sends our close each way as soon as that direction reaches a frame boundary; called after every read then. */
     private void injectCloseFrames() throws IOException
     {
-        if (!closeSentDown && down.isEmpty() && downFrames.bytesToBoundary() == 0)
+        final GoAway closing = goAway;
+        int queued = closing.closeTowardsClient(down, downFrames, owner.pool());
+        if (queued == GoAway.NO_CHUNK)
         {
-            if (!queueFrame(down, goingAwayCode == SERVICE_RESTART ? RESTART_TO_CLIENT : GOING_AWAY_TO_CLIENT))
-            {
-                return;
-            }
-            closeSentDown = true;
-            if (goingAwayCode == GOING_AWAY)
+            close();
+            return;
+        }
+        if (queued == GoAway.QUEUED)
+        {
+            if (closing.code() == GoAway.GOING_AWAY)
             {
                 owner.stats().goingAwayFrames++;
             }
             flushDown();
         }
-        if (state == TUNNEL && !closeSentUp && up.isEmpty() && upFrames.bytesToBoundary() == 0 && upstream != null)
+        if (state == TUNNEL && upstream != null)
         {
-            if (!queueFrame(up, goingAwayCode == SERVICE_RESTART ? RESTART_TO_UPSTREAM : GOING_AWAY_TO_UPSTREAM))
+            queued = closing.closeTowardsNode(up, upFrames, owner.pool());
+            if (queued == GoAway.NO_CHUNK)
             {
+                close();
                 return;
             }
-            closeSentUp = true;
-            flushUp();
+            if (queued == GoAway.QUEUED)
+            {
+                flushUp();
+            }
         }
-        if (downFrames.bytesToBoundary() < 0 || upFrames.bytesToBoundary() < 0)
+        if (GoAway.noBoundary(upFrames, downFrames))
         {
             close(); // not a WebSocket stream we can find a boundary in: just end it
         }
-    }
-
-    private boolean queueFrame(final Pipe pipe, final byte[] frame)
-    {
-        final Chunk chunk = owner.pool().acquire();
-        if (chunk == null)
-        {
-            close();
-            return false;
-        }
-        chunk.buffer().putBytes(0, frame);
-        chunk.byteBuffer().clear().limit(frame.length);
-        pipe.offer(chunk);
-        return true;
     }
 
     /** After our close frame went out in this direction, what the peer still sends is dropped until its FIN. */
@@ -1678,15 +1622,19 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         state = READING_HEAD;
         scanner.reset();
         upgrade = false;
-        requestBodyKind = BODY_NONE;
-        requestBodyRemaining = 0;
+        if (requestBody != null)
+        {
+            requestBody.none();
+        }
         requestComplete = false;
         responseStarted = false;
         responseComplete = false;
         upstreamReusable = false;
         upstreamReused = false;
-        bodyKind = BODY_NONE;
-        responseBodyRemaining = 0;
+        if (responseBody != null)
+        {
+            responseBody.none();
+        }
         triedMask = 0;
         attempts = 0;
         retries = 0;
@@ -2177,8 +2125,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 }
                 return endAfterFlush || responseComplete ? Long.MAX_VALUE : after(lastUpstreamNs, ctx.readTimeoutNs());
             case TUNNEL:
-                return goingAway ? goingAwayStartNs + ProxyLoop.GOING_AWAY_GRACE_NS :
-                    after(lastActivityNs, ctx.tunnelIdleTimeoutNs());
+                return goAway != null ? goAway.deadlineNs() : after(lastActivityNs, ctx.tunnelIdleTimeoutNs());
             case LINGERING:
                 return lingerStartNs + ProxyLoop.LINGER_TIMEOUT_NS;
             default:
@@ -2335,7 +2282,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             default:
                 if (log != null && state == TUNNEL)
                 {
-                    log.end(goingAway ? io.centrigate.metrics.AccessLog.END_DRAIN :
+                    log.end(goAway != null ? io.centrigate.metrics.AccessLog.END_DRAIN :
                         io.centrigate.metrics.AccessLog.END_IDLE_TIMEOUT);
                 }
                 close();
@@ -2358,14 +2305,14 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     {
         if (wasTunnel && upFrames != null)
         {
-            if (goingAway)
+            final GoAway closing = goAway;
+            if (closing != null)
             {
-                log.end(moved == NodeTunnels.DRAIN ? io.centrigate.metrics.AccessLog.END_NODE_DRAIN :
-                    moved == NodeTunnels.REBALANCE ? io.centrigate.metrics.AccessLog.END_REBALANCE :
-                    io.centrigate.metrics.AccessLog.END_DRAIN);
+                log.end(closing.accessLogEnd());
             }
-            log.writeWs(owner.stats(), clientAddress, loop.nowNs(), upFrames, downFrames, closeSentUp, closeSentDown,
-                goingAwayCode);
+            log.writeWs(owner.stats(), clientAddress, loop.nowNs(), upFrames, downFrames,
+                closing != null && closing.sentUp(), closing != null && closing.sentDown(),
+                closing != null ? closing.code() : GoAway.GOING_AWAY);
         }
         else
         {

@@ -462,7 +462,7 @@ final class ProxyLoop implements EventLoop.Duty
         while (s != null)
         {
             final ClientSession next = s.next;
-            s.goAway(ClientSession.GOING_AWAY);
+            s.goAway(GoAway.GOING_AWAY);
             s = next;
         }
     }
