@@ -616,7 +616,18 @@ run_one() { # scenario target rep [retry]
     if [[ -n "$TARGET_MAIN" ]] && ! kill -0 "$TARGET_MAIN" 2>/dev/null; then
         log "$tag: the proxy process is gone (crashed?) - see $OUT/logs/$tag.log"
     fi
+    thread_cpu > "$OUT/logs/$tag-threads.txt"
     stop_target
+}
+
+thread_cpu() { # CPU seconds per thread name of the target's processes, over their whole life (warm-up included)
+    local p
+    # shellcheck disable=SC2086
+    for p in $TARGET_PIDS; do
+        cat /proc/"$p"/task/*/stat 2>/dev/null
+    done | awk -v t="$CLK_TCK" '{ i = index($0, "("); j = index($0, ") "); name = substr($0, i + 1, j - i - 1);
+        gsub(/[0-9]+$/, "#", name); split(substr($0, j + 2), f, " "); cpu[name] += f[12] + f[13] }
+        END { for (n in cpu) if (cpu[n] > 0) printf "%8.2f s  %s\n", cpu[n] / t, n }' | sort -rn
 }
 
 summary_of() {

@@ -6,43 +6,41 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Lowers the scheduling priority (Linux nice) of the calling thread, for the proxy's background threads (the admin
- * listener, the access log writer) so they never take a CPU from a loop that has work.
+ * Gives the calling thread, one of the proxy's background threads (the admin listener, the access log writer), the
+ * kernel's background scheduling class ({@code SCHED_IDLE}), so it never takes a CPU from a loop that has work.
  * <p>
- * Why: a scrape of {@code /metrics} is a burst of a millisecond or more on the admin thread, and the kernel lets a
- * thread that was asleep run ahead of a busy one. Where the loop and the admin thread share a CPU (a sidecar with one
- * CPU, or the bench's pinned proxy) every scrape then stalls the loop for the whole burst: the echo bench's p99 was
- * 2.3 times higher with /metrics and /status scraped each second. At nice 10 the admin thread gets about a tenth of
- * the loop's share while both want the CPU and still runs at once when the loop is idle.
+ * Why: a scrape of {@code /metrics} is a burst of a millisecond or more on the admin thread. Where the loop and the
+ * admin thread share a CPU (a sidecar with one CPU, or the bench's pinned proxy) the loop, woken by a packet, had
+ * to wait for the running scrape: the echo bench's p99 was about twice as high with /metrics and /status scraped
+ * each second, even at nice 10 (EEVDF lets the running thread finish its slice first). A waking thread of the
+ * normal class always preempts a {@code SCHED_IDLE} one at once. Under full load the background thread still gets
+ * a small share (its weight is 3 against a normal thread's 1,024): a scrape then answers late, it is not starved.
  * <p>
- * Java has no API for a thread's nice value (a thread's {@code setPriority} is ignored on Linux by default), so this
- * runs {@code renice} once on the thread's own id, read from {@code /proc/thread-self}. Anything missing (not Linux,
- * no {@code renice}, a sandbox) leaves the priority as it is: the thread works the same, only less politely.
+ * Java has no API for a thread's scheduling policy, so this runs {@code chrt --idle -p 0} once on the thread's own
+ * id, read from {@code /proc/thread-self} (any user may move a thread to that class); without {@code chrt} it falls
+ * back to {@code renice -n 10}. Anything missing (not Linux, a sandbox) leaves the thread as it is: it works the
+ * same, only less politely.
  */
 public final class BackgroundPriority
 {
-    /** The nice value given to background threads (0 is normal, 19 the lowest). */
+    /** The nice value given to background threads when {@code SCHED_IDLE} cannot be set (0 is normal, 19 the lowest). */
     public static final int NICE = 10;
+    /** Linux's number for the {@code SCHED_IDLE} policy, as {@code /proc/.../stat} shows it. */
+    public static final int SCHED_IDLE = 5;
 
     private BackgroundPriority()
     {
     }
 
-    /** Lowers the calling thread's priority; returns the thread id it reniced, or -1 when it could not. */
+    /** Lowers the calling thread's priority; returns the thread id it lowered, or -1 when it could not. */
     public static long lowerCurrentThread()
     {
         try
         {
             final Path self = Files.readSymbolicLink(Path.of("/proc/thread-self"));
             final long tid = Long.parseLong(self.getFileName().toString());
-            final Process renice = new ProcessBuilder("renice", "-n", Integer.toString(NICE), "-p", Long.toString(tid))
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (!renice.waitFor(5, TimeUnit.SECONDS))
-            {
-                renice.destroyForcibly();
-                return -1;
-            }
-            return renice.exitValue() == 0 ? tid : -1;
+            final String id = Long.toString(tid);
+            return run("chrt", "--idle", "-p", "0", id) || run("renice", "-n", Integer.toString(NICE), "-p", id) ? tid : -1;
         }
         catch (final IOException | RuntimeException e)
         {
@@ -55,12 +53,42 @@ public final class BackgroundPriority
         }
     }
 
+    private static boolean run(final String... command) throws InterruptedException
+    {
+        try
+        {
+            final Process p = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(5, TimeUnit.SECONDS))
+            {
+                p.destroyForcibly();
+                return false;
+            }
+            return p.exitValue() == 0;
+        }
+        catch (final IOException e)
+        {
+            return false; // not installed
+        }
+    }
+
     /** The nice value of a thread of this process, from {@code /proc}; for tests and diagnostics. */
     public static int niceOf(final long tid) throws IOException
     {
+        return statField(tid, 19);
+    }
+
+    /** The scheduling policy of a thread of this process ({@link #SCHED_IDLE}, 0 for the normal class). */
+    public static int policyOf(final long tid) throws IOException
+    {
+        return statField(tid, 41);
+    }
+
+    private static int statField(final long tid, final int field) throws IOException
+    {
         final String stat = Files.readString(Path.of("/proc/self/task/" + tid + "/stat"));
-        // Fields after the command name (which may hold spaces, inside parentheses): nice is field 19 overall.
+        // Fields after the command name (which may hold spaces, inside parentheses) start with field 3.
         final String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Integer.parseInt(after[16]);
+        return Integer.parseInt(after[field - 3]);
     }
 }

@@ -257,9 +257,9 @@ class AdminServerTest
         try (WsEchoUpstream ws = WsEchoUpstream.start(0); Proxy proxy = Proxy.start(context(ws.address()));
             AdminServer admin = AdminServer.start(proxy, List.of(ANY_PORT), LOOPBACK, "test"))
         {
-            // The thread renices itself before it serves anything: once /live answered, it is done.
+            // The thread lowers its class before it serves anything: once /live answered, it is done.
             assertEquals(200, get(admin, "/live").statusCode());
-            final java.util.Map<String, Integer> niceByThread = new java.util.TreeMap<>();
+            final java.util.Map<String, Integer> policyByThread = new java.util.TreeMap<>();
             try (java.util.stream.Stream<java.nio.file.Path> tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/task")))
             {
                 for (final java.nio.file.Path task : (Iterable<java.nio.file.Path>)tasks::iterator)
@@ -269,7 +269,7 @@ class AdminServerTest
                         final String name = java.nio.file.Files.readString(task.resolve("comm")).trim();
                         if (name.startsWith("centrigate-"))
                         {
-                            niceByThread.merge(name, io.centrigate.loop.BackgroundPriority.niceOf(
+                            policyByThread.merge(name, io.centrigate.loop.BackgroundPriority.policyOf(
                                 Long.parseLong(task.getFileName().toString())), Math::min);
                         }
                     }
@@ -280,8 +280,8 @@ class AdminServerTest
                 }
             }
             // Thread names are cut to 15 characters in /proc.
-            assertEquals(io.centrigate.loop.BackgroundPriority.NICE, niceByThread.get("centrigate-admi"), niceByThread.toString());
-            assertEquals(0, niceByThread.get("centrigate-loop"), niceByThread.toString());
+            assertEquals(io.centrigate.loop.BackgroundPriority.SCHED_IDLE, policyByThread.get("centrigate-admi"), policyByThread.toString());
+            assertEquals(0, policyByThread.get("centrigate-loop"), policyByThread.toString());
         }
     }
 
