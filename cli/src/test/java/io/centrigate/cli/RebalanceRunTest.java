@@ -86,7 +86,9 @@ class RebalanceRunTest
                 (System.nanoTime() - started) / 1e9, a.openNow(), b.openNow());
 
             b.stop(5000); // the node goes away: its clients get its 1001 and reconnect, all to A
-            await(() -> clients.open() == CLIENTS && a.openNow() == CLIENTS && b.openNow() == 0,
+            // A may hold a few more than CLIENTS for a while: a handshake the client gave up on (its 10 s timeout,
+            // on a loaded box) whose socket the JDK client has not closed yet is still a tunnel to the proxy.
+            await(() -> clients.open() == CLIENTS && a.openNow() >= CLIENTS && b.openNow() == 0,
                 "every client on the remaining node", 60,
                 () -> "clients open " + clients.open() + ", A " + a.openNow() + ", B " + b.openNow() + ", handshake failures "
                     + clients.handshakeFailures() + " " + clients.handshakeFailureReasons() + "; proxy stderr:\n" + stderrOf(proxy));

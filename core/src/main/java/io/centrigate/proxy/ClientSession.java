@@ -788,6 +788,13 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
      */
     private void onUpstreamFailure() throws IOException
     {
+        if (state == AWAITING_RESPONSE && upgrade && !responseStarted && replay != null && requestComplete &&
+            retries == 0 && node >= 0 &&
+            group.anyUsableBesides(loop.nowNs(), triedMask | (node < 64 ? 1L << node : 0)))
+        {
+            retryClosedUpgrade();
+            return;
+        }
         if (state == AWAITING_RESPONSE && !responseStarted && replay != null && retries == 0 && !upgrade &&
             (idempotent || (upstreamReused && !neverReplay)))
         {
@@ -817,6 +824,30 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 close();
                 break;
         }
+    }
+
+    /**
+     * The node closed or reset the connection of an upgrade before one byte of its answer (a node going down, whose
+     * kernel still completed the handshake): no WebSocket was opened there, so the same GET goes to another node
+     * once, as Nginx's {@code proxy_next_upstream error} does, and the client sees a slower handshake instead of a
+     * 502. The failure counts against the node (passive ejection).
+     */
+    private void retryClosedUpgrade()
+    {
+        final int failed = node;
+        owner.errorLog().log("upstream-closed", group.name(failed) +
+            " closed the connection before answering an upgrade; trying another node");
+        nodeStats.errors[nodeStats.slot(failed)]++;
+        group.failed(failed, loop.nowNs());
+        retries++;
+        owner.stats().retries++;
+        closeUpstream();
+        up.discard();
+        replay.byteBuffer().position(0);
+        up.offerRetained(replay);
+        attempts = Long.bitCount(triedMask);
+        connectFirstNs = 0;
+        runClientStep(this::connectUpstream);
     }
 
     // ---------------------------------------------------------------- response head

@@ -137,6 +137,26 @@ class HealthCheckTest
         }
     }
 
+    /** A node that closes an upgrade's connection before answering (going down): the upgrade goes to another node. */
+    @Test
+    void anUpgradeWhoseNodeClosesBeforeAnsweringGoesToAnotherNode() throws Exception
+    {
+        try (WsEchoUpstream good = WsEchoUpstream.start(0);
+            SilentNode dying = new SilentNode(good.address());
+            Proxy proxy = TestProxies.start(TestProxies.context(dying.address(), good.address())
+                .balance(ProxyContext.Balance.ROUND_ROBIN).loops(1)))
+        {
+            dying.closeWithoutAnswer(true);
+            final HttpClient http = HttpClient.newHttpClient();
+            // Round robin over two nodes: one of the first two clients lands on the dying node.
+            final List<WsClient> clients = connectAll(http, proxy, 2);
+            assertEquals(2, good.openNow(), "both upgrades opened on the good node");
+            assertEquals(1, dying.accepted(), "one went to the dying node first");
+            assertEquals(UpstreamGroup.EJECTED, proxy.upstreams().state(0, System.nanoTime()), "passively ejected");
+            closeAll(clients);
+        }
+    }
+
     @Test
     void anIdempotentRequestIsMovedButAPostWaitsForItsNode() throws Exception
     {

@@ -25,6 +25,7 @@ public final class SilentNode implements AutoCloseable
     private final AtomicInteger accepted = new AtomicInteger();
     private final AtomicInteger relayed = new AtomicInteger();
     private volatile boolean answering;
+    private volatile boolean closing;
 
     public SilentNode(final InetSocketAddress backend) throws IOException
     {
@@ -44,6 +45,15 @@ public final class SilentNode implements AutoCloseable
     public void answer(final boolean on)
     {
         answering = on;
+    }
+
+    /**
+     * true: read each new connection's request head, then close it without a byte of answer, as a node going down
+     * does with connections its kernel had already completed.
+     */
+    public void closeWithoutAnswer(final boolean on)
+    {
+        closing = on;
     }
 
     /** Connections accepted (health checks included). */
@@ -73,12 +83,40 @@ public final class SilentNode implements AutoCloseable
             }
             accepted.incrementAndGet();
             sockets.add(s);
-            if (answering)
+            if (closing)
+            {
+                closeAfterHead(s);
+            }
+            else if (answering)
             {
                 relayed.incrementAndGet();
                 relay(s);
             }
         }
+    }
+
+    private static void closeAfterHead(final Socket s)
+    {
+        final Thread t = new Thread(() ->
+        {
+            try (InputStream in = s.getInputStream())
+            {
+                s.setSoTimeout(10_000); // bounded: a proxy that never sends its head does not keep this thread
+                int matched = 0;
+                int b;
+                while (matched < 4 && (b = in.read()) >= 0)
+                {
+                    matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : b == '\r' ? 1 : 0;
+                }
+            }
+            catch (final IOException e)
+            {
+                // Closing anyway.
+            }
+            closeQuietly(s);
+        }, "silent-node-closer");
+        t.setDaemon(true);
+        t.start();
     }
 
     private void relay(final Socket client)
