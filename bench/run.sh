@@ -22,7 +22,8 @@
 #     (also centrigate-admin: centrigate with --admin-listen, /metrics and /status scraped every second, after
 #     ADMIN_WARM_SCRAPES [300] scrapes in a row before the load: its scrape path compiled, as in production;
 #     ADMIN_SCRAPE ["metrics status"]: which of the two endpoints the scraper reads, to tell their costs apart;
-#     "live": two fetches of /live a second, the scraper's own cost without a scrape's)
+#     "live": two fetches of /live a second, the scraper's own cost without a scrape's; ADMIN_SCRAPE_INTERVAL [1]
+#     seconds between scrapes, shorter to magnify a scrape's cost; centrigate-base-admin: the same on BASE_JAR)
 #   PIN [1]  PROXY_CPUS [1]  LOAD_CPUS [0]  LOOPS [number of PROXY_CPUS]
 #   ECHO_CONNS [100] ECHO_RATE [20000] ECHO_SIZE [64]  FANOUT_CONNS [5000]  HOLD_CONNS [9000]
 #   STORM_CONCURRENCY [64]  HTTP_CONNS [64]  OUT [bench/results/<date>, smoke: bench/target/e2e-smoke]
@@ -105,6 +106,7 @@ JFR="${JFR:-0}"
 CENTRIGATE_JAVA_OPTS="${CENTRIGATE_JAVA_OPTS:-}"
 ADMIN_WARM_SCRAPES="${ADMIN_WARM_SCRAPES:-300}"
 ADMIN_SCRAPE="${ADMIN_SCRAPE:-metrics status}"
+ADMIN_SCRAPE_INTERVAL="${ADMIN_SCRAPE_INTERVAL:-1}"
 QUIET_MAX_PCT="${QUIET_MAX_PCT:-15}"
 QUIET_WAIT="${QUIET_WAIT:-15}"
 BASE_PORT="${BASE_PORT:-27100}"
@@ -169,7 +171,7 @@ fi
 JARS="$(mktemp -d /tmp/centrigate-bench.XXXXXX)"
 cp "$BJAR" "$JARS/benchmarks.jar"
 cp "$PJAR" "$JARS/centrigate.jar"
-if [[ " ${TARGETS:-} " == *" centrigate-base "* ]]; then
+if [[ " ${TARGETS:-} " == *" centrigate-base "* || " ${TARGETS:-} " == *" centrigate-base-admin "* ]]; then
     [[ -f "${BASE_JAR:-}" ]] || { echo "centrigate-base needs BASE_JAR=<the other build's centrigate.jar>" >&2; exit 2; }
     cp "$BASE_JAR" "$JARS/centrigate-base.jar"
 fi
@@ -320,6 +322,7 @@ port_of() {
         centrigate-aot) echo $(( BASE_PORT + 8 )) ;; centrigate-warmup) echo $(( BASE_PORT + 9 )) ;;
         centrigate-cds-warmup) echo $(( BASE_PORT + 10 )) ;; centrigate-aot-warmup) echo $(( BASE_PORT + 11 )) ;;
         centrigate-admin) echo $(( BASE_PORT + 12 )) ;; centrigate-base) echo $(( BASE_PORT + 13 )) ;;
+        centrigate-base-admin) echo $(( BASE_PORT + 14 )) ;;
     esac
 }
 
@@ -382,13 +385,13 @@ start_target_once() { # target tag
             jopts+=($(variant_opts "$t"))
             [[ $JFR == 1 ]] && jopts+=(-XX:StartFlightRecording=filename="$OUT/logs/$tag.jfr",settings=profile)
             local jar="$PJAR"
-            [[ $t == centrigate-base ]] && jar="$JARS/centrigate-base.jar"
+            [[ $t == centrigate-base* ]] && jar="$JARS/centrigate-base.jar"
             local cmd=("$(variant_java "$t")" "${jopts[@]}" -jar "$jar" run --listen "127.0.0.1:$port"
                 --upstream "127.0.0.1:$UPORT" --loops "$LOOPS" --idle-strategy "$idle")
             [[ $t == *-warmup ]] && cmd+=(--warmup "$COLD_WARMUP")
             # centrigate-admin: the metrics on, as in production: an admin listener (a free port it picks itself,
             # named on the startup line) that a scraper below reads every second
-            [[ $t == centrigate-admin ]] && cmd+=(--admin-listen 127.0.0.1:0)
+            [[ $t == *-admin ]] && cmd+=(--admin-listen 127.0.0.1:0)
             TARGET_CMD="${cmd[*]}"
             local t0
             t0=$(date +%s.%N)
@@ -403,7 +406,7 @@ start_target_once() { # target tag
                 grep -q '^centrigate ' "$logf" || { log "centrigate did not start:"; cat "$logf" >&2; return 1; }
             fi
             TARGET_PIDS="$TARGET_MAIN"
-            if [[ $t == centrigate-admin ]]; then
+            if [[ $t == *-admin ]]; then
                 local admin
                 admin=$(grep -m1 '^centrigate ' "$logf" | grep -o ' admin [0-9.]*:[0-9]*' | cut -d' ' -f3)
                 [[ -n $admin ]] || { log "centrigate-admin: no admin address on the startup line"; cat "$logf" >&2; return 1; }
@@ -456,11 +459,21 @@ start_target_once() { # target tag
 # 20 s run at one scrape a second would otherwise charge to the metrics (warm, a /metrics costs ~1 ms of CPU,
 # cold ~5 ms plus the compilations).
 warm_scrapes() { # admin-address
-    local i h="Accept: application/openmetrics-text; version=1.0.0,text/plain;version=0.0.4;q=0.5"
-    for (( i = 0; i < ADMIN_WARM_SCRAPES; i++ )); do
-        curl -sf -o /dev/null --max-time 5 -H "$h" "http://$1/metrics" || return 1
-        curl -sf -o /dev/null --max-time 5 "http://$1/status" || return 1
-    done
+    # One python process for all of them (a curl per fetch made 3,000 warm scrapes take minutes)
+    "${PIN_LOAD[@]}" python3 -c '
+import http.client, sys
+host, port = sys.argv[1].rsplit(":", 1)
+accept = "application/openmetrics-text; version=1.0.0,text/plain;version=0.0.4;q=0.5"
+for i in range(int(sys.argv[2])):
+    for path, headers in (("/metrics", {"Accept": accept}), ("/status", {})):
+        c = http.client.HTTPConnection(host, int(port), timeout=5)
+        c.request("GET", path, headers=headers)
+        r = c.getresponse()
+        r.read()
+        c.close()
+        if r.status != 200:
+            sys.exit(1)
+' "$1" "$ADMIN_WARM_SCRAPES"
 }
 SCRAPER_PID=""
 start_scraper() { # admin-address logfile
@@ -470,7 +483,7 @@ start_scraper() { # admin-address logfile
     # process starts to double the echo p99 by itself (seen with ADMIN_SCRAPE=live: /live costs the proxy nothing).
     "${PIN_LOAD[@]}" python3 -u -c '
 import http.client, sys, time
-admin, what = sys.argv[1], sys.argv[2].split()
+admin, what, interval = sys.argv[1], sys.argv[2].split(), float(sys.argv[3])
 host, port = admin.rsplit(":", 1)
 accept = {"metrics": "application/openmetrics-text; version=1.0.0,text/plain;version=0.0.4;q=0.5"}
 paths = [p for p in ("metrics", "status") if p in what] or (["live", "live"] if "live" in what else [])
@@ -489,8 +502,8 @@ while True:
         except Exception as e:
             out.append("%s 000 - -" % p)
     print(time.strftime("%H:%M:%S"), " ".join(out))
-    time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
-' "$admin" "$ADMIN_SCRAPE" > "$slog" 2>&1 &
+    time.sleep(max(0.0, interval - (time.monotonic() - started)))
+' "$admin" "$ADMIN_SCRAPE" "$ADMIN_SCRAPE_INTERVAL" > "$slog" 2>&1 &
     SCRAPER_PID=$!
     started+=("$SCRAPER_PID")
 }
@@ -620,14 +633,18 @@ run_one() { # scenario target rep [retry]
     stop_target
 }
 
-thread_cpu() { # CPU seconds per thread name of the target's processes, over their whole life (warm-up included)
-    local p
+thread_cpu() { # per thread name of the target's processes, over their whole life (warm-up included): CPU seconds,
+    # and seconds spent runnable but waiting for a CPU (schedstat's run delay: what other threads cost this one)
+    local p task
+    echo "     cpu   run-delay  thread"
     # shellcheck disable=SC2086
     for p in $TARGET_PIDS; do
-        cat /proc/"$p"/task/*/stat 2>/dev/null
-    done | awk -v t="$CLK_TCK" '{ i = index($0, "("); j = index($0, ") "); name = substr($0, i + 1, j - i - 1);
-        gsub(/[0-9]+$/, "#", name); split(substr($0, j + 2), f, " "); cpu[name] += f[12] + f[13] }
-        END { for (n in cpu) if (cpu[n] > 0) printf "%8.2f s  %s\n", cpu[n] / t, n }' | sort -rn
+        for task in /proc/"$p"/task/*; do
+            echo "$(cat "$task/schedstat" 2>/dev/null) $(cat "$task/stat" 2>/dev/null)"
+        done
+    done | awk -v t="$CLK_TCK" 'NF > 5 { i = index($0, "("); j = index($0, ") "); name = substr($0, i + 1, j - i - 1);
+        gsub(/[0-9]+$/, "#", name); split(substr($0, j + 2), f, " "); cpu[name] += f[12] + f[13]; delay[name] += $2 }
+        END { for (n in cpu) if (cpu[n] > 0) printf "%8.2f s %8.3f s  %s\n", cpu[n] / t, delay[n] / 1e9, n }' | sort -rn
 }
 
 summary_of() {
