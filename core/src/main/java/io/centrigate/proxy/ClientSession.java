@@ -35,8 +35,9 @@ import io.centrigate.websocket.FrameTracker;
  *   │   (or a pooled connection) ──▶│              └─▶ TUNNEL (101 with a valid accept key) ─▶ CLOSED
  *   └── error answer ──▶ RELAYING_RESPONSE (endAfterFlush) ─▶ LINGERING
  * </pre>
- * Heads are parsed and rewritten here; bodies go on as they arrive, one request at a time (pipelined requests
- * wait their turn in {@link #pendingInput}). For a WebSocket upgrade, bytes the client sends before the 101 are
+ * A request head is judged and rewritten for the node by the loop's {@link RequestHeadStage}; the session acts on its
+ * verdicts and owns the chunks. Response heads are parsed here; bodies go on as they arrive, one request at a time
+ * (pipelined requests wait their turn in {@link #pendingInput}). For a WebSocket upgrade, bytes the client sends before the 101 are
  * held back and forwarded only once the upstream has switched protocols, so they can never be read by the
  * upstream as a second, smuggled HTTP request.
  * <p>
@@ -101,7 +102,6 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     private int node = -1;
     private io.centrigate.upstream.UpstreamGroup group;
     private UpstreamPool pool;
-    private int stripTarget;
     /** The client's address is in the internal ranges (may reach operator endpoints); decided at accept. */
     private final boolean internalClient;
     private final byte[] clientAddress;
@@ -310,7 +310,10 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
     }
 
-    /** Looks at what {@link #headChunk} holds from offset 0 up to its position. */
+    /**
+     * Looks at what {@link #headChunk} holds from offset 0 up to its position. What the head says and whether it may
+     * go on is {@link RequestHeadStage}'s to decide; the session acts on its verdicts and keeps the chunks.
+     */
     private void processRequestHead() throws IOException
     {
         final ByteBuffer bb = headChunk.byteBuffer();
@@ -322,87 +325,65 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             rearm();
         }
         final UnsafeBuffer buf = headChunk.buffer();
-        final int headLength = scanner.scan(buf, filled);
-        if (headLength == 0)
+        final RequestHeadStage heads = owner.requestHeads();
+        switch (heads.parse(scanner, buf, filled))
         {
-            return;
+            case RequestHeadStage.INCOMPLETE:
+                return;
+            case RequestHeadStage.REJECT:
+                reject(heads.error());
+                return;
+            case RequestHeadStage.NO_CHUNK:
+                waitForBuffer();
+                return;
+            default:
+                break;
         }
-        if (headLength < 0)
-        {
-            reject(scanner.error());
-            return;
-        }
-        if (owner.pool().available() == 0)
-        {
-            // Forwarding the head takes a second chunk: with none free, the request waits for one (served late)
-            // instead of being refused with a 503 while the chunks it waits for are about to be released.
-            waitForBuffer();
-            return;
-        }
-        final RequestHead head = owner.requestHead();
-        if (!head.parse(buf, headLength))
-        {
-            reject(head.error());
-            return;
-        }
+        final int headLength = heads.headLength();
         if (log != null)
         {
-            log.begin(buf, head, headStartNs, headLength, up.bytesIn(), down.bytesOut());
+            log.begin(buf, heads.head(), headStartNs, headLength, up.bytesIn(), down.bytesOut());
         }
         if (redirect)
         {
-            redirectToHttps(head, buf);
+            redirectToHttps(heads.head(), buf);
             return;
         }
-        upgrade = head.isWebSocketUpgrade();
-        headRequest = head.isHead();
-        owner.stats().requests++;
-        final var router = owner.router();
-        // RFC 9112 §3.2.2: an absolute-form target's authority replaces Host, and its path is what the upstream
-        // serves, so both the route and the internal-endpoint guard look at those.
-        final int routed = router.route(buf, head.pathOffset(), head.pathLength(), head.routingHostOffset(),
-            head.routingHostLength(), internalClient);
-        if (routed < 0)
+        final int routed = heads.route(buf, internalClient);
+        upgrade = heads.upgrade();
+        headRequest = heads.headRequest();
+        if (routed == RequestHeadStage.REJECT)
         {
-            reject(routed == io.centrigate.route.Router.FORBIDDEN ? HttpError.FORBIDDEN : HttpError.NOT_FOUND);
+            reject(heads.error());
             return;
         }
-        group = owner.group(routed);
-        pool = owner.upstreamPool(routed);
-        nodeStats = owner.nodeStats(routed);
-        stripTarget = router.stripLength();
+        group = owner.group(heads.group());
+        pool = owner.upstreamPool(heads.group());
+        nodeStats = owner.nodeStats(heads.group());
         if (upgrade)
         {
-            startUpgrade(head, buf, headLength, filled);
+            startUpgrade(heads, buf, headLength, filled);
         }
         else
         {
-            startExchange(head, buf, headLength, filled);
+            startExchange(heads, buf, headLength, filled);
         }
     }
 
-    private void startUpgrade(final RequestHead head, final UnsafeBuffer buf, final int headLength, final int filled)
-        throws IOException
+    private void startUpgrade(final RequestHeadStage heads, final UnsafeBuffer buf, final int headLength,
+        final int filled) throws IOException
     {
-        final int keyOffset = head.valueOffset(head.webSocketKeyField());
+        final int keyOffset = heads.webSocketKeyOffset();
         key0 = buf.getLong(keyOffset);
         key1 = buf.getLong(keyOffset + 8);
         key2 = buf.getLong(keyOffset + 16);
         requestComplete = true;
-        final Chunk out = owner.pool().acquire();
+        final Chunk out = heads.headForNode(buf, clientAddress, tls != null);
         if (out == null)
         {
-            reject(HttpError.OVERLOADED);
+            reject(heads.error());
             return;
         }
-        final int written = owner.writeUpstreamHead(head, buf, out, clientAddress, tls != null, false, stripTarget);
-        if (written < 0)
-        {
-            owner.pool().release(out);
-            reject(HttpError.HEAD_TOO_LARGE);
-            return;
-        }
-        out.byteBuffer().clear().limit(written);
         if (owner.context().upgradeTimeoutNs() > 0)
         {
             // Kept until the node's first answer byte: a node that stays silent gets it sent elsewhere.
@@ -427,47 +408,27 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         connectUpstream();
     }
 
-    private void startExchange(final RequestHead head, final UnsafeBuffer buf, final int headLength, final int filled)
-        throws IOException
+    private void startExchange(final RequestHeadStage heads, final UnsafeBuffer buf, final int headLength,
+        final int filled) throws IOException
     {
-        idempotent = HttpMethods.isIdempotent(buf, head.methodOffset(), head.methodLength());
-        methodClass = HttpMethods.methodClass(buf, head.methodOffset(), head.methodLength());
-        neverReplay = HttpMethods.neverReplay(buf, head.pathOffset(), head.pathLength());
-        // HTTP/1.0 clients are served one request per connection: no chunked answers can reach them.
-        clientKeepAlive = head.version() == 11 && !head.connectionClose() && !owner.draining();
-        upstreamKeepAlive = head.version() == 11 && owner.context().upstreamKeepAlive() > 0;
-        if (head.isChunked())
+        final int framed = heads.exchange(buf, requestBody());
+        idempotent = heads.idempotent();
+        methodClass = heads.methodClass();
+        neverReplay = heads.neverReplay();
+        clientKeepAlive = heads.clientKeepAlive();
+        upstreamKeepAlive = heads.upstreamKeepAlive();
+        if (framed == RequestHeadStage.REJECT)
         {
-            requestBody().chunked();
+            reject(heads.error());
+            return;
         }
-        else if (head.contentLength() > 0)
-        {
-            final long max = owner.context().maxBodySize();
-            if (max > 0 && head.contentLength() > max)
-            {
-                reject(HttpError.PAYLOAD_TOO_LARGE);
-                return;
-            }
-            requestBody().length(head.contentLength());
-        }
-        else
-        {
-            requestBody().none();
-        }
-
-        final Chunk out = owner.pool().acquire();
+        final Chunk out = heads.headForNode(buf, clientAddress, tls != null);
         if (out == null)
         {
-            reject(HttpError.OVERLOADED);
+            reject(heads.error());
             return;
         }
-        final int written = owner.writeUpstreamHead(head, buf, out, clientAddress, tls != null, upstreamKeepAlive, stripTarget);
-        if (written < 0)
-        {
-            owner.pool().release(out);
-            reject(HttpError.HEAD_TOO_LARGE);
-            return;
-        }
+        final int written = out.byteBuffer().limit();
 
         final int leftover = filled - headLength;
         final int body = takeRequestBody(buf, headLength, leftover);
@@ -501,7 +462,6 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
         else
         {
-            out.byteBuffer().clear().limit(written);
             up.offer(out);
             rest.byteBuffer().limit(headLength + body).position(headLength);
             up.offer(rest);

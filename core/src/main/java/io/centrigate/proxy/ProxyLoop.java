@@ -59,6 +59,7 @@ final class ProxyLoop implements EventLoop.Duty
     private final LoopStats stats = new LoopStats();
     private InetSocketAddress[] listenerAddresses = new InetSocketAddress[0];
     private final RequestHead requestHead;
+    private final RequestHeadStage requestHeads;
     private final ResponseHead responseHead;
     private final UpstreamRequestWriter requestWriter = new UpstreamRequestWriter();
     private final HandshakeDigest handshakeDigest = new HandshakeDigest();
@@ -101,6 +102,7 @@ final class ProxyLoop implements EventLoop.Duty
         this.pool = new ChunkPool(ctx.chunkSize(), Math.min(ProxyContext.DEFAULT_CHUNKS_PER_SLAB, ctx.maxChunksPerLoop()),
             ctx.maxChunksPerLoop());
         this.requestHead = new RequestHead(ctx.maxFields());
+        this.requestHeads = new RequestHeadStage(this);
         this.responseHead = new ResponseHead(ctx.maxFields());
         this.upstreamPools = newPools(ctx, groups);
         this.nodeStats = newNodeStats(ctx, groups, null);
@@ -155,6 +157,7 @@ final class ProxyLoop implements EventLoop.Duty
     ErrorLog errorLog() { return errorLog; }
     LoopStats stats() { return stats; }
     RequestHead requestHead() { return requestHead; }
+    RequestHeadStage requestHeads() { return requestHeads; }
     ResponseHead responseHead() { return responseHead; }
     HandshakeDigest handshakeDigest() { return handshakeDigest; }
     UnsafeBuffer keyScratch() { return keyScratch; }
