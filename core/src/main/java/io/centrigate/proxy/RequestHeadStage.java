@@ -109,7 +109,7 @@ final class RequestHeadStage
             return reject(routed == Router.FORBIDDEN ? HttpError.FORBIDDEN : HttpError.NOT_FOUND);
         }
         group = routed;
-        stripTarget = router.stripLength();
+        stripTarget = router.stripLength(buf, head.pathOffset(), head.pathLength(), routed);
         return upgrade ? UPGRADE : EXCHANGE;
     }
 

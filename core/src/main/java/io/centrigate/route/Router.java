@@ -33,7 +33,6 @@ public final class Router
     private final byte[][] internalPrefixes;
     private final boolean[] protectedGroup;
     private final Cidr[] internalAllow;
-    private int stripLength;
 
     public Router(final ProxyContext ctx)
     {
@@ -119,22 +118,24 @@ public final class Router
     }
 
     /**
+     * Immutable, and shared by every loop: a route leaves no state behind (see {@link #stripLength}).
+     *
      * @param hostOffset offset of the Host value, or -1 when there is none (HTTP/1.0).
-     * @return the group index, or {@link #NOT_FOUND} / {@link #FORBIDDEN}; {@link #stripLength()} then says how
-     *         many bytes of the target to drop.
+     * @return the group index, or {@link #NOT_FOUND} / {@link #FORBIDDEN}; {@link #stripLength} then says how many
+     *         bytes of the target to drop.
      */
     public int route(
         final DirectBuffer buf, final int targetOffset, final int targetLength, final int hostOffset,
         final int hostLength, final boolean internalClient)
     {
-        stripLength = 0;
         int group = hostOffset < 0 ? 0 : hostGroup(buf, hostOffset, hostLength);
+        int strip = 0;
         if (group == 0 && prefix != null)
         {
             // Only the Centrifugo group is embedded under the prefix; virtual hosts are routed whole.
             if (startsWithSegment(buf, targetOffset, targetLength, prefix))
             {
-                stripLength = prefix.length;
+                strip = prefix.length;
             }
             else if (outsidePrefixGroup >= 0)
             {
@@ -146,17 +147,25 @@ public final class Router
             }
         }
         if (protectedGroup[group] && !internalClient &&
-            isInternalPath(buf, targetOffset + stripLength, targetLength - stripLength))
+            isInternalPath(buf, targetOffset + strip, targetLength - strip))
         {
             return FORBIDDEN;
         }
         return group;
     }
 
-    public int stripLength()
+    /**
+     * How many bytes of the target to drop for a request {@link #route} sent to {@code group}: the prefix, when the
+     * Centrifugo group was reached under it. Computed again rather than kept from the route: one router serves every
+     * loop, and a field written by one loop's route would be read by another's (a prefix stripped from the wrong
+     * request).
+     */
+    public int stripLength(final DirectBuffer buf, final int targetOffset, final int targetLength, final int group)
     {
-        return stripLength;
+        return group == 0 && prefix != null && startsWithSegment(buf, targetOffset, targetLength, prefix) ?
+            prefix.length : 0;
     }
+
 
     private int hostGroup(final DirectBuffer buf, final int offset, final int length)
     {
