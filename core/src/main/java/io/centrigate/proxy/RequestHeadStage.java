@@ -129,7 +129,8 @@ final class RequestHeadStage
     {
         idempotent = HttpMethods.isIdempotent(buf, head.methodOffset(), head.methodLength());
         methodClass = HttpMethods.methodClass(buf, head.methodOffset(), head.methodLength());
-        neverReplay = HttpMethods.neverReplay(buf, head.pathOffset(), head.pathLength());
+        // The path the node sees: under --prefix, /centrifugo/emulation is the node's /emulation, never replayed either.
+        neverReplay = HttpMethods.neverReplay(buf, head.pathOffset() + stripTarget, head.pathLength() - stripTarget);
         // HTTP/1.0 clients are served one request per connection: no chunked answers can reach them.
         clientKeepAlive = head.version() == 11 && !head.connectionClose() && !owner.draining();
         upstreamKeepAlive = head.version() == 11 && owner.context().upstreamKeepAlive() > 0;

@@ -246,6 +246,27 @@ final class RequestHeadStageTest
         assertEquals(4, loop.stats().requests, "every routed head counts, refused or not");
     }
 
+    /** RFC 9110 §9.2.2: Centrifugo's emulation and http_stream POSTs are never sent twice, under a prefix too. */
+    @Test
+    void aStreamingPostUnderThePrefixIsNeverReplayed()
+    {
+        start(new ProxyContext().prefix("/centrifugo"));
+        for (final String path : new String[] {"/centrifugo/emulation", "/centrifugo/connection/http_stream"})
+        {
+            scanner.reset();
+            assertEquals(RequestHeadStage.PARSED,
+                parse("POST " + path + " HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n"));
+            assertEquals(RequestHeadStage.EXCHANGE, heads.route(buf, false));
+            assertEquals(RequestHeadStage.EXCHANGE, heads.exchange(buf, new BodyFraming()));
+            assertTrue(heads.neverReplay(), path);
+        }
+        scanner.reset();
+        assertEquals(RequestHeadStage.PARSED, parse("POST /centrifugo/x HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n"));
+        assertEquals(RequestHeadStage.EXCHANGE, heads.route(buf, false));
+        assertEquals(RequestHeadStage.EXCHANGE, heads.exchange(buf, new BodyFraming()));
+        assertFalse(heads.neverReplay(), "other POSTs may be replayed after a stale pooled connection");
+    }
+
     @Test
     void refusesWhenTheNodesHeadHasNoChunkOrDoesNotFitOne()
     {
