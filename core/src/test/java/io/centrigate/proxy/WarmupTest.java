@@ -88,11 +88,23 @@ class WarmupTest
     @Test
     void theRealListenerIsBoundOnlyAfterTheWarmup() throws Exception
     {
-        final int port;
-        try (ServerSocket probe = new ServerSocket(0))
+        // A free port outside the ephemeral range: with one from it, the probe's own connect could be given that
+        // very port as its source and connect to itself (TCP self-connect), which reads as "the port accepted".
+        int free = -1;
+        for (int attempt = 0; attempt < 200 && free < 0; attempt++)
         {
-            port = probe.getLocalPort();
+            final int candidate = 21_000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(2_000);
+            try (ServerSocket probe = new ServerSocket(candidate, 1, java.net.InetAddress.getLoopbackAddress()))
+            {
+                free = probe.getLocalPort();
+            }
+            catch (final IOException taken)
+            {
+                // In use: another one.
+            }
         }
+        final int port = free;
+        assertTrue(port > 0, "no free port in 21000-22999");
         final java.util.concurrent.CompletableFuture<Boolean> boundDuringWarmup = new java.util.concurrent.CompletableFuture<>();
         try (WsEchoUpstream node = WsEchoUpstream.start(0);
             HttpUpstream site = new HttpUpstream();

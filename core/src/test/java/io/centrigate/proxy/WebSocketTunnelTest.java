@@ -41,7 +41,13 @@ class WebSocketTunnelTest
             {
                 clients.add(WsClient.connect(http, TestProxies.address(proxy), "/connection/websocket"));
             }
-            // Least-conn with all clients open at once: each node within ±10% of half.
+            // Least-conn with all clients open at once: each node within ±10% of half. The node counts a tunnel in
+            // its onOpen, which can run a moment after the client read the 101: wait for it, bounded.
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (a.opened() + b.opened() < CLIENTS && System.nanoTime() - deadline < 0)
+            {
+                Thread.sleep(10); // polling a count, bounded by the deadline
+            }
             assertEquals(CLIENTS, a.opened() + b.opened());
             assertTrue(Math.abs(a.opened() - CLIENTS / 2) <= CLIENTS / 20,
                 "spread " + a.opened() + "/" + b.opened());
