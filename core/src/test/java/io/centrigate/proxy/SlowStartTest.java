@@ -91,6 +91,8 @@ class SlowStartTest
             // Early in the ramp: least-conn compares (active + 1) / (weight x factor), so the empty node takes a
             // new connection only while it holds far fewer than its full share.
             final List<WsClient> early = connect(http, proxy, K);
+            // A node counts a tunnel in its onOpen, which can trail the client's 101: count once both nodes have.
+            HealthCheckTest.await("the nodes counted the early tunnels", () -> good.openNow() + behind.openNow() == BEFORE + K);
             final int earlyOnReturning = behind.openNow();
             // The bound follows the factor the ramp had reached by the end of the phase (about 0.1 normally; on a
             // slow box more), so it holds whatever the phase took, and stays far below the K of no slow start.
@@ -102,6 +104,7 @@ class SlowStartTest
 
             HealthCheckTest.await("slow start over", () -> !group.slowStarting(0, System.nanoTime()));
             final List<WsClient> late = connect(http, proxy, K);
+            HealthCheckTest.await("the nodes counted the late tunnels", () -> good.openNow() + behind.openNow() == BEFORE + 2 * K);
             final int lateOnReturning = behind.openNow() - earlyOnReturning;
             assertTrue(lateOnReturning >= K - 1, "after slow start the emptier node got " + lateOnReturning + " of " + K);
             closeAll(before);
