@@ -716,7 +716,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     private void retryStalled(final long nowNs)
     {
         final int stalled = node;
-        if (!group.anyUsableBesides(nowNs, triedMask | (stalled < 64 ? 1L << stalled : 0)))
+        if (!anotherNodeUsable(nowNs))
         {
             stallWaitedOut = true;
             rearm();
@@ -731,10 +731,28 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         nodeStats.errors[nodeStats.slot(stalled)]++;
         group.failed(stalled, nowNs);
         group.upgradeRetried(stalled);
+        sendToAnotherNode();
+    }
+
+    /** Some usable node this request has not tried yet. */
+    private boolean anotherNodeUsable(final long nowNs)
+    {
+        return node >= 0 && group.anyUsableBesides(nowNs, triedMask | (node < 64 ? 1L << node : 0));
+    }
+
+    /** Drops the current upstream connection and queues the kept request ({@link #replay}) to be written again. */
+    private void rewindRequest()
+    {
         closeUpstream();
         up.discard();
         replay.byteBuffer().position(0);
         up.offerRetained(replay);
+    }
+
+    /** The kept request to a node not tried yet, as a new round of connects (its own connect deadline). */
+    private void sendToAnotherNode()
+    {
+        rewindRequest();
         attempts = Long.bitCount(triedMask);
         connectFirstNs = 0;
         runClientStep(this::connectUpstream);
@@ -749,8 +767,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     private void onUpstreamFailure() throws IOException
     {
         if (state == AWAITING_RESPONSE && upgrade && !responseStarted && replay != null && requestComplete &&
-            retries == 0 && node >= 0 &&
-            group.anyUsableBesides(loop.nowNs(), triedMask | (node < 64 ? 1L << node : 0)))
+            retries == 0 && anotherNodeUsable(loop.nowNs()))
         {
             retryClosedUpgrade();
             return;
@@ -760,10 +777,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         {
             retries++;
             owner.stats().retries++;
-            closeUpstream();
-            up.discard();
-            replay.byteBuffer().position(0);
-            up.offerRetained(replay);
+            rewindRequest();
             if (upstreamReused)
             {
                 // The node closed an idle pooled connection: any node will do, on a fresh connection.
@@ -801,13 +815,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         group.failed(failed, loop.nowNs());
         retries++;
         owner.stats().retries++;
-        closeUpstream();
-        up.discard();
-        replay.byteBuffer().position(0);
-        up.offerRetained(replay);
-        attempts = Long.bitCount(triedMask);
-        connectFirstNs = 0;
-        runClientStep(this::connectUpstream);
+        sendToAnotherNode();
     }
 
     // ---------------------------------------------------------------- response head
