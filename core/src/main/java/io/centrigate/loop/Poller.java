@@ -1,0 +1,60 @@
+package io.centrigate.loop;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+
+/**
+ * The readiness engine of one {@link EventLoop} and the factory of its sockets: JDK NIO's selector
+ * ({@link NioPoller}) or a native one ({@code io.centrigate.nativeio.EpollPoller}, JDK 22+ on Linux). Everything
+ * but {@link #wakeup()} is called on the loop's thread only.
+ */
+public interface Poller extends AutoCloseable
+{
+    /** Called by the poller before it dispatches the first readiness of a poll, so the loop can read its clock. */
+    interface DispatchHook
+    {
+        void beforeDispatch();
+    }
+
+    /** "nio", "epoll"...: what runs, for the startup line and the metrics. */
+    String transport();
+
+    /**
+     * Starts a non-blocking connect (TCP_NODELAY on). The connection's interest is {@link Connection#OP_CONNECT}
+     * while {@link Connection#isConnectionPending()}, otherwise nothing yet.
+     *
+     * @throws IOException no socket (EMFILE), or the connect failed at once (e.g. unreachable).
+     */
+    Connection connect(InetSocketAddress remote, Connection.Handler handler) throws IOException;
+
+    /**
+     * Registers a socket accepted by a listener of this transport (any loop's), TCP_NODELAY on, interest
+     * {@link Connection#OP_READ}. On failure the socket is closed.
+     */
+    Connection adopt(Object accepted, Connection.Handler handler) throws IOException;
+
+    /** Closes an accepted socket that will not be adopted; never throws. */
+    void discard(Object accepted);
+
+    /** Binds and listens (SO_REUSEADDR; SO_REUSEPORT if asked), readiness on. */
+    Listener listen(InetSocketAddress address, int backlog, boolean reusePort, Listener.Handler handler)
+        throws IOException;
+
+    /**
+     * Waits for readiness up to {@code timeoutMs} (0: until something is ready or {@link #wakeup()}), then
+     * dispatches it to the handlers.
+     *
+     * @return the number of readiness reports dispatched.
+     */
+    int poll(long timeoutMs) throws IOException;
+
+    /** Dispatches what is ready now without waiting. */
+    int pollNow() throws IOException;
+
+    /** Makes a blocked or the next {@link #poll} return at once; any thread. */
+    void wakeup();
+
+    /** Closes the poller itself (sockets are closed by their owners); never throws. */
+    @Override
+    void close();
+}
