@@ -126,6 +126,10 @@ public final class RunCommand implements Callable<Integer>
         description = "What an idle loop does: block in select, or back off/yield/busy-spin for latency. Default: ${DEFAULT-VALUE}.")
     String idleStrategy;
 
+    @Option(names = "--transport", paramLabel = "nio|epoll|auto", defaultValue = "${sys:centrigate.transport:-nio}",
+        description = "The socket layer under the loops: JDK NIO (any JDK), epoll (Linux, JDK 22+, through java.lang.foreign), or auto (epoll where it works). Default: ${DEFAULT-VALUE}.")
+    String transport;
+
     @Option(names = "--accept", paramLabel = "reuseport|acceptor", defaultValue = "reuseport",
         description = "A SO_REUSEPORT listener per loop, or one listener handing sockets to loops. Default: ${DEFAULT-VALUE}.")
     String accept;
@@ -510,6 +514,7 @@ public final class RunCommand implements Callable<Integer>
         }
         ctx.balance(ProxyContext.Balance.parse(balance))
             .idleMode(ProxyContext.IdleMode.parse(idleStrategy))
+            .transport(transport)
             .acceptMode(ProxyContext.AcceptMode.parse(accept))
             .maxConnections(maxConnections)
             .headerTimeoutNs(ProxyContext.parseDurationNs(headerTimeout, "--header-timeout"))
@@ -608,6 +613,7 @@ public final class RunCommand implements Callable<Integer>
             " balance " + ctx.balance().flag() +
             " loops " + ctx.loops() +
             " idle-strategy " + ctx.idleMode().flag() +
+            " transport " + ctx.transportInUse() +
             " accept " + ctx.acceptMode().flag() +
             " max-connections " + ctx.maxConnections();
     }

@@ -57,6 +57,16 @@ final class CentrigateProcess implements AutoCloseable
             // output, and tests that read stderr line by line must not see it.
             command.add("--sun-misc-unsafe-memory-access=allow");
         }
+        if (Runtime.version().feature() >= 22)
+        {
+            // As the jar's manifest (Enable-Native-Access) does for java -jar: the epoll transport calls libc.
+            command.add("--enable-native-access=ALL-UNNAMED");
+        }
+        if (System.getProperty("centrigate.transport") != null)
+        {
+            // The transport the suite runs on is the default of every process it starts, too.
+            command.add("-Dcentrigate.transport=" + System.getProperty("centrigate.transport"));
+        }
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         command.addAll(List.of(args));
         final ProcessBuilder builder = new ProcessBuilder(command);

@@ -25,7 +25,7 @@ import picocli.CommandLine;
 class CheckCommandTest
 {
     private static final Pattern LINE = Pattern.compile("^(PASS|WARN|FAIL) [^:]+: .+");
-    private static final int CHECKS = 13;
+    private static final int CHECKS = 14;
 
     private static int worst(final List<String> lines)
     {
@@ -45,6 +45,10 @@ class CheckCommandTest
                 StandardCharsets.UTF_8)).lines().toList();
             assertTrue(process.waitFor(30, TimeUnit.SECONDS));
             assertEquals(CHECKS, lines.size(), String.join("\n", lines));
+            // epoll needs java.lang.foreign (JDK 22+): the check says which transports this JDK can run.
+            final boolean ffm = Runtime.version().feature() >= 22;
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith("PASS") && l.contains("transports") &&
+                l.contains("nio yes; epoll " + (ffm ? "yes" : "no"))), String.join("\n", lines));
             for (final String line : lines)
             {
                 assertTrue(LINE.matcher(line).matches(), line);

@@ -105,6 +105,7 @@ class RunOptionMappingTest
         samples.put("balance", Sample.of("round-robin", ProxyContext::balance, ProxyContext.Balance.ROUND_ROBIN));
         samples.put("loops", Sample.of(String.valueOf(loops), ProxyContext::loops, loops));
         samples.put("idle-strategy", Sample.of("spin", ProxyContext::idleMode, ProxyContext.IdleMode.SPIN));
+        samples.put("transport", Sample.of("auto", ProxyContext::transport, "auto"));
         samples.put("accept", Sample.of("acceptor", ProxyContext::acceptMode, ProxyContext.AcceptMode.ACCEPTOR));
         samples.put("max-connections", Sample.of("1234", ProxyContext::maxConnections, 1234));
         samples.put("header-timeout", Sample.of("7s", ProxyContext::headerTimeoutNs, seconds(7)));

@@ -114,6 +114,10 @@ public final class ProxyContext
     private Balance balance = Balance.LEAST_CONN;
     private AcceptMode acceptMode = AcceptMode.REUSEPORT;
     private IdleMode idleMode = IdleMode.BLOCK;
+    /** What was asked for: nio, epoll or auto. {@code -Dcentrigate.transport} sets the default (tests run on each). */
+    private String transport = System.getProperty("centrigate.transport", io.centrigate.loop.Transports.NIO);
+    /** What runs, decided by {@link #conclude()}: nio or epoll. */
+    private String transportInUse;
     private int loops = Runtime.getRuntime().availableProcessors();
     private int maxConnections = 0;
     private long headerTimeoutNs = DEFAULT_HEADER_TIMEOUT_NS;
@@ -420,6 +424,7 @@ public final class ProxyContext
     public ProxyContext balance(final Balance v) { balance = v; return this; }
     public ProxyContext acceptMode(final AcceptMode v) { acceptMode = v; return this; }
     public ProxyContext idleMode(final IdleMode v) { idleMode = v; return this; }
+    public ProxyContext transport(final String v) { transport = v; return this; }
     public ProxyContext loops(final int v) { loops = v; return this; }
     /** 0 derives the limit from RLIMIT_NOFILE. */
     public ProxyContext maxConnections(final int v) { maxConnections = v; return this; }
@@ -479,6 +484,9 @@ public final class ProxyContext
     public Balance balance() { return balance; }
     public AcceptMode acceptMode() { return acceptMode; }
     public IdleMode idleMode() { return idleMode; }
+    public String transport() { return transport; }
+    /** The transport that runs (auto resolved), after {@link #conclude()}. */
+    public String transportInUse() { return transportInUse; }
     public int loops() { return loops; }
     public int maxConnections() { return maxConnections; }
     public long headerTimeoutNs() { return headerTimeoutNs; }
@@ -572,6 +580,11 @@ public final class ProxyContext
         }
         // One message per missing piece: the operator learns which key to add, and the cli can trace the
         // message back to the one setting that causes it.
+        require(java.util.Arrays.asList(io.centrigate.loop.Transports.NAMES).contains(transport),
+            "transport: expected nio, epoll or auto, got '" + transport + "'");
+        final String transportProblem = io.centrigate.loop.Transports.unavailableReason(transport);
+        require(transportProblem == null, "transport " + transport + " is not available here: " + transportProblem);
+        transportInUse = io.centrigate.loop.Transports.resolve(transport);
         if (!tlsListen.isEmpty())
         {
             require(tlsCert != null || tlsKey != null,

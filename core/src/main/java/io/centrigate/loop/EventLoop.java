@@ -1,12 +1,8 @@
 package io.centrigate.loop;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.channels.SelectableChannel;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
+import java.util.function.Function;
 
 import org.agrona.DeadlineTimerWheel;
 import org.agrona.collections.Long2ObjectHashMap;
@@ -16,12 +12,12 @@ import org.jctools.queues.MpscUnboundedArrayQueue;
 import io.centrigate.config.ProxyContext.IdleMode;
 
 /**
- * One event loop: one selector, one timer wheel, one thread (run by an Agrona {@code AgentRunner}). Everything
+ * One event loop: one {@link Poller} (the transport's readiness engine), one timer wheel, one thread (run by an Agrona {@code AgentRunner}). Everything
  * registered here is touched only by this thread, so none of it needs a lock. Other threads reach the loop
  * only through {@link #execute(Runnable)}, a JCTools MPSC queue drained at the top of every duty cycle.
  * <p>
- * In {@link IdleMode#BLOCK} the loop blocks in {@code select} (bounded by the next timer tick) and
- * {@link #execute} wakes it; in the other modes it polls with {@code selectNow} and the runner's idle strategy
+ * In {@link IdleMode#BLOCK} the loop blocks in {@link Poller#poll} (bounded by the next timer tick) and
+ * {@link #execute} wakes it; in the other modes it polls with {@link Poller#pollNow} and the runner's idle strategy
  * spins, yields or backs off when a cycle did no work.
  */
 public final class EventLoop implements Agent
@@ -31,12 +27,6 @@ public final class EventLoop implements Agent
     private static final int TICKS_PER_WHEEL = 512;
     private static final int COMMANDS_PER_CYCLE = 64;
     private static final int TIMERS_PER_POLL = 256;
-
-    /** What a selection key's attachment must be. */
-    public interface Selectable
-    {
-        void onSelected(SelectionKey key);
-    }
 
     /** Receives the expiry of a timer scheduled with {@link #schedule}. */
     public interface TimerTarget
@@ -52,11 +42,10 @@ public final class EventLoop implements Agent
 
     private final String name;
     private final IdleMode idleMode;
-    private final Selector selector;
+    private final Poller poller;
     private final DeadlineTimerWheel wheel;
     private final Long2ObjectHashMap<TimerTarget> timers = new Long2ObjectHashMap<>();
     private final MpscUnboundedArrayQueue<Runnable> commands = new MpscUnboundedArrayQueue<>(256);
-    private final Consumer<SelectionKey> onSelectedKey = this::onSelectedKey;
     private final DeadlineTimerWheel.TimerHandler onTimerExpiry = this::onTimerExpiry;
     private Duty duty = () -> 0;
     private long nowNs;
@@ -72,16 +61,15 @@ public final class EventLoop implements Agent
 
     public EventLoop(final String name, final IdleMode idleMode)
     {
+        this(name, idleMode, NioPoller::new);
+    }
+
+    /** @param transport opens the loop's poller, given the hook it calls before dispatching readiness. */
+    public EventLoop(final String name, final IdleMode idleMode, final Function<Poller.DispatchHook, Poller> transport)
+    {
         this.name = name;
         this.idleMode = idleMode;
-        try
-        {
-            this.selector = Selector.open();
-        }
-        catch (final IOException e)
-        {
-            throw new UncheckedIOException(e);
-        }
+        this.poller = transport.apply(this::beforeDispatch);
         nowNs = System.nanoTime();
         wheel = new DeadlineTimerWheel(TimeUnit.NANOSECONDS, nowNs, TICK_NS, TICKS_PER_WHEEL);
     }
@@ -97,20 +85,15 @@ public final class EventLoop implements Agent
         return nowNs;
     }
 
-    public Selector selector()
+    /** The loop's sockets are made here: connects, listeners, accepted connections. Loop thread only. */
+    public Poller poller()
     {
-        return selector;
+        return poller;
     }
 
     public boolean inLoop()
     {
         return Thread.currentThread() == thread;
-    }
-
-    public SelectionKey register(final SelectableChannel channel, final int ops, final Selectable handler)
-        throws IOException
-    {
-        return channel.register(selector, ops, handler);
     }
 
     /** Runs {@code command} on the loop thread; callable from any thread. Cold path only. */
@@ -119,7 +102,7 @@ public final class EventLoop implements Agent
         commands.offer(command);
         if (idleMode == IdleMode.BLOCK)
         {
-            selector.wakeup();
+            poller.wakeup();
         }
     }
 
@@ -128,7 +111,7 @@ public final class EventLoop implements Agent
     {
         if (idleMode == IdleMode.BLOCK)
         {
-            selector.wakeup();
+            poller.wakeup();
         }
     }
 
@@ -136,7 +119,7 @@ public final class EventLoop implements Agent
     public void beginClose()
     {
         closing = true;
-        selector.wakeup();
+        poller.wakeup();
     }
 
     public long schedule(final TimerTarget target, final long deadlineNs)
@@ -208,12 +191,12 @@ public final class EventLoop implements Agent
         {
             // Bounded by one tick while timers are pending so they fire on time; otherwise sleep until woken.
             final long timeoutMs = wheel.timerCount() > 0 ? TimeUnit.NANOSECONDS.toMillis(TICK_NS) : 0;
-            selected = selector.select(onSelectedKey, timeoutMs);
+            selected = poller.poll(timeoutMs);
             blocked = true;
         }
         else
         {
-            selected = selector.selectNow(onSelectedKey);
+            selected = poller.pollNow();
             blocked = false;
         }
         if (blocked || selected > 0)
@@ -244,18 +227,13 @@ public final class EventLoop implements Agent
         return n;
     }
 
-    private void onSelectedKey(final SelectionKey key)
+    private void beforeDispatch()
     {
         if (!clockFresh)
         {
             nowNs = System.nanoTime();
             clockFresh = true;
             firstKeyNs = nowNs;
-        }
-        final Object attachment = key.attachment();
-        if (attachment instanceof Selectable)
-        {
-            ((Selectable)attachment).onSelected(key);
         }
     }
 
@@ -295,14 +273,7 @@ public final class EventLoop implements Agent
     @Override
     public void onClose()
     {
-        try
-        {
-            selector.close();
-        }
-        catch (final IOException ignore)
-        {
-            // Closing: nothing useful to do with it.
-        }
+        poller.close();
     }
 
     @Override

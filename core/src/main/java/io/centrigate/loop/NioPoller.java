@@ -39,7 +39,15 @@ public final class NioPoller implements Poller
     @Override
     public Connection connect(final InetSocketAddress remote, final Connection.Handler handler) throws IOException
     {
-        final SocketChannel channel = SocketChannel.open();
+        final SocketChannel channel;
+        try
+        {
+            channel = SocketChannel.open();
+        }
+        catch (final IOException e)
+        {
+            throw new NoSocketException(e.getMessage(), e);
+        }
         try
         {
             channel.configureBlocking(false);

@@ -23,7 +23,8 @@ public interface Poller extends AutoCloseable
      * Starts a non-blocking connect (TCP_NODELAY on). The connection's interest is {@link Connection#OP_CONNECT}
      * while {@link Connection#isConnectionPending()}, otherwise nothing yet.
      *
-     * @throws IOException no socket (EMFILE), or the connect failed at once (e.g. unreachable).
+     * @throws NoSocketException no socket could be made (EMFILE): the process's limit, not the peer's fault.
+     * @throws IOException the connect failed at once (e.g. unreachable).
      */
     Connection connect(InetSocketAddress remote, Connection.Handler handler) throws IOException;
 

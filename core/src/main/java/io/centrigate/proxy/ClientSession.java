@@ -1,13 +1,10 @@
 package io.centrigate.proxy;
 
 import java.io.IOException;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.ReadableByteChannel;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.SocketChannel;
 
 import org.agrona.DeadlineTimerWheel;
 import org.agrona.DirectBuffer;
@@ -19,7 +16,9 @@ import io.centrigate.http.HeadScanner;
 import io.centrigate.http.HttpError;
 import io.centrigate.http.RequestHead;
 import io.centrigate.http.ResponseHead;
+import io.centrigate.loop.Connection;
 import io.centrigate.loop.EventLoop;
+import io.centrigate.loop.NoSocketException;
 import io.centrigate.tls.TlsChannel;
 import io.centrigate.tunnel.Pipe;
 import io.centrigate.upstream.NodeTunnels;
@@ -44,7 +43,7 @@ import io.centrigate.websocket.FrameTracker;
  * Timeouts use one timer whose deadline is derived from the state ({@link #deadline()}); activity only stores a
  * timestamp, and the timer re-arms itself lazily when it fires early.
  */
-final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
+final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
 {
     static final int READING_HEAD = 1;
     static final int CONNECTING = 2;
@@ -56,22 +55,18 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
 
     private final ProxyLoop owner;
     private final EventLoop loop;
-    private final SocketChannel client;
+    private final Connection client;
     /** What the session reads and writes client bytes through: the socket, or TLS over it. */
     private final ByteChannel clientIo;
     private final TlsChannel tls;
     /** A connection of the HTTP listener that only redirects to https. */
     private final boolean redirect;
-    private final SelectionKey clientKey;
     private final Pipe up;
     private final Pipe down;
     private final HeadScanner scanner;
-    private SocketChannel upstream;
-    private SelectionKey upstreamKey;
-    private int clientInterest;
+    private Connection upstream;
     /** What the session itself wants from the client (before TLS adds its own needs). */
     private int appClientInterest;
-    private int upstreamInterest;
 
     private int state = READING_HEAD;
     private long timerId = DeadlineTimerWheel.NULL_DEADLINE;
@@ -152,7 +147,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     ClientSession prev;
     ClientSession next;
 
-    ClientSession(final ProxyLoop owner, final SocketChannel client, final TlsChannel tls, final boolean redirect)
+    ClientSession(final ProxyLoop owner, final Connection client, final TlsChannel tls, final boolean redirect)
         throws IOException
     {
         this.owner = owner;
@@ -172,8 +167,8 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         this.group = owner.group(0);
         this.pool = owner.upstreamPool(0);
         this.nodeStats = owner.nodeStats(0);
-        this.clientKey = loop.register(client, SelectionKey.OP_READ, this);
-        this.clientInterest = SelectionKey.OP_READ;
+        client.handler(this);
+        client.interest(Connection.OP_READ);
         rearm();
     }
 
@@ -189,12 +184,11 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     }
 
     @Override
-    public void onSelected(final SelectionKey key)
+    public void onReady(final Connection connection, final int ready)
     {
         try
         {
-            final int ready = key.readyOps();
-            if (key == clientKey)
+            if (connection == client)
             {
                 if (tls != null)
                 {
@@ -202,7 +196,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 }
                 onClientReady(ready);
             }
-            else if (key == upstreamKey)
+            else if (connection == upstream)
             {
                 onUpstreamReady(ready);
             }
@@ -233,10 +227,10 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
      */
     private void drainTlsInput() throws IOException
     {
-        for (int i = 0; i < 64 && tls != null && state != CLOSED && (appClientInterest & SelectionKey.OP_READ) != 0 &&
+        for (int i = 0; i < 64 && tls != null && state != CLOSED && (appClientInterest & Connection.OP_READ) != 0 &&
             tls.hasBufferedInput(); i++)
         {
-            onClientReady(SelectionKey.OP_READ);
+            onClientReady(Connection.OP_READ);
             if (state != CLOSED)
             {
                 updateInterest();
@@ -246,11 +240,11 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
 
     private void onClientReady(final int ready) throws IOException
     {
-        if ((ready & SelectionKey.OP_WRITE) != 0)
+        if ((ready & Connection.OP_WRITE) != 0)
         {
             flushDown();
         }
-        if ((ready & SelectionKey.OP_READ) != 0 && state != CLOSED)
+        if ((ready & Connection.OP_READ) != 0 && state != CLOSED)
         {
             switch (state)
             {
@@ -269,16 +263,16 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
 
     private void onUpstreamReady(final int ready) throws IOException
     {
-        if ((ready & SelectionKey.OP_CONNECT) != 0)
+        if ((ready & Connection.OP_CONNECT) != 0)
         {
             finishConnect();
             return;
         }
-        if ((ready & SelectionKey.OP_WRITE) != 0)
+        if ((ready & Connection.OP_WRITE) != 0)
         {
             flushUp();
         }
-        if ((ready & SelectionKey.OP_READ) != 0 && upstream != null && state != CLOSED)
+        if ((ready & Connection.OP_READ) != 0 && upstream != null && state != CLOSED)
         {
             switch (state)
             {
@@ -539,41 +533,21 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 final UpstreamPool.Idle idle = pool.take(node);
                 if (idle != null)
                 {
-                    upstream = idle.channel;
-                    upstreamKey = idle.key;
+                    upstream = idle.connection;
                     pool.recycle(idle);
-                    upstreamKey.attach(this);
-                    upstreamInterest = -1; // whatever the pool set: let updateInterest decide
+                    upstream.handler(this);
                     upstreamReused = true;
                     onConnected();
                     return;
                 }
             }
             upstreamReused = false;
-            final SocketChannel channel;
-            try
-            {
-                channel = SocketChannel.open();
-                channel.configureBlocking(false);
-                channel.setOption(StandardSocketOptions.TCP_NODELAY, Boolean.TRUE);
-            }
-            catch (final IOException e)
-            {
-                // Our own descriptors ran out: not the node's fault, so no retry on another one.
-                owner.errorLog().log("upstream-socket", "cannot open a socket: " + e.getMessage());
-                releaseNode();
-                reject(HttpError.OVERLOADED);
-                return;
-            }
-            upstream = channel;
-            owner.stats().upstreamConnects++;
             connectStartNs = loop.nowNs();
             try
             {
-                final boolean connected = channel.connect(group.address(node));
-                upstreamKey = loop.register(channel, connected ? 0 : SelectionKey.OP_CONNECT, this);
-                upstreamInterest = connected ? 0 : SelectionKey.OP_CONNECT;
-                if (connected)
+                upstream = loop.poller().connect(group.address(node), this);
+                owner.stats().upstreamConnects++;
+                if (!upstream.isConnectionPending())
                 {
                     onConnected();
                 }
@@ -585,8 +559,17 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 }
                 return;
             }
+            catch (final NoSocketException e)
+            {
+                // Our own descriptors ran out: not the node's fault, so no retry on another one.
+                owner.errorLog().log("upstream-socket", "cannot open a socket: " + e.getMessage());
+                releaseNode();
+                reject(HttpError.OVERLOADED);
+                return;
+            }
             catch (final IOException e)
             {
+                owner.stats().upstreamConnects++; // a socket was made; its connect failed at once
                 if (!connectFailed(e))
                 {
                     return;
@@ -1157,11 +1140,9 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             return;
         }
         if (upstreamReusable && requestComplete && up.isEmpty() &&
-            pool.offer(node, upstream, upstreamKey))
+            pool.offer(node, upstream))
         {
             upstream = null;
-            upstreamKey = null;
-            upstreamInterest = 0;
             releaseNode();
         }
         else
@@ -1768,7 +1749,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
 
     /**
      * Runs a step that writes to the client (a drain's close frames, a final answer) and ends a failure on the
-     * client's side as {@link #onSelected} does: the connection is aborted. Cold paths only: the method reference
+     * client's side as {@link #onReady} does: the connection is aborted. Cold paths only: the method reference
      * allocates.
      */
     private void runClientStep(final ClientStep step)
@@ -1833,14 +1814,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     {
         if (upstream != null && state != CLOSED)
         {
-            try
-            {
-                upstream.setOption(StandardSocketOptions.SO_LINGER, 0);
-            }
-            catch (final IOException ignore)
-            {
-                // Already gone: closing it is all that is left.
-            }
+            upstream.reset();
         }
         close();
     }
@@ -1929,17 +1903,8 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
     {
         if (upstream != null)
         {
-            try
-            {
-                upstream.close();
-            }
-            catch (final IOException ignore)
-            {
-                // Already gone.
-            }
+            upstream.close();
             upstream = null;
-            upstreamKey = null;
-            upstreamInterest = 0;
         }
         releaseNode();
     }
@@ -2016,7 +1981,7 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         int wantUpstream = 0;
         if (!down.isEmpty())
         {
-            wantClient |= SelectionKey.OP_WRITE;
+            wantClient |= Connection.OP_WRITE;
         }
         if (!waitingForBuffer)
         {
@@ -2024,16 +1989,16 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
             {
                 case READING_HEAD:
                 case LINGERING:
-                    wantClient |= SelectionKey.OP_READ;
+                    wantClient |= Connection.OP_READ;
                     break;
                 case TUNNEL:
                     if (up.isEmpty() && !up.sourceEnded())
                     {
-                        wantClient |= SelectionKey.OP_READ;
+                        wantClient |= Connection.OP_READ;
                     }
                     if (down.isEmpty() && !down.sourceEnded())
                     {
-                        wantUpstream |= SelectionKey.OP_READ;
+                        wantUpstream |= Connection.OP_READ;
                     }
                     break;
                 case CONNECTING:
@@ -2041,11 +2006,11 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
                 case RELAYING_RESPONSE:
                     if (wantsClientInput())
                     {
-                        wantClient |= SelectionKey.OP_READ;
+                        wantClient |= Connection.OP_READ;
                     }
                     if (upstream != null && down.isEmpty() && !responseComplete && !endAfterFlush)
                     {
-                        wantUpstream |= SelectionKey.OP_READ;
+                        wantUpstream |= Connection.OP_READ;
                     }
                     break;
                 default:
@@ -2054,26 +2019,21 @@ final class ClientSession implements EventLoop.Selectable, EventLoop.TimerTarget
         }
         if (state == CONNECTING)
         {
-            wantUpstream = SelectionKey.OP_CONNECT;
+            wantUpstream = Connection.OP_CONNECT;
         }
         else if (upstream != null && !up.isEmpty())
         {
-            wantUpstream |= SelectionKey.OP_WRITE;
+            wantUpstream |= Connection.OP_WRITE;
         }
         appClientInterest = wantClient;
         if (tls != null)
         {
             wantClient = tls.interestOps(wantClient);
         }
-        if (wantClient != clientInterest)
+        client.interest(wantClient);
+        if (upstream != null)
         {
-            clientInterest = wantClient;
-            clientKey.interestOps(wantClient);
-        }
-        if (upstreamKey != null && wantUpstream != upstreamInterest)
-        {
-            upstreamInterest = wantUpstream;
-            upstreamKey.interestOps(wantUpstream);
+            upstream.interest(wantUpstream);
         }
     }
 

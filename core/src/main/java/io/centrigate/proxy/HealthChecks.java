@@ -1,10 +1,7 @@
 package io.centrigate.proxy;
 
 import java.io.IOException;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,7 +9,9 @@ import java.util.List;
 import org.agrona.DeadlineTimerWheel;
 
 import io.centrigate.config.ProxyContext;
+import io.centrigate.loop.Connection;
 import io.centrigate.loop.EventLoop;
+import io.centrigate.loop.NoSocketException;
 import io.centrigate.metrics.ErrorLog;
 import io.centrigate.upstream.UpstreamGroup;
 
@@ -72,7 +71,7 @@ final class HealthChecks
         probes.clear();
     }
 
-    private final class Probe implements EventLoop.Selectable, EventLoop.TimerTarget
+    private final class Probe implements Connection.Handler, EventLoop.TimerTarget
     {
         private final UpstreamGroup group;
         private final int node;
@@ -82,7 +81,7 @@ final class HealthChecks
         private final long timeoutNs;
         private final int rise;
         private final int fall;
-        private SocketChannel channel;
+        private Connection channel;
         private long timerId = DeadlineTimerWheel.NULL_DEADLINE;
         private long startNs;
         private int goodInARow;
@@ -138,21 +137,18 @@ final class HealthChecks
             response.clear();
             try
             {
-                channel = SocketChannel.open();
+                channel = loop.poller().connect(group.address(node), this);
+                if (!channel.isConnectionPending())
+                {
+                    channel.interest(Connection.OP_WRITE);
+                }
             }
-            catch (final IOException e)
+            catch (final NoSocketException e)
             {
                 // Our own descriptors ran out (EMFILE): not the node's fault, so this round is skipped, not failed.
                 errorLog.log("health-socket", "cannot open a socket to check " + group.name(node) + ": " + e.getMessage());
                 timerId = loop.schedule(this, startNs + intervalNs);
                 return;
-            }
-            try
-            {
-                channel.configureBlocking(false);
-                channel.setOption(StandardSocketOptions.TCP_NODELAY, Boolean.TRUE);
-                final boolean connected = channel.connect(group.address(node));
-                loop.register(channel, connected ? SelectionKey.OP_WRITE : SelectionKey.OP_CONNECT, this);
             }
             catch (final IOException | RuntimeException e)
             {
@@ -163,33 +159,33 @@ final class HealthChecks
         }
 
         @Override
-        public void onSelected(final SelectionKey key)
+        public void onReady(final Connection connection, final int ready)
         {
-            if (channel == null || !key.isValid())
+            if (channel == null || connection != channel)
             {
                 return;
             }
             try
             {
-                if (key.isConnectable())
+                if ((ready & Connection.OP_CONNECT) != 0)
                 {
                     if (!channel.finishConnect())
                     {
                         return;
                     }
-                    key.interestOps(SelectionKey.OP_WRITE);
+                    channel.interest(Connection.OP_WRITE);
                 }
-                if ((key.interestOps() & SelectionKey.OP_WRITE) != 0)
+                if ((channel.interest() & Connection.OP_WRITE) != 0)
                 {
                     channel.write(request);
                     if (request.hasRemaining())
                     {
                         return;
                     }
-                    key.interestOps(SelectionKey.OP_READ);
+                    channel.interest(Connection.OP_READ);
                     return;
                 }
-                if (key.isReadable())
+                if ((ready & Connection.OP_READ) != 0)
                 {
                     final int n = channel.read(response);
                     if (n < 0)
@@ -263,14 +259,7 @@ final class HealthChecks
         {
             if (channel != null)
             {
-                try
-                {
-                    channel.close();
-                }
-                catch (final IOException ignore)
-                {
-                    // Closing anyway.
-                }
+                channel.close();
                 channel = null;
             }
         }

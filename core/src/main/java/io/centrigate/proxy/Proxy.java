@@ -3,8 +3,6 @@ package io.centrigate.proxy;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
-import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -192,49 +190,23 @@ public final class Proxy implements AutoCloseable
             final int index = listeners.size();
             if (ctx.acceptMode() == ProxyContext.AcceptMode.ACCEPTOR || loops.length == 1)
             {
-                final ServerSocketChannel channel = openListener(requested, true);
-                loops[0].addListener(channel, true, kind, index);
-                bound.add((InetSocketAddress)channel.getLocalAddress());
-                listeners.add((InetSocketAddress)channel.getLocalAddress());
+                final InetSocketAddress local = loops[0].listen(requested, true, true, kind, index);
+                bound.add(local);
+                listeners.add(local);
                 continue;
             }
             // One listener per loop on the same port: the kernel spreads connections, no hand-off thread.
             InetSocketAddress address = requested;
             for (final ProxyLoop loop : loops)
             {
-                final ServerSocketChannel channel = openListener(address, true);
+                final InetSocketAddress local = loop.listen(address, true, false, kind, index);
                 if (address.getPort() == 0)
                 {
-                    address = new InetSocketAddress(requested.getAddress(),
-                        ((InetSocketAddress)channel.getLocalAddress()).getPort());
+                    address = new InetSocketAddress(requested.getAddress(), local.getPort());
                 }
-                loop.addListener(channel, false, kind, index);
             }
             bound.add(address);
             listeners.add(address);
-        }
-    }
-
-    private ServerSocketChannel openListener(final InetSocketAddress address, final boolean reusePort)
-        throws IOException
-    {
-        final ServerSocketChannel channel = ServerSocketChannel.open();
-        try
-        {
-            channel.setOption(StandardSocketOptions.SO_REUSEADDR, Boolean.TRUE);
-            if (reusePort)
-            {
-                channel.setOption(StandardSocketOptions.SO_REUSEPORT, Boolean.TRUE);
-            }
-            channel.bind(address, ctx.backlog());
-            channel.configureBlocking(false);
-            return channel;
-        }
-        catch (final IOException e)
-        {
-            channel.close();
-            throw new IOException("cannot listen on " + address.getHostString() + ":" + address.getPort() + ": " +
-                e.getMessage(), e);
         }
     }
 

@@ -2,10 +2,6 @@ package io.centrigate.proxy;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,7 +22,9 @@ import io.centrigate.http.HttpError;
 import io.centrigate.http.RequestHead;
 import io.centrigate.http.ResponseHead;
 import io.centrigate.http.UpstreamRequestWriter;
+import io.centrigate.loop.Connection;
 import io.centrigate.loop.EventLoop;
+import io.centrigate.loop.Listener;
 import io.centrigate.metrics.ErrorLog;
 import io.centrigate.metrics.LoopSnapshot;
 import io.centrigate.metrics.LoopStats;
@@ -64,9 +62,9 @@ final class ProxyLoop implements EventLoop.Duty
     private final UpstreamRequestWriter requestWriter = new UpstreamRequestWriter();
     private final HandshakeDigest handshakeDigest = new HandshakeDigest();
     private final UnsafeBuffer keyScratch = new UnsafeBuffer(new byte[24]);
-    private final MpscArrayQueue<SocketChannel> handoff = new MpscArrayQueue<>(HANDOFF_CAPACITY);
+    private final MpscArrayQueue<Object> handoff = new MpscArrayQueue<>(HANDOFF_CAPACITY);
     private final ArrayDeque<ClientSession> bufferWaiters = new ArrayDeque<>();
-    private final List<Listener> listeners = new ArrayList<>();
+    private final List<Acceptor> listeners = new ArrayList<>();
     private UpstreamPool[] upstreamPools;
     private io.centrigate.metrics.NodeStats[] nodeStats;
     private final ErrorAnswers errorAnswers;
@@ -98,7 +96,8 @@ final class ProxyLoop implements EventLoop.Duty
         this.router = router;
         this.openConnections = openConnections;
         this.errorLog = errorLog;
-        this.loop = new EventLoop("centrigate-loop-" + index, ctx.idleMode());
+        this.loop = new EventLoop("centrigate-loop-" + index, ctx.idleMode(),
+            io.centrigate.loop.Transports.factory(ctx.transportInUse()));
         this.pool = new ChunkPool(ctx.chunkSize(), Math.min(ProxyContext.DEFAULT_CHUNKS_PER_SLAB, ctx.maxChunksPerLoop()),
             ctx.maxChunksPerLoop());
         this.requestHead = new RequestHead(ctx.maxFields());
@@ -143,16 +142,10 @@ final class ProxyLoop implements EventLoop.Duty
     UpstreamGroup group(final int g) { return groups[g]; }
     io.centrigate.route.Router router() { return router; }
 
-    boolean isInternalClient(final SocketChannel client)
+    boolean isInternalClient(final Connection client)
     {
-        try
-        {
-            return router.isInternal(((InetSocketAddress)client.getRemoteAddress()).getAddress());
-        }
-        catch (final IOException e)
-        {
-            return false;
-        }
+        final InetSocketAddress remote = client.remoteAddress();
+        return remote != null && router.isInternal(remote.getAddress());
     }
     ErrorLog errorLog() { return errorLog; }
     LoopStats stats() { return stats; }
@@ -179,18 +172,26 @@ final class ProxyLoop implements EventLoop.Duty
     static final int TLS = 1;
     static final int REDIRECT = 2;
 
-    /** Registers a listener; called before the loop thread starts. */
-    void addListener(final ServerSocketChannel channel, final boolean handOff) throws IOException
+    /**
+     * Opens a listener on this loop's transport; called before the loop thread starts.
+     *
+     * @return the address bound (port 0 resolved).
+     */
+    InetSocketAddress listen(final InetSocketAddress address, final boolean reusePort, final boolean handOff,
+        final int kind, final int index) throws IOException
     {
-        addListener(channel, handOff, PLAIN, 0);
-    }
-
-    void addListener(final ServerSocketChannel channel, final boolean handOff, final int kind, final int index)
-        throws IOException
-    {
-        final Listener listener = new Listener(channel, handOff && kind == PLAIN, kind, index);
-        listener.key = loop.register(channel, SelectionKey.OP_ACCEPT, listener);
-        listeners.add(listener);
+        final Acceptor acceptor = new Acceptor(handOff && kind == PLAIN, kind, index);
+        try
+        {
+            acceptor.listener = loop.poller().listen(address, ctx.backlog(), reusePort, acceptor);
+        }
+        catch (final IOException e)
+        {
+            throw new IOException("cannot listen on " + address.getHostString() + ":" + address.getPort() + ": " +
+                e.getMessage(), e);
+        }
+        listeners.add(acceptor);
+        return acceptor.listener.localAddress();
     }
 
     /** Every listener of the proxy by index (set once, before the loop starts): counts are kept per listener. */
@@ -204,11 +205,11 @@ final class ProxyLoop implements EventLoop.Duty
      * The listener a connection handed over by the acceptor came in on: it arrives without its listener, so the
      * accepted socket's local address (kept by the channel since accept, no system call) tells.
      */
-    private int listenerOf(final SocketChannel channel)
+    private int listenerOf(final Connection connection)
     {
-        try
+        final InetSocketAddress local = connection.localAddress();
+        if (local != null)
         {
-            final InetSocketAddress local = (InetSocketAddress)channel.getLocalAddress();
             for (int i = 0; i < listenerAddresses.length; i++)
             {
                 final InetSocketAddress l = listenerAddresses[i];
@@ -219,10 +220,7 @@ final class ProxyLoop implements EventLoop.Duty
                 }
             }
         }
-        catch (final IOException | RuntimeException e)
-        {
-            // Closed already: counted under the first listener.
-        }
+        // Closed already: counted under the first listener.
         return 0;
     }
 
@@ -230,10 +228,10 @@ final class ProxyLoop implements EventLoop.Duty
     public int doDuty()
     {
         int work = 0;
-        SocketChannel channel;
-        while ((channel = handoff.poll()) != null)
+        Object accepted;
+        while ((accepted = handoff.poll()) != null)
         {
-            adopt(channel, PLAIN, listenerOf(channel));
+            adopt(accepted, PLAIN, -1);
             work++;
         }
         while (!bufferWaiters.isEmpty() && pool.available() > 0)
@@ -250,21 +248,24 @@ final class ProxyLoop implements EventLoop.Duty
         bufferWaiters.add(session);
     }
 
-    private void adopt(final SocketChannel channel, final int kind, final int listenerIndex)
+    /** @param listenerGiven -1: a connection handed over by the acceptor, whose listener its address tells. */
+    private void adopt(final Object accepted, final int kind, final int listenerGiven)
     {
         if (acceptingStopped)
         {
-            closeQuietly(channel);
+            loop.poller().discard(accepted);
             return;
         }
         final boolean overLimit = openConnections.getAndIncrement() >= ctx.maxConnections();
+        Connection connection = null;
         try
         {
-            channel.configureBlocking(false);
-            channel.setOption(StandardSocketOptions.TCP_NODELAY, Boolean.TRUE);
+            // Registered with no handler yet: the session takes it over before the loop can report anything.
+            connection = loop.poller().adopt(accepted, null);
             final io.centrigate.tls.TlsChannel tls = kind == TLS ?
-                new io.centrigate.tls.TlsChannel(channel, tlsContext.newServerEngine(), tlsBuffers) : null;
-            final ClientSession session = new ClientSession(this, channel, tls, kind == REDIRECT);
+                new io.centrigate.tls.TlsChannel(connection, tlsContext.newServerEngine(), tlsBuffers) : null;
+            final ClientSession session = new ClientSession(this, connection, tls, kind == REDIRECT);
+            final int listenerIndex = listenerGiven >= 0 ? listenerGiven : listenerOf(connection);
             session.listener = listenerIndex;
             link(session);
             stats.accepted++;
@@ -277,8 +278,15 @@ final class ProxyLoop implements EventLoop.Duty
         }
         catch (final IOException | RuntimeException e)
         {
+            if (e instanceof RuntimeException)
+            {
+                errorLog.log("internal", "adopting a connection: " + e);
+            }
             openConnections.decrementAndGet();
-            closeQuietly(channel);
+            if (connection != null)
+            {
+                connection.close();
+            }
         }
     }
 
@@ -390,18 +398,16 @@ final class ProxyLoop implements EventLoop.Duty
     }
 
     /** The client's address as ASCII for X-Real-IP, made once per connection (cold: the JDK caches the address). */
-    static byte[] addressText(final SocketChannel client)
+    static byte[] addressText(final Connection client)
     {
-        try
-        {
-            final String ip = ((InetSocketAddress)client.getRemoteAddress()).getAddress().getHostAddress();
-            final int scope = ip.indexOf('%');
-            return ip.substring(0, scope < 0 ? ip.length() : scope).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        }
-        catch (final IOException e)
+        final InetSocketAddress remote = client.remoteAddress();
+        if (remote == null)
         {
             return "unknown".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         }
+        final String ip = remote.getAddress().getHostAddress();
+        final int scope = ip.indexOf('%');
+        return ip.substring(0, scope < 0 ? ip.length() : scope).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     }
 
     boolean draining()
@@ -416,22 +422,22 @@ final class ProxyLoop implements EventLoop.Duty
      */
     void stopAccepting()
     {
-        for (final Listener listener : listeners)
+        for (final Acceptor acceptor : listeners)
         {
-            if (listener.channel.isOpen() && !acceptingStopped)
+            if (acceptor.listener.isOpen() && !acceptingStopped)
             {
-                listener.acceptPending();
+                acceptor.acceptPending();
             }
         }
         acceptingStopped = true;
-        for (final Listener listener : listeners)
+        for (final Acceptor acceptor : listeners)
         {
-            closeQuietly(listener.channel);
+            acceptor.listener.close();
         }
-        SocketChannel channel;
-        while ((channel = handoff.poll()) != null)
+        Object accepted;
+        while ((accepted = handoff.poll()) != null)
         {
-            closeQuietly(channel);
+            loop.poller().discard(accepted);
         }
     }
 
@@ -614,36 +620,22 @@ final class ProxyLoop implements EventLoop.Duty
         return n;
     }
 
-    private static void closeQuietly(final java.nio.channels.Channel channel)
+    private final class Acceptor implements Listener.Handler, EventLoop.TimerTarget
     {
-        try
-        {
-            channel.close();
-        }
-        catch (final IOException ignore)
-        {
-            // Closing anyway.
-        }
-    }
-
-    private final class Listener implements EventLoop.Selectable, EventLoop.TimerTarget
-    {
-        private final ServerSocketChannel channel;
         private final boolean handOff;
         private final int kind;
         private final int index;
-        private SelectionKey key;
+        private Listener listener;
 
-        Listener(final ServerSocketChannel channel, final boolean handOff, final int kind, final int index)
+        Acceptor(final boolean handOff, final int kind, final int index)
         {
-            this.channel = channel;
             this.handOff = handOff;
             this.kind = kind;
             this.index = index;
         }
 
         @Override
-        public void onSelected(final SelectionKey selected)
+        public void onAcceptable(final Listener ready)
         {
             acceptSome(ACCEPTS_PER_EVENT);
         }
@@ -657,10 +649,10 @@ final class ProxyLoop implements EventLoop.Duty
         {
             for (int i = 0; i < max; i++)
             {
-                final SocketChannel accepted;
+                final Object accepted;
                 try
                 {
-                    accepted = channel.accept();
+                    accepted = listener.accept();
                 }
                 catch (final IOException e)
                 {
@@ -668,9 +660,9 @@ final class ProxyLoop implements EventLoop.Duty
                     stats.acceptErrors++;
                     errorLog.log("accept", e.getMessage() + "; pausing accept for " +
                         TimeUnit.NANOSECONDS.toMillis(ACCEPT_BACKOFF_NS) + " ms (raise the open-files limit)");
-                    if (key.isValid())
+                    if (listener.isOpen())
                     {
-                        key.interestOps(0);
+                        listener.accepting(false);
                         loop.schedule(this, loop.nowNs() + ACCEPT_BACKOFF_NS);
                     }
                     return;
@@ -695,9 +687,9 @@ final class ProxyLoop implements EventLoop.Duty
         @Override
         public void onTimer(final long nowNs)
         {
-            if (key.isValid() && !acceptingStopped)
+            if (listener.isOpen() && !acceptingStopped)
             {
-                key.interestOps(SelectionKey.OP_ACCEPT);
+                listener.accepting(true);
             }
         }
     }

@@ -1,12 +1,10 @@
 package io.centrigate.proxy;
 
-import java.io.IOException;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 
 import org.agrona.DeadlineTimerWheel;
 
+import io.centrigate.loop.Connection;
 import io.centrigate.loop.EventLoop;
 
 /**
@@ -26,16 +24,18 @@ final class UpstreamPool
     private long reused;
     private long expired;
 
-    /** One idle connection; also the selection-key attachment and timer target while it waits. */
-    final class Idle implements EventLoop.Selectable, EventLoop.TimerTarget
+    /**
+     * One idle connection; also its handler and timer target while it waits: any readiness (the node closed it, or
+     * sent bytes nobody asked for) ends it.
+     */
+    final class Idle implements Connection.Handler, EventLoop.TimerTarget
     {
-        SocketChannel channel;
-        SelectionKey key;
+        Connection connection;
         int node;
         long timerId = DeadlineTimerWheel.NULL_DEADLINE;
 
         @Override
-        public void onSelected(final SelectionKey selected)
+        public void onReady(final Connection ready, final int readyOps)
         {
             discard(this);
         }
@@ -63,18 +63,17 @@ final class UpstreamPool
     }
 
     /** Parks a connection whose exchange ended cleanly; false (caller closes it) when the pool is full. */
-    boolean offer(final int node, final SocketChannel channel, final SelectionKey key)
+    boolean offer(final int node, final Connection connection)
     {
-        if (maxIdlePerNode == 0 || idle[node].size() >= maxIdlePerNode || !key.isValid())
+        if (maxIdlePerNode == 0 || idle[node].size() >= maxIdlePerNode || !connection.isOpen())
         {
             return false;
         }
         final Idle entry = spare.isEmpty() ? new Idle() : spare.pop();
-        entry.channel = channel;
-        entry.key = key;
+        entry.connection = connection;
         entry.node = node;
-        key.attach(entry);
-        key.interestOps(SelectionKey.OP_READ);
+        connection.handler(entry);
+        connection.interest(Connection.OP_READ);
         if (idleTimeoutNs > 0)
         {
             entry.timerId = loop.schedule(entry, loop.nowNs() + idleTimeoutNs);
@@ -83,7 +82,7 @@ final class UpstreamPool
         return true;
     }
 
-    /** The most recently parked connection to this node, or null; the caller re-attaches its key. */
+    /** The most recently parked connection to this node, or null; the caller becomes its handler. */
     Idle take(final int node)
     {
         final Idle entry = idle[node].poll();
@@ -96,24 +95,23 @@ final class UpstreamPool
         return entry;
     }
 
-    /** Gives a holder back once its channel and key were taken over. */
+    /** Gives a holder back once its connection was taken over. */
     void recycle(final Idle entry)
     {
-        entry.channel = null;
-        entry.key = null;
+        entry.connection = null;
         spare.push(entry);
     }
 
     private void discard(final Idle entry)
     {
-        if (entry.channel == null)
+        if (entry.connection == null)
         {
             return;
         }
         idle[entry.node].remove(entry);
         loop.cancel(entry.timerId);
         entry.timerId = DeadlineTimerWheel.NULL_DEADLINE;
-        closeQuietly(entry.channel);
+        entry.connection.close();
         recycle(entry);
     }
 
@@ -146,17 +144,5 @@ final class UpstreamPool
     long expired()
     {
         return expired;
-    }
-
-    private static void closeQuietly(final SocketChannel channel)
-    {
-        try
-        {
-            channel.close();
-        }
-        catch (final IOException ignore)
-        {
-            // Closing an idle connection: nothing to report.
-        }
     }
 }

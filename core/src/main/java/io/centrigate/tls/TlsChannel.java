@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.SocketChannel;
 
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
@@ -14,8 +13,10 @@ import javax.net.ssl.SSLEngineResult.Status;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 
+import io.centrigate.loop.Connection;
+
 /**
- * A server-side TLS connection over a connected, non-blocking {@link SocketChannel}, driven on the event loop
+ * A server-side TLS connection over a connected, non-blocking {@link Connection}, driven on the event loop
  * that owns the socket: it reads and writes plaintext like the raw channel it replaces, never blocks, and
  * never starts a thread.
  *
@@ -93,7 +94,7 @@ public final class TlsChannel implements ByteChannel
     private static final ByteBuffer EMPTY = ByteBuffer.allocateDirect(0);
     private static final int RECORD_HEADER_LENGTH = 5;
 
-    private final SocketChannel socket;
+    private final Connection socket;
     private final SSLEngine engine;
     private final TlsBufferPool pool;
     /** Reused for the engine's array-taking methods, which the single-buffer overloads would allocate. */
@@ -119,16 +120,12 @@ public final class TlsChannel implements ByteChannel
     private boolean socketOutputShut;
 
     /**
-     * @param socket a connected socket in non-blocking mode.
+     * @param socket a connected socket of the loop.
      * @param engine a server-mode engine (see {@link TlsContexts#newServerEngine}); the handshake starts here.
      * @param pool   the owning loop's buffer pool.
      */
-    public TlsChannel(final SocketChannel socket, final SSLEngine engine, final TlsBufferPool pool) throws SSLException
+    public TlsChannel(final Connection socket, final SSLEngine engine, final TlsBufferPool pool) throws SSLException
     {
-        if (socket.isBlocking())
-        {
-            throw new IllegalArgumentException("the socket must be in non-blocking mode");
-        }
         if (engine.getUseClientMode())
         {
             throw new IllegalArgumentException("the engine must be in server mode");
@@ -514,7 +511,7 @@ public final class TlsChannel implements ByteChannel
         return (netIn != null ? 1 : 0) + (netOut != null ? 1 : 0) + (appIn != null ? 1 : 0);
     }
 
-    public SocketChannel socket()
+    public Connection socket()
     {
         return socket;
     }

@@ -492,19 +492,4 @@ final class TlsChannelTest
             assertEquals(0, held, "buffers held by an idle connection");
         }
     }
-
-    @Test
-    void rejectsABlockingSocket() throws Exception
-    {
-        try (var channel = java.nio.channels.SocketChannel.open())
-        {
-            final SSLContext context = TestCertificates.ec().serverContext();
-            assertThrows(IllegalArgumentException.class,
-                () -> new TlsChannel(channel, TlsContexts.newServerEngine(context), new TlsBufferPool()));
-        }
-        catch (final AssertionError e)
-        {
-            fail(e);
-        }
-    }
 }

@@ -2,10 +2,6 @@ package io.centrigate.tls;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -19,8 +15,13 @@ import java.util.function.Supplier;
 
 import javax.net.ssl.SSLContext;
 
+import io.centrigate.loop.Connection;
+import io.centrigate.loop.Listener;
+import io.centrigate.loop.Poller;
+import io.centrigate.loop.Transports;
+
 /**
- * A one-thread selector loop serving TLS with {@link TlsChannel} the way the proxy's loops will: one pool, no
+ * A one-thread loop (a {@link Poller} of the transport under test) serving TLS with {@link TlsChannel} the way the proxy's loops will: one pool, no
  * thread per connection, interest from {@link TlsChannel#interestOps(int)}. What happens to connections is
  * reported as text events the test thread takes with bounded waits.
  */
@@ -37,13 +38,13 @@ final class TlsTestServer implements AutoCloseable
 
     private final SSLContext context;
     private final Supplier<Handler> handlers;
-    private final Selector selector;
-    private final ServerSocketChannel acceptor;
+    private final Poller poller;
+    private final Listener acceptor;
     private final TlsBufferPool pool = new TlsBufferPool();
     private final Thread thread;
     private final BlockingQueue<String> events = new LinkedBlockingQueue<>();
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
-    private final List<SelectionKey> keys = new ArrayList<>();
+    private final List<Served> served = new ArrayList<>();
     private final AtomicLong readyCalls = new AtomicLong();
     private volatile boolean running = true;
 
@@ -51,11 +52,8 @@ final class TlsTestServer implements AutoCloseable
     {
         this.context = context;
         this.handlers = handlers;
-        this.selector = Selector.open();
-        this.acceptor = ServerSocketChannel.open();
-        acceptor.bind(new InetSocketAddress("127.0.0.1", 0));
-        acceptor.configureBlocking(false);
-        acceptor.register(selector, SelectionKey.OP_ACCEPT);
+        this.poller = Transports.openDefault();
+        this.acceptor = poller.listen(new InetSocketAddress("127.0.0.1", 0), 50, false, l -> accept());
         this.thread = new Thread(this::run, "tls-test-loop");
         thread.setDaemon(true);
         thread.start();
@@ -63,7 +61,7 @@ final class TlsTestServer implements AutoCloseable
 
     int port()
     {
-        return acceptor.socket().getLocalPort();
+        return acceptor.localAddress().getPort();
     }
 
     void event(final String event)
@@ -117,7 +115,7 @@ final class TlsTestServer implements AutoCloseable
                 result.completeExceptionally(t);
             }
         });
-        selector.wakeup();
+        poller.wakeup();
         return result.get(10, TimeUnit.SECONDS);
     }
 
@@ -125,11 +123,11 @@ final class TlsTestServer implements AutoCloseable
     List<TlsChannel> connections()
     {
         final List<TlsChannel> open = new ArrayList<>();
-        for (final SelectionKey key : keys)
+        for (final Served s : served)
         {
-            if (key.isValid())
+            if (s.tls.isOpen())
             {
-                open.add(((Connection)key.attachment()).tls);
+                open.add(s.tls);
             }
         }
         return open;
@@ -138,11 +136,11 @@ final class TlsTestServer implements AutoCloseable
     /** Loop thread only: runs every connection as if it were ready (a "run again" from the loop). */
     void readyAll()
     {
-        for (final SelectionKey key : new ArrayList<>(keys))
+        for (final Served s : new ArrayList<>(served))
         {
-            if (key.isValid())
+            if (s.tls.isOpen())
             {
-                ((Connection)key.attachment()).ready(key);
+                s.ready();
             }
         }
     }
@@ -164,7 +162,7 @@ final class TlsTestServer implements AutoCloseable
                 {
                     task.run();
                 }
-                selector.select(this::onSelected, 100);
+                poller.poll(100);
             }
         }
         catch (final IOException e)
@@ -173,29 +171,20 @@ final class TlsTestServer implements AutoCloseable
         }
     }
 
-    private void onSelected(final SelectionKey key)
-    {
-        if (key.attachment() == null)
-        {
-            accept();
-            return;
-        }
-        final Connection connection = (Connection)key.attachment();
-        connection.ready(key);
-    }
 
     private void accept()
     {
         try
         {
-            SocketChannel channel;
-            while ((channel = acceptor.accept()) != null)
+            Object accepted;
+            while ((accepted = acceptor.accept()) != null)
             {
-                channel.configureBlocking(false);
-                final TlsChannel tls = new TlsChannel(channel, TlsContexts.newServerEngine(context), pool);
-                final Connection connection = new Connection(tls, handlers.get());
-                final SelectionKey key = channel.register(selector, tls.interestOps(SelectionKey.OP_READ), connection);
-                keys.add(key);
+                final Connection connection = poller.adopt(accepted, null);
+                final TlsChannel tls = new TlsChannel(connection, TlsContexts.newServerEngine(context), pool);
+                final Served s = new Served(tls, handlers.get());
+                connection.handler(s);
+                connection.interest(tls.interestOps(Connection.OP_READ));
+                served.add(s);
             }
         }
         catch (final IOException e)
@@ -204,18 +193,24 @@ final class TlsTestServer implements AutoCloseable
         }
     }
 
-    private final class Connection
+    private final class Served implements Connection.Handler
     {
         private final TlsChannel tls;
         private final Handler handler;
 
-        Connection(final TlsChannel tls, final Handler handler)
+        Served(final TlsChannel tls, final Handler handler)
         {
             this.tls = tls;
             this.handler = handler;
         }
 
-        void ready(final SelectionKey key)
+        @Override
+        public void onReady(final Connection connection, final int readyOps)
+        {
+            ready();
+        }
+
+        void ready()
         {
             readyCalls.incrementAndGet();
             try
@@ -226,14 +221,14 @@ final class TlsTestServer implements AutoCloseable
                     app = handler.onReady(tls, TlsTestServer.this);
                 }
                 // The selector cannot see records the channel already holds: run again while the app wants them.
-                while (app != Handler.CLOSE && (app & SelectionKey.OP_READ) != 0 && tls.hasBufferedInput());
+                while (app != Handler.CLOSE && (app & Connection.OP_READ) != 0 && tls.hasBufferedInput());
                 if (app == Handler.CLOSE)
                 {
                     tls.close();
                     events.add("closed");
                     return;
                 }
-                key.interestOps(tls.interestOps(app));
+                tls.socket().interest(tls.interestOps(app));
             }
             catch (final IOException | RuntimeException e)
             {
@@ -254,12 +249,13 @@ final class TlsTestServer implements AutoCloseable
     public void close() throws Exception
     {
         running = false;
-        selector.wakeup();
+        poller.wakeup();
         thread.join(5000);
-        for (final SelectionKey key : selector.keys())
+        for (final Served s : served)
         {
-            key.channel().close();
+            s.tls.socket().close();
         }
-        selector.close();
+        acceptor.close();
+        poller.close();
     }
 }

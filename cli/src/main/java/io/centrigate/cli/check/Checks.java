@@ -64,7 +64,15 @@ public final class Checks
         findings.add(heap(limits, target));
         findings.add(directMemory(limits, target));
         findings.add(jvmFlags(limits));
+        findings.add(transports(io.centrigate.loop.Transports.unavailableReason(io.centrigate.loop.Transports.EPOLL)));
         return findings;
+    }
+
+    /** Which {@code --transport} values run here; NIO always does, so this never warns. */
+    static Finding transports(final String epollProblem)
+    {
+        return Finding.pass("transports", "nio yes; epoll " + (epollProblem == null ?
+            "yes (--transport epoll or auto)" : "no: " + epollProblem));
     }
 
     /** The process exit code for these findings: 0 all pass, 1 some WARN, 2 some FAIL. */

@@ -271,7 +271,7 @@ class ChecksTest
         final List<Finding> findings = Checks.evaluate(new TestLimits().build(), Target.of(1000));
         assertEquals(List.of("RLIMIT_NOFILE soft", "RLIMIT_NOFILE hard", "fs.file-max", "fs.nr_open", "net.core.somaxconn",
                 "net.ipv4.tcp_max_syn_backlog", "net.ipv4.ip_local_port_range", "net.ipv4.tcp_tw_reuse",
-                "net.netfilter.nf_conntrack_max", "memory", "jvm heap", "jvm direct memory", "jvm flags"),
+                "net.netfilter.nf_conntrack_max", "memory", "jvm heap", "jvm direct memory", "jvm flags", "transports"),
             findings.stream().map(Finding::check).toList());
         assertTrue(findings.stream().allMatch(f -> f.status() == Status.PASS), findings.toString());
         assertEquals(0, Checks.exitCode(findings));
