@@ -216,7 +216,8 @@ final class EpollPoller implements Poller
         }
         if (fd < 0)
         {
-            fd = sys.socket(ip instanceof Inet6Address ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            fd = sys.socket(
+                ip instanceof Inet6Address ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         }
         if (fd < 0)
         {
