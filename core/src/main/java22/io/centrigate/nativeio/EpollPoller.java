@@ -414,8 +414,8 @@ final class EpollPoller implements Poller
     {
         if (readyCount == ready.length)
         {
+            // Only this one: the other may be the batch being dispatched; it grows when its turn comes.
             ready = Arrays.copyOf(ready, readyCount * 2);
-            dispatching = Arrays.copyOf(dispatching, readyCount * 2);
         }
         socket.queued = true;
         ready[readyCount++] = socket;
