@@ -13,10 +13,12 @@ public final class Errno
     public static final int EAGAIN = 11;
     public static final int ENOMEM = 12;
     public static final int EFAULT = 14;
+    public static final int EACCES = 13;
     public static final int EINVAL = 22;
     public static final int ENFILE = 23;
     public static final int EMFILE = 24;
     public static final int EPIPE = 32;
+    public static final int EAFNOSUPPORT = 97;
     public static final int EADDRINUSE = 98;
     public static final int EADDRNOTAVAIL = 99;
     public static final int ENETUNREACH = 101;
@@ -53,10 +55,12 @@ public final class Errno
             case EAGAIN -> "EAGAIN";
             case ENOMEM -> "ENOMEM";
             case EFAULT -> "EFAULT";
+            case EACCES -> "EACCES";
             case EINVAL -> "EINVAL";
             case ENFILE -> "ENFILE";
             case EMFILE -> "EMFILE";
             case EPIPE -> "EPIPE";
+            case EAFNOSUPPORT -> "EAFNOSUPPORT";
             case EADDRINUSE -> "EADDRINUSE";
             case EADDRNOTAVAIL -> "EADDRNOTAVAIL";
             case ENETUNREACH -> "ENETUNREACH";
@@ -71,6 +75,42 @@ public final class Errno
             case EALREADY -> "EALREADY";
             case EINPROGRESS -> "EINPROGRESS";
             default -> "errno " + e;
+        };
+    }
+
+    /**
+     * What strerror says, so exception messages read as the JDK's own socket exceptions do (cold path).
+     *
+     * @param errno an errno value, or a {@link Syscalls} result carrying one negated.
+     * @return the glibc text, or {@link #name} for a value not listed here.
+     */
+    public static String message(final long errno)
+    {
+        final long e = Math.abs(errno);
+        return switch ((int)e)
+        {
+            case EPERM -> "Operation not permitted";
+            case EBADF -> "Bad file descriptor";
+            case EAGAIN -> "Resource temporarily unavailable";
+            case ENOMEM -> "Cannot allocate memory";
+            case EACCES -> "Permission denied";
+            case EINVAL -> "Invalid argument";
+            case ENFILE -> "Too many open files in system";
+            case EMFILE -> "Too many open files";
+            case EPIPE -> "Broken pipe";
+            case EAFNOSUPPORT -> "Address family not supported by protocol";
+            case EADDRINUSE -> "Address already in use";
+            case EADDRNOTAVAIL -> "Cannot assign requested address";
+            case ENETUNREACH -> "Network is unreachable";
+            case ECONNABORTED -> "Software caused connection abort";
+            case ECONNRESET -> "Connection reset by peer";
+            case ENOBUFS -> "No buffer space available";
+            case EISCONN -> "Transport endpoint is already connected";
+            case ENOTCONN -> "Transport endpoint is not connected";
+            case ETIMEDOUT -> "Connection timed out";
+            case ECONNREFUSED -> "Connection refused";
+            case EHOSTUNREACH -> "No route to host";
+            default -> name(e);
         };
     }
 }

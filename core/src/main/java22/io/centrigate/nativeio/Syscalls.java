@@ -29,8 +29,11 @@ public final class Syscalls implements AutoCloseable
     public static final int SO_REUSEADDR = 2;
     public static final int SO_ERROR = 4;
     public static final int SO_LINGER = 13;
+    public static final int SO_REUSEPORT = 15;
     public static final int IPPROTO_TCP = 6;
     public static final int TCP_NODELAY = 1;
+    public static final int IPPROTO_IPV6 = 41;
+    public static final int IPV6_V6ONLY = 26;
     public static final int SHUT_RD = 0;
     public static final int SHUT_WR = 1;
     public static final int SHUT_RDWR = 2;
@@ -184,6 +187,27 @@ public final class Syscalls implements AutoCloseable
     }
 
     /**
+     * The peer's address of a connected socket, e.g. one from {@link #accept4}, which asks for none.
+     *
+     * @param sockaddr room for the address (e.g. {@link SocketAddresses#SOCKADDR_STORAGE_SIZE}).
+     * @return the length of the address written, or -errno (-ENOTCONN once the peer is gone).
+     */
+    public int getpeername(final int fd, final MemorySegment sockaddr)
+    {
+        length.set(JAVA_INT, 0, (int)sockaddr.byteSize());
+        final int r;
+        try
+        {
+            r = (int)Libc.GETPEERNAME.invokeExact(callState, fd, sockaddr, length);
+        }
+        catch (final Throwable t)
+        {
+            throw Libc.unexpected(t);
+        }
+        return r >= 0 ? length.get(JAVA_INT, 0) : -errno();
+    }
+
+    /**
      * Reads and clears the socket's pending error (getsockopt SO_ERROR): how a non-blocking connect ended.
      *
      * @return 0 when there is none, the pending error negated (e.g. -ECONNREFUSED), or -errno of getsockopt.
@@ -278,6 +302,43 @@ public final class Syscalls implements AutoCloseable
     }
 
     /**
+     * {@link #recv(int, MemorySegment, long, long, int)} at a raw address, for a direct ByteBuffer whose address
+     * the caller took (a segment per buffer and call would allocate). Nothing is checked: the caller keeps the
+     * memory alive and {@code length} bytes of it writable until the call returns.
+     */
+    public long recv(final int fd, final long address, final long length, final int flags)
+    {
+        final long r;
+        try
+        {
+            r = (long)Libc.RECV.invokeExact(callState, fd, address, length, flags);
+        }
+        catch (final Throwable t)
+        {
+            throw Libc.unexpected(t);
+        }
+        return r >= 0 ? r : -errno();
+    }
+
+    /**
+     * {@link #send(int, MemorySegment, long, long, int)} from a raw address (adds {@link #MSG_NOSIGNAL}); unchecked
+     * like {@link #recv(int, long, long, int)}.
+     */
+    public long send(final int fd, final long address, final long length, final int flags)
+    {
+        final long r;
+        try
+        {
+            r = (long)Libc.SEND.invokeExact(callState, fd, address, length, flags | MSG_NOSIGNAL);
+        }
+        catch (final Throwable t)
+        {
+            throw Libc.unexpected(t);
+        }
+        return r >= 0 ? r : -errno();
+    }
+
+    /**
      * Gathers {@code count} buffers described in {@code iovecs} (see {@link #iovec}) in one call. Unlike send it
      * cannot take MSG_NOSIGNAL; the JVM ignores SIGPIPE, so a reset peer still yields -EPIPE.
      *
@@ -306,6 +367,16 @@ public final class Syscalls implements AutoCloseable
         final MemorySegment iovecs, final int index, final MemorySegment segment, final long offset, final long length)
     {
         final long address = addressOf(segment, offset, length);
+        iovecs.set(JAVA_LONG, index * IOVEC_SIZE, address);
+        iovecs.set(JAVA_LONG, index * IOVEC_SIZE + 8, length);
+    }
+
+    /**
+     * Describes {@code length} bytes at a raw address as entry {@code index} of an iovec array; unchecked, like
+     * {@link #send(int, long, long, int)}.
+     */
+    public static void iovec(final MemorySegment iovecs, final int index, final long address, final long length)
+    {
         iovecs.set(JAVA_LONG, index * IOVEC_SIZE, address);
         iovecs.set(JAVA_LONG, index * IOVEC_SIZE + 8, length);
     }

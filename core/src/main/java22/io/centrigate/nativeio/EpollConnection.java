@@ -1,0 +1,395 @@
+package io.centrigate.nativeio;
+
+import static io.centrigate.nativeio.Syscalls.SHUT_WR;
+
+import io.centrigate.loop.Connection;
+
+import java.io.IOException;
+import java.lang.ref.Reference;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.NotYetConnectedException;
+import java.util.Objects;
+
+import org.agrona.BufferUtil;
+
+/**
+ * A {@link Connection} on a raw socket descriptor of an {@link EpollPoller}. Direct buffers (the pooled chunks) are
+ * read into and written from at their own address; heap buffers go through the poller's off-heap scratch. An I/O
+ * call that comes back short clears the matching latched readiness, the signal that the next edge is to come.
+ */
+final class EpollConnection extends EpollSocket implements Connection
+{
+    private Handler handler;
+    private int interest;
+    private boolean connectPending;
+    private boolean outputShutdown;
+    private final InetSocketAddress remote;
+    private InetSocketAddress local;
+
+    EpollConnection(
+        final EpollPoller poller,
+        final int fd,
+        final Handler handler,
+        final int interest,
+        final boolean connectPending,
+        final InetSocketAddress remote)
+    {
+        super(poller, fd);
+        this.handler = handler;
+        this.interest = interest;
+        this.connectPending = connectPending;
+        this.remote = remote;
+    }
+
+    @Override
+    int wanted()
+    {
+        return interest;
+    }
+
+    @Override
+    void dispatch(final int readyOps)
+    {
+        handler.onReady(this, readyOps);
+    }
+
+    @Override
+    boolean connecting()
+    {
+        return connectPending;
+    }
+
+    @Override
+    public void handler(final Handler handler)
+    {
+        this.handler = handler;
+    }
+
+    @Override
+    public void interest(final int ops)
+    {
+        interest = ops;
+        requeueIfReady();
+    }
+
+    @Override
+    public int interest()
+    {
+        return interest;
+    }
+
+    @Override
+    public boolean isConnectionPending()
+    {
+        return connectPending && fd >= 0;
+    }
+
+    @Override
+    public boolean finishConnect() throws IOException
+    {
+        ensureOpen();
+        if (!connectPending)
+        {
+            return true;
+        }
+        // SO_ERROR reads 0 both for "connected" and "still trying": only the latched event tells them apart.
+        if ((latched & OP_CONNECT) == 0)
+        {
+            return false;
+        }
+        final int error = poller.sys.socketError(fd);
+        if (error != 0)
+        {
+            // As NIO does: a failed connect closes the channel.
+            close();
+            throw EpollPoller.socketException(error);
+        }
+        connectPending = false;
+        latched &= ~OP_CONNECT;
+        return true;
+    }
+
+    @Override
+    public int read(final ByteBuffer dst) throws IOException
+    {
+        ensureConnected();
+        if (dst.isReadOnly())
+        {
+            throw new IllegalArgumentException("Read-only buffer");
+        }
+        final int position = dst.position();
+        final int wanted = dst.limit() - position;
+        if (wanted == 0)
+        {
+            return 0;
+        }
+        final Syscalls sys = poller.sys;
+        final long n;
+        final int asked;
+        if (dst.isDirect())
+        {
+            asked = wanted;
+            n = sys.recv(fd, BufferUtil.address(dst) + position, asked, 0);
+            Reference.reachabilityFence(dst);
+        }
+        else
+        {
+            asked = Math.min(wanted, EpollPoller.SCRATCH_SIZE);
+            n = sys.recv(fd, poller.scratchAddress, asked, 0);
+            if (n > 0)
+            {
+                dst.put(position, poller.scratch, 0, (int)n);
+            }
+        }
+        if (n > 0)
+        {
+            dst.position(position + (int)n);
+            if (n < asked)
+            {
+                readDrained();
+            }
+            return (int)n;
+        }
+        if (n == 0)
+        {
+            // Peer's FIN: the latch stays, so a caller that reads again hears -1 again, as from NIO.
+            readHangUp = true;
+            return -1;
+        }
+        if (n == -Errno.EAGAIN)
+        {
+            readDrained();
+            return 0;
+        }
+        if (n == -Errno.EINTR)
+        {
+            return 0;
+        }
+        throw EpollPoller.ioException(n);
+    }
+
+    @Override
+    public int write(final ByteBuffer src) throws IOException
+    {
+        ensureWritable();
+        final int position = src.position();
+        final int remaining = src.limit() - position;
+        if (remaining == 0)
+        {
+            return 0;
+        }
+        final Syscalls sys = poller.sys;
+        final long n;
+        final int asked;
+        if (src.isDirect())
+        {
+            asked = remaining;
+            n = sys.send(fd, BufferUtil.address(src) + position, asked, 0);
+            Reference.reachabilityFence(src);
+        }
+        else
+        {
+            asked = Math.min(remaining, EpollPoller.SCRATCH_SIZE);
+            poller.scratch.put(0, src, position, asked);
+            n = sys.send(fd, poller.scratchAddress, asked, 0);
+        }
+        if (n >= 0)
+        {
+            src.position(position + (int)n);
+            if (n < asked)
+            {
+                writeFilled();
+            }
+            return (int)n;
+        }
+        if (n == -Errno.EAGAIN)
+        {
+            writeFilled();
+            return 0;
+        }
+        if (n == -Errno.EINTR)
+        {
+            return 0;
+        }
+        throw EpollPoller.ioException(n);
+    }
+
+    @Override
+    public long write(final ByteBuffer[] srcs, final int offset, final int length) throws IOException
+    {
+        Objects.checkFromIndexSize(offset, length, srcs.length);
+        ensureWritable();
+        final int end = offset + length;
+        final ByteBuffer scratch = poller.scratch;
+        int count = 0;
+        int scratchUsed = 0;
+        long asked = 0;
+        for (int i = offset; i < end && count < EpollPoller.MAX_IOVECS; i++)
+        {
+            final ByteBuffer src = srcs[i];
+            final int position = src.position();
+            final int remaining = src.limit() - position;
+            if (remaining == 0)
+            {
+                continue;
+            }
+            if (src.isDirect())
+            {
+                Syscalls.iovec(poller.iovecs, count++, BufferUtil.address(src) + position, remaining);
+                asked += remaining;
+            }
+            else
+            {
+                final int room = EpollPoller.SCRATCH_SIZE - scratchUsed;
+                if (room == 0)
+                {
+                    break;
+                }
+                final int copied = Math.min(remaining, room);
+                scratch.put(scratchUsed, src, position, copied);
+                Syscalls.iovec(poller.iovecs, count++, poller.scratchAddress + scratchUsed, copied);
+                scratchUsed += copied;
+                asked += copied;
+                if (copied < remaining)
+                {
+                    break; // what follows must not go out before the rest of this one
+                }
+            }
+        }
+        if (count == 0)
+        {
+            return 0;
+        }
+        final long n = poller.sys.writev(fd, poller.iovecs, count);
+        Reference.reachabilityFence(srcs);
+        if (n < 0)
+        {
+            if (n == -Errno.EAGAIN)
+            {
+                writeFilled();
+                return 0;
+            }
+            if (n == -Errno.EINTR)
+            {
+                return 0;
+            }
+            throw EpollPoller.ioException(n);
+        }
+        long left = n;
+        for (int i = offset; i < end && left > 0; i++)
+        {
+            final ByteBuffer src = srcs[i];
+            final int step = (int)Math.min(src.remaining(), left);
+            src.position(src.position() + step);
+            left -= step;
+        }
+        if (n < asked)
+        {
+            writeFilled();
+        }
+        return n;
+    }
+
+    @Override
+    public long write(final ByteBuffer[] srcs) throws IOException
+    {
+        return write(srcs, 0, srcs.length);
+    }
+
+    @Override
+    public void shutdownOutput() throws IOException
+    {
+        ensureConnected();
+        if (outputShutdown)
+        {
+            return;
+        }
+        final int r = poller.sys.shutdown(fd, SHUT_WR);
+        if (r < 0 && r != -Errno.ENOTCONN)
+        {
+            throw EpollPoller.ioException(r);
+        }
+        outputShutdown = true;
+    }
+
+    @Override
+    public void reset()
+    {
+        if (fd >= 0)
+        {
+            poller.sys.setLinger(fd, true, 0);
+            close();
+        }
+    }
+
+    @Override
+    public boolean isOpen()
+    {
+        return fd >= 0;
+    }
+
+    @Override
+    public void close()
+    {
+        poller.closeSocket(this);
+    }
+
+    @Override
+    public InetSocketAddress remoteAddress()
+    {
+        return fd >= 0 ? remote : null;
+    }
+
+    @Override
+    public InetSocketAddress localAddress()
+    {
+        if (fd < 0)
+        {
+            return null;
+        }
+        if (local == null)
+        {
+            final int length = poller.sys.getsockname(fd, poller.sockaddr);
+            if (length > 0)
+            {
+                local = SocketAddresses.read(poller.sockaddr);
+            }
+        }
+        return local;
+    }
+
+    @Override
+    public String toString()
+    {
+        return "epoll:" + fd + (remote != null ? "->" + remote : "");
+    }
+
+    private void ensureOpen() throws ClosedChannelException
+    {
+        if (fd < 0)
+        {
+            throw new ClosedChannelException();
+        }
+    }
+
+    private void ensureConnected() throws ClosedChannelException
+    {
+        ensureOpen();
+        if (connectPending)
+        {
+            throw new NotYetConnectedException();
+        }
+    }
+
+    private void ensureWritable() throws ClosedChannelException
+    {
+        ensureConnected();
+        if (outputShutdown)
+        {
+            // NIO's message-less exception for a write after shutdownOutput.
+            throw new ClosedChannelException();
+        }
+    }
+}

@@ -1,0 +1,534 @@
+package io.centrigate.nativeio;
+
+import static io.centrigate.nativeio.Syscalls.AF_INET;
+import static io.centrigate.nativeio.Syscalls.AF_INET6;
+import static io.centrigate.nativeio.Syscalls.EFD_CLOEXEC;
+import static io.centrigate.nativeio.Syscalls.EFD_NONBLOCK;
+import static io.centrigate.nativeio.Syscalls.EPOLLET;
+import static io.centrigate.nativeio.Syscalls.EPOLLIN;
+import static io.centrigate.nativeio.Syscalls.EPOLLOUT;
+import static io.centrigate.nativeio.Syscalls.EPOLLRDHUP;
+import static io.centrigate.nativeio.Syscalls.EPOLL_CLOEXEC;
+import static io.centrigate.nativeio.Syscalls.EPOLL_CTL_ADD;
+import static io.centrigate.nativeio.Syscalls.IPPROTO_IPV6;
+import static io.centrigate.nativeio.Syscalls.IPV6_V6ONLY;
+import static io.centrigate.nativeio.Syscalls.SOCK_CLOEXEC;
+import static io.centrigate.nativeio.Syscalls.SOCK_NONBLOCK;
+import static io.centrigate.nativeio.Syscalls.SOCK_STREAM;
+import static io.centrigate.nativeio.Syscalls.SOL_SOCKET;
+import static io.centrigate.nativeio.Syscalls.SO_REUSEADDR;
+import static io.centrigate.nativeio.Syscalls.SO_REUSEPORT;
+
+import io.centrigate.loop.Connection;
+import io.centrigate.loop.Listener;
+import io.centrigate.loop.Poller;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.BindException;
+import java.net.ConnectException;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.UnresolvedAddressException;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The native transport's {@link Poller}: one edge-triggered epoll descriptor and an eventfd to wake it. Each socket
+ * is added once with every event it can report (no epoll_ctl when the interest changes); its readiness is latched
+ * in its {@link EpollSocket} and handed out as {@code latched & interest}, re-dispatched from a ready list while
+ * it lasts, so callers see the level-triggered behaviour of {@link io.centrigate.loop.NioPoller}.
+ * <p>
+ * The epoll data of a socket is its slot in a table here plus the slot's generation: a lookup without a map, and
+ * an event for a socket closed since (its slot maybe reused) is recognised and dropped.
+ */
+final class EpollPoller implements Poller
+{
+    static final int EVENT_CAPACITY = 1024;
+    /** For heap buffers: the kernel needs memory the GC does not move. */
+    static final int SCRATCH_SIZE = 64 * 1024;
+    /** Buffers per writev; well under IOV_MAX (1024). */
+    static final int MAX_IOVECS = 64;
+
+    private static final long WAKEUP_DATA = -1L;
+    private static final int SOCKET_EVENTS = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    private static final int LISTENER_EVENTS = EPOLLIN | EPOLLET;
+    private static final int DEFAULT_BACKLOG = 50;
+
+    final Syscalls sys = new Syscalls();
+    final MemorySegment iovecs;
+    final ByteBuffer scratch;
+    final long scratchAddress;
+    final MemorySegment sockaddr;
+
+    private final DispatchHook hook;
+    private final Arena arena = Arena.ofShared();
+    private final EpollEvents events = new EpollEvents(EVENT_CAPACITY);
+    private final int epfd;
+    private final int eventfd;
+
+    // wakeup() comes from other threads: a Syscalls of its own (the loop's scratch is not shared), and only when no
+    // wake-up is pending yet, so a burst of tasks costs one write. The lock keeps it off a closed eventfd.
+    private final AtomicBoolean wakeupPending = new AtomicBoolean();
+    private final Object wakeupLock = new Object();
+    private final Syscalls wakeupSys = new Syscalls();
+    private boolean wakeupClosed;
+
+    private EpollSocket[] sockets = new EpollSocket[64];
+    private int[] generations = new int[64];
+    private int[] freeSlots = new int[64];
+    private int freeCount;
+    private int slotsUsed;
+
+    private EpollSocket[] ready = new EpollSocket[64];
+    private int readyCount;
+    private EpollSocket[] dispatching = new EpollSocket[64];
+
+    private boolean closed;
+
+    EpollPoller(final DispatchHook hook)
+    {
+        this.hook = hook;
+        this.iovecs = arena.allocate(MAX_IOVECS * Syscalls.IOVEC_SIZE, 8);
+        final MemorySegment scratchSegment = arena.allocate(SCRATCH_SIZE, 64);
+        this.scratch = scratchSegment.asByteBuffer();
+        this.scratchAddress = scratchSegment.address();
+        this.sockaddr = arena.allocate(SocketAddresses.SOCKADDR_STORAGE_SIZE, 8);
+        this.epfd = sys.epollCreate(EPOLL_CLOEXEC);
+        this.eventfd = epfd >= 0 ? sys.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC) : -1;
+        final int added = eventfd >= 0 ? sys.epollCtl(epfd, EPOLL_CTL_ADD, eventfd, EPOLLIN, WAKEUP_DATA) : -1;
+        if (added < 0)
+        {
+            final String failed = epfd < 0 ? "epoll_create1: " + Errno.name(epfd) :
+                eventfd < 0 ? "eventfd: " + Errno.name(eventfd) : "epoll_ctl: " + Errno.name(added);
+            if (eventfd >= 0)
+            {
+                sys.close(eventfd);
+            }
+            if (epfd >= 0)
+            {
+                sys.close(epfd);
+            }
+            freeMemory();
+            throw new UncheckedIOException(new IOException(failed));
+        }
+    }
+
+    @Override
+    public String transport()
+    {
+        return "epoll";
+    }
+
+    @Override
+    public Connection connect(final InetSocketAddress remote, final Connection.Handler handler) throws IOException
+    {
+        ensureOpen();
+        if (remote.isUnresolved())
+        {
+            throw new UnresolvedAddressException();
+        }
+        final int fd = sys.socket(remote.getAddress() instanceof Inet6Address ? AF_INET6 : AF_INET,
+            SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            throw ioException(fd);
+        }
+        try
+        {
+            sys.setTcpNoDelay(fd, true);
+            final int r = sys.connect(fd, SocketAddresses.write(sockaddr, remote));
+            if (r != 0 && r != -Errno.EINPROGRESS)
+            {
+                throw socketException(r);
+            }
+            final EpollConnection connection = new EpollConnection(
+                this, fd, handler, r != 0 ? Connection.OP_CONNECT : 0, r != 0, remote);
+            register(connection, SOCKET_EVENTS);
+            return connection;
+        }
+        catch (final IOException | RuntimeException e)
+        {
+            sys.close(fd);
+            throw e;
+        }
+    }
+
+    @Override
+    public Connection adopt(final Object accepted, final Connection.Handler handler) throws IOException
+    {
+        final int fd = (Integer)accepted;
+        try
+        {
+            ensureOpen();
+            sys.setTcpNoDelay(fd, true);
+            // Asked now rather than when first wanted: by then a reset peer has taken its address with it.
+            final int length = sys.getpeername(fd, sockaddr);
+            final InetSocketAddress remote = length > 0 ? SocketAddresses.read(sockaddr) : null;
+            final EpollConnection connection = new EpollConnection(
+                this, fd, handler, Connection.OP_READ, false, remote);
+            register(connection, SOCKET_EVENTS);
+            return connection;
+        }
+        catch (final IOException | RuntimeException e)
+        {
+            closeDescriptor(fd);
+            throw e;
+        }
+    }
+
+    @Override
+    public void discard(final Object accepted)
+    {
+        closeDescriptor((Integer)accepted);
+    }
+
+    @Override
+    public Listener listen(final InetSocketAddress address, final int backlog, final boolean reusePort,
+        final Listener.Handler handler) throws IOException
+    {
+        ensureOpen();
+        if (address.isUnresolved())
+        {
+            throw new UnresolvedAddressException();
+        }
+        InetSocketAddress bindTo = address;
+        int fd = -1;
+        final InetAddress ip = address.getAddress();
+        if (ip instanceof Inet4Address && ip.isAnyLocalAddress())
+        {
+            // As NIO does: the IPv4 wildcard on a dual-stack socket, so the listener takes IPv6 clients as well
+            // (they come as IPv4-mapped addresses, read back as Inet4Address).
+            fd = sys.socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            if (fd >= 0)
+            {
+                sys.setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);
+                bindTo = new InetSocketAddress(InetAddress.getByAddress(new byte[16]), address.getPort());
+            }
+        }
+        if (fd < 0)
+        {
+            fd = sys.socket(
+                ip instanceof Inet6Address ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        }
+        if (fd < 0)
+        {
+            throw ioException(fd);
+        }
+        try
+        {
+            check(sys.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, 1));
+            if (reusePort)
+            {
+                check(sys.setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, 1));
+            }
+            final int bound = sys.bind(fd, SocketAddresses.write(sockaddr, bindTo));
+            if (bound < 0)
+            {
+                throw socketException(bound);
+            }
+            check(sys.listen(fd, backlog < 1 ? DEFAULT_BACKLOG : backlog));
+            final int length = sys.getsockname(fd, sockaddr);
+            check(length);
+            final EpollListener listener = new EpollListener(this, fd, handler, SocketAddresses.read(sockaddr));
+            register(listener, LISTENER_EVENTS);
+            return listener;
+        }
+        catch (final IOException | RuntimeException e)
+        {
+            sys.close(fd);
+            throw e;
+        }
+    }
+
+    @Override
+    public int poll(final long timeoutMs) throws IOException
+    {
+        if (timeoutMs < 0)
+        {
+            throw new IllegalArgumentException("negative timeout: " + timeoutMs);
+        }
+        // Latched readiness waiting on the ready list must not wait for a new edge.
+        final int timeout = readyCount > 0 ? 0 : timeoutMs == 0 ? -1 : (int)Math.min(timeoutMs, Integer.MAX_VALUE);
+        return poll0(timeout);
+    }
+
+    @Override
+    public int pollNow() throws IOException
+    {
+        return poll0(0);
+    }
+
+    @Override
+    public void wakeup()
+    {
+        if (!wakeupPending.get() && wakeupPending.compareAndSet(false, true))
+        {
+            synchronized (wakeupLock)
+            {
+                if (!wakeupClosed)
+                {
+                    wakeupSys.eventfdWrite(eventfd, 1);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        // Whatever is still registered has no loop any more: close it rather than leak it (idempotent for
+        // owners that close theirs afterwards).
+        for (int slot = 0; slot < slotsUsed; slot++)
+        {
+            final EpollSocket socket = sockets[slot];
+            if (socket != null)
+            {
+                closeSocket(socket);
+            }
+        }
+        closed = true;
+        synchronized (wakeupLock)
+        {
+            wakeupClosed = true;
+            sys.close(eventfd);
+        }
+        sys.close(epfd);
+        freeMemory();
+    }
+
+    private void freeMemory()
+    {
+        events.close();
+        arena.close();
+        sys.close();
+        synchronized (wakeupLock)
+        {
+            wakeupSys.close();
+        }
+    }
+
+    private int poll0(final int timeoutMillis) throws IOException
+    {
+        if (closed)
+        {
+            throw new ClosedSelectorException();
+        }
+        final int n = sys.epollWait(epfd, events, timeoutMillis);
+        if (n < 0 && n != -Errno.EINTR)
+        {
+            throw new IOException("epoll_wait: " + Errno.message(n));
+        }
+        for (int i = 0; i < n; i++)
+        {
+            final long data = events.data(i);
+            if (data == WAKEUP_DATA)
+            {
+                sys.eventfdRead(eventfd);
+                wakeupPending.set(false);
+                continue;
+            }
+            final int slot = (int)data;
+            final EpollSocket socket = slot >= 0 && slot < slotsUsed ? sockets[slot] : null;
+            if (socket != null && socket.generation == (int)(data >>> 32))
+            {
+                socket.latch(events.events(i));
+                socket.requeueIfReady();
+            }
+        }
+        return dispatchReady();
+    }
+
+    /**
+     * Each socket on the list at the start is dispatched once; what becomes ready meanwhile (a handler left data
+     * unread, or raised an interest) goes on the next poll's list, so a busy socket cannot starve the rest.
+     */
+    private int dispatchReady()
+    {
+        final int count = readyCount;
+        if (count == 0)
+        {
+            return 0;
+        }
+        final EpollSocket[] batch = ready;
+        ready = dispatching;
+        dispatching = batch;
+        readyCount = 0;
+
+        int dispatched = 0;
+        int i = 0;
+        try
+        {
+            while (i < count)
+            {
+                final EpollSocket socket = batch[i];
+                batch[i++] = null;
+                socket.queued = false;
+                if (!socket.isRegistered())
+                {
+                    continue;
+                }
+                final int readyOps = socket.latched & socket.wanted();
+                if (readyOps != 0)
+                {
+                    hook.beforeDispatch();
+                    dispatched++;
+                    try
+                    {
+                        socket.dispatch(readyOps);
+                    }
+                    finally
+                    {
+                        socket.requeueIfReady();
+                    }
+                }
+            }
+        }
+        finally
+        {
+            // A handler threw: the sockets not reached yet keep their turn.
+            while (i < count)
+            {
+                final EpollSocket socket = batch[i];
+                batch[i++] = null;
+                socket.queued = false;
+                socket.requeueIfReady();
+            }
+        }
+        return dispatched;
+    }
+
+    void enqueue(final EpollSocket socket)
+    {
+        if (readyCount == ready.length)
+        {
+            // Only this one: the other may be the batch being dispatched; it grows when its turn comes.
+            ready = Arrays.copyOf(ready, readyCount * 2);
+        }
+        socket.queued = true;
+        ready[readyCount++] = socket;
+    }
+
+    private void register(final EpollSocket socket, final int epollEvents) throws IOException
+    {
+        final int slot;
+        if (freeCount > 0)
+        {
+            slot = freeSlots[--freeCount];
+        }
+        else
+        {
+            if (slotsUsed == sockets.length)
+            {
+                sockets = Arrays.copyOf(sockets, slotsUsed * 2);
+                generations = Arrays.copyOf(generations, slotsUsed * 2);
+                freeSlots = Arrays.copyOf(freeSlots, slotsUsed * 2);
+            }
+            slot = slotsUsed++;
+        }
+        final int generation = generations[slot];
+        socket.slot = slot;
+        socket.generation = generation;
+        sockets[slot] = socket;
+        final int r = sys.epollCtl(epfd, EPOLL_CTL_ADD, socket.fd, epollEvents, ((long)generation << 32) | slot);
+        if (r < 0)
+        {
+            release(socket);
+            throw ioException(r);
+        }
+    }
+
+    private void release(final EpollSocket socket)
+    {
+        final int slot = socket.slot;
+        if (slot >= 0)
+        {
+            sockets[slot] = null;
+            generations[slot]++;
+            freeSlots[freeCount++] = slot;
+            socket.slot = -1;
+        }
+    }
+
+    /** Drops the socket from the table (close removes it from epoll) and closes it; idempotent. */
+    void closeSocket(final EpollSocket socket)
+    {
+        final int fd = socket.fd;
+        if (fd < 0)
+        {
+            return;
+        }
+        socket.fd = -1;
+        socket.latched = 0;
+        release(socket);
+        closeDescriptor(fd);
+    }
+
+    void closeDescriptor(final int fd)
+    {
+        if (!closed)
+        {
+            sys.close(fd);
+        }
+        else
+        {
+            // After the poller: its scratch memory is gone (cold path, e.g. an accepted socket still in a queue).
+            try (Syscalls own = new Syscalls())
+            {
+                own.close(fd);
+            }
+        }
+    }
+
+    boolean isClosed()
+    {
+        return closed;
+    }
+
+    private void ensureOpen()
+    {
+        if (closed)
+        {
+            throw new ClosedSelectorException();
+        }
+    }
+
+    private static void check(final long result) throws IOException
+    {
+        if (result < 0)
+        {
+            throw ioException(result);
+        }
+    }
+
+    /** For reads, writes and the rest: the JDK's sockets throw a plain IOException with strerror's text. */
+    static IOException ioException(final long result)
+    {
+        return new IOException(Errno.message(result));
+    }
+
+    /** For connect and bind, sorted as the JDK's Net.handleSocketError does. */
+    static SocketException socketException(final long result)
+    {
+        final int errno = (int)Math.abs(result);
+        return switch (errno)
+        {
+            case Errno.EHOSTUNREACH -> new NoRouteToHostException(Errno.message(errno));
+            case Errno.EADDRINUSE, Errno.EADDRNOTAVAIL, Errno.EACCES -> new BindException(Errno.message(errno));
+            case Errno.ECONNREFUSED, Errno.ETIMEDOUT, Errno.ENOTCONN -> new ConnectException(Errno.message(errno));
+            default -> new SocketException(Errno.message(errno));
+        };
+    }
+}
