@@ -140,7 +140,8 @@ final class EpollPoller implements Poller
             SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0)
         {
-            throw ioException(fd);
+            // EMFILE, ENFILE, ENOBUFS: the process's own limit, which a caller answers differently from a failed connect.
+            throw new io.centrigate.loop.NoSocketException(Errno.message(-fd), null);
         }
         try
         {
