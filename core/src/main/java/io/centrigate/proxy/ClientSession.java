@@ -302,6 +302,13 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         {
             processRequestHead();
         }
+        else if (headChunk.byteBuffer().position() == 0)
+        {
+            // Readiness without bytes (an edge-triggered transport can report data already read): an idle
+            // connection goes on holding no buffer.
+            owner.pool().release(headChunk);
+            headChunk = null;
+        }
     }
 
     /**

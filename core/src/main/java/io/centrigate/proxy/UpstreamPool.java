@@ -21,6 +21,7 @@ final class UpstreamPool
     private final long idleTimeoutNs;
     private final ArrayDeque<Idle>[] idle;
     private final ArrayDeque<Idle> spare = new ArrayDeque<>();
+    private final java.nio.ByteBuffer probe = java.nio.ByteBuffer.allocateDirect(64);
     private long reused;
     private long expired;
 
@@ -37,7 +38,10 @@ final class UpstreamPool
         @Override
         public void onReady(final Connection ready, final int readyOps)
         {
-            discard(this);
+            if (closedOrChatty(ready))
+            {
+                discard(this);
+            }
         }
 
         @Override
@@ -46,6 +50,25 @@ final class UpstreamPool
             timerId = DeadlineTimerWheel.NULL_DEADLINE;
             expired++;
             discard(this);
+        }
+    }
+
+    /**
+     * Whether a parked connection reported readable really has something: its FIN, an error, or bytes nobody asked
+     * for (either way it cannot carry another exchange). An edge-triggered transport may report readiness for data
+     * an exchange already read, so readiness alone is not proof. Reads into a scratch buffer: whatever it gets ends
+     * the connection anyway.
+     */
+    private boolean closedOrChatty(final Connection connection)
+    {
+        probe.clear();
+        try
+        {
+            return connection.read(probe) != 0;
+        }
+        catch (final java.io.IOException e)
+        {
+            return true;
         }
     }
 
