@@ -29,6 +29,8 @@
 #   STORM_CONCURRENCY [64]  HTTP_CONNS [64]  OUT [bench/results/<date>, smoke: bench/target/e2e-smoke]
 #   APPEND [0; 1 = keep the other scenarios' results in OUT and replace only those run now]
 #   BUILD [auto|always|never]  INSTALL [1; 0 in smoke]  JFR [0; 1 = a JFR recording of every centrigate run]
+#     (also centrigate-epoll: --transport epoll on JAVA25; the jar is then built on JAVA25 so it has the transport;
+#     centrigate-jdk25: NIO on the same JDK, to tell the transport's effect from the JDK's)
 #   CENTRIGATE_JAVA_OPTS [none: java -jar as the README runs it]  BASE_PORT [27100]
 #   BASE_JAR [none]: the jar of another build (e.g. main before a change), run as the target centrigate-base, so
 #     a change is measured before and after in one run: TARGETS="centrigate-base centrigate" BASE_JAR=/tmp/old.jar
@@ -153,6 +155,28 @@ for t in $TARGETS; do
 done
 has_scenario() { local x; for x in "${scenarios[@]}"; do [[ $x == "$1" ]] && return 0; done; return 1; }
 
+# A JDK >= 25 for the *-jdk25, *-aot and *-epoll targets (JAVA25 to choose one), found once.
+java_feature() { "$1" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ { sub(/\..*/, "", $2); print $2 }'; }
+if [[ -z "${JAVA25:-}" ]]; then
+    best=0
+    for j in /usr/lib/jvm/*/bin/java; do
+        [[ -x $j ]] || continue
+        f=$(java_feature "$j"); [[ "$f" =~ ^[0-9]+$ ]] || continue
+        if [[ $f -ge 25 && $f -gt $best ]]; then best=$f; JAVA25=$j; fi
+    done
+fi
+JAVA25="${JAVA25:-}"
+# The epoll transport exists only in a jar built on JDK 22+ (META-INF/versions/22): such targets build with JAVA25.
+WANT_EPOLL=0
+[[ " $TARGETS $COLD_TARGETS " == *-epoll* ]] && WANT_EPOLL=1
+if [[ $WANT_EPOLL == 1 ]]; then
+    [[ -n "$JAVA25" ]] || { echo "the *-epoll targets need a JDK >= 25 (JAVA25=/path/to/bin/java)" >&2; exit 2; }
+    if [[ -f "$PJAR" ]] && ! unzip -l "$PJAR" 2>/dev/null | grep -q 'META-INF/versions/22/io/centrigate/nativeio/EpollPoller'; then
+        [[ "$BUILD" == never ]] && { echo "$PJAR has no epoll transport (built on JDK < 22) and BUILD=never" >&2; exit 2; }
+        BUILD=always
+    fi
+fi
+
 # ------------------------------------------------------------------------------------------------ build
 if [[ "$BUILD" == auto ]]; then
     if [[ ! -f "$BJAR" || ! -f "$PJAR" ]] ||
@@ -162,8 +186,13 @@ if [[ "$BUILD" == auto ]]; then
     fi
 fi
 if [[ "$BUILD" == always ]]; then
-    log "building (mvn -B -q -DskipTests package)"
-    mvn -B -q -DskipTests package
+    if [[ $WANT_EPOLL == 1 ]]; then
+        log "building on $JAVA25 (JAVA_HOME=... mvn -B -q -DskipTests package): the jar gets the epoll transport"
+        JAVA_HOME="$(dirname "$(dirname "$(readlink -f "$JAVA25")")")" mvn -B -q -DskipTests package
+    else
+        log "building (mvn -B -q -DskipTests package)"
+        mvn -B -q -DskipTests package
+    fi
 fi
 
 # Run from private copies of the jars: a concurrent build (another bench, CI) may replace the files in
@@ -322,7 +351,7 @@ port_of() {
         centrigate-aot) echo $(( BASE_PORT + 8 )) ;; centrigate-warmup) echo $(( BASE_PORT + 9 )) ;;
         centrigate-cds-warmup) echo $(( BASE_PORT + 10 )) ;; centrigate-aot-warmup) echo $(( BASE_PORT + 11 )) ;;
         centrigate-admin) echo $(( BASE_PORT + 12 )) ;; centrigate-base) echo $(( BASE_PORT + 13 )) ;;
-        centrigate-base-admin) echo $(( BASE_PORT + 14 )) ;;
+        centrigate-base-admin) echo $(( BASE_PORT + 14 )) ;; centrigate-epoll) echo $(( BASE_PORT + 15 )) ;;
     esac
 }
 
@@ -345,9 +374,9 @@ wait_ready() { # port pid t0 timeout-s
 
 # centrigate[-cds|-jdk25|-aot][-warmup]: the JVM (JDK 17 = $JAVA, or JAVA25), the archive of a training run, --warmup
 CDS_ARCHIVE=""; AOT_CACHE=""
-variant_java() { case "$1" in *-jdk25*|*-aot*) echo "$JAVA25" ;; *) echo "$JAVA" ;; esac; }
+variant_java() { case "$1" in *-jdk25*|*-aot*|*-epoll*) echo "$JAVA25" ;; *) echo "$JAVA" ;; esac; }
 variant_opts() { # JVM options of a centrigate variant beyond CENTRIGATE_JAVA_OPTS
-    case "$1" in *-jdk25*|*-aot*) echo "--sun-misc-unsafe-memory-access=allow" ;; esac
+    case "$1" in *-jdk25*|*-aot*|*-epoll*) echo "--sun-misc-unsafe-memory-access=allow" ;; esac
     case "$1" in *-cds*) echo "-XX:SharedArchiveFile=$CDS_ARCHIVE" ;; *-aot*) echo "-XX:AOTCache=$AOT_CACHE" ;; esac
 }
 
@@ -389,6 +418,8 @@ start_target_once() { # target tag
             local cmd=("$(variant_java "$t")" "${jopts[@]}" -jar "$jar" run --listen "127.0.0.1:$port"
                 --upstream "127.0.0.1:$UPORT" --loops "$LOOPS" --idle-strategy "$idle")
             [[ $t == *-warmup ]] && cmd+=(--warmup "$COLD_WARMUP")
+            # centrigate-epoll: the native transport (JDK 25, the jar built on it)
+            [[ $t == *-epoll* ]] && cmd+=(--transport epoll)
             # centrigate-admin: the metrics on, as in production: an admin listener (a free port it picks itself,
             # named on the startup line) that a scraper below reads every second
             [[ $t == *-admin ]] && cmd+=(--admin-listen 127.0.0.1:0)
@@ -691,17 +722,7 @@ fi
 # the cds / aot ones the archive of a training run (systemd/cold-start-archive.sh, the script a service would use),
 # recorded once here against the bench upstream, on the proxy's CPU, with the same jar path the targets run.
 cold_targets=()
-java_feature() { "$1" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ { sub(/\..*/, "", $2); print $2 }'; }
 if has_scenario cold; then
-    if [[ -z "${JAVA25:-}" ]]; then
-        best=0
-        for j in /usr/lib/jvm/*/bin/java; do
-            [[ -x $j ]] || continue
-            f=$(java_feature "$j"); [[ "$f" =~ ^[0-9]+$ ]] || continue
-            if [[ $f -ge 25 && $f -gt $best ]]; then best=$f; JAVA25=$j; fi
-        done
-    fi
-    JAVA25="${JAVA25:-}"
     warmup_ok=0
     "$JAVA" -jar "$PJAR" run --help 2>&1 | grep -q -- --warmup && warmup_ok=1
     for t in $COLD_TARGETS; do
