@@ -72,7 +72,8 @@ class AdminRunTest
             assertEquals("hi", tunnel.echoText("hi"));
             final HttpResponse<String> metrics = get(admin, "/metrics");
             assertEquals(200, metrics.statusCode());
-            assertTrue(metrics.body().contains("centrigate_build_info{version=\"" + Main.version() + "\"} 1"), metrics.body());
+            assertTrue(metrics.body().contains("centrigate_build_info{transport=\"" +
+                System.getProperty("centrigate.transport", "nio") + "\",version=\"" + Main.version() + "\"} 1"), metrics.body());
             assertEquals(1.0, sumOf(metrics.body(), "centrigate_tunnels_opened_total"), metrics.body());
             assertEquals(1.0, sumOf(metrics.body(), "centrigate_tunnels_open"), metrics.body());
             final String status = get(admin, "/status").body();

@@ -152,6 +152,7 @@ final class AdminEndpoints
     {
         final Json json = new Json().beginObject();
         json.field("version", version);
+        json.field("transport", proxy.context().transportInUse());
         final long started = proxy.startedAtMillis();
         json.field("started_at", Instant.ofEpochMilli(started).toString());
         json.key("uptime_seconds").value(Math.max(0, System.currentTimeMillis() - started) / 1000.0);

@@ -54,8 +54,9 @@ final class MetricsExport
         final boolean ready, final MetricSnapshots jvm)
     {
         final List<MetricSnapshot> all = new ArrayList<>();
-        all.add(InfoSnapshot.builder().name("centrigate_build").help("Build of the running centrigate (value 1).")
-            .dataPoint(InfoDataPointSnapshot.builder().labels(Labels.of("version", version)).build()).build());
+        all.add(InfoSnapshot.builder().name("centrigate_build").help("Build of the running centrigate and the transport it runs on (value 1).")
+            .dataPoint(InfoDataPointSnapshot.builder().labels(Labels.of("version", version, "transport",
+                proxy.context().transportInUse())).build()).build());
         all.add(gauge("centrigate_ready", "1 when /ready answers 200 (listeners accepting, a usable node), else 0.",
             ready ? 1 : 0));
         all.add(gauge("centrigate_connections_open", "Client connections open now, over all loops.",

@@ -128,7 +128,8 @@ class AdminServerTest
                 + site.address().getPort() + "\"}"), text);
             assertTrue(sum(text, "centrigate_connections_accepted_total") >= tunnels + requests, text);
             assertEquals(1, sum(text, "centrigate_ready"), text);
-            assertEquals(1, sum(text, "centrigate_build_info{version=\"9.9.9-test\"}"), text);
+            assertEquals(1, sum(text, "centrigate_build_info{transport=\"" + proxy.context().transportInUse() +
+                "\",version=\"9.9.9-test\"}"), text);
             assertTrue(sum(text, "process_open_fds") > 0, text);
             assertTrue(sum(text, "process_max_fds") > 0, text);
             assertTrue(sum(text, "process_start_time_seconds") > 1.6e9, text);
@@ -176,7 +177,8 @@ class AdminServerTest
             assertEquals(200, status.statusCode());
             assertEquals("application/json", status.headers().firstValue("Content-Type").orElseThrow());
             final String json = status.body();
-            assertTrue(json.contains("\"version\":\"9.9.9-test\""), json);
+            assertTrue(json.contains("\"version\":\"9.9.9-test\",\"transport\":\"" +
+                proxy.context().transportInUse() + "\""), json);
             assertTrue(json.contains("\"plain\":[\"127.0.0.1:" + proxyAddress.getPort() + "\"]"), json);
             assertTrue(json.contains("\"admin\":[\"127.0.0.1:" + admin.boundAddresses().get(0).getPort() + "\"]"), json);
             assertTrue(json.contains("\"loops\":2"), json);
