@@ -38,6 +38,11 @@ spec="$("$java_cmd" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.
 spec="${spec#1.}"
 host_opts=()
 fork_opts="--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED"
+# JDK 22+: the epoll transport (core's META-INF/versions/22) links libc from the class path, which needs native
+# access enabled or the JDK warns (and a later one refuses).
+if [[ "${spec%%.*}" -ge 22 ]]; then
+    fork_opts+=" --enable-native-access=ALL-UNNAMED"
+fi
 if [[ "${spec%%.*}" -ge 24 ]]; then
     host_opts+=(--sun-misc-unsafe-memory-access=allow)
     fork_opts+=" --sun-misc-unsafe-memory-access=allow"
