@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Syscalls per tunnel set up: centrigate (NIO) against Nginx, counted with strace -c while a warm proxy opens
+# Syscalls per tunnel set up: centrigate (NIO, and epoll where the jar and a JDK 25 allow) against Nginx, counted with strace -c while a warm proxy opens
 # CONNS WebSocket tunnels (issue 11's cost per handshake, issue 14's baseline for a native transport).
 #
 #   bench/syscalls.sh [OUT]          (default OUT: bench/results/<date>-syscalls)
@@ -46,6 +46,21 @@ for _ in $(seq 1 100); do grep -q '^centrigate .* listening' "$OUT/centrigate.lo
 census centrigate 27721 "$cpid" "$upid"
 kill "$cpid"
 
+# The epoll transport (issue 14): the same jar on a JDK >= 22, when the jar was built on one (JAVA25 to choose it).
+targets=(centrigate)
+java25="${JAVA25:-$(ls -d /usr/lib/jvm/temurin-25*/bin/java 2> /dev/null | head -1)}"
+if [[ -x "$java25" ]] && unzip -l "$PJAR" | grep -q 'META-INF/versions/22/io/centrigate/nativeio/EpollPoller'; then
+    "$java25" --sun-misc-unsafe-memory-access=allow -jar "$PJAR" run --transport epoll --listen 127.0.0.1:27723 \
+        --upstream "127.0.0.1:$up" --loops 1 --health-check-path off > "$OUT/centrigate-epoll.log" 2>&1 &
+    epid=$!; pids+=("$epid")
+    for _ in $(seq 1 100); do grep -q '^centrigate .* listening' "$OUT/centrigate-epoll.log" && break; sleep 0.1; done
+    census centrigate-epoll 27723 "$epid" "$upid"
+    kill "$epid"
+    targets+=(centrigate-epoll)
+else
+    echo "centrigate-epoll skipped: no JDK 25 or the jar has no epoll transport (build it with JAVA_HOME=<JDK 25>)" >&2
+fi
+
 dir=$(mktemp -d /tmp/centrigate-syscalls.XXXXXX)
 sed -e "s#@PORT@#127.0.0.1:27722#; s#@UPSTREAM@#127.0.0.1:$up#; s#@WORKERS@#1#; s#@NOFILE@#20000#; s#@RUNDIR@#$dir#g" \
     bench/e2e/nginx.conf.in > "$dir/nginx.conf"
@@ -57,8 +72,11 @@ for _ in $(seq 1 50); do worker=$(pgrep -P "$npid" | head -1 || true); [[ -n $wo
 census nginx 27722 "$worker" "$upid"
 kill "$npid"
 
-for t in centrigate nginx; do
-    awk -v t="$t" -v n="$CONNS" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ { c = $4; s = $NF;
+for t in "${targets[@]}" nginx; do
+    # Per tunnel = per upstream connect in the window: LoadGen hold opens a 500-connection warm-up of its own
+    # before its CONNS, so the window holds CONNS + 500 tunnels, not CONNS (counts before 2026-12-07 evening
+    # were divided by CONNS: 1.5 times too high, for every target alike).
+    awk -v t="$t" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ { c = $4; s = $NF; if (s == "connect") n = c;
         if (s !~ /^(total|futex|gettid|restart_syscall|openat|sysinfo|newfstatat|getrusage|clock_nanosleep|pread64|madvise|mprotect|sched_yield|rt_sigreturn)$/) tot += c }
-        END { printf "%s: %d network syscalls, %.1f per tunnel opened\n", t, tot, tot / n }' "$OUT/$t-strace.txt"
+        END { printf "%s: %d network syscalls, %d tunnels (upstream connects), %.1f per tunnel opened\n", t, tot, n, tot / n }' "$OUT/$t-strace.txt"
 done | tee "$OUT/summary.txt"
