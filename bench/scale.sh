@@ -35,7 +35,7 @@
 #   RATE [3000] handshakes/s in total  INFLIGHT [256] pending handshakes per load generator  WARM [100]
 #   HANDSHAKE_TIMEOUT [10] s, client side (TCP connect → 101; never retried)  QUIET_MAX [65] s
 #   SETTLE [3] s  PORT [28000]  UPORT_BASE [28101]  PORT_RANGE ["1024 65535" | keep]
-#   PROXY_JAVA_OPTS [-Xmx256m]  PROXY_ARGS_EXTRA [--buffer-memory 64m --tunnel-idle-timeout 10m]
+#   PROXY_JAVA_OPTS [-Xmx256m]  PROXY_ARGS_EXTRA [--buffer-memory 64m --tunnel-idle-timeout 10m]  PROXY_JAVA [$JAVA]
 #   NGINX_WORKER_CONNECTIONS [2 x MAX_CONN + 100]  NGINX_PROXY_TIMEOUT [10m] (proxy_read/send_timeout)
 #   UPSTREAM_JAVA_OPTS [-Xmx768m]  LOADGEN_JAVA_OPTS [-Xmx768m]  MAX_SECONDS [540] hard bound of one target run
 #   OUT [bench/results/scale; with PRESET=issue11 bench/results/scale/issue11]  BUILD [auto|always|never]
@@ -95,6 +95,8 @@ OUT="${OUT:-bench/results/scale}"
 BUILD="${BUILD:-auto}"
 INSTALL="${INSTALL:-1}"
 JAVA="${JAVA:-java}"
+# The proxies' JVM: e.g. a JDK 25 with PROXY_ARGS_EXTRA="... --transport epoll" (the jar must be built on JDK 22+).
+PROXY_JAVA="${PROXY_JAVA:-$JAVA}"
 NOFILE=$(ulimit -Hn)
 [[ $NOFILE == unlimited ]] && NOFILE=1048576
 ulimit -n "$NOFILE" 2>/dev/null || true
@@ -348,11 +350,11 @@ run_one() { # run target
     if [[ $target == centrigate* ]]; then
         # shellcheck disable=SC2206
         PROXY_ARGS=(run --listen "127.0.0.1:$PORT" --upstream "$UPSTREAM_LIST" --loops "$LOOPS" --max-connections "$MAX_CONN" $PROXY_ARGS_EXTRA)
-        PROXY_CMD="java $PROXY_JAVA_OPTS -jar centrigate.jar ${PROXY_ARGS[*]}"
+        PROXY_CMD="$PROXY_JAVA $PROXY_JAVA_OPTS -jar centrigate.jar ${PROXY_ARGS[*]}"
         PROXY_PROCESSES="$PROXIES centrigate processes"
         for i in $(seq 0 $(( PROXIES - 1 ))); do
             # shellcheck disable=SC2086
-            "$JAVA" $PROXY_JAVA_OPTS -jar "$([[ $target == centrigate-base ]] && echo "$JARS/base.jar" || echo "$PJAR")" \
+            "$PROXY_JAVA" $PROXY_JAVA_OPTS -jar "$([[ $target == centrigate-base ]] && echo "$JARS/base.jar" || echo "$PJAR")" \
                 "${PROXY_ARGS[@]}" > "$OUT/logs/proxy-$i.log" 2>&1 &
             PX_PIDS+=($!); PX_ROLES+=(proxy); started+=($!)
         done

@@ -128,6 +128,8 @@ class RebalanceRunTest
             assertEquals(List.of(), clients.errors(), "no protocol error in the client library");
             assertEquals(0, clients.handshakeFailuresSince(backAt), "no handshake failed once the node was back");
             assertTrue(clients.echoes() > CLIENTS, "traffic flowed through the moves");
+            // The operator is told, with the counts it started from.
+            assertTrue(proxy.stderr().contains("centrigate: rebalance-start: tunnels per node: "), proxy.stderr());
             // The default rate is 1 % of the open tunnels a second (20/s for 2,000); the bucket adds one tick's
             // worth and one close; a quarter more for receipt times bunching in the client's threads.
             final int inTwoSeconds = clients.maxClosesInWindow(1012, backAt, TimeUnit.SECONDS.toNanos(2));

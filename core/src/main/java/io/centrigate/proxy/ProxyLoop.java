@@ -715,6 +715,7 @@ final class ProxyLoop implements EventLoop.Duty
     private final class Moves implements EventLoop.TimerTarget
     {
         private io.centrigate.upstream.Rebalancer rebalancer;
+        private boolean[] wasMoving = new boolean[0];
         private long timerId = org.agrona.DeadlineTimerWheel.NULL_DEADLINE;
         private volatile long minAgeNs;
 
@@ -731,11 +732,37 @@ final class ProxyLoop implements EventLoop.Duty
             timerId = org.agrona.DeadlineTimerWheel.NULL_DEADLINE;
         }
 
+        /** An operator sees when a rebalance starts and ends, with the counts it started from. Cold. */
+        private void logChanges()
+        {
+            if (wasMoving.length != groups.length)
+            {
+                wasMoving = new boolean[groups.length];
+            }
+            for (int g = 0; g < groups.length; g++)
+            {
+                final boolean now = rebalancer.moving(g);
+                if (now != wasMoving[g])
+                {
+                    wasMoving[g] = now;
+                    final StringBuilder counts = new StringBuilder();
+                    for (int i = 0; i < groups[g].size(); i++)
+                    {
+                        counts.append(i == 0 ? "" : ", ").append(groups[g].name(i)).append(' ')
+                            .append(groups[g].tunnels(i).open());
+                    }
+                    errorLog.log(now ? "rebalance-start" : "rebalance-end", "tunnels per node: " + counts);
+                }
+            }
+        }
+
         @Override
         public void onTimer(final long nowNs)
         {
             timerId = loop.schedule(this, nowNs + io.centrigate.upstream.Rebalancer.TICK_NS);
-            if (rebalancer.tick(groups, retiredNodes, nowNs) > 0)
+            final int offered = rebalancer.tick(groups, retiredNodes, nowNs);
+            logChanges();
+            if (offered > 0)
             {
                 for (final ProxyLoop peer : peers)
                 {

@@ -165,6 +165,12 @@ public final class Rebalancer
         return offered;
     }
 
+    /** Whether a rebalance of group {@code g} (as of the last tick) is under way: for the log, cold. */
+    public boolean moving(final int g)
+    {
+        return g < moving.length && moving[g];
+    }
+
     private boolean sameGroups(final UpstreamGroup[] groups)
     {
         for (int g = 0; g < groups.length; g++)
