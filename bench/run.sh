@@ -171,7 +171,9 @@ WANT_EPOLL=0
 [[ " $TARGETS $COLD_TARGETS " == *-epoll* ]] && WANT_EPOLL=1
 if [[ $WANT_EPOLL == 1 ]]; then
     [[ -n "$JAVA25" ]] || { echo "the *-epoll targets need a JDK >= 25 (JAVA25=/path/to/bin/java)" >&2; exit 2; }
-    if [[ -f "$PJAR" ]] && ! unzip -l "$PJAR" 2>/dev/null | grep -q 'META-INF/versions/22/io/centrigate/nativeio/EpollPoller'; then
+    # (the listing whole first: grep -q stopping early would fail the pipe under pipefail)
+    listing="$(unzip -l "$PJAR" 2>/dev/null || true)"
+    if [[ -f "$PJAR" ]] && ! grep -q 'META-INF/versions/22/io/centrigate/nativeio/EpollPoller' <<< "$listing"; then
         [[ "$BUILD" == never ]] && { echo "$PJAR has no epoll transport (built on JDK < 22) and BUILD=never" >&2; exit 2; }
         BUILD=always
     fi

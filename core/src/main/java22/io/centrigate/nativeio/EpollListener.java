@@ -12,7 +12,7 @@ import java.nio.channels.ClosedChannelException;
 
 /**
  * A listening socket of an {@link EpollPoller}. Its readiness latches like a connection's readable bit and clears
- * when accept finds the backlog empty; accepted sockets are bare descriptors (an {@link Integer}), which any
+ * when accept finds the backlog empty; accepted sockets are descriptors with their peer's address ({@link EpollAccepted}), which any
  * poller of the process may {@link EpollPoller#adopt adopt}.
  */
 final class EpollListener extends EpollSocket implements Listener
@@ -49,10 +49,12 @@ final class EpollListener extends EpollSocket implements Listener
         }
         while (true)
         {
-            final int r = poller.sys.accept4(fd, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            final int r = poller.sys.accept4(fd, poller.sockaddr, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (r >= 0)
             {
-                return r;
+                // The peer's address comes with the accept: one getpeername less per connection, and a peer that
+                // resets at once cannot take its address with it.
+                return new EpollAccepted(r, SocketAddresses.read(poller.sockaddr));
             }
             if (r == -Errno.EAGAIN)
             {

@@ -166,16 +166,14 @@ final class EpollPoller implements Poller
     @Override
     public Connection adopt(final Object accepted, final Connection.Handler handler) throws IOException
     {
-        final int fd = (Integer)accepted;
+        final EpollAccepted socket = (EpollAccepted)accepted;
+        final int fd = socket.fd;
         try
         {
             ensureOpen();
             sys.setTcpNoDelay(fd, true);
-            // Asked now rather than when first wanted: by then a reset peer has taken its address with it.
-            final int length = sys.getpeername(fd, sockaddr);
-            final InetSocketAddress remote = length > 0 ? SocketAddresses.read(sockaddr) : null;
             final EpollConnection connection = new EpollConnection(
-                this, fd, handler, Connection.OP_READ, false, remote);
+                this, fd, handler, Connection.OP_READ, false, socket.remote);
             register(connection, SOCKET_EVENTS);
             return connection;
         }
@@ -189,7 +187,7 @@ final class EpollPoller implements Poller
     @Override
     public void discard(final Object accepted)
     {
-        closeDescriptor((Integer)accepted);
+        closeDescriptor(((EpollAccepted)accepted).fd);
     }
 
     @Override

@@ -135,6 +135,27 @@ public final class Syscalls implements AutoCloseable
      * @param flags {@link #SOCK_NONBLOCK} | {@link #SOCK_CLOEXEC} for the transport: one call instead of three.
      * @return the new descriptor, or -EAGAIN when the backlog is empty.
      */
+    /**
+     * As {@link #accept4(int, int)}, and writes the peer's address into {@code sockaddr} (no getpeername later).
+     *
+     * @param sockaddr room for the address (e.g. {@link SocketAddresses#SOCKADDR_STORAGE_SIZE}).
+     * @return the new descriptor, or -errno.
+     */
+    public int accept4(final int fd, final MemorySegment sockaddr, final int flags)
+    {
+        length.set(JAVA_INT, 0, (int)sockaddr.byteSize());
+        final int r;
+        try
+        {
+            r = (int)Libc.ACCEPT4.invokeExact(callState, fd, sockaddr, length, flags);
+        }
+        catch (final Throwable t)
+        {
+            throw Libc.unexpected(t);
+        }
+        return r >= 0 ? r : -errno();
+    }
+
     public int accept4(final int fd, final int flags)
     {
         final int r;

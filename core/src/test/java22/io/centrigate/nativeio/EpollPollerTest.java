@@ -497,7 +497,7 @@ class EpollPollerTest
     void aListenerIsRedispatchedWhileConnectionsWaitAndAcceptingIsOn() throws IOException
     {
         final int[] calls = {0};
-        final List<Integer> accepted = new ArrayList<>();
+        final List<Object> accepted = new ArrayList<>();
         final Listener listener = listen(l ->
         {
             calls[0]++;
@@ -506,7 +506,7 @@ class EpollPollerTest
                 final Object fd = l.accept(); // one per call: the rest must come back without a new edge
                 if (fd != null)
                 {
-                    accepted.add((Integer)fd);
+                    accepted.add(fd);
                 }
             }
             catch (final IOException e)
@@ -537,7 +537,7 @@ class EpollPollerTest
         assertEquals(Connection.OP_READ, adopted.interest());
         assertEquals(clients.get(0).getLocalAddress(), adopted.remoteAddress());
         adopted.close();
-        for (final Integer fd : accepted)
+        for (final Object fd : accepted)
         {
             poller.discard(fd);
         }
