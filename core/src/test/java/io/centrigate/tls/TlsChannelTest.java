@@ -122,7 +122,16 @@ final class TlsChannelTest
                     throw new RuntimeException(e);
                 }
             }, TlsChannelTest::ownThread);
-            final byte[] echoed = readExactly(socket.getInputStream(), size);
+            final byte[] echoed;
+            try
+            {
+                echoed = readExactly(socket.getInputStream(), size);
+            }
+            catch (final IOException e)
+            {
+                // Seen once on each transport under load (a reset): the server's events say why it ended.
+                throw new AssertionError("reading the echo: " + e + "; server events: " + server.pendingEvents(), e);
+            }
             writer.get(10, TimeUnit.SECONDS);
             assertArrayEquals(data, echoed);
             assertEquals("handshake " + protocol + " ", server.nextEvent().replace("null", ""));

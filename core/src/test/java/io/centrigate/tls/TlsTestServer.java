@@ -95,6 +95,14 @@ final class TlsTestServer implements AutoCloseable
         throw new AssertionError("no server event " + prefix + " within 10 s");
     }
 
+    /** Every event not taken yet, for a failure message (a reset's reason is among them). */
+    String pendingEvents()
+    {
+        final List<String> pending = new ArrayList<>();
+        events.drainTo(pending);
+        return pending.toString();
+    }
+
     long readyCalls()
     {
         return readyCalls.get();
