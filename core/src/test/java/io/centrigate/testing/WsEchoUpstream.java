@@ -215,7 +215,15 @@ public final class WsEchoUpstream extends WebSocketServer implements AutoCloseab
     @Override
     public void stop(final int timeout, final String closeMessage) throws InterruptedException
     {
-        super.stop(timeout, closeMessage);
+        try
+        {
+            super.stop(timeout, closeMessage);
+        }
+        catch (final java.nio.channels.ClosedSelectorException e)
+        {
+            // The library's selector thread had already ended and closed its selector (its wakeup then throws):
+            // stopped either way; what is left open is cut below.
+        }
         for (final WebSocket conn : List.copyOf(open.keySet()))
         {
             if (conn instanceof org.java_websocket.WebSocketImpl impl)
