@@ -233,11 +233,24 @@ public final class TlsChannel implements ByteChannel
             throw e;
         }
         buffer.flip();
-        if (r == null || r.getStatus() != Status.OK)
+        if (r == null)
+        {
+            // The engine says BUFFER_OVERFLOW from a record's header, before the whole record is in: the rest has
+            // not arrived yet. Wait for it (the partial record stays in netIn), or end with the stream.
+            pool.release(buffer);
+            if (socketEof)
+            {
+                inboundDone = true;
+                releaseNetIn();
+                return -1;
+            }
+            return 0;
+        }
+        if (r.getStatus() != Status.OK)
         {
             pool.release(buffer);
-            // Overflow means a whole record is buffered, so this can only be an engine whose sizes lie.
-            throw new SSLException("cannot decrypt record: " + (r == null ? "no record" : r.getStatus()));
+            // Overflow into a buffer of the session's application size: an engine whose sizes lie.
+            throw new SSLException("cannot decrypt record: " + r.getStatus());
         }
         appIn = buffer;
         afterPostHandshakeUnwrap(r);
