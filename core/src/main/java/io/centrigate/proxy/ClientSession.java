@@ -63,7 +63,8 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
     private final boolean redirect;
     private final Pipe up;
     private final Pipe down;
-    private final HeadScanner scanner;
+    /** Given back to the loop when a tunnel opens (a tunnel never reads a head again) or the connection closes. */
+    private HeadScanner scanner;
     private Connection upstream;
     /** What the session itself wants from the client (before TLS adds its own needs). */
     private int appClientInterest;
@@ -158,11 +159,12 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         this.redirect = redirect;
         this.up = new Pipe(owner.pool());
         this.down = new Pipe(owner.pool());
-        this.scanner = owner.newScanner();
+        this.scanner = owner.takeScanner();
         this.idleSinceNs = loop.nowNs();
         this.headStartNs = tls != null ? idleSinceNs : 0;
-        this.internalClient = owner.isInternalClient(client);
-        this.clientAddress = ProxyLoop.addressText(client);
+        final java.net.InetSocketAddress peer = client.remoteAddress();
+        this.internalClient = owner.isInternalClient(peer);
+        this.clientAddress = ProxyLoop.addressText(peer);
         this.log = owner.accessLog() == null ? null : new ExchangeLog(owner.accessLog());
         this.group = owner.group(0);
         this.pool = owner.upstreamPool(0);
@@ -928,6 +930,8 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
     private void openTunnel(final int headLength, final int filled) throws IOException
     {
         state = TUNNEL;
+        owner.giveBackScanner(scanner);
+        scanner = null;
         final var stats = owner.stats();
         stats.tunnelsOpened++;
         if (log != null)
@@ -1834,6 +1838,11 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         }
         final boolean wasTunnel = state == TUNNEL;
         state = CLOSED;
+        if (scanner != null)
+        {
+            owner.giveBackScanner(scanner);
+            scanner = null;
+        }
         if (counted != null)
         {
             counted.closed();

@@ -142,9 +142,13 @@ final class ProxyLoop implements EventLoop.Duty
     UpstreamGroup group(final int g) { return groups[g]; }
     io.centrigate.route.Router router() { return router; }
 
-    boolean isInternalClient(final Connection client)
+    /** Spare scanners kept for new connections: at most this many (~50 bytes each), the rest go to the GC. */
+    private static final int MAX_SPARE_SCANNERS = 4096;
+    private HeadScanner[] spareScanners = new HeadScanner[64];
+    private int spareScannerCount;
+
+    boolean isInternalClient(final InetSocketAddress remote)
     {
-        final InetSocketAddress remote = client.remoteAddress();
         return remote != null && router.isInternal(remote.getAddress());
     }
     ErrorLog errorLog() { return errorLog; }
@@ -162,9 +166,34 @@ final class ProxyLoop implements EventLoop.Duty
         return errorAnswers.answer(error);
     }
 
-    HeadScanner newScanner()
+    /**
+     * A head scanner for a new connection. Scanners of tunnels that opened and of connections that closed come
+     * back here ({@link #giveBackScanner}): a tunnel needs one only until its upgrade, and allocating one per
+     * connection was ~50 bytes per handshake of young-generation churn.
+     */
+    HeadScanner takeScanner()
     {
+        if (spareScannerCount > 0)
+        {
+            final HeadScanner scanner = spareScanners[--spareScannerCount];
+            spareScanners[spareScannerCount] = null;
+            scanner.reset();
+            return scanner;
+        }
         return new HeadScanner(ctx.maxRequestLine(), ctx.maxHeadBytes(), ctx.maxFields(), true);
+    }
+
+    void giveBackScanner(final HeadScanner scanner)
+    {
+        if (spareScannerCount == spareScanners.length)
+        {
+            if (spareScanners.length >= MAX_SPARE_SCANNERS)
+            {
+                return;
+            }
+            spareScanners = java.util.Arrays.copyOf(spareScanners, spareScanners.length * 2);
+        }
+        spareScanners[spareScannerCount++] = scanner;
     }
 
     /** What a listener's connections get. */
@@ -397,17 +426,53 @@ final class ProxyLoop implements EventLoop.Duty
         httpsPort = port;
     }
 
-    /** The client's address as ASCII for X-Real-IP, made once per connection (cold: the JDK caches the address). */
-    static byte[] addressText(final Connection client)
+    /** The client's address as ASCII for X-Real-IP, made once per connection. */
+    static byte[] addressText(final InetSocketAddress remote)
     {
-        final InetSocketAddress remote = client.remoteAddress();
         if (remote == null)
         {
             return "unknown".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         }
-        final String ip = remote.getAddress().getHostAddress();
+        final java.net.InetAddress address = remote.getAddress();
+        if (address instanceof java.net.Inet4Address)
+        {
+            // Every connection comes here: digits written straight, not through getHostAddress's builder and string.
+            final byte[] ip = address.getAddress();
+            final byte[] text = new byte[ipv4TextLength(ip)];
+            int at = 0;
+            for (int i = 0; i < 4; i++)
+            {
+                if (i > 0)
+                {
+                    text[at++] = '.';
+                }
+                final int octet = ip[i] & 0xFF;
+                if (octet >= 100)
+                {
+                    text[at++] = (byte)('0' + octet / 100);
+                }
+                if (octet >= 10)
+                {
+                    text[at++] = (byte)('0' + octet / 10 % 10);
+                }
+                text[at++] = (byte)('0' + octet % 10);
+            }
+            return text;
+        }
+        final String ip = address.getHostAddress();
         final int scope = ip.indexOf('%');
         return ip.substring(0, scope < 0 ? ip.length() : scope).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
+    private static int ipv4TextLength(final byte[] ip)
+    {
+        int length = 3;
+        for (final byte b : ip)
+        {
+            final int octet = b & 0xFF;
+            length += octet >= 100 ? 3 : octet >= 10 ? 2 : 1;
+        }
+        return length;
     }
 
     boolean draining()
