@@ -552,7 +552,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             connectStartNs = loop.nowNs();
             try
             {
-                upstream = loop.poller().connect(group.address(node), this);
+                upstream = owner.upstreamSources().connect(group.address(node), this);
                 owner.stats().upstreamConnects++;
                 if (!upstream.isConnectionPending())
                 {
