@@ -78,6 +78,7 @@ final class UpstreamSources
             return loop.poller().connect(remote, null, handler);
         }
         final long nowNs = loop.nowNs();
+        SourceBindException last = null;
         for (int k = 0; k < n; k++)
         {
             final int i = advance();
@@ -93,20 +94,25 @@ final class UpstreamSources
             catch (final SourceBindException e)
             {
                 failed(i, nowNs, e);
+                last = e;
             }
         }
-        // Every address is marked: one more try, a mark may be older than what it recorded.
-        final int i = advance();
-        try
+        if (last == null)
         {
-            return connectFrom(i, remote, handler);
+            // Every address was marked before this connect: one try anyway, a mark may be older than its cause.
+            final int i = advance();
+            try
+            {
+                return connectFrom(i, remote, handler);
+            }
+            catch (final SourceBindException e)
+            {
+                failed(i, nowNs, e);
+                last = e;
+            }
         }
-        catch (final SourceBindException e)
-        {
-            failed(i, nowNs, e);
-            throw new NoSocketException("no upstream source address could be bound (" + n + " tried; last " +
-                e.getMessage() + ")", e);
-        }
+        throw new NoSocketException("no upstream source address could be bound (last: " + last.getMessage() + ")",
+            last);
     }
 
     private Connection connectFrom(final int i, final InetSocketAddress remote, final Connection.Handler handler)
