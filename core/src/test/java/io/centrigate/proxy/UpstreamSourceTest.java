@@ -62,6 +62,8 @@ class UpstreamSourceTest
             }
             assertEquals("127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.2,127.0.0.3,127.0.0.4", addresses(node.peers()));
             assertEquals(0, bindFailures(proxy));
+            // The suite runs once per transport: each binds its own way (epoll with IP_BIND_ADDRESS_NO_PORT).
+            assertEquals(System.getProperty("centrigate.transport", "nio"), proxy.context().transportInUse());
         }
     }
 
