@@ -46,7 +46,9 @@ public record LoopSnapshot(
     TimeHistogram tunnelLifetime,
     /** Connections accepted and open by listener index ({@code Proxy.listenerAddresses()}). */
     long[] acceptedByListener,
-    long[] openByListener)
+    long[] openByListener,
+    /** Upstream connects whose source address could not be bound ({@code --upstream-source}). */
+    long upstreamSourceBindFailures)
 {
     /** Tunnels of this loop open when the snapshot was taken. */
     public long tunnelsOpen()

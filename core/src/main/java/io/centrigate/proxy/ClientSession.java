@@ -102,6 +102,8 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
     private final boolean internalClient;
     private final byte[] clientAddress;
     private long triedMask;
+    /** Non-zero: this request's node follows its SockJS session ({@code UpstreamGroup.acquire} with a key). */
+    private long affinityKey;
     private int attempts;
     private int retries;
     /** The node of this request stayed silent past {@code upgrade-timeout} and no other node was usable. */
@@ -361,6 +363,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             return;
         }
         group = owner.group(heads.group());
+        affinityKey = heads.affinityKey();
         pool = owner.upstreamPool(heads.group());
         nodeStats = owner.nodeStats(heads.group());
         if (upgrade)
@@ -525,7 +528,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         }
         while (true)
         {
-            node = group.acquire(loop.nowNs(), triedMask);
+            node = group.acquire(loop.nowNs(), triedMask, affinityKey);
             if (node < 0)
             {
                 reject(HttpError.UPSTREAM_UNAVAILABLE);
@@ -554,7 +557,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             connectStartNs = loop.nowNs();
             try
             {
-                upstream = loop.poller().connect(group.address(node), this);
+                upstream = owner.upstreamSources().connect(group.address(node), this);
                 owner.stats().upstreamConnects++;
                 if (!upstream.isConnectionPending())
                 {

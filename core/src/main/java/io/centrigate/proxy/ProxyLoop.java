@@ -69,6 +69,8 @@ final class ProxyLoop implements EventLoop.Duty
     private io.centrigate.metrics.NodeStats[] nodeStats;
     private final ErrorAnswers errorAnswers;
     private final HealthChecks healthChecks;
+    /** This loop's turn over --upstream-source; replaced on a reload. */
+    private UpstreamSources upstreamSources;
     /** Loop 0 coordinates rebalancing and node drains for the process; every loop closes its own tunnels. */
     private final Moves moves = new Moves();
     /** Made once: what the coordinator posts to each loop when it offered closes. */
@@ -107,6 +109,7 @@ final class ProxyLoop implements EventLoop.Duty
         this.nodeStats = newNodeStats(ctx, groups, null);
         this.errorAnswers = new ErrorAnswers(ctx.errorPages(), ctx.chunkSize());
         this.healthChecks = new HealthChecks(loop, errorLog);
+        this.upstreamSources = new UpstreamSources(loop, stats, errorLog, ctx.upstreamSources(), index);
         loop.duty(this);
     }
 
@@ -159,6 +162,7 @@ final class ProxyLoop implements EventLoop.Duty
     HandshakeDigest handshakeDigest() { return handshakeDigest; }
     UnsafeBuffer keyScratch() { return keyScratch; }
     UpstreamPool upstreamPool(final int g) { return upstreamPools[g]; }
+    UpstreamSources upstreamSources() { return upstreamSources; }
     io.centrigate.metrics.NodeStats nodeStats(final int g) { return nodeStats[g]; }
 
     org.agrona.DirectBuffer errorAnswer(final HttpError error)
@@ -546,6 +550,10 @@ final class ProxyLoop implements EventLoop.Duty
     {
         ctx = newCtx;
         groups = newGroups;
+        if (!newCtx.upstreamSources().isEmpty() || upstreamSources.size() != 0)
+        {
+            upstreamSources = new UpstreamSources(loop, stats, errorLog, newCtx.upstreamSources(), index);
+        }
         router = newRouter;
         final UpstreamPool[] old = upstreamPools;
         upstreamPools = newPools(newCtx, newGroups);
@@ -652,7 +660,8 @@ final class ProxyLoop implements EventLoop.Duty
             loop.iterations(), loop.wakeups(),
             loop.busyNs(), loop.commandQueueDepth(), nodeStatsCopy(), LoopStats.seenCodes(stats.closeCodesUp),
             LoopStats.seenCodes(stats.closeCodesDown), stats.connectTime, stats.upgradeTime,
-            stats.httpResponseTime, stats.tunnelLifetime, stats.acceptedByListener.clone(), stats.openByListener.clone());
+            stats.httpResponseTime, stats.tunnelLifetime, stats.acceptedByListener.clone(), stats.openByListener.clone(),
+            stats.upstreamSourceBindFailures);
     }
 
     private List<io.centrigate.metrics.NodeStats> nodeStatsCopy()
