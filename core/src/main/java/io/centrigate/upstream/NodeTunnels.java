@@ -42,6 +42,7 @@ public final class NodeTunnels
     private final AtomicInteger rebalanceQuota = new AtomicInteger();
     private final AtomicLong drainCloses = new AtomicLong();
     private final AtomicLong rebalanceCloses = new AtomicLong();
+    private final AtomicLong opens = new AtomicLong();
 
     public static final int NONE = 0;
     public static final int DRAIN = 1;
@@ -50,6 +51,13 @@ public final class NodeTunnels
     public void opened()
     {
         open.incrementAndGet();
+        opens.incrementAndGet();
+    }
+
+    /** Tunnels ever opened on the node: the rebalancer sees from it whether the clients it moved came back. */
+    public long opens()
+    {
+        return opens.get();
     }
 
     public void closed()

@@ -123,6 +123,61 @@ class RebalancerTest
     }
 
     /**
+     * Clients that do not come back (bench/scale.sh's never reconnect): a move closes no more than the nodes short of
+     * their share can take back, instead of cutting every fuller node down to the emptiest one; when clients do
+     * come back (or new ones arrive) it goes on to the shares.
+     */
+    @Test
+    void aMoveClosesNoMoreThanTheShortNodesCanTakeBackUntilClientsReturn()
+    {
+        final UpstreamGroup g = group(1, 1, 1);
+        open(g, 0, 3000);
+        open(g, 1, 3000);
+        open(g, 2, 1000); // a node that stalled for a moment while clients connected
+        final Rebalancer r = new Rebalancer(true, 20, 0, 1000, 0, 0);
+        final UpstreamGroup[] groups = {g};
+        long now = 1_000_000_000L;
+        int closed = 0;
+        for (int t = 0; t < 600; t++, now += Rebalancer.TICK_NS) // a minute at up to 1,000 closes a second
+        {
+            r.tick(groups, now);
+            for (int node = 0; node < 2; node++)
+            {
+                while (g.tunnels(node).claim(Long.MAX_VALUE, 0) == NodeTunnels.REBALANCE)
+                {
+                    g.tunnels(node).closed();
+                    closed++;
+                }
+            }
+        }
+        // 7,000 tunnels, shares 2,333: node 2 is 1,333 short. The old arithmetic closed 4,000 (down to 1,000 each).
+        assertTrue(closed <= 1333, "closed " + closed + " for a deficit of 1,333 while no client came back");
+        assertTrue(closed >= 1000, "the move still starts: " + closed);
+        assertTrue(r.moving(0));
+        // The clients come back (least-conn: to node 2), and the move goes on to the shares.
+        for (int t = 0; t < 600; t++, now += Rebalancer.TICK_NS)
+        {
+            r.tick(groups, now);
+            for (int node = 0; node < 2; node++)
+            {
+                while (g.tunnels(node).claim(Long.MAX_VALUE, 0) == NodeTunnels.REBALANCE)
+                {
+                    g.tunnels(node).closed();
+                    g.tunnels(2).opened();
+                }
+            }
+            final int back = Math.max(0, 7000 - g.tunnels(0).open() - g.tunnels(1).open() - g.tunnels(2).open());
+            open(g, 2, back);
+        }
+        for (int node = 0; node < 3; node++)
+        {
+            final int open = g.tunnels(node).open();
+            assertTrue(open >= 2332 && open <= 2335, "node " + node + " at its share: " + open);
+        }
+        assertTrue(!r.moving(0), "done");
+    }
+
+    /**
      * A restarted node in slow start: closes follow its ramp (a close beyond what least-conn would send it only
      * bounces the client back to the node it left), and an ejection in the middle of the move pauses it without
      * starting the settle time over.
