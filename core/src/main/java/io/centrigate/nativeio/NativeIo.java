@@ -21,6 +21,6 @@ public final class NativeIo
      */
     public static String unsupportedReason()
     {
-        return "java.lang.foreign needs JDK 22 or later, this is " + Runtime.version().feature();
+        return StandInReason.of(Runtime.version().feature());
     }
 }

@@ -35,4 +35,12 @@ class NativeIoTest
             }
         }
     }
+
+    @Test
+    void theStandInSaysWhatIsMissingTheRuntimeOrTheBuild()
+    {
+        assertEquals("java.lang.foreign needs JDK 22 or later, this is 17", StandInReason.of(17));
+        assertTrue(StandInReason.of(25).startsWith("this build of centrigate has no native transport"),
+            StandInReason.of(25));
+    }
 }
