@@ -46,7 +46,9 @@ public record LoopSnapshot(
     TimeHistogram tunnelLifetime,
     /** Connections accepted and open by listener index ({@code Proxy.listenerAddresses()}). */
     long[] acceptedByListener,
-    long[] openByListener)
+    long[] openByListener,
+    /** Connections closed for their PROXY protocol header, by {@link LoopStats#PROXY_HEADER_REASONS} index. */
+    long[] proxyHeaderRefused)
 {
     /** Tunnels of this loop open when the snapshot was taken. */
     public long tunnelsOpen()

@@ -97,9 +97,23 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
     private int node = -1;
     private io.centrigate.upstream.UpstreamGroup group;
     private UpstreamPool pool;
-    /** The client's address is in the internal ranges (may reach operator endpoints); decided at accept. */
-    private final boolean internalClient;
-    private final byte[] clientAddress;
+    /**
+     * The connection's client address is in the internal ranges (may reach operator endpoints): decided at accept, or
+     * for the address a PROXY protocol header names.
+     */
+    private boolean internalClient;
+    /** The connection's client address as text: the peer's, or the source a PROXY protocol header names. */
+    private byte[] clientAddress;
+    /** The listener requires a PROXY protocol header and it is not whole yet: nothing else is read until it is. */
+    private boolean awaitingProxyHeader;
+    /**
+     * Behind a trusted forwarder ({@code --trusted-proxies}): the current request's client address, from its
+     * X-Forwarded-For ({@link #requestClientLength} bytes), and whether it is internal. Null for other connections,
+     * whose requests all have the connection's address.
+     */
+    private byte[] requestClient;
+    private int requestClientLength;
+    private boolean requestInternal;
     private long triedMask;
     private int attempts;
     private int retries;
@@ -147,8 +161,8 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
     ClientSession prev;
     ClientSession next;
 
-    ClientSession(final ProxyLoop owner, final Connection client, final TlsChannel tls, final boolean redirect)
-        throws IOException
+    ClientSession(final ProxyLoop owner, final Connection client, final TlsChannel tls, final boolean redirect,
+        final boolean proxyProtocol) throws IOException
     {
         this.owner = owner;
         this.loop = owner.loop();
@@ -163,6 +177,11 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         this.headStartNs = tls != null ? idleSinceNs : 0;
         this.internalClient = owner.isInternalClient(client);
         this.clientAddress = ProxyLoop.addressText(client);
+        this.awaitingProxyHeader = proxyProtocol;
+        if (!proxyProtocol && owner.isTrustedForwarder(client))
+        {
+            requestClient = new byte[io.centrigate.http.IpText.MAX_TEXT];
+        }
         this.log = owner.accessLog() == null ? null : new ExchangeLog(owner.accessLog());
         this.group = owner.group(0);
         this.pool = owner.upstreamPool(0);
@@ -190,7 +209,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         {
             if (connection == client)
             {
-                if (tls != null)
+                if (tls != null && !awaitingProxyHeader)
                 {
                     tls.flushPending(); // handshake progress and encrypted bytes the socket did not take
                 }
@@ -292,6 +311,11 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         {
             return;
         }
+        if (awaitingProxyHeader)
+        {
+            readProxyHeader();
+            return;
+        }
         final int n = clientIo.read(headChunk.byteBuffer());
         if (n < 0)
         {
@@ -350,7 +374,11 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             redirectToHttps(heads.head(), buf);
             return;
         }
-        final int routed = heads.route(buf, internalClient);
+        if (requestClient != null)
+        {
+            forwardedClient(heads.head(), buf);
+        }
+        final int routed = heads.route(buf, requestClient != null ? requestInternal : internalClient);
         upgrade = heads.upgrade();
         headRequest = heads.headRequest();
         if (routed == RequestHeadStage.REJECT)
@@ -371,6 +399,153 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         }
     }
 
+    /** The head the node gets, with the client address as far as it is known. */
+    private Chunk headForNode(final RequestHeadStage heads, final UnsafeBuffer buf)
+    {
+        return requestClient == null ? heads.headForNode(buf, clientAddress, clientAddress.length, clientAddress, false,
+            tls != null) : heads.headForNode(buf, requestClient, requestClientLength, clientAddress, true, tls != null);
+    }
+
+    /**
+     * Behind a trusted forwarder: this request's client is the rightmost X-Forwarded-For entry that is not a trusted
+     * forwarder itself, else the connection's address. Per request (a forwarder's keep-alive connection carries many
+     * clients' requests), over the head's bytes, into the session's own array.
+     */
+    private void forwardedClient(final RequestHead head, final UnsafeBuffer buf)
+    {
+        final io.centrigate.http.ForwardedFor ff = owner.forwardedFor();
+        final int n = ff.resolve(head, buf, owner.context().trustedProxyRanges(), requestClient);
+        if (n > 0)
+        {
+            requestClientLength = n;
+            requestInternal = owner.isInternalClient(ff.address(), ff.addressLength());
+        }
+        else
+        {
+            System.arraycopy(clientAddress, 0, requestClient, 0, clientAddress.length);
+            requestClientLength = clientAddress.length;
+            requestInternal = internalClient;
+        }
+    }
+
+    // ---------------------------------------------------------------- PROXY protocol
+
+    /**
+     * The PROXY protocol header a {@code --proxy-protocol} listener requires before anything else: before the
+     * request head, and on a TLS listener before the handshake (the load balancer passes TLS through and writes the
+     * header in front of it). It is read from the socket itself into the head chunk, which it may arrive in pieces
+     * into; {@code header-timeout} bounds it once its first byte is in (on a TLS listener from accept, as the
+     * handshake's). Whatever came behind it in the same read is the start of the head, or of the TLS stream, and is
+     * kept: on a TLS listener the read is bounded by the header's largest size, so that rest always fits TLS's input
+     * buffer.
+     */
+    private void readProxyHeader() throws IOException
+    {
+        final ByteBuffer bb = headChunk.byteBuffer();
+        final io.centrigate.http.ProxyProtocolHeader header = owner.proxyHeader();
+        if (tls != null)
+        {
+            bb.limit(Math.min(bb.capacity(), header.maxLength()));
+        }
+        final int n;
+        try
+        {
+            n = client.read(bb);
+        }
+        finally
+        {
+            bb.limit(bb.capacity());
+        }
+        if (n < 0)
+        {
+            if (bb.position() > 0)
+            {
+                refuseProxyHeader(io.centrigate.metrics.LoopStats.PROXY_HEADER_MALFORMED);
+            }
+            else
+            {
+                close(); // connected and left (a port check): nothing to count
+            }
+            return;
+        }
+        if (n == 0)
+        {
+            if (bb.position() == 0)
+            {
+                owner.pool().release(headChunk);
+                headChunk = null;
+            }
+            return;
+        }
+        if (headStartNs == 0)
+        {
+            headStartNs = loop.nowNs();
+            rearm();
+        }
+        final int filled = bb.position();
+        final int length = header.parse(headChunk.buffer(), 0, filled);
+        if (length == io.centrigate.http.ProxyProtocolHeader.INCOMPLETE)
+        {
+            return;
+        }
+        if (length < 0)
+        {
+            refuseProxyHeader(length == io.centrigate.http.ProxyProtocolHeader.MISSING ?
+                io.centrigate.metrics.LoopStats.PROXY_HEADER_MISSING :
+                length == io.centrigate.http.ProxyProtocolHeader.OVERSIZED ?
+                io.centrigate.metrics.LoopStats.PROXY_HEADER_OVERSIZED :
+                io.centrigate.metrics.LoopStats.PROXY_HEADER_MALFORMED);
+            return;
+        }
+        awaitingProxyHeader = false;
+        if (header.hasSource())
+        {
+            final byte[] text = new byte[io.centrigate.http.IpText.MAX_TEXT];
+            clientAddress = java.util.Arrays.copyOf(text,
+                io.centrigate.http.IpText.format(header.source(), header.sourceLength(), text));
+            internalClient = owner.isInternalClient(header.source(), header.sourceLength());
+        }
+        // The trust in X-Forwarded-For goes to the address the connection comes from after the PROXY header.
+        if (header.hasSource() ? owner.isTrustedForwarder(header.source(), header.sourceLength()) :
+            owner.isTrustedForwarder(client))
+        {
+            requestClient = new byte[io.centrigate.http.IpText.MAX_TEXT];
+        }
+        bb.limit(filled).position(length);
+        if (tls != null)
+        {
+            if (bb.hasRemaining())
+            {
+                tls.unread(bb);
+            }
+            bb.clear();
+            readRequestHead(); // the handshake goes on over what came with the header
+        }
+        else if (bb.hasRemaining())
+        {
+            bb.compact();
+            processRequestHead();
+        }
+        else
+        {
+            // Only the header so far: no buffer is held, and the head's first byte is waited for as on any listener.
+            owner.pool().release(headChunk);
+            headChunk = null;
+            headStartNs = 0;
+            idleSinceNs = loop.nowNs();
+            rearm();
+        }
+    }
+
+    /** Closes a connection whose PROXY protocol header was refused; counted by reason, logged once per interval. */
+    void refuseProxyHeader(final int reason)
+    {
+        owner.stats().proxyHeaderRefused[reason]++;
+        owner.errorLog().log("proxy-protocol", new String(clientAddress, java.nio.charset.StandardCharsets.US_ASCII) +
+            ": " + io.centrigate.metrics.LoopStats.PROXY_HEADER_REASONS.get(reason) + " PROXY protocol header; closed");
+        close();
+    }
+
     private void startUpgrade(final RequestHeadStage heads, final UnsafeBuffer buf, final int headLength,
         final int filled) throws IOException
     {
@@ -379,7 +554,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         key1 = buf.getLong(keyOffset + 8);
         key2 = buf.getLong(keyOffset + 16);
         requestComplete = true;
-        final Chunk out = heads.headForNode(buf, clientAddress, tls != null);
+        final Chunk out = headForNode(heads, buf);
         if (out == null)
         {
             reject(heads.error());
@@ -423,7 +598,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             reject(heads.error());
             return;
         }
-        final Chunk out = heads.headForNode(buf, clientAddress, tls != null);
+        final Chunk out = headForNode(heads, buf);
         if (out == null)
         {
             reject(heads.error());
@@ -2210,7 +2385,18 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
                 {
                     break;
                 }
-                if (headStartNs != 0)
+                if (awaitingProxyHeader)
+                {
+                    if (headChunk != null && headChunk.byteBuffer().position() > 0)
+                    {
+                        refuseProxyHeader(io.centrigate.metrics.LoopStats.PROXY_HEADER_TIMEOUT);
+                    }
+                    else
+                    {
+                        close(); // nothing was sent: ends silently, as any connection that sends nothing
+                    }
+                }
+                else if (headStartNs != 0)
                 {
                     owner.errorLog().log("header-timeout", new String(clientAddress, java.nio.charset.StandardCharsets.US_ASCII) + ": " +
                         (headChunk == null ? 0 : headChunk.byteBuffer().position()) + " bytes of a head");
@@ -2262,7 +2448,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
     {
         if (log != null)
         {
-            log.writeHttp(owner.stats(), clientAddress, loop.nowNs(), up.bytesIn(), down.bytesOut());
+            log.writeHttp(owner.stats(), logClient(), logClientLength(), loop.nowNs(), up.bytesIn(), down.bytesOut());
         }
     }
 
@@ -2276,7 +2462,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             {
                 log.end(closing.accessLogEnd());
             }
-            log.writeWs(owner.stats(), clientAddress, loop.nowNs(), upFrames, downFrames,
+            log.writeWs(owner.stats(), logClient(), logClientLength(), loop.nowNs(), upFrames, downFrames,
                 closing != null && closing.sentUp(), closing != null && closing.sentDown(),
                 closing != null ? closing.code() : GoAway.GOING_AWAY);
         }
@@ -2284,6 +2470,17 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         {
             writeHttpLog();
         }
+    }
+
+    /** The client of the logged exchange: behind a trusted forwarder the request's, else the connection's. */
+    private byte[] logClient()
+    {
+        return requestClient != null && requestClientLength > 0 ? requestClient : clientAddress;
+    }
+
+    private int logClientLength()
+    {
+        return requestClient != null && requestClientLength > 0 ? requestClientLength : clientAddress.length;
     }
 
     // ---------------------------------------------------------------- for stats and tests
