@@ -123,7 +123,8 @@ public final class ProxyProtocolHeader
     private int parseV1(final DirectBuffer buf, final int offset, final int length)
     {
         // Section 2.1: wait for the CRLF before decoding; no single CR or LF may end the line.
-        final int scan = Math.min(length, V1_MAX_LENGTH);
+        // The LF is byte 107 at the latest, so the CR is byte 106 at the latest.
+        final int scan = Math.min(length, V1_MAX_LENGTH - 1);
         int cr = -1;
         for (int i = V1_PREFIX.length; i < scan; i++)
         {
@@ -140,11 +141,11 @@ public final class ProxyProtocolHeader
         }
         if (cr < 0)
         {
-            return length >= V1_MAX_LENGTH ? OVERSIZED : INCOMPLETE;
+            return length >= V1_MAX_LENGTH - 1 ? OVERSIZED : INCOMPLETE;
         }
         if (cr + 1 >= length)
         {
-            return cr + 1 >= V1_MAX_LENGTH ? OVERSIZED : INCOMPLETE;
+            return INCOMPLETE;
         }
         if (buf.getByte(offset + cr + 1) != '\n')
         {
