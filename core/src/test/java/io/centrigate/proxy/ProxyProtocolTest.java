@@ -518,4 +518,41 @@ class ProxyProtocolTest
             assertEquals("203.0.113.9, 198.51.100.7", upstream.requests().get(1).header("X-Forwarded-For"));
         }
     }
+
+    @Test
+    void theAccessLogNamesTheClientOfTheHeaderAndOfTheTrustedForwarder(@org.junit.jupiter.api.io.TempDir
+        final java.nio.file.Path dir) throws Exception
+    {
+        final java.nio.file.Path log = dir.resolve("access.log");
+        try (HttpUpstream upstream = new HttpUpstream())
+        {
+            final Proxy proxy = TestProxies.start(context(upstream.address(), "plain").trustedProxies(List.of("10.0.0.0/8"))
+                .accessLog(log.toString()));
+            try
+            {
+                try (RawClient client = new RawClient(TestProxies.address(proxy)))
+                {
+                    client.send("PROXY TCP4 198.51.100.7 10.0.0.1 1 2\r\n" + REQUEST);
+                    assertTrue(client.readHead().startsWith("HTTP/1.1 200 "));
+                }
+                try (RawClient client = new RawClient(TestProxies.address(proxy)))
+                {
+                    client.send("PROXY TCP4 10.1.2.3 10.0.0.1 1 2\r\nGET /second HTTP/1.1\r\nHost: a\r\n" +
+                        "X-Forwarded-For: 2001:db8::77\r\n\r\n");
+                    assertTrue(client.readHead().startsWith("HTTP/1.1 200 "));
+                }
+                TestProxies.awaitIdle(proxy, 10_000);
+            }
+            finally
+            {
+                proxy.close();
+            }
+            final var lines = AccessLogTest.lines(log);
+            assertEquals(2, lines.size(), lines.toString());
+            final java.util.Map<Object, Object> clients = new java.util.HashMap<>();
+            lines.forEach(l -> clients.put(l.get("path"), l.get("client")));
+            assertEquals("198.51.100.7", clients.get("/connection/http_stream"));
+            assertEquals("2001:db8::77", clients.get("/second"));
+        }
+    }
 }
