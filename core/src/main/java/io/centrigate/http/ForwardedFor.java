@@ -16,6 +16,7 @@ import io.centrigate.config.AddressRanges;
  * is the last address walked over, or the peer itself when that was the rightmost entry. Nothing left of an entry
  * no trusted hop vouched for can be believed.</li>
  * <li>When every entry is trusted, the leftmost is the client (as Nginx does).</li>
+ * <li>An IPv4-mapped IPv6 entry is its IPv4 address ({@link IpText#unmap}).</li>
  * </ul>
  * Works on the parsed head's offsets and writes the address, in RFC 5952 text, into a caller's array: no allocation.
  * One per loop.
@@ -64,7 +65,7 @@ public final class ForwardedFor
                 {
                     continue;
                 }
-                final int length = entry(src, start, end);
+                final int length = IpText.unmap(address, entry(src, start, end));
                 if (length < 0)
                 {
                     return found;

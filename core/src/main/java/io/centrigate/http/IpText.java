@@ -195,6 +195,30 @@ public final class IpText
     }
 
     /**
+     * An IPv4-mapped IPv6 address ({@code ::ffff:192.0.2.1}, RFC 4291 §2.5.5.2) becomes the IPv4 address it maps, in
+     * place, as the JDK does for the peer of a dual-stack socket: so the ranges of {@code --internal-allow} and
+     * {@code --trusted-proxies} judge such a client by its IPv4 address, as they judge a direct one.
+     *
+     * @return the address's length now: 4 when it was mapped, else {@code length}.
+     */
+    public static int unmap(final byte[] address, final int length)
+    {
+        if (length != 16 || address[10] != (byte)0xFF || address[11] != (byte)0xFF)
+        {
+            return length;
+        }
+        for (int i = 0; i < 10; i++)
+        {
+            if (address[i] != 0)
+            {
+                return length;
+            }
+        }
+        System.arraycopy(address, 12, address, 0, 4);
+        return 4;
+    }
+
+    /**
      * Writes {@code address[0, length)} (4 or 16 bytes) as text into {@code out} (at least {@link #MAX_TEXT} bytes).
      *
      * @return the text's length.

@@ -26,6 +26,8 @@ import org.agrona.DirectBuffer;
  * UDP, UNIX: the specification lets a receiver fall back to the real endpoints for those). TLVs are walked to check
  * that they tile the rest of the header exactly, and otherwise skipped.
  * <p>
+ * An IPv4-mapped source ({@code ::ffff:192.0.2.7}) is taken as the IPv4 address ({@link IpText#unmap}).
+ * <p>
  * One per loop; what it says about a header holds until the next call. Allocates nothing.
  */
 public final class ProxyProtocolHeader
@@ -198,7 +200,7 @@ public final class ProxyProtocolHeader
         {
             return MALFORMED;
         }
-        sourceLength = v4 ? 4 : 16;
+        sourceLength = IpText.unmap(source, v4 ? 4 : 16);
         sourcePort = sport;
         return headerLength;
     }
@@ -317,7 +319,7 @@ public final class ProxyProtocolHeader
         else if (family == 0x21)
         {
             buf.getBytes(offset + V2_FIXED_LENGTH, source, 0, 16);
-            sourceLength = 16;
+            sourceLength = IpText.unmap(source, 16);
             sourcePort = ((buf.getByte(offset + 48) & 0xFF) << 8) | (buf.getByte(offset + 49) & 0xFF);
         }
         // UDP and UNIX: valid, but not what reached us over TCP; the real endpoints stand (section 2.2).

@@ -2137,7 +2137,8 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         {
             try
             {
-                if (state == READING_HEAD && headChunk != null && headChunk.byteBuffer().position() > 0)
+                if (state == READING_HEAD && !awaitingProxyHeader && headChunk != null &&
+                    headChunk.byteBuffer().position() > 0)
                 {
                     processRequestHead();
                 }

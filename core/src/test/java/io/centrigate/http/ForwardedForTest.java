@@ -85,9 +85,10 @@ final class ForwardedForTest
     }
 
     @Test
-    void anIpv4MappedEntryIsNotTheIpv4Range()
+    void anIpv4MappedEntryIsItsIpv4Address()
     {
-        // The ranges compare families apart, as --internal-allow does: ::ffff:10.0.0.2 is not in 10.0.0.0/8.
-        assertEquals("::ffff:10.0.0.2", client("X-Forwarded-For: 203.0.113.9, ::ffff:10.0.0.2"));
+        // As the JDK gives a dual-stack socket's IPv4 peer: ::ffff:10.0.0.2 is 10.0.0.2, a trusted forwarder.
+        assertEquals("203.0.113.9", client("X-Forwarded-For: 203.0.113.9, ::ffff:10.0.0.2"));
+        assertEquals("198.51.100.4", client("X-Forwarded-For: ::ffff:198.51.100.4"));
     }
 }

@@ -88,4 +88,15 @@ final class IpTextTest
                 InetAddress.getByName(s).getAddress() : expected, s);
         }
     }
+
+    @Test
+    void unmapsOnlyIpv4MappedAddresses()
+    {
+        final byte[] a = new byte[16];
+        assertEquals(4, IpText.unmap(a, parse("::ffff:192.0.2.7", a)));
+        assertArrayEquals(new byte[] {(byte)192, 0, 2, 7}, java.util.Arrays.copyOf(a, 4));
+        assertEquals(16, IpText.unmap(a, parse("::192.0.2.7", a)), "IPv4-compatible is not mapped");
+        assertEquals(16, IpText.unmap(a, parse("64:ff9b::192.0.2.7", a)));
+        assertEquals(4, IpText.unmap(a, parse("192.0.2.7", a)));
+    }
 }

@@ -122,7 +122,8 @@ final class ProxyProtocolHeaderTest
         parse(ascii("PROXY TCP6 2001:0DB8:0000:0000:0000:0000:0000:0007 ::1 1 2\r\n"));
         assertEquals("2001:db8::7", source());
         parse(ascii("PROXY TCP6 ::ffff:192.0.2.7 ::ffff:10.0.0.1 1 2\r\n"));
-        assertEquals("::ffff:192.0.2.7", source());
+        assertEquals("192.0.2.7", source(), "IPv4-mapped: the IPv4 address, as the JDK gives a dual-stack peer");
+        assertEquals(4, header.sourceLength());
     }
 
     @Test
