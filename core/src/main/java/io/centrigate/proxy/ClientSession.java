@@ -432,86 +432,51 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
 
     /**
      * The PROXY protocol header a {@code --proxy-protocol} listener requires before anything else: before the
-     * request head, and on a TLS listener before the handshake (the load balancer passes TLS through and writes the
-     * header in front of it). It is read from the socket itself into the head chunk, which it may arrive in pieces
-     * into; {@code header-timeout} bounds it once its first byte is in (on a TLS listener from accept, as the
-     * handshake's). Whatever came behind it in the same read is the start of the head, or of the TLS stream, and is
-     * kept: on a TLS listener the read is bounded by the header's largest size, so that rest always fits TLS's input
-     * buffer.
+     * request head, and on a TLS listener before the handshake ({@link ProxyHeaderStage}). It may arrive in pieces;
+     * {@code header-timeout} bounds it from its first byte (on a TLS listener from accept, as the handshake). What
+     * came behind it in the same read is the start of the head, or of the TLS stream, and is kept.
      */
     private void readProxyHeader() throws IOException
     {
         final ByteBuffer bb = headChunk.byteBuffer();
-        final io.centrigate.http.ProxyProtocolHeader header = owner.proxyHeader();
-        if (tls != null)
+        final ProxyHeaderStage stage = owner.proxyHeaders();
+        switch (stage.read(client, bb, headChunk.buffer(), tls != null))
         {
-            bb.limit(Math.min(bb.capacity(), header.maxLength()));
-        }
-        final int n;
-        try
-        {
-            n = client.read(bb);
-        }
-        finally
-        {
-            bb.limit(bb.capacity());
-        }
-        if (n < 0)
-        {
-            if (bb.position() > 0)
-            {
-                refuseProxyHeader(io.centrigate.metrics.LoopStats.PROXY_HEADER_MALFORMED);
-            }
-            else
-            {
-                close(); // connected and left (a port check): nothing to count
-            }
-            return;
-        }
-        if (n == 0)
-        {
-            if (bb.position() == 0)
-            {
-                owner.pool().release(headChunk);
-                headChunk = null;
-            }
-            return;
-        }
-        if (headStartNs == 0)
-        {
-            headStartNs = loop.nowNs();
-            rearm();
-        }
-        final int filled = bb.position();
-        final int length = header.parse(headChunk.buffer(), 0, filled);
-        if (length == io.centrigate.http.ProxyProtocolHeader.INCOMPLETE)
-        {
-            return;
-        }
-        if (length < 0)
-        {
-            refuseProxyHeader(length == io.centrigate.http.ProxyProtocolHeader.MISSING ?
-                io.centrigate.metrics.LoopStats.PROXY_HEADER_MISSING :
-                length == io.centrigate.http.ProxyProtocolHeader.OVERSIZED ?
-                io.centrigate.metrics.LoopStats.PROXY_HEADER_OVERSIZED :
-                io.centrigate.metrics.LoopStats.PROXY_HEADER_MALFORMED);
-            return;
+            case ProxyHeaderStage.NOTHING:
+                if (bb.position() == 0)
+                {
+                    owner.pool().release(headChunk);
+                    headChunk = null;
+                }
+                return;
+            case ProxyHeaderStage.ENDED:
+                close();
+                return;
+            case ProxyHeaderStage.REFUSED:
+                refuseProxyHeader(stage.reason());
+                return;
+            case ProxyHeaderStage.INCOMPLETE:
+                if (headStartNs == 0)
+                {
+                    headStartNs = loop.nowNs();
+                    rearm();
+                }
+                return;
+            default:
+                break;
         }
         awaitingProxyHeader = false;
-        if (header.hasSource())
+        final byte[] source = stage.sourceText();
+        if (source != null)
         {
-            final byte[] text = new byte[io.centrigate.http.IpText.MAX_TEXT];
-            clientAddress = java.util.Arrays.copyOf(text,
-                io.centrigate.http.IpText.format(header.source(), header.sourceLength(), text));
-            internalClient = owner.isInternalClient(header.source(), header.sourceLength());
+            clientAddress = source;
+            internalClient = stage.sourceInternal();
         }
-        // The trust in X-Forwarded-For goes to the address the connection comes from after the PROXY header.
-        if (header.hasSource() ? owner.isTrustedForwarder(header.source(), header.sourceLength()) :
-            owner.isTrustedForwarder(client))
+        if (source != null ? stage.sourceTrusted() : owner.isTrustedForwarder(client))
         {
             requestClient = new byte[io.centrigate.http.IpText.MAX_TEXT];
         }
-        bb.limit(filled).position(length);
+        bb.limit(bb.position()).position(stage.headerLength());
         if (tls != null)
         {
             if (bb.hasRemaining())

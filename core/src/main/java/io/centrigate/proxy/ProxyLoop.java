@@ -58,7 +58,7 @@ final class ProxyLoop implements EventLoop.Duty
     private InetSocketAddress[] listenerAddresses = new InetSocketAddress[0];
     /** By listener index: its connections must begin with a PROXY protocol header. */
     private boolean[] listenerProxyProtocol = new boolean[1];
-    private final io.centrigate.http.ProxyProtocolHeader proxyHeader;
+    private final ProxyHeaderStage proxyHeaders;
     private final io.centrigate.http.ForwardedFor forwardedFor = new io.centrigate.http.ForwardedFor();
     private final RequestHead requestHead;
     private final RequestHeadStage requestHeads;
@@ -105,7 +105,7 @@ final class ProxyLoop implements EventLoop.Duty
         this.pool = new ChunkPool(ctx.chunkSize(), Math.min(ProxyContext.DEFAULT_CHUNKS_PER_SLAB, ctx.maxChunksPerLoop()),
             ctx.maxChunksPerLoop());
         this.requestHead = new RequestHead(ctx.maxFields());
-        this.proxyHeader = new io.centrigate.http.ProxyProtocolHeader(ctx.proxyProtocolMaxSize());
+        this.proxyHeaders = new ProxyHeaderStage(this, ctx.proxyProtocolMaxSize());
         this.requestHeads = new RequestHeadStage(this);
         this.responseHead = new ResponseHead(ctx.maxFields());
         this.upstreamPools = newPools(ctx, groups);
@@ -188,7 +188,7 @@ final class ProxyLoop implements EventLoop.Duty
         return ctx.trustedProxyRanges().contains(address, length);
     }
 
-    io.centrigate.http.ProxyProtocolHeader proxyHeader() { return proxyHeader; }
+    ProxyHeaderStage proxyHeaders() { return proxyHeaders; }
     io.centrigate.http.ForwardedFor forwardedFor() { return forwardedFor; }
     ErrorLog errorLog() { return errorLog; }
     LoopStats stats() { return stats; }
