@@ -448,6 +448,32 @@ class ProxyProtocolTest
         }
     }
 
+    @Test
+    void aSecureWebSocketBehindTheHeaderCarriesItsAddress() throws Exception
+    {
+        final TestCertificates cert = TestCertificates.ec();
+        try (WsEchoUpstream ws = WsEchoUpstream.start(0);
+            Proxy proxy = TestProxies.start(new ProxyContext().loops(1).tlsListen(new InetSocketAddress("127.0.0.1", 0))
+                .tlsCert(cert.certificatePem()).tlsKey(cert.privateKeyPem()).upstream(ws.address())
+                .proxyProtocol(List.of("all"))))
+        {
+            final InetSocketAddress address = proxy.boundTlsAddresses().get(0);
+            try (Socket raw = new PrefixedSocket(address, ascii("PROXY TCP4 198.51.100.88 10.0.0.1 40000 443\r\n"));
+                SSLSocket tls = (SSLSocket)cert.clientContext().getSocketFactory().createSocket(raw, "localhost",
+                    address.getPort(), true))
+            {
+                final String head = httpsExchange(tls, RawClient.upgradeRequest(RawClient.newKey(), ""));
+                assertTrue(head.startsWith("HTTP/1.1 101 "), head);
+                tls.getOutputStream().write(RawClient.maskedFrame(0x1, ascii("over tls")));
+                tls.getOutputStream().flush();
+                final byte[] echo = tls.getInputStream().readNBytes(10);
+                assertEquals("over tls", new String(echo, 2, 8, StandardCharsets.US_ASCII));
+            }
+            assertEquals("198.51.100.88", ws.handshakes().get(0).get("x-real-ip"));
+            assertEquals("https", ws.handshakes().get(0).get("x-forwarded-proto"));
+        }
+    }
+
     // ---------------------------------------------------------------- trusted forwarders
 
     @Test
