@@ -351,6 +351,8 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         }
         final UnsafeBuffer buf = headChunk.buffer();
         final RequestHeadStage heads = owner.requestHeads();
+        // Behind a trusted forwarder the previous request's client is not this one's (a 400 is logged for the peer).
+        requestClientLength = 0;
         switch (heads.parse(scanner, buf, filled))
         {
             case RequestHeadStage.INCOMPLETE:
