@@ -223,6 +223,20 @@ class ProxyProtocolTest
         }
     }
 
+    @Test
+    void theRedirectListenerTakesTheHeaderToo() throws Exception
+    {
+        try (HttpUpstream upstream = new HttpUpstream();
+            Proxy proxy = TestProxies.start(TestProxies.context(upstream.address())
+                .redirectListen(new InetSocketAddress("127.0.0.1", 0)).proxyProtocol(List.of("all"))))
+        {
+            final String head = exchange(proxy.boundRedirectAddresses().get(0),
+                ascii("PROXY TCP4 203.0.113.9 10.0.0.1 1 80\r\n"), "GET /x HTTP/1.1\r\nHost: example.com\r\n\r\n");
+            assertTrue(head.startsWith("HTTP/1.1 301 "), head);
+            assertEquals("https://example.com/x", RawUpstream.header(head, "Location"));
+        }
+    }
+
     // ---------------------------------------------------------------- refused
 
     /** The connection ends without an answer, and the node never hears of it. */
