@@ -41,6 +41,16 @@ public final class CheckCommand implements Callable<Integer>
             + "Default: ${DEFAULT-VALUE}.")
     int upstreams;
 
+    @Option(names = "--upstream-source", paramLabel = "ADDR[-ADDR][,...]",
+        description = "run's --upstream-source: the source addresses multiply the ports of ip_local_port_range. "
+            + "Default: none.")
+    List<String> upstreamSources = new java.util.ArrayList<>();
+
+    @Option(names = "--transport", paramLabel = "nio|epoll", defaultValue = "nio",
+        description = "run's --transport, for --upstream-source: epoll gives each source address the whole port range "
+            + "towards each upstream, NIO one range over all. Default: ${DEFAULT-VALUE}.")
+    String transport;
+
     @Option(names = "--buffer-memory", paramLabel = "SIZE", defaultValue = "256m", converter = SizeConverter.class,
         description = "Off-heap chunk memory of run's --buffer-memory (checked against direct memory). Default: ${DEFAULT-VALUE}.")
     long bufferMemory;
@@ -57,7 +67,12 @@ public final class CheckCommand implements Callable<Integer>
         final Target target;
         try
         {
-            target = new Target(connections, backlog, upstreams, bufferMemory);
+            if (!List.of("nio", "epoll").contains(transport))
+            {
+                throw new IllegalArgumentException("--transport: expected nio or epoll, got '" + transport + "'");
+            }
+            final int sources = io.centrigate.config.SourceAddresses.parse(upstreamSources, "--upstream-source").size();
+            target = new Target(connections, backlog, upstreams, bufferMemory, sources, transport.equals("epoll"));
         }
         catch (final IllegalArgumentException e)
         {

@@ -263,6 +263,18 @@ public final class RunCommand implements Callable<Integer>
         description = "Idle upstream connections kept per node and loop for reuse (Nginx upstream keepalive); 0 = off. Default: ${DEFAULT-VALUE}.")
     int upstreamKeepAlive;
 
+    @Option(names = "--upstream-source", paramLabel = "ADDR[-ADDR][,...]",
+        description = "Bind upstream connects to these local addresses in turn (e.g. 127.0.0.2-127.0.0.17 towards a "
+            + "node on 127.0.0.1), so one box holds more tunnels to a node than one address's ephemeral ports allow; "
+            + "IPv4 ranges, IPv6 one by one, one family, at most " + io.centrigate.config.SourceAddresses.MAX_ADDRESSES
+            + " addresses; repeatable. An address that cannot bind is skipped for 10s. Default: none (the kernel's choice).")
+    List<String> upstreamSources = new ArrayList<>();
+
+    @Option(names = "--sockjs-sticky", paramLabel = "on|off", defaultValue = "on",
+        description = "Send SockJS fallback requests of one session (/connection/sockjs/<server>/<session>/xhr...) to "
+            + "one node by rendezvous hashing of the session id; off = least-conn like everything else. Default: ${DEFAULT-VALUE}.")
+    String sockJsSticky;
+
     @Option(names = "--upstream-idle-timeout", paramLabel = "DURATION", defaultValue = "20s",
         description = "Close pooled upstream connections idle this long (below Centrifugo's 30 s). Default: ${DEFAULT-VALUE}.")
     String upstreamIdleTimeout;
@@ -416,7 +428,8 @@ public final class RunCommand implements Callable<Integer>
     {
         final int upstreamCount = ctx.groups().values().stream().mapToInt(List::size).sum();
         final var target = new io.centrigate.cli.check.Target(ctx.maxConnections(), ctx.backlog(),
-            Math.max(1, upstreamCount), ctx.bufferMemory());
+            Math.max(1, upstreamCount), ctx.bufferMemory(), ctx.upstreamSources().size(),
+            io.centrigate.loop.Transports.EPOLL.equals(ctx.transportInUse()));
         for (final var finding : io.centrigate.cli.check.Checks.evaluate(
             io.centrigate.cli.check.MachineLimits.read(), target))
         {
@@ -585,6 +598,7 @@ public final class RunCommand implements Callable<Integer>
             .drainTimeoutNs(ProxyContext.parseDurationNs(drainTimeout, "--drain-timeout"))
             .warmupNs(ProxyContext.parseDurationNs(warmup, "--warmup"))
             .upstreamKeepAlive(upstreamKeepAlive)
+            .sockJsSticky(ProxyContext.parseOnOff(sockJsSticky, "--sockjs-sticky"))
             .upstreamIdleTimeoutNs(ProxyContext.parseDurationNs(upstreamIdleTimeout, "--upstream-idle-timeout"))
             .maxBodySize(ProxyContext.parseSize(maxBodySize, "--max-body-size"))
             .maxRequestLine((int)ProxyContext.parseSize(maxRequestLine, "--max-request-line"))
@@ -596,6 +610,10 @@ public final class RunCommand implements Callable<Integer>
         if (loops != null)
         {
             ctx.loops(loops);
+        }
+        for (final String source : upstreamSources)
+        {
+            ctx.upstreamSource(source);
         }
         for (final String page : errorPages)
         {
@@ -657,7 +675,8 @@ public final class RunCommand implements Callable<Integer>
             " idle-strategy " + ctx.idleMode().flag() +
             " transport " + ctx.transportInUse() +
             " accept " + ctx.acceptMode().flag() +
-            " max-connections " + ctx.maxConnections();
+            " max-connections " + ctx.maxConnections() +
+            (ctx.upstreamSources().isEmpty() ? "" : " upstream-sources " + ctx.upstreamSources().size());
     }
 
     private static String hostPort(final InetSocketAddress a)

@@ -140,6 +140,9 @@ class RunOptionMappingTest
         samples.put("drain-timeout", Sample.of("1m", ProxyContext::drainTimeoutNs, TimeUnit.MINUTES.toNanos(1)));
         samples.put("warmup", Sample.of("500ms", ProxyContext::warmupNs, TimeUnit.MILLISECONDS.toNanos(500)));
         samples.put("upstream-keepalive", Sample.of("7", ProxyContext::upstreamKeepAlive, 7));
+        samples.put("upstream-source", Sample.of("127.0.0.2-127.0.0.4", c -> strings(c.upstreamSources()),
+            List.of("/127.0.0.2", "/127.0.0.3", "/127.0.0.4")));
+        samples.put("sockjs-sticky", Sample.of("off", ProxyContext::sockJsSticky, false));
         samples.put("upstream-idle-timeout", Sample.of("11s", ProxyContext::upstreamIdleTimeoutNs, seconds(11)));
         samples.put("max-body-size", Sample.of("1m", ProxyContext::maxBodySize, 1024L * 1024));
         samples.put("error-page", Sample.of("502=" + page, ProxyContext::errorPages, Map.of(502, page)));

@@ -78,6 +78,9 @@ final class MetricsExport
             LoopSnapshot::upstreamConnects));
         all.add(perLoop(loops, "centrigate_upstream_connect_failures", "Upstream TCP connects that failed (refused, "
             + "unreachable, timed out).", true, LoopSnapshot::upstreamConnectFailures));
+        all.add(perLoop(loops, "centrigate_upstream_source_bind_failures", "Upstream connects whose source address "
+            + "(--upstream-source) could not be bound; the address is skipped for 10 s.", true,
+            LoopSnapshot::upstreamSourceBindFailures));
         all.add(perLoop(loops, "centrigate_retries", "New connect rounds after timed-out connects, and requests replayed after a reused upstream connection failed.", true,
             LoopSnapshot::retries));
         all.add(perLoop(loops, "centrigate_keepalive_reuses", "Client connections kept open for another request after an answer.", true,

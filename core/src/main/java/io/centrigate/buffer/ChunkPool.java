@@ -13,6 +13,9 @@ import java.nio.ByteOrder;
  */
 public final class ChunkPool
 {
+    /** The most chunks one gathering write takes. */
+    public static final int GATHER_MAX = 8;
+
     private final int chunkSize;
     private final int chunksPerSlab;
     private final int maxChunks;
@@ -21,6 +24,8 @@ public final class ChunkPool
     private int allocated;
     private int highWater;
     private long exhausted;
+    /** Scratch for gathering writes of the loop's pipes (one thread, one write at a time). */
+    private final ByteBuffer[] gather = new ByteBuffer[GATHER_MAX];
 
     public ChunkPool(final int chunkSize, final int chunksPerSlab, final int maxChunks)
     {
@@ -89,6 +94,15 @@ public final class ChunkPool
         }
         allocated += chunksPerSlab;
         return true;
+    }
+
+    /**
+     * The array a pipe fills for one gathering write and clears after it: shared by every pipe of the loop
+     * instead of one per pipe (idle tunnels are the common case, and they never write).
+     */
+    public ByteBuffer[] gatherScratch()
+    {
+        return gather;
     }
 
     public int chunkSize()

@@ -53,6 +53,11 @@ public final class ProxyContext
     public static final int DEFAULT_MAX_EJECTED_PERCENT = 50;
     public static final int MAX_WEIGHT = 1000;
     public static final boolean DEFAULT_REBALANCE = true;
+    /**
+     * SockJS fallbacks of one session must reach the node that holds it (Centrifugo keeps SockJS sessions in the
+     * node's memory), so they are routed by session id unless this is turned off.
+     */
+    public static final boolean DEFAULT_SOCKJS_STICKY = true;
     /** Drift from a node's weighted share that starts a rebalance, in percent of that share. */
     public static final int DEFAULT_REBALANCE_THRESHOLD_PERCENT = 20;
     /** How long the drift must last: a reconnect storm settles first, and a short blip moves nobody. */
@@ -159,6 +164,10 @@ public final class ProxyContext
     private long sendTimeoutNs = DEFAULT_SEND_TIMEOUT_NS;
     private long upstreamIdleTimeoutNs = DEFAULT_UPSTREAM_IDLE_TIMEOUT_NS;
     private int upstreamKeepAlive = DEFAULT_UPSTREAM_KEEPALIVE;
+    /** As given ({@code ADDR[-ADDR][,...]} each); parsed into {@link #upstreamSources} by {@link #conclude}. */
+    private final List<String> upstreamSourceSpecs = new ArrayList<>();
+    private List<java.net.InetAddress> upstreamSources = List.of();
+    private boolean sockJsSticky = DEFAULT_SOCKJS_STICKY;
     private long maxBodySize = DEFAULT_MAX_BODY_SIZE;
     private final java.util.Map<Integer, java.nio.file.Path> errorPages = new java.util.TreeMap<>();
     private final java.util.Map<String, List<Upstream>> groups = new java.util.LinkedHashMap<>();
@@ -518,6 +527,13 @@ public final class ProxyContext
     public ProxyContext upstreamIdleTimeoutNs(final long v) { upstreamIdleTimeoutNs = v; return this; }
     /** 0 turns the upstream pool off: one upstream connection per request. */
     public ProxyContext upstreamKeepAlive(final int v) { upstreamKeepAlive = v; return this; }
+    /**
+     * Source addresses for upstream connects, {@code ADDR[-ADDR][,...]} ({@link SourceAddresses}); repeatable,
+     * the lists add up. Each connect binds to the next one, in turn per loop.
+     */
+    public ProxyContext upstreamSource(final String spec) { upstreamSourceSpecs.add(spec); return this; }
+    /** Route SockJS fallback requests by session id (rendezvous hashing) instead of least-conn. */
+    public ProxyContext sockJsSticky(final boolean v) { sockJsSticky = v; return this; }
     /** 0 means no limit. */
     public ProxyContext maxBodySize(final long v) { maxBodySize = v; return this; }
     /** Replaces the body of a generated error answer with this status by the file's content (HTML). */
@@ -572,6 +588,9 @@ public final class ProxyContext
     public long sendTimeoutNs() { return sendTimeoutNs; }
     public long upstreamIdleTimeoutNs() { return upstreamIdleTimeoutNs; }
     public int upstreamKeepAlive() { return upstreamKeepAlive; }
+    /** The source addresses upstream connects bind to in turn; empty: the kernel's choice (no bind). */
+    public List<java.net.InetAddress> upstreamSources() { return upstreamSources; }
+    public boolean sockJsSticky() { return sockJsSticky; }
     public long maxBodySize() { return maxBodySize; }
     public java.util.Map<Integer, java.nio.file.Path> errorPages() { return java.util.Map.copyOf(errorPages); }
     public int maxRequestLine() { return maxRequestLine; }
@@ -757,6 +776,7 @@ public final class ProxyContext
         require(warmupNs >= 0, "warmup must not be negative");
         require(upstreamIdleTimeoutNs >= 0, "upstream-idle-timeout must not be negative");
         require(upstreamKeepAlive >= 0 && upstreamKeepAlive <= 100_000, "upstream-keepalive must be 0..100000");
+        upstreamSources = SourceAddresses.parse(upstreamSourceSpecs, "upstream-source");
         require(maxBodySize >= 0, "max-body-size must not be negative");
         for (final var page : errorPages.entrySet())
         {

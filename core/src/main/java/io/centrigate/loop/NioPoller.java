@@ -2,6 +2,7 @@ package io.centrigate.loop;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SelectionKey;
@@ -37,7 +38,8 @@ public final class NioPoller implements Poller
     }
 
     @Override
-    public Connection connect(final InetSocketAddress remote, final Connection.Handler handler) throws IOException
+    public Connection connect(final InetSocketAddress remote, final InetSocketAddress local,
+        final Connection.Handler handler) throws IOException
     {
         final SocketChannel channel;
         try
@@ -52,7 +54,33 @@ public final class NioPoller implements Poller
         {
             channel.configureBlocking(false);
             channel.setOption(StandardSocketOptions.TCP_NODELAY, Boolean.TRUE);
-            final boolean connected = channel.connect(remote);
+            if (local != null)
+            {
+                // No IP_BIND_ADDRESS_NO_PORT through NIO: this bind reserves a port of the source address for
+                // every destination (see Poller.connect).
+                try
+                {
+                    channel.bind(local);
+                }
+                catch (final IOException e)
+                {
+                    throw new SourceBindException(local.getAddress().getHostAddress() + ": " + e.getMessage(), e);
+                }
+            }
+            final boolean connected;
+            try
+            {
+                connected = channel.connect(remote);
+            }
+            catch (final BindException e)
+            {
+                // EADDRNOTAVAIL/EADDRINUSE at connect: the source has no port left towards this node.
+                if (local != null)
+                {
+                    throw new SourceBindException(local.getAddress().getHostAddress() + ": " + e.getMessage(), e);
+                }
+                throw e;
+            }
             return new NioConnection(channel, selector, connected ? 0 : Connection.OP_CONNECT, handler);
         }
         catch (final IOException | RuntimeException e)

@@ -26,7 +26,23 @@ public interface Poller extends AutoCloseable
      * @throws NoSocketException no socket could be made (EMFILE): the process's limit, not the peer's fault.
      * @throws IOException the connect failed at once (e.g. unreachable).
      */
-    Connection connect(InetSocketAddress remote, Connection.Handler handler) throws IOException;
+    default Connection connect(InetSocketAddress remote, Connection.Handler handler) throws IOException
+    {
+        return connect(remote, null, handler);
+    }
+
+    /**
+     * As {@link #connect(InetSocketAddress, Connection.Handler)}, the socket first bound to {@code local} (port 0)
+     * when it is not null. The epoll transport sets IP_BIND_ADDRESS_NO_PORT before the bind, so the kernel picks
+     * the port at connect time with the whole 4-tuple in view: one source address then has the full ephemeral
+     * range towards each node address:port. NIO (JDK 17) cannot set that option: its bind picks a port at once,
+     * unique for the source address across every destination, so there one source address gives one ephemeral
+     * range over all nodes together.
+     *
+     * @throws SourceBindException the socket could not take {@code local} (not on this machine, no port left).
+     */
+    Connection connect(InetSocketAddress remote, InetSocketAddress local, Connection.Handler handler)
+        throws IOException;
 
     /**
      * Registers a socket accepted by a listener of this transport (any loop's), TCP_NODELAY on, interest

@@ -47,6 +47,8 @@ public record LoopSnapshot(
     /** Connections accepted and open by listener index ({@code Proxy.listenerAddresses()}). */
     long[] acceptedByListener,
     long[] openByListener,
+    /** Upstream connects whose source address could not be bound ({@code --upstream-source}). */
+    long upstreamSourceBindFailures,
     /** Connections closed for their PROXY protocol header, by {@link LoopStats#PROXY_HEADER_REASONS} index. */
     long[] proxyHeaderRefused)
 {

@@ -14,6 +14,8 @@ public final class LoopStats
     /** Tunnels ended (counted where their frame counts are added); open = opened - closed. */
     public long tunnelsClosed;
     public long upstreamConnectFailures;
+    /** Upstream connects whose source address (--upstream-source) could not be bound: the address is skipped a while. */
+    public long upstreamSourceBindFailures;
     public long acceptErrors;
     public long bufferWaits;
     public long requests;

@@ -63,7 +63,8 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
     private final boolean redirect;
     private final Pipe up;
     private final Pipe down;
-    private final HeadScanner scanner;
+    /** Given back to the loop when a tunnel opens (a tunnel never reads a head again) or the connection closes. */
+    private HeadScanner scanner;
     private Connection upstream;
     /** What the session itself wants from the client (before TLS adds its own needs). */
     private int appClientInterest;
@@ -115,6 +116,8 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
     private int requestClientLength;
     private boolean requestInternal;
     private long triedMask;
+    /** Non-zero: this request's node follows its SockJS session ({@code UpstreamGroup.acquire} with a key). */
+    private long affinityKey;
     private int attempts;
     private int retries;
     /** The node of this request stayed silent past {@code upgrade-timeout} and no other node was usable. */
@@ -172,13 +175,14 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         this.redirect = redirect;
         this.up = new Pipe(owner.pool());
         this.down = new Pipe(owner.pool());
-        this.scanner = owner.newScanner();
+        this.scanner = owner.takeScanner();
         this.idleSinceNs = loop.nowNs();
         this.headStartNs = tls != null ? idleSinceNs : 0;
-        this.internalClient = owner.isInternalClient(client);
-        this.clientAddress = ProxyLoop.addressText(client);
+        final java.net.InetSocketAddress peer = client.remoteAddress();
+        this.internalClient = owner.isInternalClient(peer);
+        this.clientAddress = ProxyLoop.addressText(peer);
         this.awaitingProxyHeader = proxyProtocol;
-        if (!proxyProtocol && owner.isTrustedForwarder(client))
+        if (!proxyProtocol && owner.isTrustedForwarder(peer))
         {
             requestClient = new byte[io.centrigate.http.IpText.MAX_TEXT];
         }
@@ -389,6 +393,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             return;
         }
         group = owner.group(heads.group());
+        affinityKey = heads.affinityKey();
         pool = owner.upstreamPool(heads.group());
         nodeStats = owner.nodeStats(heads.group());
         if (upgrade)
@@ -474,7 +479,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             clientAddress = source;
             internalClient = stage.sourceInternal();
         }
-        if (source != null ? stage.sourceTrusted() : owner.isTrustedForwarder(client))
+        if (source != null ? stage.sourceTrusted() : owner.isTrustedForwarder(client.remoteAddress()))
         {
             requestClient = new byte[io.centrigate.http.IpText.MAX_TEXT];
         }
@@ -665,7 +670,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         }
         while (true)
         {
-            node = group.acquire(loop.nowNs(), triedMask);
+            node = group.acquire(loop.nowNs(), triedMask, affinityKey);
             if (node < 0)
             {
                 reject(HttpError.UPSTREAM_UNAVAILABLE);
@@ -694,7 +699,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             connectStartNs = loop.nowNs();
             try
             {
-                upstream = loop.poller().connect(group.address(node), this);
+                upstream = owner.upstreamSources().connect(group.address(node), this);
                 owner.stats().upstreamConnects++;
                 if (!upstream.isConnectionPending())
                 {
@@ -1070,6 +1075,8 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
     private void openTunnel(final int headLength, final int filled) throws IOException
     {
         state = TUNNEL;
+        owner.giveBackScanner(scanner);
+        scanner = null;
         final var stats = owner.stats();
         stats.tunnelsOpened++;
         if (log != null)
@@ -1976,6 +1983,11 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         }
         final boolean wasTunnel = state == TUNNEL;
         state = CLOSED;
+        if (scanner != null)
+        {
+            owner.giveBackScanner(scanner);
+            scanner = null;
+        }
         if (counted != null)
         {
             counted.closed();

@@ -73,6 +73,8 @@ final class ProxyLoop implements EventLoop.Duty
     private io.centrigate.metrics.NodeStats[] nodeStats;
     private final ErrorAnswers errorAnswers;
     private final HealthChecks healthChecks;
+    /** This loop's turn over --upstream-source; replaced on a reload. */
+    private UpstreamSources upstreamSources;
     /** Loop 0 coordinates rebalancing and node drains for the process; every loop closes its own tunnels. */
     private final Moves moves = new Moves();
     /** Made once: what the coordinator posts to each loop when it offered closes. */
@@ -112,6 +114,7 @@ final class ProxyLoop implements EventLoop.Duty
         this.nodeStats = newNodeStats(ctx, groups, null);
         this.errorAnswers = new ErrorAnswers(ctx.errorPages(), ctx.chunkSize());
         this.healthChecks = new HealthChecks(loop, errorLog);
+        this.upstreamSources = new UpstreamSources(loop, stats, errorLog, ctx.upstreamSources(), index);
         loop.duty(this);
     }
 
@@ -147,9 +150,13 @@ final class ProxyLoop implements EventLoop.Duty
     UpstreamGroup group(final int g) { return groups[g]; }
     io.centrigate.route.Router router() { return router; }
 
-    boolean isInternalClient(final Connection client)
+    /** Spare scanners kept for new connections: at most this many (~50 bytes each), the rest go to the GC. */
+    private static final int MAX_SPARE_SCANNERS = 4096;
+    private HeadScanner[] spareScanners = new HeadScanner[64];
+    private int spareScannerCount;
+
+    boolean isInternalClient(final InetSocketAddress remote)
     {
-        final InetSocketAddress remote = client.remoteAddress();
         return remote != null && router.isInternal(remote.getAddress());
     }
 
@@ -172,15 +179,10 @@ final class ProxyLoop implements EventLoop.Duty
     }
 
     /** Whether the connection's peer is a trusted forwarder ({@code --trusted-proxies}); once per connection. */
-    boolean isTrustedForwarder(final Connection client)
+    boolean isTrustedForwarder(final InetSocketAddress remote)
     {
         final io.centrigate.config.AddressRanges trusted = ctx.trustedProxyRanges();
-        if (trusted.isEmpty())
-        {
-            return false;
-        }
-        final InetSocketAddress remote = client.remoteAddress();
-        return remote != null && trusted.contains(remote.getAddress());
+        return !trusted.isEmpty() && remote != null && trusted.contains(remote.getAddress());
     }
 
     boolean isTrustedForwarder(final byte[] address, final int length)
@@ -198,6 +200,7 @@ final class ProxyLoop implements EventLoop.Duty
     HandshakeDigest handshakeDigest() { return handshakeDigest; }
     UnsafeBuffer keyScratch() { return keyScratch; }
     UpstreamPool upstreamPool(final int g) { return upstreamPools[g]; }
+    UpstreamSources upstreamSources() { return upstreamSources; }
     io.centrigate.metrics.NodeStats nodeStats(final int g) { return nodeStats[g]; }
 
     org.agrona.DirectBuffer errorAnswer(final HttpError error)
@@ -205,9 +208,34 @@ final class ProxyLoop implements EventLoop.Duty
         return errorAnswers.answer(error);
     }
 
-    HeadScanner newScanner()
+    /**
+     * A head scanner for a new connection. Scanners of tunnels that opened and of connections that closed come
+     * back here ({@link #giveBackScanner}): a tunnel needs one only until its upgrade, and allocating one per
+     * connection was ~50 bytes per handshake of young-generation churn.
+     */
+    HeadScanner takeScanner()
     {
+        if (spareScannerCount > 0)
+        {
+            final HeadScanner scanner = spareScanners[--spareScannerCount];
+            spareScanners[spareScannerCount] = null;
+            scanner.reset();
+            return scanner;
+        }
         return new HeadScanner(ctx.maxRequestLine(), ctx.maxHeadBytes(), ctx.maxFields(), true);
+    }
+
+    void giveBackScanner(final HeadScanner scanner)
+    {
+        if (spareScannerCount == spareScanners.length)
+        {
+            if (spareScanners.length >= MAX_SPARE_SCANNERS)
+            {
+                return;
+            }
+            spareScanners = java.util.Arrays.copyOf(spareScanners, spareScanners.length * 2);
+        }
+        spareScanners[spareScannerCount++] = scanner;
     }
 
     /** What a listener's connections get. */
@@ -448,17 +476,53 @@ final class ProxyLoop implements EventLoop.Duty
         httpsPort = port;
     }
 
-    /** The client's address as ASCII for X-Real-IP, made once per connection (cold: the JDK caches the address). */
-    static byte[] addressText(final Connection client)
+    /** The client's address as ASCII for X-Real-IP, made once per connection. */
+    static byte[] addressText(final InetSocketAddress remote)
     {
-        final InetSocketAddress remote = client.remoteAddress();
         if (remote == null)
         {
             return "unknown".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         }
-        final String ip = remote.getAddress().getHostAddress();
+        final java.net.InetAddress address = remote.getAddress();
+        if (address instanceof java.net.Inet4Address)
+        {
+            // Every connection comes here: digits written straight, not through getHostAddress's builder and string.
+            final byte[] ip = address.getAddress();
+            final byte[] text = new byte[ipv4TextLength(ip)];
+            int at = 0;
+            for (int i = 0; i < 4; i++)
+            {
+                if (i > 0)
+                {
+                    text[at++] = '.';
+                }
+                final int octet = ip[i] & 0xFF;
+                if (octet >= 100)
+                {
+                    text[at++] = (byte)('0' + octet / 100);
+                }
+                if (octet >= 10)
+                {
+                    text[at++] = (byte)('0' + octet / 10 % 10);
+                }
+                text[at++] = (byte)('0' + octet % 10);
+            }
+            return text;
+        }
+        final String ip = address.getHostAddress();
         final int scope = ip.indexOf('%');
         return ip.substring(0, scope < 0 ? ip.length() : scope).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
+    private static int ipv4TextLength(final byte[] ip)
+    {
+        int length = 3;
+        for (final byte b : ip)
+        {
+            final int octet = b & 0xFF;
+            length += octet >= 100 ? 3 : octet >= 10 ? 2 : 1;
+        }
+        return length;
     }
 
     boolean draining()
@@ -532,6 +596,10 @@ final class ProxyLoop implements EventLoop.Duty
     {
         ctx = newCtx;
         groups = newGroups;
+        if (!newCtx.upstreamSources().isEmpty() || upstreamSources.size() != 0)
+        {
+            upstreamSources = new UpstreamSources(loop, stats, errorLog, newCtx.upstreamSources(), index);
+        }
         router = newRouter;
         final UpstreamPool[] old = upstreamPools;
         upstreamPools = newPools(newCtx, newGroups);
@@ -639,7 +707,7 @@ final class ProxyLoop implements EventLoop.Duty
             loop.busyNs(), loop.commandQueueDepth(), nodeStatsCopy(), LoopStats.seenCodes(stats.closeCodesUp),
             LoopStats.seenCodes(stats.closeCodesDown), stats.connectTime, stats.upgradeTime,
             stats.httpResponseTime, stats.tunnelLifetime, stats.acceptedByListener.clone(), stats.openByListener.clone(),
-            stats.proxyHeaderRefused.clone());
+            stats.upstreamSourceBindFailures, stats.proxyHeaderRefused.clone());
     }
 
     private List<io.centrigate.metrics.NodeStats> nodeStatsCopy()

@@ -47,6 +47,8 @@ final class RequestHeadStage
     private int group;
     /** Bytes of the target the route drops (an embedded mode's prefix) when the head is written for the node. */
     private int stripTarget;
+    /** The SockJS session's affinity key ({@code Router.sockJsKey}), 0 when the request has none. */
+    private long affinityKey;
     private boolean idempotent;
     private int methodClass;
     private boolean neverReplay;
@@ -110,6 +112,8 @@ final class RequestHeadStage
         }
         group = routed;
         stripTarget = router.stripLength(buf, head.pathOffset(), head.pathLength(), routed);
+        affinityKey = upgrade ? 0 :
+            router.sockJsKey(buf, head.pathOffset() + stripTarget, head.pathLength() - stripTarget);
         return upgrade ? UPGRADE : EXCHANGE;
     }
 
@@ -222,6 +226,12 @@ final class RequestHeadStage
     boolean headRequest()
     {
         return headRequest;
+    }
+
+    /** Non-zero: the node is chosen by this key (a SockJS session), not by load. */
+    long affinityKey()
+    {
+        return affinityKey;
     }
 
     /** The group index the route chose. */

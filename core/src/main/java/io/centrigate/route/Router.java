@@ -33,6 +33,16 @@ public final class Router
     private final byte[][] internalPrefixes;
     private final boolean[] protectedGroup;
     private final Cidr[] internalAllow;
+    private final boolean sockJsSticky;
+
+    /** Centrifugo's SockJS handler (v3-v5), below which {@code <server>/<session>/<transport>} follows. */
+    private static final byte[] SOCKJS = ascii("/connection/sockjs/");
+    /**
+     * The SockJS transports bound to a session kept in one node's memory, as HTTP requests: they must all reach
+     * that node. {@code websocket} is left out: one upgrade, one tunnel, nothing to keep together.
+     */
+    private static final byte[][] SOCKJS_SESSION_TRANSPORTS = {ascii("xhr"), ascii("xhr_send"), ascii("xhr_streaming"),
+        ascii("eventsource"), ascii("htmlfile"), ascii("jsonp"), ascii("jsonp_send")};
 
     public Router(final ProxyContext ctx)
     {
@@ -91,6 +101,7 @@ public final class Router
             }
         }
         internalAllow = ctx.internalAllow().stream().map(Cidr::parse).toArray(Cidr[]::new);
+        sockJsSticky = ctx.sockJsSticky();
     }
 
     /** Hosts compare case-insensitively (stored lower case); paths compare exactly, as Go's router does. */
@@ -179,6 +190,92 @@ public final class Router
             prefix.length : 0;
     }
 
+    /**
+     * The affinity key of a SockJS session request: for {@code /connection/sockjs/<server>/<session>/<transport>}
+     * (query allowed) with an HTTP transport of {@link #SOCKJS_SESSION_TRANSPORTS}, a 64-bit hash of the session id,
+     * never 0; 0 for anything else ({@code /info}, the raw {@code /websocket}, the {@code websocket} transport,
+     * other paths) or when {@code sockjs-sticky} is off. The path is the one the node sees (prefix stripped).
+     * Reads the bytes in place, allocates nothing, keeps no state.
+     */
+    public long sockJsKey(final DirectBuffer buf, final int pathOffset, final int pathLength)
+    {
+        if (!sockJsSticky || pathLength <= SOCKJS.length || !startsWith(buf, pathOffset, pathLength, SOCKJS))
+        {
+            return 0;
+        }
+        final int end = pathOffset + pathLength;
+        final int server = pathOffset + SOCKJS.length;
+        final int serverEnd = segmentEnd(buf, server, end);
+        if (serverEnd == server || serverEnd >= end || buf.getByte(serverEnd) != '/')
+        {
+            return 0;
+        }
+        final int session = serverEnd + 1;
+        final int sessionEnd = segmentEnd(buf, session, end);
+        if (sessionEnd == session || sessionEnd >= end || buf.getByte(sessionEnd) != '/')
+        {
+            return 0;
+        }
+        final int transport = sessionEnd + 1;
+        final int transportEnd = segmentEnd(buf, transport, end);
+        if (transportEnd < end && buf.getByte(transportEnd) != '?')
+        {
+            return 0; // a further segment: not a SockJS session URL
+        }
+        boolean known = false;
+        for (final byte[] t : SOCKJS_SESSION_TRANSPORTS)
+        {
+            if (transportEnd - transport == t.length && startsWith(buf, transport, t.length, t))
+            {
+                known = true;
+                break;
+            }
+        }
+        if (!known)
+        {
+            return 0;
+        }
+        // FNV-1a over the id, then a 64-bit finaliser: ids that differ in one character land far apart.
+        long h = 0xcbf29ce484222325L;
+        for (int i = session; i < sessionEnd; i++)
+        {
+            h = (h ^ (buf.getByte(i) & 0xFF)) * 0x100000001b3L;
+        }
+        h = io.centrigate.upstream.UpstreamGroup.mix(h);
+        return h == 0 ? 1 : h;
+    }
+
+    /** Where the path segment from {@code from} ends: at '/', '?' or {@code end}. */
+    private static int segmentEnd(final DirectBuffer buf, final int from, final int end)
+    {
+        int i = from;
+        while (i < end)
+        {
+            final byte b = buf.getByte(i);
+            if (b == '/' || b == '?')
+            {
+                break;
+            }
+            i++;
+        }
+        return i;
+    }
+
+    private static boolean startsWith(final DirectBuffer buf, final int offset, final int length, final byte[] p)
+    {
+        if (length < p.length)
+        {
+            return false;
+        }
+        for (int i = 0; i < p.length; i++)
+        {
+            if (buf.getByte(offset + i) != p[i])
+            {
+                return false;
+            }
+        }
+        return true;
+    }
 
     private int hostGroup(final DirectBuffer buf, final int offset, final int length)
     {

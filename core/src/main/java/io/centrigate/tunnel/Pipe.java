@@ -25,11 +25,9 @@ public final class Pipe
     static final int MAX_QUEUED = 4;
 
     private final ChunkPool pool;
-    private final Chunk[] queue = new Chunk[MAX_QUEUED];
-    /** Chunks the caller keeps (e.g. a request kept for one retry): written like the others, never released here. */
-    private final boolean[] retained = new boolean[MAX_QUEUED];
-    private final ByteBuffer[] gather = new ByteBuffer[MAX_QUEUED];
-    private int head;
+    /** Queued chunks, linked through {@link Chunk#next()}: no array per pipe (see Chunk). */
+    private Chunk first;
+    private Chunk tail;
     private int count;
     private long bytesIn;
     private long bytesOut;
@@ -75,7 +73,7 @@ public final class Pipe
             return n < 0 ? EOF : 0;
         }
         bb.flip();
-        enqueue(chunk);
+        enqueue(chunk, false);
         bytesIn += n;
         return n;
     }
@@ -85,7 +83,7 @@ public final class Pipe
     {
         if (chunk.byteBuffer().hasRemaining())
         {
-            enqueue(chunk);
+            enqueue(chunk, false);
         }
         else
         {
@@ -96,52 +94,66 @@ public final class Pipe
     /** Queues a chunk the caller keeps ownership of: it is written but not given back to the pool. */
     public void offerRetained(final Chunk chunk)
     {
-        enqueue(chunk);
-        retained[(head + count - 1) % MAX_QUEUED] = true;
+        enqueue(chunk, true);
     }
 
     /** Forgets a retained chunk if it is still queued (the caller releases it). */
     public void dropRetained(final Chunk chunk)
     {
-        for (int i = 0; i < count; i++)
+        Chunk before = null;
+        for (Chunk c = first; c != null; before = c, c = c.next())
         {
-            final int slot = (head + i) % MAX_QUEUED;
-            if (queue[slot] == chunk)
+            if (c == chunk)
             {
-                // Only ever the first, unwritten request: shift the rest down to keep the order.
-                for (int j = i; j < count - 1; j++)
+                final Chunk after = c.next();
+                if (before == null)
                 {
-                    final int from = (head + j + 1) % MAX_QUEUED;
-                    final int to = (head + j) % MAX_QUEUED;
-                    queue[to] = queue[from];
-                    retained[to] = retained[from];
+                    first = after;
                 }
-                final int last = (head + count - 1) % MAX_QUEUED;
-                queue[last] = null;
-                retained[last] = false;
+                else
+                {
+                    before.next(after);
+                }
+                if (tail == c)
+                {
+                    tail = before;
+                }
+                c.next(null);
+                c.retained(false);
                 count--;
                 return;
             }
         }
     }
 
-    private void enqueue(final Chunk chunk)
+    private void enqueue(final Chunk chunk, final boolean retained)
     {
         if (count == MAX_QUEUED)
         {
-            pool.release(chunk);
+            if (!retained)
+            {
+                pool.release(chunk);
+            }
             throw new IllegalStateException("pipe queue full: the caller must not read while a write is pending");
         }
-        final int slot = (head + count) % MAX_QUEUED;
-        queue[slot] = chunk;
-        retained[slot] = false;
+        chunk.next(null);
+        chunk.retained(retained);
+        if (tail == null)
+        {
+            first = chunk;
+        }
+        else
+        {
+            tail.next(chunk);
+        }
+        tail = chunk;
         count++;
     }
 
     /** The chunk most recently queued (to let a caller look at what was just read), or null. */
     public Chunk last()
     {
-        return count == 0 ? null : queue[(head + count - 1) % MAX_QUEUED];
+        return tail;
     }
 
     /**
@@ -154,19 +166,27 @@ public final class Pipe
         if (count > 1 && dst instanceof GatheringByteChannel)
         {
             // A head and its body in two chunks go out in one writev, not two writes.
-            for (int i = 0; i < count; i++)
+            final ByteBuffer[] gather = pool.gatherScratch();
+            int n = 0;
+            for (Chunk c = first; c != null; c = c.next())
             {
-                gather[i] = queue[(head + i) % MAX_QUEUED].byteBuffer();
+                gather[n++] = c.byteBuffer();
             }
-            bytesOut += ((GatheringByteChannel)dst).write(gather, 0, count);
-            for (int i = 0; i < count; i++)
+            try
             {
-                gather[i] = null;
+                bytesOut += ((GatheringByteChannel)dst).write(gather, 0, n);
+            }
+            finally
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    gather[i] = null;
+                }
             }
         }
-        while (count > 0)
+        while (first != null)
         {
-            final Chunk chunk = queue[head];
+            final Chunk chunk = first;
             final ByteBuffer bb = chunk.byteBuffer();
             if (bb.hasRemaining())
             {
@@ -176,11 +196,15 @@ public final class Pipe
             {
                 return false;
             }
-            queue[head] = null;
-            final boolean keep = retained[head];
-            retained[head] = false;
-            head = (head + 1) % MAX_QUEUED;
+            first = chunk.next();
+            if (first == null)
+            {
+                tail = null;
+            }
             count--;
+            final boolean keep = chunk.retained();
+            chunk.next(null);
+            chunk.retained(false);
             if (!keep)
             {
                 pool.release(chunk);
@@ -191,23 +215,25 @@ public final class Pipe
 
     public boolean isEmpty()
     {
-        return count == 0;
+        return first == null;
     }
 
     /** Gives every queued chunk back without writing it. */
     public void discard()
     {
-        while (count > 0)
+        while (first != null)
         {
-            if (!retained[head])
+            final Chunk chunk = first;
+            first = chunk.next();
+            chunk.next(null);
+            if (!chunk.retained())
             {
-                pool.release(queue[head]);
+                pool.release(chunk);
             }
-            queue[head] = null;
-            retained[head] = false;
-            head = (head + 1) % MAX_QUEUED;
-            count--;
+            chunk.retained(false);
         }
+        tail = null;
+        count = 0;
     }
 
     public boolean sourceEnded()

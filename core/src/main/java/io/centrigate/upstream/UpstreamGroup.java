@@ -51,6 +51,11 @@ public final class UpstreamGroup
     private final int maxEjectedPercent;
     /** Each node as {@code host:port} in ASCII, for the access log (made once, copied into its records). */
     private final byte[][] hostPorts;
+    /**
+     * Each node's rendezvous seed: a hash of its {@code host:port}, so a node keeps its seed (and its sessions)
+     * when other nodes come or go, across reloads and DNS changes.
+     */
+    private final long[] rendezvousSeeds;
 
     // Slow start (--slow-start): kept apart from the rest so that other changes to the node table merge cleanly.
     /** 0: off. Set once before the group is published to the loops. */
@@ -107,6 +112,16 @@ public final class UpstreamGroup
             hostPorts[i] = ((host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort())
                 .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
             weights[i] = upstreams.get(i).weight();
+        }
+        rendezvousSeeds = new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            long h = 0xcbf29ce484222325L;
+            for (final byte b : hostPorts[i])
+            {
+                h = (h ^ (b & 0xFF)) * 0x100000001b3L;
+            }
+            rendezvousSeeds[i] = mix(h);
         }
         this.balance = balance;
         this.failTimeoutNs = failTimeoutNs;
@@ -308,6 +323,73 @@ public final class UpstreamGroup
             tunnels[choice].connectionOpened();
         }
         return choice;
+    }
+
+    /**
+     * As {@link #acquire(long, long)}, but with an affinity key other than 0 ({@code Router.sockJsKey}: one SockJS
+     * session) the node is chosen by weighted rendezvous hashing over the nodes that may be picked: each scores
+     * {@code weight / -ln(u)} with {@code u} uniform in (0, 1) from the key and the node's seed, and the highest
+     * wins. The same key goes to the same node while that node is usable; when a node goes (down, ejected,
+     * drained, removed) only its keys move, spread over the others in proportion to their weights, and a node
+     * that comes back takes back its share only. Slow start and load play no part: a session must not wander.
+     */
+    public int acquire(final long nowNs, final long triedMask, final long affinityKey)
+    {
+        if (affinityKey == 0)
+        {
+            return acquire(nowNs, triedMask);
+        }
+        int choice = rendezvous(affinityKey, nowNs, triedMask, true);
+        if (choice < 0)
+        {
+            choice = rendezvous(affinityKey, nowNs, triedMask, false);
+        }
+        if (choice >= 0)
+        {
+            tunnels[choice].connectionOpened();
+        }
+        return choice;
+    }
+
+    private int rendezvous(final long key, final long nowNs, final long triedMask, final boolean honourSkip)
+    {
+        final int[] weights = this.weights;
+        int best = -1;
+        double bestScore = 0;
+        for (int node = 0; node < addresses.length; node++)
+        {
+            if (!eligible(node, nowNs, triedMask, honourSkip))
+            {
+                continue;
+            }
+            final double score = rendezvousScore(key, rendezvousSeeds[node], weights[node]);
+            if (best < 0 || score > bestScore)
+            {
+                best = node;
+                bestScore = score;
+            }
+        }
+        return best;
+    }
+
+    /** Weighted rendezvous (Schindelhauer and Schomaker's logarithmic method): {@code weight / -ln(u)}. */
+    static double rendezvousScore(final long key, final long seed, final int weight)
+    {
+        final long h = mix(key ^ seed);
+        final double u = ((h >>> 11) + 0.5) * 0x1.0p-53; // 53 bits in (0, 1): ln(u) is finite and negative
+        return weight / -Math.log(u);
+    }
+
+    /** The 64-bit finaliser of MurmurHash3: every input bit reaches every output bit. */
+    public static long mix(final long value)
+    {
+        long h = value;
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        h *= 0xc4ceb9fe1a85ec53L;
+        h ^= h >>> 33;
+        return h;
     }
 
     public void release(final int node)

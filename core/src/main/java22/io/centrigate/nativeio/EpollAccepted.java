@@ -9,17 +9,20 @@ import java.net.InetSocketAddress;
 final class EpollAccepted
 {
     final int fd;
+    /** An IPv4 peer as {@link SocketAddresses#packV4}, or -1: then {@link #remote} holds it. */
+    final long peerV4;
     final InetSocketAddress remote;
 
-    EpollAccepted(final int fd, final InetSocketAddress remote)
+    EpollAccepted(final int fd, final long peerV4, final InetSocketAddress remote)
     {
         this.fd = fd;
+        this.peerV4 = peerV4;
         this.remote = remote;
     }
 
     @Override
     public String toString()
     {
-        return "fd " + fd + " from " + remote;
+        return "fd " + fd + " from " + (peerV4 >= 0 ? SocketAddresses.unpackV4(peerV4) : remote);
     }
 }

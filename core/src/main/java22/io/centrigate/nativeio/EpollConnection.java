@@ -25,7 +25,9 @@ final class EpollConnection extends EpollSocket implements Connection
     private int interest;
     private boolean connectPending;
     private boolean outputShutdown;
+    /** The peer: {@link #remote}, or for an accepted IPv4 client {@link #peerV4} (see SocketAddresses.packV4). */
     private final InetSocketAddress remote;
+    private final long peerV4;
     private InetSocketAddress local;
 
     EpollConnection(
@@ -34,13 +36,15 @@ final class EpollConnection extends EpollSocket implements Connection
         final Handler handler,
         final int interest,
         final boolean connectPending,
-        final InetSocketAddress remote)
+        final InetSocketAddress remote,
+        final long peerV4)
     {
         super(poller, fd);
         this.handler = handler;
         this.interest = interest;
         this.connectPending = connectPending;
         this.remote = remote;
+        this.peerV4 = peerV4;
     }
 
     @Override
@@ -167,7 +171,7 @@ final class EpollConnection extends EpollSocket implements Connection
         {
             return 0;
         }
-        throw EpollPoller.ioException(n);
+        throw EpollPoller.peerError(n);
     }
 
     @Override
@@ -213,7 +217,7 @@ final class EpollConnection extends EpollSocket implements Connection
         {
             return 0;
         }
-        throw EpollPoller.ioException(n);
+        throw EpollPoller.peerError(n);
     }
 
     @Override
@@ -275,7 +279,7 @@ final class EpollConnection extends EpollSocket implements Connection
             {
                 return 0;
             }
-            throw EpollPoller.ioException(n);
+            throw EpollPoller.peerError(n);
         }
         long left = n;
         for (int i = offset; i < end && left > 0; i++)
@@ -339,7 +343,11 @@ final class EpollConnection extends EpollSocket implements Connection
     @Override
     public InetSocketAddress remoteAddress()
     {
-        return fd >= 0 ? remote : null;
+        if (fd < 0)
+        {
+            return null;
+        }
+        return remote != null ? remote : SocketAddresses.unpackV4(peerV4);
     }
 
     @Override
@@ -363,7 +371,7 @@ final class EpollConnection extends EpollSocket implements Connection
     @Override
     public String toString()
     {
-        return "epoll:" + fd + (remote != null ? "->" + remote : "");
+        return "epoll:" + fd + (remote != null ? "->" + remote : peerV4 >= 0 ? "->" + SocketAddresses.unpackV4(peerV4) : "");
     }
 
     private void ensureOpen() throws ClosedChannelException

@@ -54,7 +54,8 @@ final class EpollListener extends EpollSocket implements Listener
             {
                 // The peer's address comes with the accept: one getpeername less per connection, and a peer that
                 // resets at once cannot take its address with it.
-                return new EpollAccepted(r, SocketAddresses.read(poller.sockaddr));
+                final long v4 = SocketAddresses.packV4(poller.sockaddr);
+                return new EpollAccepted(r, v4, v4 >= 0 ? null : SocketAddresses.read(poller.sockaddr));
             }
             if (r == -Errno.EAGAIN)
             {

@@ -10,7 +10,9 @@ import static io.centrigate.nativeio.Syscalls.EPOLLOUT;
 import static io.centrigate.nativeio.Syscalls.EPOLLRDHUP;
 import static io.centrigate.nativeio.Syscalls.EPOLL_CLOEXEC;
 import static io.centrigate.nativeio.Syscalls.EPOLL_CTL_ADD;
+import static io.centrigate.nativeio.Syscalls.IPPROTO_IP;
 import static io.centrigate.nativeio.Syscalls.IPPROTO_IPV6;
+import static io.centrigate.nativeio.Syscalls.IP_BIND_ADDRESS_NO_PORT;
 import static io.centrigate.nativeio.Syscalls.IPV6_V6ONLY;
 import static io.centrigate.nativeio.Syscalls.SOCK_CLOEXEC;
 import static io.centrigate.nativeio.Syscalls.SOCK_NONBLOCK;
@@ -129,7 +131,8 @@ final class EpollPoller implements Poller
     }
 
     @Override
-    public Connection connect(final InetSocketAddress remote, final Connection.Handler handler) throws IOException
+    public Connection connect(final InetSocketAddress remote, final InetSocketAddress local,
+        final Connection.Handler handler) throws IOException
     {
         ensureOpen();
         if (remote.isUnresolved())
@@ -146,13 +149,23 @@ final class EpollPoller implements Poller
         try
         {
             sys.setTcpNoDelay(fd, true);
+            if (local != null)
+            {
+                bindSource(fd, local);
+            }
             final int r = sys.connect(fd, SocketAddresses.write(sockaddr, remote));
+            if (local != null && (r == -Errno.EADDRNOTAVAIL || r == -Errno.EADDRINUSE))
+            {
+                // With IP_BIND_ADDRESS_NO_PORT the port is chosen here: none left from this source to this node.
+                throw new io.centrigate.loop.SourceBindException(
+                    local.getAddress().getHostAddress() + ": " + Errno.message(-r), null);
+            }
             if (r != 0 && r != -Errno.EINPROGRESS)
             {
                 throw socketException(r);
             }
             final EpollConnection connection = new EpollConnection(
-                this, fd, handler, r != 0 ? Connection.OP_CONNECT : 0, r != 0, remote);
+                this, fd, handler, r != 0 ? Connection.OP_CONNECT : 0, r != 0, remote, -1);
             register(connection, SOCKET_EVENTS);
             return connection;
         }
@@ -160,6 +173,24 @@ final class EpollPoller implements Poller
         {
             sys.close(fd);
             throw e;
+        }
+    }
+
+    /**
+     * Binds an upstream socket to its source address, port 0, with IP_BIND_ADDRESS_NO_PORT first: without it the
+     * bind would reserve an ephemeral port of the address for every destination, and a source address would hold
+     * one port range in all; with it the port is picked by connect, unique only for the 4-tuple, so each source
+     * address has the whole range towards each node address:port. A kernel without the option (before 4.2) gets
+     * the plain bind.
+     */
+    private void bindSource(final int fd, final InetSocketAddress local) throws IOException
+    {
+        sys.setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1);
+        final int bound = sys.bind(fd, SocketAddresses.write(sockaddr, local));
+        if (bound < 0)
+        {
+            throw new io.centrigate.loop.SourceBindException(
+                local.getAddress().getHostAddress() + ": " + Errno.message(-bound), null);
         }
     }
 
@@ -173,7 +204,7 @@ final class EpollPoller implements Poller
             ensureOpen();
             sys.setTcpNoDelay(fd, true);
             final EpollConnection connection = new EpollConnection(
-                this, fd, handler, Connection.OP_READ, false, socket.remote);
+                this, fd, handler, Connection.OP_READ, false, socket.remote, socket.peerV4);
             register(connection, SOCKET_EVENTS);
             return connection;
         }
@@ -516,6 +547,33 @@ final class EpollPoller implements Poller
     static IOException ioException(final long result)
     {
         return new IOException(Errno.message(result));
+    }
+
+    /** A read's or write's error: like {@link #ioException} without the stack trace (see {@link PeerError}). */
+    static IOException peerError(final long result)
+    {
+        return new PeerError(Errno.message(result));
+    }
+
+    /**
+     * An error the kernel reported for one socket (a reset, a broken pipe): an event of the peer's, not a fault of
+     * this program, so it carries no stack trace. Every client that goes away with a reset comes through here, and
+     * walking the stack cost more than the rest of the close (~700 bytes and a stack walk per connection).
+     */
+    static final class PeerError extends IOException
+    {
+        private static final long serialVersionUID = 1L;
+
+        PeerError(final String message)
+        {
+            super(message);
+        }
+
+        @Override
+        public Throwable fillInStackTrace()
+        {
+            return this;
+        }
     }
 
     /** For connect and bind, sorted as the JDK's Net.handleSocketError does. */

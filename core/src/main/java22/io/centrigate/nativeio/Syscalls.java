@@ -32,6 +32,9 @@ public final class Syscalls implements AutoCloseable
     public static final int SO_REUSEPORT = 15;
     public static final int IPPROTO_TCP = 6;
     public static final int TCP_NODELAY = 1;
+    public static final int IPPROTO_IP = 0;
+    /** Linux 4.2+: a bind to port 0 leaves the port to connect, which picks it for the whole 4-tuple. */
+    public static final int IP_BIND_ADDRESS_NO_PORT = 24;
     public static final int IPPROTO_IPV6 = 41;
     public static final int IPV6_V6ONLY = 26;
     public static final int SHUT_RD = 0;

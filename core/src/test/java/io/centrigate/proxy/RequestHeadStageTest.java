@@ -48,7 +48,7 @@ final class RequestHeadStageTest
             .toArray(UpstreamGroup[]::new);
         loop = new ProxyLoop(0, ctx, groups, new Router(ctx), new AtomicInteger(), new ErrorLog(System.err), null);
         heads = loop.requestHeads();
-        scanner = loop.newScanner();
+        scanner = loop.takeScanner();
         buf = new UnsafeBuffer(ByteBuffer.allocateDirect(ctx.chunkSize()));
     }
 

@@ -47,6 +47,7 @@ public final class HttpUpstream implements AutoCloseable
     private final AtomicInteger open = new AtomicInteger();
     private final List<Request> requests = new CopyOnWriteArrayList<>();
     private final List<Throwable> failures = new CopyOnWriteArrayList<>();
+    private final List<InetAddress> peers = new CopyOnWriteArrayList<>();
     private volatile Handler handler = HttpUpstream::echo;
     private volatile int idleCloseMillis = 10_000;
 
@@ -97,6 +98,12 @@ public final class HttpUpstream implements AutoCloseable
         return requests;
     }
 
+    /** The source address of each connection accepted, in the order they were accepted. */
+    public List<InetAddress> peers()
+    {
+        return peers;
+    }
+
     public List<Throwable> failures()
     {
         return failures;
@@ -124,6 +131,7 @@ public final class HttpUpstream implements AutoCloseable
             {
                 final Socket s = server.accept();
                 s.setTcpNoDelay(true); // a head and a body in two writes must not wait for a delayed ACK
+                peers.add(s.getInetAddress());
                 final int id = connections.incrementAndGet();
                 open.incrementAndGet();
                 final Thread t = new Thread(() -> serve(s, id), "http-upstream-" + id);

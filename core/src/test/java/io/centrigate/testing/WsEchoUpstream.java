@@ -25,6 +25,7 @@ public final class WsEchoUpstream extends WebSocketServer implements AutoCloseab
     private final AtomicInteger healthChecks = new AtomicInteger();
     private final List<Map<String, String>> handshakes = new CopyOnWriteArrayList<>();
     private final Map<WebSocket, Boolean> open = new ConcurrentHashMap<>();
+    private final List<java.net.InetAddress> peers = new CopyOnWriteArrayList<>();
     private volatile Exception startError;
 
     private final String host;
@@ -95,6 +96,7 @@ public final class WsEchoUpstream extends WebSocketServer implements AutoCloseab
         handshake.iterateHttpFields().forEachRemaining(name -> headers.put(name.toLowerCase(), handshake.getFieldValue(name)));
         headers.put(":path", handshake.getResourceDescriptor());
         handshakes.add(headers);
+        peers.add(conn.getRemoteSocketAddress().getAddress());
         opened.incrementAndGet();
         open.put(conn, Boolean.TRUE);
     }
@@ -136,6 +138,12 @@ public final class WsEchoUpstream extends WebSocketServer implements AutoCloseab
     public void onStart()
     {
         started.countDown();
+    }
+
+    /** The source address of each WebSocket opened (health checks left out), in the order they opened. */
+    public List<java.net.InetAddress> peers()
+    {
+        return peers;
     }
 
     /** Connections opened since start (handshakes completed). */

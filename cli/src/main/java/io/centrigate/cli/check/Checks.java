@@ -189,6 +189,12 @@ public final class Checks
             sysctl(name, Math.max(t.backlog(), SHIPPED_BACKLOG)));
     }
 
+    /**
+     * Source ports against the connects to the busiest upstream address:port. Without {@code --upstream-source} the
+     * kernel picks the source address and one port range serves each node address:port. With S source addresses,
+     * epoll (IP_BIND_ADDRESS_NO_PORT) gives each address the range towards each node: ports x S per node address;
+     * NIO binds a port at once, unique for the address over all nodes: ports x S for all connections together.
+     */
     static Finding portRange(final Limits l, final Target t)
     {
         final String name = "net.ipv4.ip_local_port_range";
@@ -198,28 +204,51 @@ public final class Checks
             return unreadable(name, perUpstream);
         }
         final long ports = Math.max(0, l.portRangeHigh() - l.portRangeLow() + 1);
-        final String load = perUpstream + " connections to each upstream address:port (" + t.connections() + " over "
-            + t.upstreams() + ")";
+        final int sources = t.sources();
+        final boolean shared = sources > 0 && !t.portsPerNode();
+        final long need = shared ? t.connections() : perUpstream;
+        final String load = shared ?
+            t.connections() + " connections over all upstreams (NIO binds each source port for every node)" :
+            perUpstream + " connections to each upstream address:port (" + t.connections() + " over "
+                + t.upstreams() + ")";
         final String widen = "sysctl -w " + name + "=\"" + SHIPPED_PORT_LOW + " " + SHIPPED_PORT_HIGH + "\" (persist: "
             + name + " = " + SHIPPED_PORT_LOW + " " + SHIPPED_PORT_HIGH + " in " + SYSCTL_DROP_IN + ")";
         final String range = l.portRangeLow() + "-" + l.portRangeHigh();
-        if (ports >= perUpstream)
+        final long capacity = ports * Math.max(1, sources);
+        final String have = sources == 0 ? ports + " source ports" :
+            ports + " source ports x " + sources + " source addresses = " + capacity;
+        if (capacity >= need)
         {
-            return Finding.pass(name, range + ": " + ports + " source ports >= " + load);
+            return Finding.pass(name, range + ": " + have + " >= " + load);
         }
         final long widest = SHIPPED_PORT_HIGH - SHIPPED_PORT_LOW + 1;
-        final String detail = range + ": " + ports + " source ports < " + load
+        final String detail = range + ": " + have + " < " + load
             + "; connects beyond fail with 'Cannot assign requested address'";
-        if (widest >= perUpstream)
+        if (widest * Math.max(1, sources) >= need)
         {
             return Finding.fail(name, detail, widen);
+        }
+        if (shared)
+        {
+            final long addresses = (need + widest - 1) / widest;
+            return Finding.fail(name, detail + "; even " + widest + " ports per source address are too few",
+                "use at least " + addresses + " source addresses in --upstream-source (or --transport epoll, which "
+                    + "gives each the whole range towards each node), and " + widen);
         }
         // One proxy source address talking to one node address:port is one 4-tuple space: no sysctl makes it
         // larger than the unprivileged ports, so the load must be spread over more address pairs.
         final long pairs = (t.connections() + widest - 1) / widest;
+        if (sources > 0)
+        {
+            final long addresses = (perUpstream + widest - 1) / widest;
+            return Finding.fail(name, detail + "; even " + widest + " ports x " + sources + " source addresses are too "
+                + "few", "use at least " + addresses + " source addresses in --upstream-source, or spread the load "
+                + "over more upstream address:port pairs, and " + widen);
+        }
         return Finding.fail(name, detail + "; even " + widest + " ports are too few for one address pair",
             "spread the load over at least " + pairs + " upstream address:port pairs (several nodes, or several "
-                + "addresses/ports per node in --upstream) or several proxy source addresses, and " + widen);
+                + "addresses/ports per node in --upstream) or several proxy source addresses (--upstream-source), and "
+                + widen);
     }
 
     static Finding tcpTwReuse(final Limits l)

@@ -177,6 +177,32 @@ class ChecksTest
     }
 
     @Test
+    void sourceAddressesMultiplyThePortsPerNodeOnEpollAndOverAllNodesOnNio()
+    {
+        final TestLimits l = new TestLimits();
+        l.portRangeLow = 32768; // 28,232 ports
+        l.portRangeHigh = 60999;
+        // 16 addresses (127.0.0.2-127.0.0.17) towards one node: 451,712 tunnels on epoll.
+        final Finding epoll = Checks.portRange(l.build(), new Target(451_712, 4096, 1, 0, 16, true));
+        assertFinding(epoll, Status.PASS);
+        assertTrue(epoll.detail().contains("28232 source ports x 16 source addresses = 451712"), epoll.detail());
+        assertFinding(Checks.portRange(l.build(), new Target(451_713, 4096, 1, 0, 16, true)), Status.FAIL,
+            "sysctl -w net.ipv4.ip_local_port_range");
+        // Two nodes: each has the whole product on epoll...
+        assertFinding(Checks.portRange(l.build(), new Target(903_424, 4096, 2, 0, 16, true)), Status.PASS);
+        // ...and share it on NIO, whose bind takes a port of the address for every node.
+        final Finding nio = Checks.portRange(l.build(), new Target(903_424, 4096, 2, 0, 16, false));
+        assertFinding(nio, Status.FAIL, "sysctl -w net.ipv4.ip_local_port_range");
+        assertTrue(nio.detail().contains("903424 connections over all upstreams"), nio.detail());
+        assertFinding(Checks.portRange(l.build(), new Target(451_712, 4096, 2, 0, 16, false)), Status.PASS);
+        // Beyond even the widest range: how many addresses it takes.
+        assertFinding(Checks.portRange(l.build(), new Target(2_000_000, 4096, 1, 0, 16, true)), Status.FAIL,
+            "use at least 32 source addresses");
+        assertFinding(Checks.portRange(l.build(), new Target(2_000_000, 4096, 1, 0, 16, false)), Status.FAIL,
+            "use at least 32 source addresses", "--transport epoll");
+    }
+
+    @Test
     void twReuseOnlyPassesWhenOnForAllDestinations()
     {
         final TestLimits l = new TestLimits();
