@@ -107,14 +107,8 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
     private byte[] clientAddress;
     /** The listener requires a PROXY protocol header and it is not whole yet: nothing else is read until it is. */
     private boolean awaitingProxyHeader;
-    /**
-     * Behind a trusted forwarder ({@code --trusted-proxies}): the current request's client address, from its
-     * X-Forwarded-For ({@link #requestClientLength} bytes), and whether it is internal. Null for other connections,
-     * whose requests all have the connection's address.
-     */
-    private byte[] requestClient;
-    private int requestClientLength;
-    private boolean requestInternal;
+    /** Behind a trusted forwarder ({@code --trusted-proxies}) the current request's client; null otherwise. */
+    private ForwardedClient forwarded;
     private long triedMask;
     /** Non-zero: this request's node follows its SockJS session ({@code UpstreamGroup.acquire} with a key). */
     private long affinityKey;
@@ -184,7 +178,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         this.awaitingProxyHeader = proxyProtocol;
         if (!proxyProtocol && owner.isTrustedForwarder(peer))
         {
-            requestClient = new byte[io.centrigate.http.IpText.MAX_TEXT];
+            forwarded = new ForwardedClient();
         }
         this.log = owner.accessLog() == null ? null : new ExchangeLog(owner.accessLog());
         this.group = owner.group(0);
@@ -355,8 +349,11 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         }
         final UnsafeBuffer buf = headChunk.buffer();
         final RequestHeadStage heads = owner.requestHeads();
-        // Behind a trusted forwarder the previous request's client is not this one's (a 400 is logged for the peer).
-        requestClientLength = 0;
+        if (forwarded != null)
+        {
+            // The previous request's client is not this one's (a 400 is logged for the peer).
+            forwarded.length = 0;
+        }
         switch (heads.parse(scanner, buf, filled))
         {
             case RequestHeadStage.INCOMPLETE:
@@ -380,11 +377,11 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             redirectToHttps(heads.head(), buf);
             return;
         }
-        if (requestClient != null)
+        if (forwarded != null)
         {
             forwardedClient(heads.head(), buf);
         }
-        final int routed = heads.route(buf, requestClient != null ? requestInternal : internalClient);
+        final int routed = heads.route(buf, forwarded != null ? forwarded.internal : internalClient);
         upgrade = heads.upgrade();
         headRequest = heads.headRequest();
         if (routed == RequestHeadStage.REJECT)
@@ -409,8 +406,8 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
     /** The head the node gets, with the client address as far as it is known. */
     private Chunk headForNode(final RequestHeadStage heads, final UnsafeBuffer buf)
     {
-        return requestClient == null ? heads.headForNode(buf, clientAddress, clientAddress.length, clientAddress, false,
-            tls != null) : heads.headForNode(buf, requestClient, requestClientLength, clientAddress, true, tls != null);
+        return forwarded == null ? heads.headForNode(buf, clientAddress, clientAddress.length, clientAddress, false,
+            tls != null) : heads.headForNode(buf, forwarded.text, forwarded.length, clientAddress, true, tls != null);
     }
 
     /**
@@ -421,17 +418,17 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
     private void forwardedClient(final RequestHead head, final UnsafeBuffer buf)
     {
         final io.centrigate.http.ForwardedFor ff = owner.forwardedFor();
-        final int n = ff.resolve(head, buf, owner.context().trustedProxyRanges(), requestClient);
+        final int n = ff.resolve(head, buf, owner.context().trustedProxyRanges(), forwarded.text);
         if (n > 0)
         {
-            requestClientLength = n;
-            requestInternal = owner.isInternalClient(ff.address(), ff.addressLength());
+            forwarded.length = n;
+            forwarded.internal = owner.isInternalClient(ff.address(), ff.addressLength());
         }
         else
         {
-            System.arraycopy(clientAddress, 0, requestClient, 0, clientAddress.length);
-            requestClientLength = clientAddress.length;
-            requestInternal = internalClient;
+            System.arraycopy(clientAddress, 0, forwarded.text, 0, clientAddress.length);
+            forwarded.length = clientAddress.length;
+            forwarded.internal = internalClient;
         }
     }
 
@@ -481,7 +478,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         }
         if (source != null ? stage.sourceTrusted() : owner.isTrustedForwarder(client.remoteAddress()))
         {
-            requestClient = new byte[io.centrigate.http.IpText.MAX_TEXT];
+            forwarded = new ForwardedClient();
         }
         bb.limit(bb.position()).position(stage.headerLength());
         if (tls != null)
@@ -2455,12 +2452,12 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
     /** The client of the logged exchange: behind a trusted forwarder the request's, else the connection's. */
     private byte[] logClient()
     {
-        return requestClient != null && requestClientLength > 0 ? requestClient : clientAddress;
+        return forwarded != null && forwarded.length > 0 ? forwarded.text : clientAddress;
     }
 
     private int logClientLength()
     {
-        return requestClient != null && requestClientLength > 0 ? requestClientLength : clientAddress.length;
+        return forwarded != null && forwarded.length > 0 ? forwarded.length : clientAddress.length;
     }
 
     // ---------------------------------------------------------------- for stats and tests
