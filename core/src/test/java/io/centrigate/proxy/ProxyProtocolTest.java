@@ -224,6 +224,33 @@ class ProxyProtocolTest
     }
 
     @Test
+    void connectionsHandedToAnotherLoopByTheAcceptorRequireItToo() throws Exception
+    {
+        try (HttpUpstream upstream = new HttpUpstream();
+            Proxy proxy = TestProxies.start(context(upstream.address(), "plain").loops(2)
+                .acceptMode(ProxyContext.AcceptMode.ACCEPTOR)))
+        {
+            for (int i = 0; i < 6; i++)
+            {
+                assertTrue(exchange(TestProxies.address(proxy), ascii("PROXY TCP4 203.0.113." + i + " 10.0.0.1 1 2\r\n"),
+                    REQUEST).startsWith("HTTP/1.1 200 "));
+                assertEquals("203.0.113." + i, upstream.requests().get(i).header("X-Real-IP"));
+            }
+            for (int i = 0; i < 4; i++)
+            {
+                try (RawClient client = new RawClient(TestProxies.address(proxy)))
+                {
+                    client.send(REQUEST);
+                    assertClosedSilently(client);
+                }
+            }
+            assertEquals(4, refused(proxy, LoopStats.PROXY_HEADER_MISSING));
+            final List<LoopSnapshot> loops = proxy.snapshot(5, TimeUnit.SECONDS);
+            assertTrue(loops.stream().allMatch(l -> l.accepted() > 0), "both loops served some: " + loops);
+        }
+    }
+
+    @Test
     void theRedirectListenerTakesTheHeaderToo() throws Exception
     {
         try (HttpUpstream upstream = new HttpUpstream();
