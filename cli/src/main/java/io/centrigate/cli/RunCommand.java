@@ -89,6 +89,28 @@ public final class RunCommand implements Callable<Integer>
         description = "Operator endpoints guarded by --internal-allow (403 otherwise); /x exact, /x/* below, /x* prefix; 'none' disables. Default: /api, /api/*, /metrics, /metrics/*, /debug/pprof/*, /swagger*, /admin/*.")
     List<String> internalPaths;
 
+    @Option(names = "--proxy-protocol", paramLabel = "plain|tls|all|HOST:PORT[,...]", split = ",",
+        description = "Listeners whose connections must begin with a PROXY protocol header (v1 or v2) from a load "
+            + "balancer, whose source address becomes the client address: plain (every --listen), tls (every "
+            + "--tls-listen; the header comes before the handshake), all (those and --redirect-http), or a listener's "
+            + "HOST:PORT as configured; off. Changes with a restart. Default: none.")
+    List<String> proxyProtocol;
+
+    @Option(names = "--proxy-protocol-from", paramLabel = "CIDR[,...]", split = ",",
+        description = "Peers that may send the PROXY protocol header; connections from others are closed. "
+            + "Default: any peer (the listener requires the header, so keep it reachable only from the balancer).")
+    List<String> proxyProtocolFrom;
+
+    @Option(names = "--proxy-protocol-max-size", paramLabel = "SIZE", defaultValue = "1536",
+        description = "Largest PROXY protocol v2 header (16 bytes + addresses + TLVs), else the connection is closed; "
+            + "v1 lines are at most 107 bytes. Default: ${DEFAULT-VALUE}.")
+    String proxyProtocolMaxSize;
+
+    @Option(names = "--trusted-proxies", paramLabel = "CIDR[,...]", split = ",",
+        description = "Forwarders (a CDN, an HTTP load balancer) whose X-Forwarded-For and X-Forwarded-Proto are "
+            + "believed: from them the client is the rightmost X-Forwarded-For entry not in this list. Default: none.")
+    List<String> trustedProxies;
+
     @Option(names = "--admin-listen", paramLabel = "HOST:PORT", split = ",",
         description = "Admin listener (GET /live, /ready, /status, /metrics), on a thread of its own, never proxying; "
             + "repeatable or comma-separated. Default: none.")
@@ -370,10 +392,13 @@ public final class RunCommand implements Callable<Integer>
                 !next.redirectListen().equals(running.redirectListen()) || next.loops() != running.loops() ||
                 !next.adminListen().equals(running.adminListen()) || !next.adminAllow().equals(running.adminAllow()) ||
                 !java.util.Objects.equals(next.accessLog(), running.accessLog()) ||
-                next.accessLogQuery() != running.accessLogQuery() || next.accessLogBuffer() != running.accessLogBuffer())
+                next.accessLogQuery() != running.accessLogQuery() || next.accessLogBuffer() != running.accessLogBuffer() ||
+                !next.proxyProtocol().equals(running.proxyProtocol()) ||
+                next.proxyProtocolMaxSize() != running.proxyProtocolMaxSize())
             {
                 System.err.println("centrigate: reload: listen, tls-listen, redirect-http, admin-listen, admin-allow, " +
-                    "access-log* and loops change only with a restart; the rest is applied");
+                    "access-log*, proxy-protocol, proxy-protocol-max-size and loops change only with a restart; " +
+                    "the rest is applied");
             }
             applying = true; // from here on a failure is recorded by the proxy itself
             proxy.reload(next);
@@ -444,6 +469,9 @@ public final class RunCommand implements Callable<Integer>
             case "admin-allow": return EffectiveConfig.Default.fixed(String.join(",", ProxyContext.DEFAULT_ADMIN_ALLOW));
             case "internal-paths": return EffectiveConfig.Default.fixed(String.join(",", ProxyContext.DEFAULT_INTERNAL_PATHS));
             case "default-upstream": return EffectiveConfig.Default.derived(null, "not set (404 outside the prefix)");
+            case "proxy-protocol": return EffectiveConfig.Default.derived(null, "not set (no listener requires it)");
+            case "proxy-protocol-from": return EffectiveConfig.Default.derived(null, "not set (any peer)");
+            case "trusted-proxies": return EffectiveConfig.Default.derived(null, "not set (no forwarder is trusted)");
             case "loops":
                 return EffectiveConfig.Default.derived(concluded == null ? null : String.valueOf(concluded.loops()),
                     "available processors");
@@ -509,6 +537,20 @@ public final class RunCommand implements Callable<Integer>
         if (internalAllow != null)
         {
             ctx.internalAllow(internalAllow);
+        }
+        if (proxyProtocol != null)
+        {
+            ctx.proxyProtocol(proxyProtocol);
+        }
+        if (proxyProtocolFrom != null)
+        {
+            ctx.proxyProtocolFrom(proxyProtocolFrom);
+        }
+        ctx.proxyProtocolMaxSize((int)Math.min(Integer.MAX_VALUE,
+            ProxyContext.parseSize(proxyProtocolMaxSize, "--proxy-protocol-max-size")));
+        if (trustedProxies != null)
+        {
+            ctx.trustedProxies(trustedProxies);
         }
         for (final String l : adminListen)
         {

@@ -93,6 +93,11 @@ class RunOptionMappingTest
             List.of("chat.example.test=[127.0.0.1:9002]")));
         samples.put("internal-allow", Sample.of("10.1.0.0/16", ProxyContext::internalAllow, List.of("10.1.0.0/16")));
         samples.put("internal-paths", Sample.of("/private/*", ProxyContext::internalPaths, List.of("/private/*")));
+        samples.put("proxy-protocol", Sample.of("plain", ProxyContext::proxyProtocol, List.of("plain")));
+        samples.put("proxy-protocol-from", Sample.of("10.3.0.0/16", ProxyContext::proxyProtocolFrom, List.of("10.3.0.0/16"))
+            .with("--proxy-protocol", "all"));
+        samples.put("proxy-protocol-max-size", Sample.of("4k", ProxyContext::proxyProtocolMaxSize, 4096));
+        samples.put("trusted-proxies", Sample.of("10.4.0.0/16", ProxyContext::trustedProxies, List.of("10.4.0.0/16")));
         samples.put("admin-listen", Sample.of("127.0.0.1:40790", ProxyContext::adminListen, List.of(loopback(40790))));
         samples.put("admin-allow", Sample.of("10.2.0.0/16", ProxyContext::adminAllow, List.of("10.2.0.0/16")));
         samples.put("admin-token-file", Sample.of(token.toString(), c -> c.adminTokenFile() + " " + c.adminToken(),

@@ -14,6 +14,7 @@ import java.util.stream.Stream;
 import io.centrigate.config.OpenFileLimit;
 import io.centrigate.http.HttpError;
 import io.centrigate.metrics.LoopSnapshot;
+import io.centrigate.metrics.LoopStats;
 import io.centrigate.proxy.Proxy;
 import io.centrigate.upstream.UpstreamGroup;
 import io.centrigate.metrics.NodeStats;
@@ -90,6 +91,7 @@ final class MetricsExport
             LoopSnapshot::pooledIdle));
         all.add(perLoop(loops, "centrigate_accept_errors", "accept() calls that failed (e.g. EMFILE).", true,
             LoopSnapshot::acceptErrors));
+        all.add(proxyHeaderRefused(loops));
         all.add(perLoop(loops, "centrigate_buffer_waits", "Reads that waited for a buffer chunk (pool at its limit).",
             true, LoopSnapshot::bufferWaits));
         all.add(perLoop(loops, "centrigate_buffer_chunks_in_use", "Buffer chunks held by connections now.", false,
@@ -230,6 +232,23 @@ final class MetricsExport
     }
 
     /** Every kind for every loop, zeros included, so a rate or an alert has a series before the first error. */
+    private static CounterSnapshot proxyHeaderRefused(final List<LoopSnapshot> loops)
+    {
+        final CounterSnapshot.Builder b = CounterSnapshot.builder().name("centrigate_proxy_protocol_refused")
+            .help("Connections closed for their PROXY protocol header, by reason: missing, malformed, oversized, "
+                + "disallowed (peer outside --proxy-protocol-from), timeout.");
+        for (final LoopSnapshot s : loops)
+        {
+            for (int i = 0; i < LoopStats.PROXY_HEADER_REASONS.size(); i++)
+            {
+                b.dataPoint(CounterDataPointSnapshot.builder()
+                    .labels(Labels.of("loop", s.loop(), "reason", LoopStats.PROXY_HEADER_REASONS.get(i)))
+                    .value(s.proxyHeaderRefused()[i]).build());
+            }
+        }
+        return b.build();
+    }
+
     private static CounterSnapshot errors(final List<LoopSnapshot> loops)
     {
         final CounterSnapshot.Builder b = CounterSnapshot.builder().name("centrigate_errors")

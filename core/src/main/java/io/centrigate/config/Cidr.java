@@ -43,12 +43,18 @@ public record Cidr(byte[] network, int bits)
     public boolean contains(final InetAddress candidate)
     {
         final byte[] a = candidate.getAddress();
-        if (a.length != network.length)
+        return contains(a, a.length);
+    }
+
+    /** {@code a[0, length)}: 4 bytes for IPv4, 16 for IPv6. */
+    public boolean contains(final byte[] a, final int length)
+    {
+        if (length != network.length)
         {
             return false;
         }
         int remaining = bits;
-        for (int i = 0; i < a.length && remaining > 0; i++, remaining -= 8)
+        for (int i = 0; i < length && remaining > 0; i++, remaining -= 8)
         {
             final int mask = remaining >= 8 ? 0xFF : (0xFF << (8 - remaining)) & 0xFF;
             if ((a[i] & mask) != (network[i] & mask))

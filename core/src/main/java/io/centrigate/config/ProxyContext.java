@@ -113,6 +113,15 @@ public final class ProxyContext
     /** Descriptors kept for listeners, logs, the JVM's own files. */
     public static final int DESCRIPTOR_MARGIN = 64;
     public static final int DEFAULT_BACKLOG = 4096;
+    /**
+     * The largest PROXY protocol v2 header accepted (16 bytes and its length field). The addresses take at most 216
+     * bytes; the rest is TLVs, which real senders keep small (AWS's VPC endpoint id, GCP's and Azure's link ids, an
+     * SNI of up to 255 bytes, HAProxy's unique id of up to 128 and its TLS details), so 1.5 KiB leaves room for all
+     * of them at once while a peer cannot make a connection hold more before it is known to speak the protocol.
+     */
+    public static final int DEFAULT_PROXY_PROTOCOL_MAX_SIZE = 1536;
+    /** Above any real v2 header; also what one TLS input buffer holds of what follows it on a TLS listener. */
+    public static final int MAX_PROXY_PROTOCOL_MAX_SIZE = 16 * 1024;
 
     private final List<InetSocketAddress> listen = new ArrayList<>();
     private final List<Upstream> upstreams = new ArrayList<>();
@@ -188,6 +197,18 @@ public final class ProxyContext
     private long bufferMemory = DEFAULT_BUFFER_MEMORY;
     private int backlog = DEFAULT_BACKLOG;
     private long openFileLimit = -1;
+    /** Which listeners require a PROXY protocol header: plain, tls, all, or listen addresses; empty: none. */
+    private List<String> proxyProtocol = List.of();
+    private List<String> proxyProtocolFrom = List.of();
+    private int proxyProtocolMaxSize = DEFAULT_PROXY_PROTOCOL_MAX_SIZE;
+    private List<String> trustedProxies = List.of();
+    /** Derived from {@link #proxyProtocol} by {@link #conclude()}. */
+    private boolean proxyProtocolPlain;
+    private boolean proxyProtocolTls;
+    private boolean proxyProtocolAll;
+    private final List<InetSocketAddress> proxyProtocolListeners = new ArrayList<>();
+    private AddressRanges proxyProtocolFromRanges = AddressRanges.NONE;
+    private AddressRanges trustedProxyRanges = AddressRanges.NONE;
     private boolean concluded;
     private final List<String> warnings = new ArrayList<>();
 
@@ -395,6 +416,37 @@ public final class ProxyContext
         return this;
     }
 
+    /**
+     * Listeners that require a PROXY protocol header (v1 or v2) before anything else: {@code plain} (every
+     * {@code listen}), {@code tls} (every {@code tls-listen}), {@code all} (those and every {@code redirect-http}),
+     * or a listener's own {@code HOST:PORT} as configured; {@code off} or an empty list: none (the default).
+     */
+    public ProxyContext proxyProtocol(final List<String> listeners)
+    {
+        this.proxyProtocol = List.copyOf(listeners);
+        return this;
+    }
+
+    /** Peers that may send a PROXY protocol header (others are closed); empty: any peer (the default). */
+    public ProxyContext proxyProtocolFrom(final List<String> cidrs)
+    {
+        this.proxyProtocolFrom = List.copyOf(cidrs);
+        return this;
+    }
+
+    /** The largest PROXY protocol v2 header accepted, bytes; v1 lines are at most 107 bytes by the specification. */
+    public ProxyContext proxyProtocolMaxSize(final int v) { proxyProtocolMaxSize = v; return this; }
+
+    /**
+     * Forwarders (a CDN, an HTTP load balancer) whose X-Forwarded-For and X-Forwarded-Proto are believed: from a
+     * connection whose address is in these ranges, the client is the rightmost untrusted X-Forwarded-For entry.
+     */
+    public ProxyContext trustedProxies(final List<String> cidrs)
+    {
+        this.trustedProxies = List.copyOf(cidrs);
+        return this;
+    }
+
     /** Access log: a file, {@code stdout}, or {@code off}/null (the default: nothing of it exists). */
     public ProxyContext accessLog(final String destination)
     {
@@ -549,6 +601,32 @@ public final class ProxyContext
     public int backlog() { return backlog; }
     public long openFileLimit() { return openFileLimit; }
     public List<String> warnings() { return List.copyOf(warnings); }
+    public List<String> proxyProtocol() { return proxyProtocol; }
+    public List<String> proxyProtocolFrom() { return proxyProtocolFrom; }
+    public int proxyProtocolMaxSize() { return proxyProtocolMaxSize; }
+    public List<String> trustedProxies() { return trustedProxies; }
+    /** From {@link #proxyProtocolFrom()} by {@link #conclude()}; empty: any peer. */
+    public AddressRanges proxyProtocolFromRanges() { return proxyProtocolFromRanges; }
+    /** From {@link #trustedProxies()} by {@link #conclude()}. */
+    public AddressRanges trustedProxyRanges() { return trustedProxyRanges; }
+
+    /**
+     * Whether the listener configured as {@code listener} requires a PROXY protocol header (after {@link #conclude()}).
+     *
+     * @param tls      a {@code tls-listen} listener.
+     * @param redirect a {@code redirect-http} listener.
+     */
+    public boolean proxyProtocolOn(final InetSocketAddress listener, final boolean tls, final boolean redirect)
+    {
+        return proxyProtocolAll || (tls ? proxyProtocolTls : !redirect && proxyProtocolPlain) ||
+            proxyProtocolListeners.contains(listener);
+    }
+
+    /** Whether any listener requires a PROXY protocol header (after {@link #conclude()}). */
+    public boolean proxyProtocolAny()
+    {
+        return proxyProtocolAll || proxyProtocolPlain || proxyProtocolTls || !proxyProtocolListeners.isEmpty();
+    }
     public String prefix() { return prefix; }
     public List<InetSocketAddress> tlsListen() { return List.copyOf(tlsListen); }
     public List<InetSocketAddress> redirectListen() { return List.copyOf(redirectListen); }
@@ -651,6 +729,7 @@ public final class ProxyContext
         {
             io.centrigate.config.Cidr.parse(cidr);
         }
+        concludeProxyProtocol();
         if (adminTokenFile != null)
         {
             require(!adminListen.isEmpty(), "admin-token-file is set but no admin-listen would use it");
@@ -896,6 +975,54 @@ public final class ProxyContext
             return TimeUnit.NANOSECONDS.toSeconds(ns) + "s";
         }
         return TimeUnit.NANOSECONDS.toMillis(ns) + "ms";
+    }
+
+    private void concludeProxyProtocol()
+    {
+        proxyProtocolPlain = false;
+        proxyProtocolTls = false;
+        proxyProtocolAll = false;
+        proxyProtocolListeners.clear();
+        final boolean off = proxyProtocol.size() == 1 &&
+            (proxyProtocol.get(0).trim().equals("off") || proxyProtocol.get(0).trim().equals("none"));
+        for (final String entry : off ? List.<String>of() : proxyProtocol)
+        {
+            final String e = entry.trim();
+            switch (e)
+            {
+                case "plain":
+                    require(!listen.isEmpty(), "proxy-protocol plain: there is no listen address");
+                    proxyProtocolPlain = true;
+                    break;
+                case "tls":
+                    require(!tlsListen.isEmpty(), "proxy-protocol tls: there is no tls-listen address");
+                    proxyProtocolTls = true;
+                    break;
+                case "all":
+                    proxyProtocolAll = true;
+                    break;
+                default:
+                    require(e.contains(":"), "proxy-protocol: expected plain, tls, all, off or a listener's HOST:PORT, got '" +
+                        entry + "'");
+                    final InetSocketAddress address = parseHostPort(e, "proxy-protocol");
+                    require(listen.contains(address) || tlsListen.contains(address) || redirectListen.contains(address),
+                        "proxy-protocol: " + e + " is not a listen, tls-listen or redirect-http address");
+                    proxyProtocolListeners.add(address);
+                    break;
+            }
+        }
+        require(proxyProtocolMaxSize >= io.centrigate.http.ProxyProtocolHeader.MIN_MAX_LENGTH &&
+            proxyProtocolMaxSize <= MAX_PROXY_PROTOCOL_MAX_SIZE, "proxy-protocol-max-size must be " +
+            io.centrigate.http.ProxyProtocolHeader.MIN_MAX_LENGTH + ".." + MAX_PROXY_PROTOCOL_MAX_SIZE + " bytes");
+        proxyProtocolFromRanges = new AddressRanges(proxyProtocolFrom);
+        trustedProxyRanges = new AddressRanges(trustedProxies);
+        require(proxyProtocolFrom.isEmpty() || proxyProtocolAny(),
+            "proxy-protocol-from is set but no listener requires proxy-protocol");
+        if (proxyProtocolAny() && proxyProtocolFrom.isEmpty())
+        {
+            warnings.add("proxy-protocol: any peer may send a PROXY header and choose its client address; keep those " +
+                "listeners reachable only from the load balancer, or name it in proxy-protocol-from");
+        }
     }
 
     private void concludeRebalance()

@@ -15,7 +15,8 @@ import org.agrona.MutableDirectBuffer;
  * Transfer-Encoding are kept even when a Connection option names them, since dropping them would change the
  * target or the framing the upstream sees.</li>
  * <li>X-Real-IP, X-Forwarded-Proto and X-Scheme from the client: the proxy is the only one that knows them,
- * a client value is never trusted.</li>
+ * a client value is never trusted (but a trusted forwarder's X-Forwarded-Proto is kept, see the last
+ * {@code write}).</li>
  * <li>X-Forwarded-For, whose values are collected and re-emitted with the client address appended.</li>
  * </ul>
  * Normalised:
@@ -48,6 +49,7 @@ public final class UpstreamRequestWriter
     private static final byte[] CLOSE = Ascii.bytes("Connection: close\r\n");
     private static final byte[] HOST = Ascii.bytes("Host: ");
     private static final byte[] CONTENT_LENGTH = Ascii.bytes("Content-Length: ");
+    private static final byte[] HTTPS = Ascii.bytes("https");
 
     /**
      * Writes into {@code dst[dstOffset, dstOffset + dstCapacity)}.
@@ -103,6 +105,34 @@ public final class UpstreamRequestWriter
         final boolean keepAlive,
         final int stripTarget)
     {
+        return write(head, src, dst, dstOffset, dstCapacity, clientAddress, clientAddressLength, clientAddress,
+            clientAddressLength, https, keepAlive, stripTarget, false);
+    }
+
+    /**
+     * As above, for a connection behind other proxies: {@code clientAddress} (X-Real-IP) is the client as far as it
+     * is known (the PROXY protocol's source, or the rightmost untrusted X-Forwarded-For entry behind a trusted
+     * forwarder), while {@code peerAddress} is what X-Forwarded-For gets appended: the hop this request came from
+     * (each proxy appends its own peer, so the list stays a true path). With {@code trustedPeer} the peer's
+     * X-Forwarded-Proto lines pass unchanged (the scheme the client used with the forwarder) and X-Scheme says the
+     * same ({@code https} when the first X-Forwarded-Proto value is {@code https}, else {@code http}); without any,
+     * the proxy's own values are written as for everyone else.
+     */
+    public int write(
+        final RequestHead head,
+        final DirectBuffer src,
+        final MutableDirectBuffer dst,
+        final int dstOffset,
+        final int dstCapacity,
+        final byte[] clientAddress,
+        final int clientAddressLength,
+        final byte[] peerAddress,
+        final int peerAddressLength,
+        final boolean https,
+        final boolean keepAlive,
+        final int stripTarget,
+        final boolean trustedPeer)
+    {
         final FieldLines fields = head.fields();
         final int limit = dstOffset + dstCapacity;
         final boolean absolute = head.isAbsoluteForm();
@@ -132,6 +162,7 @@ public final class UpstreamRequestWriter
         final boolean singleContentLength = fields.contentLengthValues > 1;
         final int count = fields.count;
         int forwardedFor = 0;
+        int forwardedProto = -1;
         for (int i = 0; i < count; i++)
         {
             switch (fields.kind(i))
@@ -142,8 +173,17 @@ public final class UpstreamRequestWriter
                         forwardedFor++;
                     }
                     continue;
-                case FieldLines.X_REAL_IP:
                 case FieldLines.X_FORWARDED_PROTO:
+                    if (trustedPeer)
+                    {
+                        if (forwardedProto < 0)
+                        {
+                            forwardedProto = i;
+                        }
+                        p = copy(src, fields.nameOffset(i), fields.lineEnd(i) + 2 - fields.nameOffset(i), dst, p, limit);
+                    }
+                    continue;
+                case FieldLines.X_REAL_IP:
                 case FieldLines.X_SCHEME:
                 case FieldLines.CONNECTION:
                 case FieldLines.KEEP_ALIVE:
@@ -203,10 +243,18 @@ public final class UpstreamRequestWriter
                 }
             }
         }
-        p = put(clientAddress, clientAddressLength, dst, p, limit);
+        p = put(peerAddress, peerAddressLength, dst, p, limit);
         p = put(CRLF, dst, p, limit);
-        p = put(https ? X_FORWARDED_PROTO_HTTPS : X_FORWARDED_PROTO_HTTP, dst, p, limit);
-        p = put(https ? X_SCHEME_HTTPS : X_SCHEME_HTTP, dst, p, limit);
+        if (forwardedProto >= 0)
+        {
+            p = put(firstElementIs(src, fields.valueOffset(forwardedProto), fields.valueLength(forwardedProto), HTTPS) ?
+                X_SCHEME_HTTPS : X_SCHEME_HTTP, dst, p, limit);
+        }
+        else
+        {
+            p = put(https ? X_FORWARDED_PROTO_HTTPS : X_FORWARDED_PROTO_HTTP, dst, p, limit);
+            p = put(https ? X_SCHEME_HTTPS : X_SCHEME_HTTP, dst, p, limit);
+        }
         if (head.isWebSocketUpgrade())
         {
             p = put(UPGRADE, dst, p, limit);
@@ -217,6 +265,21 @@ public final class UpstreamRequestWriter
         }
         p = put(CRLF, dst, p, limit);
         return p < 0 ? -1 : p - dstOffset;
+    }
+
+    /** Whether the first element of a comma-separated value is {@code token} (case-insensitive, OWS trimmed). */
+    private static boolean firstElementIs(final DirectBuffer src, final int offset, final int length, final byte[] token)
+    {
+        int end = offset;
+        while (end < offset + length && src.getByte(end) != ',')
+        {
+            end++;
+        }
+        while (end > offset && (src.getByte(end - 1) == ' ' || src.getByte(end - 1) == '\t'))
+        {
+            end--;
+        }
+        return Ascii.equalsIgnoreCase(src, offset, end - offset, token);
     }
 
     private static int host(

@@ -156,7 +156,16 @@ public final class AccessLog implements AutoCloseable
         final long bytesOut, final int status, final byte[] client, final byte[] head, final int methodLength,
         final int pathLength, final boolean truncated, final byte[] node)
     {
-        final int clientLen = Math.min(client.length, MAX_ADDRESS);
+        return http(timeMs, durationNs, upstreamNs, bytesIn, bytesOut, status, client, client.length, head,
+            methodLength, pathLength, truncated, node);
+    }
+
+    /** As above, the client being {@code client[0, clientLength)}. */
+    public boolean http(final long timeMs, final long durationNs, final long upstreamNs, final long bytesIn,
+        final long bytesOut, final int status, final byte[] client, final int clientLength, final byte[] head,
+        final int methodLength, final int pathLength, final boolean truncated, final byte[] node)
+    {
+        final int clientLen = Math.min(clientLength, MAX_ADDRESS);
         final int methodLen = head == null || methodLength < 0 ? -1 : Math.min(methodLength, MAX_METHOD);
         final int pathLen = methodLen < 0 ? 0 : Math.min(pathLength, MAX_PATH);
         final int nodeLen = node == null ? -1 : Math.min(node.length, MAX_ADDRESS);
@@ -208,7 +217,17 @@ public final class AccessLog implements AutoCloseable
         final int closeDownCode, final int closeDownBy, final int end, final byte[] client, final byte[] head,
         final int methodLength, final int pathLength, final boolean truncated, final byte[] node)
     {
-        final int clientLen = Math.min(client.length, MAX_ADDRESS);
+        return ws(timeMs, handshakeNs, lifetimeNs, bytesUp, bytesDown, framesUp, framesDown, closeUpCode, closeUpBy,
+            closeDownCode, closeDownBy, end, client, client.length, head, methodLength, pathLength, truncated, node);
+    }
+
+    /** As above, the client being {@code client[0, clientLength)}. */
+    public boolean ws(final long timeMs, final long handshakeNs, final long lifetimeNs, final long bytesUp,
+        final long bytesDown, final long framesUp, final long framesDown, final int closeUpCode, final int closeUpBy,
+        final int closeDownCode, final int closeDownBy, final int end, final byte[] client, final int clientLength,
+        final byte[] head, final int methodLength, final int pathLength, final boolean truncated, final byte[] node)
+    {
+        final int clientLen = Math.min(clientLength, MAX_ADDRESS);
         final int pathLen = head == null || methodLength < 0 ? -1 : Math.min(pathLength, MAX_PATH);
         final int nodeLen = node == null ? -1 : Math.min(node.length, MAX_ADDRESS);
         final int index = ring.tryClaim(WS, W_DATA + clientLen + Math.max(pathLen, 0) + Math.max(nodeLen, 0));

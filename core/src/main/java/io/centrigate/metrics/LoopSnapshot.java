@@ -48,7 +48,9 @@ public record LoopSnapshot(
     long[] acceptedByListener,
     long[] openByListener,
     /** Upstream connects whose source address could not be bound ({@code --upstream-source}). */
-    long upstreamSourceBindFailures)
+    long upstreamSourceBindFailures,
+    /** Connections closed for their PROXY protocol header, by {@link LoopStats#PROXY_HEADER_REASONS} index. */
+    long[] proxyHeaderRefused)
 {
     /** Tunnels of this loop open when the snapshot was taken. */
     public long tunnelsOpen()

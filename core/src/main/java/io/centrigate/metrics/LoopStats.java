@@ -23,6 +23,16 @@ public final class LoopStats
     public long retries;
     public long keepAliveReuses;
     public long goingAwayFrames;
+    /** Connections closed for their PROXY protocol header, by {@link #PROXY_HEADER_REASONS} index. */
+    public final long[] proxyHeaderRefused = new long[5];
+    public static final int PROXY_HEADER_MISSING = 0;
+    public static final int PROXY_HEADER_MALFORMED = 1;
+    public static final int PROXY_HEADER_OVERSIZED = 2;
+    public static final int PROXY_HEADER_DISALLOWED = 3;
+    public static final int PROXY_HEADER_TIMEOUT = 4;
+    /** The {@code reason} label of each index of {@link #proxyHeaderRefused}. */
+    public static final java.util.List<String> PROXY_HEADER_REASONS =
+        java.util.List.of("missing", "malformed", "oversized", "disallowed", "timeout");
     /** WebSocket frames and bytes of closed tunnels, client to upstream and back (from frame headers). */
     /** Bucket upper bounds (seconds) of the connect, upgrade and HTTP response time histograms; +Inf added. */
     static final double[] LATENCY_BOUNDS = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,

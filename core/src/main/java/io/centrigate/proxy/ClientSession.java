@@ -98,9 +98,17 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
     private int node = -1;
     private io.centrigate.upstream.UpstreamGroup group;
     private UpstreamPool pool;
-    /** The client's address is in the internal ranges (may reach operator endpoints); decided at accept. */
-    private final boolean internalClient;
-    private final byte[] clientAddress;
+    /**
+     * The connection's client address is in the internal ranges (may reach operator endpoints): decided at accept, or
+     * for the address a PROXY protocol header names.
+     */
+    private boolean internalClient;
+    /** The connection's client address as text: the peer's, or the source a PROXY protocol header names. */
+    private byte[] clientAddress;
+    /** The listener requires a PROXY protocol header and it is not whole yet: nothing else is read until it is. */
+    private boolean awaitingProxyHeader;
+    /** Behind a trusted forwarder ({@code --trusted-proxies}) the current request's client; null otherwise. */
+    private ForwardedClient forwarded;
     private long triedMask;
     /** Non-zero: this request's node follows its SockJS session ({@code UpstreamGroup.acquire} with a key). */
     private long affinityKey;
@@ -150,8 +158,8 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
     ClientSession prev;
     ClientSession next;
 
-    ClientSession(final ProxyLoop owner, final Connection client, final TlsChannel tls, final boolean redirect)
-        throws IOException
+    ClientSession(final ProxyLoop owner, final Connection client, final TlsChannel tls, final boolean redirect,
+        final boolean proxyProtocol) throws IOException
     {
         this.owner = owner;
         this.loop = owner.loop();
@@ -167,6 +175,11 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         final java.net.InetSocketAddress peer = client.remoteAddress();
         this.internalClient = owner.isInternalClient(peer);
         this.clientAddress = ProxyLoop.addressText(peer);
+        this.awaitingProxyHeader = proxyProtocol;
+        if (!proxyProtocol && owner.isTrustedForwarder(peer))
+        {
+            forwarded = new ForwardedClient();
+        }
         this.log = owner.accessLog() == null ? null : new ExchangeLog(owner.accessLog());
         this.group = owner.group(0);
         this.pool = owner.upstreamPool(0);
@@ -194,7 +207,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         {
             if (connection == client)
             {
-                if (tls != null)
+                if (tls != null && !awaitingProxyHeader)
                 {
                     tls.flushPending(); // handshake progress and encrypted bytes the socket did not take
                 }
@@ -296,6 +309,11 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         {
             return;
         }
+        if (awaitingProxyHeader)
+        {
+            readProxyHeader();
+            return;
+        }
         final int n = clientIo.read(headChunk.byteBuffer());
         if (n < 0)
         {
@@ -331,6 +349,11 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         }
         final UnsafeBuffer buf = headChunk.buffer();
         final RequestHeadStage heads = owner.requestHeads();
+        if (forwarded != null)
+        {
+            // The previous request's client is not this one's (a 400 is logged for the peer).
+            forwarded.length = 0;
+        }
         switch (heads.parse(scanner, buf, filled))
         {
             case RequestHeadStage.INCOMPLETE:
@@ -354,7 +377,11 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             redirectToHttps(heads.head(), buf);
             return;
         }
-        final int routed = heads.route(buf, internalClient);
+        if (forwarded != null)
+        {
+            forwardedClient(heads.head(), buf);
+        }
+        final int routed = heads.route(buf, forwarded != null ? forwarded.internal : internalClient);
         upgrade = heads.upgrade();
         headRequest = heads.headRequest();
         if (routed == RequestHeadStage.REJECT)
@@ -376,6 +403,118 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         }
     }
 
+    /** The head the node gets, with the client address as far as it is known. */
+    private Chunk headForNode(final RequestHeadStage heads, final UnsafeBuffer buf)
+    {
+        return forwarded == null ? heads.headForNode(buf, clientAddress, clientAddress.length, clientAddress, false,
+            tls != null) : heads.headForNode(buf, forwarded.text, forwarded.length, clientAddress, true, tls != null);
+    }
+
+    /**
+     * Behind a trusted forwarder: this request's client is the rightmost X-Forwarded-For entry that is not a trusted
+     * forwarder itself, else the connection's address. Per request (a forwarder's keep-alive connection carries many
+     * clients' requests), over the head's bytes, into the session's own array.
+     */
+    private void forwardedClient(final RequestHead head, final UnsafeBuffer buf)
+    {
+        final io.centrigate.http.ForwardedFor ff = owner.forwardedFor();
+        final int n = ff.resolve(head, buf, owner.context().trustedProxyRanges(), forwarded.text);
+        if (n > 0)
+        {
+            forwarded.length = n;
+            forwarded.internal = owner.isInternalClient(ff.address(), ff.addressLength());
+        }
+        else
+        {
+            System.arraycopy(clientAddress, 0, forwarded.text, 0, clientAddress.length);
+            forwarded.length = clientAddress.length;
+            forwarded.internal = internalClient;
+        }
+    }
+
+    // ---------------------------------------------------------------- PROXY protocol
+
+    /**
+     * The PROXY protocol header a {@code --proxy-protocol} listener requires before anything else: before the
+     * request head, and on a TLS listener before the handshake ({@link ProxyHeaderStage}). It may arrive in pieces;
+     * {@code header-timeout} bounds it from its first byte (on a TLS listener from accept, as the handshake). What
+     * came behind it in the same read is the start of the head, or of the TLS stream, and is kept.
+     */
+    private void readProxyHeader() throws IOException
+    {
+        final ByteBuffer bb = headChunk.byteBuffer();
+        final ProxyHeaderStage stage = owner.proxyHeaders();
+        switch (stage.read(client, bb, headChunk.buffer(), tls != null))
+        {
+            case ProxyHeaderStage.NOTHING:
+                if (bb.position() == 0)
+                {
+                    owner.pool().release(headChunk);
+                    headChunk = null;
+                }
+                return;
+            case ProxyHeaderStage.ENDED:
+                close();
+                return;
+            case ProxyHeaderStage.REFUSED:
+                refuseProxyHeader(stage.reason());
+                return;
+            case ProxyHeaderStage.INCOMPLETE:
+                if (headStartNs == 0)
+                {
+                    headStartNs = loop.nowNs();
+                    rearm();
+                }
+                return;
+            default:
+                break;
+        }
+        awaitingProxyHeader = false;
+        final byte[] source = stage.sourceText();
+        if (source != null)
+        {
+            clientAddress = source;
+            internalClient = stage.sourceInternal();
+        }
+        if (source != null ? stage.sourceTrusted() : owner.isTrustedForwarder(client.remoteAddress()))
+        {
+            forwarded = new ForwardedClient();
+        }
+        bb.limit(bb.position()).position(stage.headerLength());
+        if (tls != null)
+        {
+            if (bb.hasRemaining())
+            {
+                tls.unread(bb);
+            }
+            bb.clear();
+            readRequestHead(); // the handshake goes on over what came with the header
+        }
+        else if (bb.hasRemaining())
+        {
+            bb.compact();
+            processRequestHead();
+        }
+        else
+        {
+            // Only the header so far: no buffer is held, and the head's first byte is waited for as on any listener.
+            owner.pool().release(headChunk);
+            headChunk = null;
+            headStartNs = 0;
+            idleSinceNs = loop.nowNs();
+            rearm();
+        }
+    }
+
+    /** Closes a connection whose PROXY protocol header was refused; counted by reason, logged once per interval. */
+    void refuseProxyHeader(final int reason)
+    {
+        owner.stats().proxyHeaderRefused[reason]++;
+        owner.errorLog().log("proxy-protocol", new String(clientAddress, java.nio.charset.StandardCharsets.US_ASCII) +
+            ": " + io.centrigate.metrics.LoopStats.PROXY_HEADER_REASONS.get(reason) + " PROXY protocol header; closed");
+        close();
+    }
+
     private void startUpgrade(final RequestHeadStage heads, final UnsafeBuffer buf, final int headLength,
         final int filled) throws IOException
     {
@@ -384,7 +523,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         key1 = buf.getLong(keyOffset + 8);
         key2 = buf.getLong(keyOffset + 16);
         requestComplete = true;
-        final Chunk out = heads.headForNode(buf, clientAddress, tls != null);
+        final Chunk out = headForNode(heads, buf);
         if (out == null)
         {
             reject(heads.error());
@@ -428,7 +567,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             reject(heads.error());
             return;
         }
-        final Chunk out = heads.headForNode(buf, clientAddress, tls != null);
+        final Chunk out = headForNode(heads, buf);
         if (out == null)
         {
             reject(heads.error());
@@ -1974,7 +2113,8 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         {
             try
             {
-                if (state == READING_HEAD && headChunk != null && headChunk.byteBuffer().position() > 0)
+                if (state == READING_HEAD && !awaitingProxyHeader && headChunk != null &&
+                    headChunk.byteBuffer().position() > 0)
                 {
                     processRequestHead();
                 }
@@ -2222,7 +2362,18 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
                 {
                     break;
                 }
-                if (headStartNs != 0)
+                if (awaitingProxyHeader)
+                {
+                    if (headChunk != null && headChunk.byteBuffer().position() > 0)
+                    {
+                        refuseProxyHeader(io.centrigate.metrics.LoopStats.PROXY_HEADER_TIMEOUT);
+                    }
+                    else
+                    {
+                        close(); // nothing was sent: ends silently, as any connection that sends nothing
+                    }
+                }
+                else if (headStartNs != 0)
                 {
                     owner.errorLog().log("header-timeout", new String(clientAddress, java.nio.charset.StandardCharsets.US_ASCII) + ": " +
                         (headChunk == null ? 0 : headChunk.byteBuffer().position()) + " bytes of a head");
@@ -2274,7 +2425,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
     {
         if (log != null)
         {
-            log.writeHttp(owner.stats(), clientAddress, loop.nowNs(), up.bytesIn(), down.bytesOut());
+            log.writeHttp(owner.stats(), logClient(), logClientLength(), loop.nowNs(), up.bytesIn(), down.bytesOut());
         }
     }
 
@@ -2288,7 +2439,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             {
                 log.end(closing.accessLogEnd());
             }
-            log.writeWs(owner.stats(), clientAddress, loop.nowNs(), upFrames, downFrames,
+            log.writeWs(owner.stats(), logClient(), logClientLength(), loop.nowNs(), upFrames, downFrames,
                 closing != null && closing.sentUp(), closing != null && closing.sentDown(),
                 closing != null ? closing.code() : GoAway.GOING_AWAY);
         }
@@ -2296,6 +2447,17 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         {
             writeHttpLog();
         }
+    }
+
+    /** The client of the logged exchange: behind a trusted forwarder the request's, else the connection's. */
+    private byte[] logClient()
+    {
+        return forwarded != null && forwarded.length > 0 ? forwarded.text : clientAddress;
+    }
+
+    private int logClientLength()
+    {
+        return forwarded != null && forwarded.length > 0 ? forwarded.length : clientAddress.length;
     }
 
     // ---------------------------------------------------------------- for stats and tests

@@ -161,8 +161,8 @@ final class ExchangeLog
     }
 
     /** The exchange ended (answer written, or the connection closed under it): its line. */
-    void writeHttp(final LoopStats stats, final byte[] client, final long nowNs, final long upBytesIn,
-        final long downBytesOut)
+    void writeHttp(final LoopStats stats, final byte[] client, final int clientLength, final long nowNs,
+        final long upBytesIn, final long downBytesOut)
     {
         if (!pending)
         {
@@ -172,14 +172,16 @@ final class ExchangeLog
         final long upstreamNs = upstreamStartNs == 0 ? -1 : (responseNs != 0 ? responseNs : nowNs) - upstreamStartNs;
         // 499 (Nginx: client closed request) when the client left before any answer began.
         if (!log.http(System.currentTimeMillis(), nowNs - startNs, upstreamNs, bytesIn + upBytesIn - upBase,
-            downBytesOut - downBase, status == 0 ? 499 : status, client, head, methodLength, pathLength, truncated, node))
+            downBytesOut - downBase, status == 0 ? 499 : status, client, clientLength, head, methodLength, pathLength,
+            truncated, node))
         {
             stats.accessLogDropped++;
         }
     }
 
     /** The tunnel ended: its line, with both directions' counts and close frames ({@code proxyCode}: what the proxy sent). */
-    void writeWs(final LoopStats stats, final byte[] client, final long nowNs, final FrameTracker upFrames,
+    void writeWs(final LoopStats stats, final byte[] client, final int clientLength, final long nowNs,
+        final FrameTracker upFrames,
         final FrameTracker downFrames, final boolean proxyClosedUp, final boolean proxyClosedDown, final int proxyCode)
     {
         final int upBy = upFrames.closeFrames() > 0 ? AccessLog.BY_CLIENT : proxyClosedUp ? AccessLog.BY_PROXY : AccessLog.BY_NONE;
@@ -188,7 +190,7 @@ final class ExchangeLog
         final int downCode = downBy == AccessLog.BY_NODE ? downFrames.closeCode() : downBy == AccessLog.BY_PROXY ? proxyCode : AccessLog.NO_CODE;
         if (!log.ws(System.currentTimeMillis(), responseNs - startNs, nowNs - responseNs, upFrames.bytes(),
             downFrames.bytes(), upFrames.frames(), downFrames.frames(), upCode, upBy, downCode, downBy,
-            end == 0 ? AccessLog.END_ERROR : end, client, head, methodLength, pathLength, truncated, node))
+            end == 0 ? AccessLog.END_ERROR : end, client, clientLength, head, methodLength, pathLength, truncated, node))
         {
             stats.accessLogDropped++;
         }

@@ -41,6 +41,8 @@ public final class Proxy implements AutoCloseable
         new java.util.concurrent.ConcurrentLinkedQueue<>();
     /** Every listener's bound address, by the index the loops count its connections under (metrics' label). */
     private final List<InetSocketAddress> listeners = new ArrayList<>();
+    /** By listener index: whether it requires a PROXY protocol header (fixed at bind, like the addresses). */
+    private final List<Boolean> listenerProxyProtocol = new ArrayList<>();
     private final io.centrigate.tls.ReloadableTlsContext tlsContext;
     private final Warmup.Result warmup;
     private final long startedAtMillis = System.currentTimeMillis();
@@ -176,9 +178,14 @@ public final class Proxy implements AutoCloseable
         }
         bindListeners(ctx.redirectListen(), ProxyLoop.REDIRECT, boundRedirect);
         final InetSocketAddress[] all = listeners.toArray(new InetSocketAddress[0]);
+        final boolean[] proxyProtocol = new boolean[all.length];
+        for (int i = 0; i < proxyProtocol.length; i++)
+        {
+            proxyProtocol[i] = listenerProxyProtocol.get(i);
+        }
         for (final ProxyLoop loop : loops)
         {
-            loop.listenerAddresses(all);
+            loop.listenerAddresses(all, proxyProtocol);
         }
     }
 
@@ -188,6 +195,7 @@ public final class Proxy implements AutoCloseable
         for (final InetSocketAddress requested : addresses)
         {
             final int index = listeners.size();
+            listenerProxyProtocol.add(ctx.proxyProtocolOn(requested, kind == ProxyLoop.TLS, kind == ProxyLoop.REDIRECT));
             if (ctx.acceptMode() == ProxyContext.AcceptMode.ACCEPTOR || loops.length == 1)
             {
                 final InetSocketAddress local = loops[0].listen(requested, true, true, kind, index);

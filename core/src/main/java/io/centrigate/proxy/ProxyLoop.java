@@ -56,6 +56,10 @@ final class ProxyLoop implements EventLoop.Duty
     private final ErrorLog errorLog;
     private final LoopStats stats = new LoopStats();
     private InetSocketAddress[] listenerAddresses = new InetSocketAddress[0];
+    /** By listener index: its connections must begin with a PROXY protocol header. */
+    private boolean[] listenerProxyProtocol = new boolean[1];
+    private final ProxyHeaderStage proxyHeaders;
+    private final io.centrigate.http.ForwardedFor forwardedFor = new io.centrigate.http.ForwardedFor();
     private final RequestHead requestHead;
     private final RequestHeadStage requestHeads;
     private final ResponseHead responseHead;
@@ -103,6 +107,7 @@ final class ProxyLoop implements EventLoop.Duty
         this.pool = new ChunkPool(ctx.chunkSize(), Math.min(ProxyContext.DEFAULT_CHUNKS_PER_SLAB, ctx.maxChunksPerLoop()),
             ctx.maxChunksPerLoop());
         this.requestHead = new RequestHead(ctx.maxFields());
+        this.proxyHeaders = new ProxyHeaderStage(this, ctx.proxyProtocolMaxSize());
         this.requestHeads = new RequestHeadStage(this);
         this.responseHead = new ResponseHead(ctx.maxFields());
         this.upstreamPools = newPools(ctx, groups);
@@ -154,6 +159,39 @@ final class ProxyLoop implements EventLoop.Duty
     {
         return remote != null && router.isInternal(remote.getAddress());
     }
+
+    /** A client address the session learnt itself (a PROXY header's source, an X-Forwarded-For entry). */
+    boolean isInternalClient(final byte[] address, final int length)
+    {
+        return router.isInternal(address, length);
+    }
+
+    /** Whether the peer may send a PROXY protocol header ({@code --proxy-protocol-from}; none given: any). */
+    boolean maySendProxyHeader(final Connection client)
+    {
+        final io.centrigate.config.AddressRanges from = ctx.proxyProtocolFromRanges();
+        if (from.isEmpty())
+        {
+            return true;
+        }
+        final InetSocketAddress remote = client.remoteAddress();
+        return remote != null && from.contains(remote.getAddress());
+    }
+
+    /** Whether the connection's peer is a trusted forwarder ({@code --trusted-proxies}); once per connection. */
+    boolean isTrustedForwarder(final InetSocketAddress remote)
+    {
+        final io.centrigate.config.AddressRanges trusted = ctx.trustedProxyRanges();
+        return !trusted.isEmpty() && remote != null && trusted.contains(remote.getAddress());
+    }
+
+    boolean isTrustedForwarder(final byte[] address, final int length)
+    {
+        return ctx.trustedProxyRanges().contains(address, length);
+    }
+
+    ProxyHeaderStage proxyHeaders() { return proxyHeaders; }
+    io.centrigate.http.ForwardedFor forwardedFor() { return forwardedFor; }
     ErrorLog errorLog() { return errorLog; }
     LoopStats stats() { return stats; }
     RequestHead requestHead() { return requestHead; }
@@ -228,9 +266,10 @@ final class ProxyLoop implements EventLoop.Duty
     }
 
     /** Every listener of the proxy by index (set once, before the loop starts): counts are kept per listener. */
-    void listenerAddresses(final InetSocketAddress[] addresses)
+    void listenerAddresses(final InetSocketAddress[] addresses, final boolean[] proxyProtocol)
     {
         listenerAddresses = addresses;
+        listenerProxyProtocol = proxyProtocol;
         stats.listeners(addresses.length);
     }
 
@@ -297,8 +336,10 @@ final class ProxyLoop implements EventLoop.Duty
             connection = loop.poller().adopt(accepted, null);
             final io.centrigate.tls.TlsChannel tls = kind == TLS ?
                 new io.centrigate.tls.TlsChannel(connection, tlsContext.newServerEngine(), tlsBuffers) : null;
-            final ClientSession session = new ClientSession(this, connection, tls, kind == REDIRECT);
             final int listenerIndex = listenerGiven >= 0 ? listenerGiven : listenerOf(connection);
+            final boolean proxyProtocol = listenerIndex < listenerProxyProtocol.length &&
+                listenerProxyProtocol[listenerIndex];
+            final ClientSession session = new ClientSession(this, connection, tls, kind == REDIRECT, proxyProtocol);
             session.listener = listenerIndex;
             link(session);
             stats.accepted++;
@@ -307,6 +348,10 @@ final class ProxyLoop implements EventLoop.Duty
             if (overLimit)
             {
                 session.rejectNow(HttpError.OVERLOADED);
+            }
+            else if (proxyProtocol && !maySendProxyHeader(connection))
+            {
+                session.refuseProxyHeader(io.centrigate.metrics.LoopStats.PROXY_HEADER_DISALLOWED);
             }
         }
         catch (final IOException | RuntimeException e)
@@ -356,11 +401,12 @@ final class ProxyLoop implements EventLoop.Duty
     }
 
     int writeUpstreamHead(
-        final RequestHead head, final UnsafeBuffer src, final Chunk out, final byte[] clientAddress, final boolean https,
-        final boolean keepAlive, final int stripTarget)
+        final RequestHead head, final UnsafeBuffer src, final Chunk out, final byte[] clientAddress, final int clientLength,
+        final byte[] peerAddress, final boolean trustedPeer, final boolean https, final boolean keepAlive,
+        final int stripTarget)
     {
-        return requestWriter.write(head, src, out.buffer(), 0, out.capacity(), clientAddress, clientAddress.length, https,
-            keepAlive, stripTarget);
+        return requestWriter.write(head, src, out.buffer(), 0, out.capacity(), clientAddress, clientLength, peerAddress,
+            peerAddress.length, https, keepAlive, stripTarget, trustedPeer);
     }
 
     private static final byte[] REDIRECT_HEAD = "HTTP/1.1 301 Moved Permanently\r\nLocation: https://".getBytes(
@@ -661,7 +707,7 @@ final class ProxyLoop implements EventLoop.Duty
             loop.busyNs(), loop.commandQueueDepth(), nodeStatsCopy(), LoopStats.seenCodes(stats.closeCodesUp),
             LoopStats.seenCodes(stats.closeCodesDown), stats.connectTime, stats.upgradeTime,
             stats.httpResponseTime, stats.tunnelLifetime, stats.acceptedByListener.clone(), stats.openByListener.clone(),
-            stats.upstreamSourceBindFailures);
+            stats.upstreamSourceBindFailures, stats.proxyHeaderRefused.clone());
     }
 
     private List<io.centrigate.metrics.NodeStats> nodeStatsCopy()

@@ -164,6 +164,17 @@ final class RequestHeadStage
      */
     Chunk headForNode(final UnsafeBuffer buf, final byte[] clientAddress, final boolean https)
     {
+        return headForNode(buf, clientAddress, clientAddress.length, clientAddress, false, https);
+    }
+
+    /**
+     * As above, for a client known through other proxies: X-Real-IP is {@code clientAddress[0, clientLength)},
+     * X-Forwarded-For gets {@code peerAddress} appended, and a {@code trustedPeer}'s X-Forwarded-Proto is kept
+     * ({@link io.centrigate.http.UpstreamRequestWriter}).
+     */
+    Chunk headForNode(final UnsafeBuffer buf, final byte[] clientAddress, final int clientLength,
+        final byte[] peerAddress, final boolean trustedPeer, final boolean https)
+    {
         final Chunk out = owner.pool().acquire();
         if (out == null)
         {
@@ -171,8 +182,8 @@ final class RequestHeadStage
             return null;
         }
         // An upgrade's connection becomes the tunnel: it never goes back to the pool.
-        final int written = owner.writeUpstreamHead(head, buf, out, clientAddress, https, !upgrade && upstreamKeepAlive,
-            stripTarget);
+        final int written = owner.writeUpstreamHead(head, buf, out, clientAddress, clientLength, peerAddress, trustedPeer,
+            https, !upgrade && upstreamKeepAlive, stripTarget);
         if (written < 0)
         {
             owner.pool().release(out);

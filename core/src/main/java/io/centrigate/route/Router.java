@@ -116,6 +116,19 @@ public final class Router
     }
 
     /** Whether a client address may reach the operator endpoints; once per connection (cold). */
+    /** As above, for {@code address[0, length)} (4 or 16 bytes); per request behind a trusted forwarder. */
+    public boolean isInternal(final byte[] address, final int length)
+    {
+        for (final Cidr cidr : internalAllow)
+        {
+            if (cidr.contains(address, length))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public boolean isInternal(final InetAddress client)
     {
         for (final Cidr cidr : internalAllow)

@@ -140,6 +140,26 @@ public final class TlsChannel implements ByteChannel
 
     // ---------------------------------------------------------------- read
 
+    /**
+     * Bytes of the TLS stream that a layer under TLS already took off the socket: what followed a PROXY protocol
+     * header in the same read (the start of the ClientHello). They are unwrapped before anything the socket gives,
+     * and the caller drives the handshake on with {@link #read} at once (the selector will not report them).
+     *
+     * @throws SSLException when they do not fit one record buffer (a caller bounds its read so they always do).
+     */
+    public void unread(final ByteBuffer src) throws SSLException
+    {
+        if (netIn == null)
+        {
+            netIn = pool.acquire(packetSize);
+        }
+        if (src.remaining() > netIn.remaining())
+        {
+            throw new SSLException(src.remaining() + " bytes before the handshake do not fit a record buffer");
+        }
+        netIn.put(src);
+    }
+
     @Override
     public int read(final ByteBuffer dst) throws IOException
     {

@@ -1,6 +1,7 @@
 package io.centrigate.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -104,5 +105,51 @@ class ProxyContextTest
         assertTrue(!new ProxyContext.Upstream(new java.net.InetSocketAddress("127.0.0.1", 1), 1).named());
         assertTrue(!new ProxyContext.Upstream(new java.net.InetSocketAddress("localhost", 1), 1).named(),
             "localhost is the loopback, not a set of nodes");
+    }
+
+    @Test
+    void proxyProtocolNamesListenersByKindOrAddress()
+    {
+        final InetSocketAddress plain = new InetSocketAddress("127.0.0.1", 20080);
+        final InetSocketAddress other = new InetSocketAddress("127.0.0.2", 20080);
+        final InetSocketAddress redirect = new InetSocketAddress("127.0.0.1", 20081);
+        final ProxyContext byAddress = new ProxyContext().listen(plain).listen(other).redirectListen(redirect)
+            .proxyProtocol(java.util.List.of("127.0.0.2:20080", "localhost:20081")).conclude();
+        assertFalse(byAddress.proxyProtocolOn(plain, false, false));
+        assertTrue(byAddress.proxyProtocolOn(other, false, false));
+        assertTrue(byAddress.proxyProtocolOn(redirect, false, true));
+        final ProxyContext byKind = new ProxyContext().listen(plain).redirectListen(redirect)
+            .proxyProtocol(java.util.List.of("plain")).conclude();
+        assertTrue(byKind.proxyProtocolOn(plain, false, false));
+        assertFalse(byKind.proxyProtocolOn(redirect, false, true), "plain is --listen only");
+        assertTrue(new ProxyContext().listen(plain).redirectListen(redirect).proxyProtocol(java.util.List.of("all"))
+            .conclude().proxyProtocolOn(redirect, false, true));
+        final ProxyContext off = new ProxyContext().listen(plain).proxyProtocol(java.util.List.of("off")).conclude();
+        assertFalse(off.proxyProtocolAny());
+        assertTrue(off.warnings().isEmpty());
+        assertTrue(byKind.warnings().stream().anyMatch(w -> w.startsWith("proxy-protocol: any peer may send")),
+            "without proxy-protocol-from the start warns");
+        assertTrue(new ProxyContext().listen(plain).proxyProtocol(java.util.List.of("plain"))
+            .proxyProtocolFrom(java.util.List.of("10.0.0.0/8")).conclude().warnings().isEmpty());
+    }
+
+    @Test
+    void proxyProtocolSettingsThatCannotWorkAreRefusedByName()
+    {
+        final InetSocketAddress plain = new InetSocketAddress("127.0.0.1", 20080);
+        assertEquals("proxy-protocol: 127.0.0.1:20099 is not a listen, tls-listen or redirect-http address",
+            refusal(new ProxyContext().listen(plain).proxyProtocol(java.util.List.of("127.0.0.1:20099"))));
+        assertEquals("proxy-protocol tls: there is no tls-listen address",
+            refusal(new ProxyContext().listen(plain).proxyProtocol(java.util.List.of("tls"))));
+        assertTrue(refusal(new ProxyContext().listen(plain).proxyProtocol(java.util.List.of("yes")))
+            .startsWith("proxy-protocol: expected plain, tls, all, off or a listener's HOST:PORT"));
+        assertEquals("proxy-protocol-from is set but no listener requires proxy-protocol",
+            refusal(new ProxyContext().listen(plain).proxyProtocolFrom(java.util.List.of("10.0.0.0/8"))));
+        assertEquals("proxy-protocol-max-size must be 232..16384 bytes",
+            refusal(new ProxyContext().listen(plain).proxyProtocolMaxSize(231)));
+        assertEquals("proxy-protocol-max-size must be 232..16384 bytes",
+            refusal(new ProxyContext().listen(plain).proxyProtocolMaxSize(16385)));
+        assertTrue(refusal(new ProxyContext().listen(plain).trustedProxies(java.util.List.of("cdn.example.com")))
+            .startsWith("not an address range"));
     }
 }

@@ -65,6 +65,50 @@ final class HotPathAllocationTest
         assertTrue(allocated < ALLOWANCE, allocated + " bytes allocated by " + ROUNDS + " rounds");
     }
 
+    /**
+     * Behind a trusted forwarder every request's client is found in its X-Forwarded-For and written into the head:
+     * still nothing allocated. The PROXY header (once per connection) allocates nothing either.
+     */
+    @Test
+    void forwardedForAndProxyHeadersAllocateNothing()
+    {
+        final String text = Wire.head("GET /connection/http_stream HTTP/1.1", "Host: a",
+            "X-Forwarded-For: 198.51.100.1, [2001:db8::7]:443, 10.0.0.2", "X-Forwarded-For: 10.0.0.3",
+            "X-Forwarded-Proto: https");
+        final UnsafeBuffer src = Wire.offHeap(text);
+        final UnsafeBuffer proxyV1 = Wire.offHeap("PROXY TCP6 2001:db8::7 2001:db8::1 56324 443\r\n");
+        final UnsafeBuffer dst = new UnsafeBuffer(ByteBuffer.allocateDirect(8192));
+        final byte[] peer = "10.0.0.9".getBytes(StandardCharsets.US_ASCII);
+        final byte[] client = new byte[IpText.MAX_TEXT];
+        final io.centrigate.config.AddressRanges trusted =
+            new io.centrigate.config.AddressRanges(java.util.List.of("10.0.0.0/8"));
+        final RequestHead request = new RequestHead(100);
+        final UpstreamRequestWriter writer = new UpstreamRequestWriter();
+        final ForwardedFor forwardedFor = new ForwardedFor();
+        final ProxyProtocolHeader proxyHeader = new ProxyProtocolHeader(1536);
+        long checksum = 0;
+        final com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+        long before = 0;
+        for (int i = 0; i < 4 * ROUNDS; i++)
+        {
+            if (i == 3 * ROUNDS)
+            {
+                before = threads.getCurrentThreadAllocatedBytes();
+            }
+            assertTrue(request.parse(src, text.length()));
+            final int n = forwardedFor.resolve(request, src, trusted, client);
+            checksum += n + writer.write(request, src, dst, 0, dst.capacity(), client, n, peer, peer.length, false, true, 0,
+                true);
+            checksum += proxyHeader.parse(proxyV1, 0, proxyV1.capacity());
+        }
+        final long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertTrue(checksum > 0);
+        assertEquals("2001:db8::7", new String(client, 0, forwardedFor.resolve(request, src, trusted, client),
+            StandardCharsets.US_ASCII));
+        assertTrue(allocated < ALLOWANCE, allocated + " bytes allocated by " + ROUNDS + " rounds");
+    }
+
     private static long round(
         final UnsafeBuffer upgrade,
         final int upgradeLength,

@@ -207,4 +207,56 @@ final class UpstreamRequestWriterTest
         final int written = writer.write(head, src, dst, 0, dst.capacity(), address, 11, false);
         assertTrue(Wire.text(dst, 0, written).contains("\r\nX-Real-IP: 2001:db8::1\r\nX-Forwarded-For: 2001:db8::1\r\n"));
     }
+
+    private String rewriteBehind(final String request, final boolean trustedPeer, final boolean https)
+    {
+        final byte[] client = "203.0.113.9\0\0".getBytes(StandardCharsets.US_ASCII);
+        final byte[] peer = "10.0.0.2".getBytes(StandardCharsets.US_ASCII);
+        final UnsafeBuffer src = Wire.offHeap(request);
+        assertTrue(head.parse(src, request.length()), () -> String.valueOf(head.error()));
+        final int written = writer.write(head, src, dst, 0, dst.capacity(), client, 11, peer, peer.length, https, true,
+            0, trustedPeer);
+        assertTrue(written > 0);
+        return Wire.text(dst, 0, written);
+    }
+
+    @Test
+    void behindATrustedForwarderTheClientIsTheRealIpAndThePeerIsAppended()
+    {
+        assertEquals(head(
+            "GET / HTTP/1.1",
+            "Host: a",
+            "X-Forwarded-Proto: https",
+            "X-Real-IP: 203.0.113.9",
+            "X-Forwarded-For: 203.0.113.9, 10.0.0.2",
+            "X-Scheme: https"),
+            rewriteBehind(head("GET / HTTP/1.1", "Host: a", "X-Forwarded-For: 203.0.113.9", "X-Real-IP: 1.1.1.1",
+                "X-Forwarded-Proto: https", "X-Scheme: http"), true, false));
+    }
+
+    @Test
+    void aTrustedForwardersProtoListGivesTheSchemeOfItsFirstElement()
+    {
+        final String out = rewriteBehind(head("GET / HTTP/1.1", "Host: a", "X-Forwarded-Proto: http , https"), true, true);
+        assertTrue(out.contains("X-Forwarded-Proto: http , https\r\n"), out);
+        assertTrue(out.contains("X-Scheme: http\r\n"), out);
+        assertEquals(1, out.split("X-Forwarded-Proto").length - 1, out);
+        final String upper = rewriteBehind(head("GET / HTTP/1.1", "Host: a", "X-Forwarded-Proto: HTTPS"), true, false);
+        assertTrue(upper.contains("X-Scheme: https\r\n"), upper);
+    }
+
+    @Test
+    void withoutAProtoFromTheTrustedForwarderTheProxysOwnIsWritten()
+    {
+        final String out = rewriteBehind(head("GET / HTTP/1.1", "Host: a"), true, true);
+        assertTrue(out.endsWith("X-Forwarded-Proto: https\r\nX-Scheme: https\r\n\r\n"), out);
+    }
+
+    @Test
+    void anUntrustedPeersProtoIsNeverBelieved()
+    {
+        final String out = rewriteBehind(head("GET / HTTP/1.1", "Host: a", "X-Forwarded-Proto: https"), false, false);
+        assertTrue(out.endsWith("X-Forwarded-Proto: http\r\nX-Scheme: http\r\n\r\n"), out);
+        assertEquals(1, out.split("X-Forwarded-Proto").length - 1, out);
+    }
 }
