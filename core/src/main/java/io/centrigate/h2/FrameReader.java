@@ -82,6 +82,17 @@ public final class FrameReader
         return lastError;
     }
 
+    /**
+     * Ends reading for good from inside a listener call, when the session finds a reason of its own to end the
+     * connection (a flood of resets, pings or settings): {@link #read} returns {@link #ERROR} after the current frame
+     * instead of going on with the next one. The session sends the GOAWAY itself.
+     */
+    public void stop(final int errorCode)
+    {
+        state = FAILED;
+        lastError = errorCode;
+    }
+
     /** Whether a field block is open: its HEADERS came without END_HEADERS and CONTINUATION must follow. */
     public boolean inHeaderBlock()
     {
@@ -130,7 +141,7 @@ public final class FrameReader
             {
                 break;
             }
-            if (!frame(buffer, position, payloadLength, listener))
+            if (!frame(buffer, position, payloadLength, listener) || state == FAILED)
             {
                 return ERROR;
             }

@@ -173,6 +173,34 @@ final class FrameReaderTest
     }
 
     @Test
+    void aListenerCanStopTheReaderInsideACall()
+    {
+        final FrameReader reader = new FrameReader(16384, 65536, false);
+        final Recorder recorder = new Recorder()
+        {
+            @Override
+            public void onRstStream(final int streamId, final long errorCode)
+            {
+                super.onRstStream(streamId, errorCode);
+                reader.stop(ErrorCode.ENHANCE_YOUR_CALM);
+            }
+        };
+        final UnsafeBuffer bytes = hex(EMPTY_SETTINGS + "000004 03 00 00000001 00000008" +
+            "000004 03 00 00000003 00000008");
+        assertEquals(FrameReader.ERROR, reader.read(bytes, 0, bytes.capacity(), recorder));
+        assertEquals(List.of("SETTINGS END", "RST_STREAM 1 CANCEL"), recorder.events);
+        assertEquals(ErrorCode.ENHANCE_YOUR_CALM, reader.lastError());
+        assertEquals(FrameReader.ERROR, reader.read(bytes, 0, bytes.capacity(), recorder));
+    }
+
+    @Test
+    void paddingMayTakeAllOfAFieldBlocksRoom()
+    {
+        assertEquals(List.of("SETTINGS END", "HEADERS 1 ", "CONTINUATION 1 END_HEADERS 82"),
+            events("000003 01 08 00000001 02 0000" + "000001 09 04 00000001 82"));
+    }
+
+    @Test
     void refusesAnOversizedFrameFromItsHeaderAlone()
     {
         final Recorder recorder = new Recorder();

@@ -6,7 +6,7 @@ import java.util.List;
 import org.agrona.DirectBuffer;
 
 /** A frame listener that writes down every call as text, for tests to compare. */
-final class Recorder implements FrameListener
+class Recorder implements FrameListener
 {
     final List<String> events = new ArrayList<>();
 
