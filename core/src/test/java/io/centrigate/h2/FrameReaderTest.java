@@ -173,6 +173,14 @@ final class FrameReaderTest
     }
 
     @Test
+    void goesOnAfterAStreamError()
+    {
+        assertEquals(List.of("SETTINGS END", "STREAM ERROR 1 PROTOCOL_ERROR", "STREAM ERROR 3 FRAME_SIZE_ERROR",
+            "PING 102030405060708"), events("000004 08 00 00000001 00000000" + "000004 02 00 00000003 00000001" +
+            "000008 06 00 00000000 0102030405060708"));
+    }
+
+    @Test
     void aListenerCanStopTheReaderInsideACall()
     {
         final FrameReader reader = new FrameReader(16384, 65536, false);

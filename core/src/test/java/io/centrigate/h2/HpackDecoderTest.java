@@ -197,6 +197,35 @@ final class HpackDecoderTest
     }
 
     @Test
+    void aNewEntryMayNameTheEntryItsAdditionEvicts()
+    {
+        // §4.4: the name is read before eviction; here the only entry must go to make room for its namesake
+        final HpackDecoder decoder = new HpackDecoder(100, 16384);
+        decode(decoder, "400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572");
+        final String value = "v".repeat(40);
+        assertEquals(List.of("custom-key: " + value), decode(decoder, "7e 28" + "76".repeat(40)));
+        assertTable(decoder, 82, "custom-key: " + value);
+    }
+
+    @Test
+    void aFieldLargerThanTheListLimitIsCountedNotCopied()
+    {
+        final HpackDecoder decoder = new HpackDecoder(256, 512);
+        // a literal value of 1,000 bytes, then a Huffman one decoding to 1,600 ('0' is 5 bits): neither reported
+        final StringBuilder hex = new StringBuilder("04 7f e9 06").append("61".repeat(1000));
+        hex.append("04 ff e9 06").append("00".repeat(1000));
+        hex.append("82");
+        final UnsafeBuffer block = hex(hex.toString());
+        final Bytes.Fields fields = new Bytes.Fields();
+        assertEquals(HpackDecoder.HEADER_LIST_TOO_LARGE, decoder.decode(block, 0, block.capacity(), fields));
+        assertEquals(List.of(), fields.fields);
+        // ...and an indexed literal of that size just empties the table (§4.4), keeping it in step
+        decode(decoder, "40 01 61 01 62");
+        assertEquals(HpackDecoder.HEADER_LIST_TOO_LARGE, decodeResult(decoder, "40 01 61 ff e9 06" + "00".repeat(1000)));
+        assertTable(decoder, 0);
+    }
+
+    @Test
     void anEntryLargerThanTheTableEmptiesIt()
     {
         final HpackDecoder decoder = new HpackDecoder(64, 16384);
