@@ -406,7 +406,8 @@ public final class FrameReader
                 case Setting.INITIAL_WINDOW_SIZE:
                     if (value > Setting.MAX_WINDOW_SIZE)
                     {
-                        return failed(listener, ErrorCode.FLOW_CONTROL_ERROR, "SETTINGS_INITIAL_WINDOW_SIZE above 2^31-1");
+                        return failed(listener, ErrorCode.FLOW_CONTROL_ERROR,
+                            "SETTINGS_INITIAL_WINDOW_SIZE above 2^31-1");
                     }
                     break;
                 case Setting.MAX_FRAME_SIZE:

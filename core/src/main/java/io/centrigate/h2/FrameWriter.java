@@ -83,7 +83,11 @@ public final class FrameWriter
         return FrameHeader.LENGTH + 8 + debugLength;
     }
 
-    public static int rstStream(final MutableDirectBuffer dst, final int offset, final int streamId, final long errorCode)
+    public static int rstStream(
+        final MutableDirectBuffer dst,
+        final int offset,
+        final int streamId,
+        final long errorCode)
     {
         FrameHeader.write(dst, offset, 4, FrameType.RST_STREAM, 0, streamId);
         dst.putInt(offset + FrameHeader.LENGTH, (int)errorCode, ByteOrder.BIG_ENDIAN);
@@ -91,7 +95,11 @@ public final class FrameWriter
     }
 
     /** WINDOW_UPDATE (§6.9) on a stream, or on the connection with stream 0; the increment is 1..2^31-1. */
-    public static int windowUpdate(final MutableDirectBuffer dst, final int offset, final int streamId, final int increment)
+    public static int windowUpdate(
+        final MutableDirectBuffer dst,
+        final int offset,
+        final int streamId,
+        final int increment)
     {
         FrameHeader.write(dst, offset, 4, FrameType.WINDOW_UPDATE, 0, streamId);
         dst.putInt(offset + FrameHeader.LENGTH, increment & 0x7fff_ffff, ByteOrder.BIG_ENDIAN);
