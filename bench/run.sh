@@ -2,7 +2,7 @@
 # End-to-end bench: direct vs centrigate vs Nginx vs HAProxy on the same upstream, the same load, the same cores.
 #
 #   bench/run.sh                       # every scenario, every target, 3 repetitions (about 25 minutes)
-#   bench/run.sh echo storm            # some scenarios: echo fanout hold storm http idle
+#   bench/run.sh echo storm            # some scenarios: echo fanout hold storm http idle bulk
 #   bench/run.sh smoke                 # seconds: every scenario once, tiny load, no target check (CI)
 #   bench/run.sh cold                  # cold start: 9,000 upgrades at 2,000/s into a proxy that just bound its port,
 #                                      # with and without each cold-start remedy (not part of the default set)
@@ -26,7 +26,8 @@
 #     seconds between scrapes, shorter to magnify a scrape's cost; centrigate-base-admin: the same on BASE_JAR)
 #   PIN [1]  PROXY_CPUS [1]  LOAD_CPUS [0]  LOOPS [number of PROXY_CPUS]
 #   ECHO_CONNS [100] ECHO_RATE [20000] ECHO_SIZE [64]  FANOUT_CONNS [5000]  HOLD_CONNS [9000]
-#   STORM_CONCURRENCY [64]  HTTP_CONNS [64]  OUT [bench/results/<date>, smoke: bench/target/e2e-smoke]
+#   STORM_CONCURRENCY [64]  HTTP_CONNS [64]  BULK_CONNS [4] BULK_SIZE [524288] (bulk: 512 KiB binary messages both
+#   ways, closed loop; proxy CPU per GiB)  OUT [bench/results/<date>, smoke: bench/target/e2e-smoke]
 #   APPEND [0; 1 = keep the other scenarios' results in OUT and replace only those run now]
 #   BUILD [auto|always|never]  INSTALL [1; 0 in smoke]  JFR [0; 1 = a JFR recording of every centrigate run]
 #     (also centrigate-epoll: --transport epoll on JAVA25; the jar is then built on JAVA25 so it has the transport;
@@ -47,16 +48,16 @@ CALLER_SETTINGS=$(env | grep -E '^(ADMIN_[A-Z_]+|TARGETS|REPS|DURATION|WARMUP|LO
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-ALL_SCENARIOS=(echo fanout hold storm http idle)
+ALL_SCENARIOS=(echo fanout hold storm http idle bulk)
 SMOKE=0
 scenarios=()
 for a in "$@"; do
     case "$a" in
         smoke) SMOKE=1 ;;
-        echo|fanout|hold|storm|http|idle) scenarios+=("$a") ;;
+        echo|fanout|hold|storm|http|idle|bulk) scenarios+=("$a") ;;
         cold) scenarios+=("$a") ;;
         -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
-        *) echo "unknown scenario '$a' (echo fanout hold storm http idle cold smoke)" >&2; exit 2 ;;
+        *) echo "unknown scenario '$a' (echo fanout hold storm http idle bulk cold smoke)" >&2; exit 2 ;;
     esac
 done
 [[ ${#scenarios[@]} -eq 0 ]] && scenarios=("${ALL_SCENARIOS[@]}")
@@ -99,6 +100,8 @@ HOLD_CONNS="${HOLD_CONNS:-9000}"
 HOLD_SETTLE="${HOLD_SETTLE:-3}"
 STORM_CONCURRENCY="${STORM_CONCURRENCY:-64}"
 HTTP_CONNS="${HTTP_CONNS:-64}"
+BULK_CONNS="${BULK_CONNS:-4}"
+BULK_SIZE="${BULK_SIZE:-524288}"
 OUT="${OUT:-bench/results/$(date +%F)}"
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
@@ -618,6 +621,7 @@ run_one() { # scenario target rep [retry]
         fanout) line=$(loadgen fanout "$t" "$rep" "$tag" --conns "$FANOUT_CONNS" || true) ;;
         hold) line=$(loadgen hold "$t" "$rep" "$tag" --conns "$HOLD_CONNS" --concurrency 64 --settle "$HOLD_SETTLE" || true) ;;
         storm) line=$(loadgen storm "$t" "$rep" "$tag" --concurrency "$STORM_CONCURRENCY" || true) ;;
+        bulk) line=$(loadgen bulk "$t" "$rep" "$tag" --conns "$BULK_CONNS" --size "$BULK_SIZE" || true) ;;
         cold)
             # at once, no warm-up of any kind: opens paced at COLD_RATE (open loop; the cap is never the limit).
             # other_cpu_pct (% of a core) = the whole machine's busy time over the run minus the proxy's, the upstream's
@@ -688,6 +692,7 @@ summary_of() {
         hold) keys="opened alive connect_p99_us rss_per_tunnel_bytes" ;;
         cold) keys="ready_s opened alive connect_p50_us connect_p99_us connect_p999_us connect_max_us open_behind_max_us other_cpu_pct" ;;
         storm) keys="handshakes_per_s handshake_p99_us failed proxy_cpu_pct loadgen_cpu_pct other_cpu_pct" ;;
+        bulk) keys="mib_per_s message_rtt_p50_us proxy_cpu_pct proxy_cpu_s_per_gib io_errors other_cpu_pct" ;;
         http) keys="requests_per_s p99_us errors proxy_cpu_pct machine_busy_pct" ;;
     esac
     local k out=""

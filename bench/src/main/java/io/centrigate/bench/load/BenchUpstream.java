@@ -122,6 +122,10 @@ public final class BenchUpstream
         boolean closeAfterWrite;
         boolean subscriber;
         boolean closed;
+        /** A frame too large for {@link #in} (the bulk scenario) is echoed as it streams: payload bytes still to come. */
+        long bulkRemaining;
+        final byte[] bulkMask = new byte[4];
+        long bulkMaskPos;
 
         Conn(final SocketChannel ch, final SelectionKey key)
         {
@@ -343,6 +347,10 @@ public final class BenchUpstream
         private void onFrames(final Conn c)
         {
             final ByteBuffer in = c.in;
+            if (c.bulkRemaining > 0 && !streamBulk(c))
+            {
+                return;
+            }
             while (in.remaining() >= 2)
             {
                 final int p = in.position();
@@ -362,7 +370,32 @@ public final class BenchUpstream
                 }
                 if (len > IN_SIZE - 14)
                 {
-                    throw new IllegalStateException("frame too large for the bench upstream: " + len);
+                    // The bulk scenario's frames (256 KiB and up): the header now, the payload unmasked as it arrives.
+                    if (in.remaining() < header || out.remaining() < 10)
+                    {
+                        return;
+                    }
+                    out.put((byte)b0);
+                    if (len < 65536)
+                    {
+                        out.put((byte)126).putShort((short)len);
+                    }
+                    else
+                    {
+                        out.put((byte)127).putLong(len);
+                    }
+                    for (int k = 0; k < 4; k++)
+                    {
+                        c.bulkMask[k] = masked ? in.get(maskAt + k) : 0;
+                    }
+                    c.bulkMaskPos = 0;
+                    c.bulkRemaining = len;
+                    in.position(p + header);
+                    if (!streamBulk(c))
+                    {
+                        return;
+                    }
+                    continue;
                 }
                 if (in.remaining() < header + len)
                 {
@@ -446,6 +479,22 @@ public final class BenchUpstream
                 }
             }
             subscribers.subList(live, subscribers.size()).clear();
+        }
+
+        /** Echoes what has come of a large frame's payload, unmasked; true when the frame is done. */
+        private boolean streamBulk(final Conn c)
+        {
+            final ByteBuffer in = c.in;
+            final int n = (int)Math.min(Math.min(in.remaining(), c.bulkRemaining), out.remaining());
+            final int p = in.position();
+            for (int i = 0; i < n; i++)
+            {
+                out.put((byte)(in.get(p + i) ^ c.bulkMask[(int)((c.bulkMaskPos + i) & 3)]));
+            }
+            in.position(p + n);
+            c.bulkMaskPos += n;
+            c.bulkRemaining -= n;
+            return c.bulkRemaining == 0;
         }
 
         /** Writes {@link #out}; what the socket does not take waits in the connection's pending buffer. */

@@ -32,6 +32,9 @@ import org.HdrHistogram.HistogramLogWriter;
  *                                                   --warm-target: warm up against another address (this JVM warm,
  *                                                   the target untouched)
  *   storm   --concurrency 64                        new handshakes per second, each closed with RST at once
+ *   bulk    --conns 4 --size 524288                 large binary messages both ways: each tunnel sends one, the
+ *                                                   upstream streams it back, then the next (closed loop); proxy
+ *                                                   CPU seconds per GiB moved (both directions counted)
  * common: --seconds 10 --warmup 3 --label X --tag KEY=VALUE (copied into the JSON) --proxy-pids P[,P] --upstream-pid P --clk-tck 100 --sources 0
  *         --hlog FILE (HdrHistogram log of the main histogram) --path /connection/websocket</pre>
  */
@@ -127,6 +130,7 @@ public final class LoadGen
             case "fanout" -> g.fanout();
             case "hold" -> g.hold();
             case "storm" -> g.storm();
+            case "bulk" -> g.bulk();
             default -> throw new IllegalArgumentException("unknown scenario " + g.scenario);
         };
         final PrintStream out = System.out;
@@ -201,6 +205,129 @@ public final class LoadGen
         cpu.put(r, received[0]);
         errors(r, net);
         writeLog(rtt);
+        net.close();
+        return r;
+    }
+
+    /**
+     * Large messages through the tunnels: each connection writes one masked binary frame of {@code --size} bytes,
+     * reads the upstream's echo of it as it streams back (the bench upstream echoes frames too large for its buffer
+     * while they arrive), then sends the next. What is measured is the proxy's CPU per byte moved: this is the
+     * scenario where kernel zero-copy (splice) would count.
+     */
+    private Map<String, Object> bulk() throws Exception
+    {
+        final int n = conns > 0 ? conns : 4;
+        final int s = size >= 65536 ? size : 512 * 1024;
+        final WsClients net = new WsClients(target, sources, 64 * 1024);
+        final List<WsClients.Client> open = openAll(net, n, null, TimeUnit.SECONDS.toNanos(30), 0);
+        final Map<String, Object> r = header(n);
+        if (open.size() < n)
+        {
+            return failed(r, net, open.size());
+        }
+        final byte[] mask = new byte[4];
+        ThreadLocalRandom.current().nextBytes(mask);
+        final ByteBuffer frame = ByteBuffer.allocateDirect(14 + s);
+        frame.put((byte)0x82).put((byte)(0x80 | 127)).putLong(s).put(mask);
+        for (int i = 0; i < s; i++)
+        {
+            frame.put((byte)((i * 131 + (i >>> 9)) ^ mask[i & 3]));
+        }
+        frame.flip();
+        final long echoBytes = 10L + s; // the upstream's unmasked frame: 64-bit length form
+        // The tunnels leave WsClients' loop: this one reads and writes them directly.
+        final java.nio.channels.Selector selector = java.nio.channels.Selector.open();
+        final ByteBuffer[] out = new ByteBuffer[n];
+        final long[] toRead = new long[n];
+        final long[] sentAt = new long[n];
+        final java.nio.channels.SelectionKey[] keys = new java.nio.channels.SelectionKey[n];
+        final long first = System.nanoTime();
+        for (int i = 0; i < n; i++)
+        {
+            out[i] = frame.duplicate();
+            toRead[i] = echoBytes;
+            sentAt[i] = first;
+            keys[i] = open.get(i).ch.register(selector,
+                java.nio.channels.SelectionKey.OP_READ | java.nio.channels.SelectionKey.OP_WRITE, i);
+        }
+        final ByteBuffer scratch = ByteBuffer.allocateDirect(256 * 1024);
+        final Histogram rtt = new Histogram(HIGHEST_NS, 3);
+        final long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
+        final long from = start + (long)(warmup * 1e9);
+        final long to = from + (long)(seconds * 1e9);
+        final CpuWindow cpu = new CpuWindow(from, to);
+        cpu.start();
+        long messages = 0;
+        long ioErrors = 0;
+        long now;
+        while ((now = System.nanoTime()) < to)
+        {
+            selector.select(10);
+            for (final java.util.Iterator<java.nio.channels.SelectionKey> it = selector.selectedKeys().iterator();
+                it.hasNext(); )
+            {
+                final java.nio.channels.SelectionKey key = it.next();
+                it.remove();
+                final int i = (Integer)key.attachment();
+                final java.nio.channels.SocketChannel ch = (java.nio.channels.SocketChannel)key.channel();
+                try
+                {
+                    if (key.isValid() && key.isWritable() && out[i].hasRemaining())
+                    {
+                        ch.write(out[i]);
+                        if (!out[i].hasRemaining())
+                        {
+                            key.interestOps(java.nio.channels.SelectionKey.OP_READ);
+                        }
+                    }
+                    if (key.isValid() && key.isReadable())
+                    {
+                        int got;
+                        while ((got = ch.read(scratch.clear())) > 0)
+                        {
+                            toRead[i] -= got;
+                        }
+                        if (got < 0 || toRead[i] < 0)
+                        {
+                            throw new IOException(got < 0 ? "tunnel closed" : "more bytes back than were sent");
+                        }
+                    }
+                }
+                catch (final IOException e)
+                {
+                    ioErrors++;
+                    key.cancel();
+                    continue;
+                }
+                if (toRead[i] == 0 && !out[i].hasRemaining())
+                {
+                    final long done = System.nanoTime();
+                    if (sentAt[i] >= from && done < to)
+                    {
+                        messages++;
+                        rtt.recordValue(Math.min(HIGHEST_NS, done - sentAt[i]));
+                    }
+                    out[i] = frame.duplicate();
+                    toRead[i] = echoBytes;
+                    sentAt[i] = done;
+                    key.interestOps(java.nio.channels.SelectionKey.OP_READ | java.nio.channels.SelectionKey.OP_WRITE);
+                }
+            }
+        }
+        cpu.join(5000);
+        selector.close();
+        final double gib = messages * 2.0 * s / (1L << 30);
+        r.put("size", s);
+        r.put("messages", messages);
+        r.put("gib_moved", gib);
+        r.put("mib_per_s", gib * 1024 / seconds);
+        r.put("io_errors", ioErrors);
+        percentiles(r, "message_rtt", rtt);
+        cpu.put(r, 0);
+        final Object proxyCpu = r.get("proxy_cpu_s");
+        r.put("proxy_cpu_s_per_gib", proxyCpu instanceof Double && gib > 0 ? (Double)proxyCpu / gib : null);
+        errors(r, net);
         net.close();
         return r;
     }
