@@ -259,6 +259,10 @@ public final class RunCommand implements Callable<Integer>
         description = "Before the listeners bind, drive WebSocket and HTTP traffic through the proxy on loopback this long, so the JIT has compiled it when the first clients come (a handover: the old process serves meanwhile); 0 = off. Default: ${DEFAULT-VALUE}.")
     String warmup;
 
+    @Option(names = "--jit-priority", paramLabel = "auto|background|normal", defaultValue = "auto",
+        description = "Once the listeners are open, run the JIT compiler threads in the kernel's background class (SCHED_IDLE) so a compile never delays a loop; auto = background after a --warmup, normal without one (a cold process needs the compiler to catch up). Default: ${DEFAULT-VALUE}.")
+    String jitPriority;
+
     @Option(names = "--upstream-keepalive", paramLabel = "N", defaultValue = "256",
         description = "Idle upstream connections kept per node and loop for reuse (Nginx upstream keepalive); 0 = off. Default: ${DEFAULT-VALUE}.")
     int upstreamKeepAlive;
@@ -340,6 +344,8 @@ public final class RunCommand implements Callable<Integer>
             System.err.println("centrigate: " + e.getMessage());
             return 1;
         }
+        // After the warm-up (inside Proxy.start), which compiled the hot paths at normal priority.
+        final io.centrigate.loop.JitPriority jit = ctx.jitInBackground() ? io.centrigate.loop.JitPriority.start() : null;
         final AdminServer admin;
         try
         {
@@ -372,6 +378,10 @@ public final class RunCommand implements Callable<Integer>
         stop.await();
         // /ready answers 503 from the first step of the shutdown; /live 200 until the admin listener closes last.
         proxy.shutdown(proxy.context().drainTimeoutNs());
+        if (jit != null)
+        {
+            jit.close();
+        }
         if (admin != null)
         {
             admin.close();
@@ -597,6 +607,7 @@ public final class RunCommand implements Callable<Integer>
             .sendTimeoutNs(ProxyContext.parseDurationNs(sendTimeout, "--send-timeout"))
             .drainTimeoutNs(ProxyContext.parseDurationNs(drainTimeout, "--drain-timeout"))
             .warmupNs(ProxyContext.parseDurationNs(warmup, "--warmup"))
+            .jitPriority(jitPriority)
             .upstreamKeepAlive(upstreamKeepAlive)
             .sockJsSticky(ProxyContext.parseOnOff(sockJsSticky, "--sockjs-sticky"))
             .upstreamIdleTimeoutNs(ProxyContext.parseDurationNs(upstreamIdleTimeout, "--upstream-idle-timeout"))
@@ -674,6 +685,7 @@ public final class RunCommand implements Callable<Integer>
             " loops " + ctx.loops() +
             " idle-strategy " + ctx.idleMode().flag() +
             " transport " + ctx.transportInUse() +
+            (ctx.jitInBackground() ? " jit background" : "") +
             " accept " + ctx.acceptMode().flag() +
             " max-connections " + ctx.maxConnections() +
             (ctx.upstreamSources().isEmpty() ? "" : " upstream-sources " + ctx.upstreamSources().size());

@@ -174,6 +174,12 @@ final class CentrigateProcess implements AutoCloseable
         return err.toString();
     }
 
+    /** The process id of the JVM that runs centrigate. */
+    public long pid()
+    {
+        return process.pid();
+    }
+
     @Override
     public void close() throws InterruptedException
     {

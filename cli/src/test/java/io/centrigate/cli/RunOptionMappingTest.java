@@ -139,6 +139,7 @@ class RunOptionMappingTest
         samples.put("send-timeout", Sample.of("45s", ProxyContext::sendTimeoutNs, seconds(45)));
         samples.put("drain-timeout", Sample.of("1m", ProxyContext::drainTimeoutNs, TimeUnit.MINUTES.toNanos(1)));
         samples.put("warmup", Sample.of("500ms", ProxyContext::warmupNs, TimeUnit.MILLISECONDS.toNanos(500)));
+        samples.put("jit-priority", Sample.of("background", ProxyContext::jitPriority, "background"));
         samples.put("upstream-keepalive", Sample.of("7", ProxyContext::upstreamKeepAlive, 7));
         samples.put("upstream-source", Sample.of("127.0.0.2-127.0.0.4", c -> strings(c.upstreamSources()),
             List.of("/127.0.0.2", "/127.0.0.3", "/127.0.0.4")));

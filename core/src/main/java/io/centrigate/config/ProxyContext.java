@@ -161,6 +161,8 @@ public final class ProxyContext
     private long keepAliveTimeoutNs = DEFAULT_KEEPALIVE_TIMEOUT_NS;
     private long drainTimeoutNs = 0;
     private long warmupNs = 0;
+    /** auto, background or normal: the JIT compiler threads' scheduling once the listeners are open. */
+    private String jitPriority = "auto";
     private long sendTimeoutNs = DEFAULT_SEND_TIMEOUT_NS;
     private long upstreamIdleTimeoutNs = DEFAULT_UPSTREAM_IDLE_TIMEOUT_NS;
     private int upstreamKeepAlive = DEFAULT_UPSTREAM_KEEPALIVE;
@@ -523,6 +525,7 @@ public final class ProxyContext
     public ProxyContext drainTimeoutNs(final long v) { drainTimeoutNs = v; return this; }
     /** Before the listeners bind, drive loopback traffic through the proxy this long so the JIT compiles it; 0 = off. */
     public ProxyContext warmupNs(final long v) { warmupNs = v; return this; }
+    public ProxyContext jitPriority(final String v) { jitPriority = v; return this; }
     public ProxyContext sendTimeoutNs(final long v) { sendTimeoutNs = v; return this; }
     public ProxyContext upstreamIdleTimeoutNs(final long v) { upstreamIdleTimeoutNs = v; return this; }
     /** 0 turns the upstream pool off: one upstream connection per request. */
@@ -585,6 +588,18 @@ public final class ProxyContext
     public long keepAliveTimeoutNs() { return keepAliveTimeoutNs; }
     public long drainTimeoutNs() { return drainTimeoutNs; }
     public long warmupNs() { return warmupNs; }
+    public String jitPriority() { return jitPriority; }
+
+    /**
+     * Whether the JIT compiler threads go to the background class once the listeners are open ({@code
+     * io.centrigate.loop.JitPriority}): asked for, or {@code auto} after a warm-up (which compiled the hot paths at
+     * normal priority). Without a warm-up, {@code auto} leaves them alone: a cold process in a storm that saturates
+     * its loops needs the compiler's CPU to ever catch up.
+     */
+    public boolean jitInBackground()
+    {
+        return "background".equals(jitPriority) || ("auto".equals(jitPriority) && warmupNs > 0);
+    }
     public long sendTimeoutNs() { return sendTimeoutNs; }
     public long upstreamIdleTimeoutNs() { return upstreamIdleTimeoutNs; }
     public int upstreamKeepAlive() { return upstreamKeepAlive; }
@@ -774,6 +789,8 @@ public final class ProxyContext
         require(sendTimeoutNs >= 0, "send-timeout must not be negative");
         require(drainTimeoutNs >= 0, "drain-timeout must not be negative");
         require(warmupNs >= 0, "warmup must not be negative");
+        require("auto".equals(jitPriority) || "background".equals(jitPriority) || "normal".equals(jitPriority),
+            "jit-priority: expected auto, background or normal, got '" + jitPriority + "'");
         require(upstreamIdleTimeoutNs >= 0, "upstream-idle-timeout must not be negative");
         require(upstreamKeepAlive >= 0 && upstreamKeepAlive <= 100_000, "upstream-keepalive must be 0..100000");
         upstreamSources = SourceAddresses.parse(upstreamSourceSpecs, "upstream-source");

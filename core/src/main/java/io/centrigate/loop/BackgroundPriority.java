@@ -53,6 +53,21 @@ public final class BackgroundPriority
         }
     }
 
+    /** Lowers another thread of this process (by its kernel thread id) as {@link #lowerCurrentThread()} does. */
+    public static boolean lower(final long tid)
+    {
+        final String id = Long.toString(tid);
+        try
+        {
+            return run("chrt", "--idle", "-p", "0", id) || run("renice", "-n", Integer.toString(NICE), "-p", id);
+        }
+        catch (final InterruptedException e)
+        {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     private static boolean run(final String... command) throws InterruptedException
     {
         try
