@@ -37,7 +37,9 @@
 #     a change is measured before and after in one run: TARGETS="centrigate-base centrigate" BASE_JAR=/tmp/old.jar
 #   cold: COLD_CONNS [9000] COLD_RATE [2000] opens/s  COLD_WARMUP [5s: centrigate run --warmup]  JAVA25 [auto: a JDK >= 25
 #   under /usr/lib/jvm]  COLD_TARGETS [direct nginx centrigate centrigate-cds centrigate-jdk25 centrigate-aot
-#   centrigate-warmup centrigate-cds-warmup centrigate-aot-warmup; TARGETS, when set, replaces it]
+#   centrigate-warmup centrigate-cds-warmup centrigate-aot-warmup; TARGETS, when set, replaces it; also
+#   centrigate-warmup-jitnormal (--jit-priority normal after the warm-up) and centrigate-jitbg (no warm-up,
+#   --jit-priority background)]
 #   COLD_LOADGEN_WARM [0; N = the load generator first opens N upgrades straight at the upstream: its own JIT warm]
 #   QUIET_MAX_PCT [15; 0 in smoke] QUIET_WAIT [15]: before each run, wait (at most QUIET_WAIT s) until the whole
 #   machine is below QUIET_MAX_PCT % busy over 1 s (other work on a shared box); each result records other_cpu_pct
@@ -56,7 +58,7 @@ for a in "$@"; do
         smoke) SMOKE=1 ;;
         echo|fanout|hold|storm|http|idle|bulk) scenarios+=("$a") ;;
         cold) scenarios+=("$a") ;;
-        -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,45p' "$0"; exit 0 ;;
         *) echo "unknown scenario '$a' (echo fanout hold storm http idle bulk cold smoke)" >&2; exit 2 ;;
     esac
 done
@@ -357,6 +359,7 @@ port_of() {
         centrigate-cds-warmup) echo $(( BASE_PORT + 10 )) ;; centrigate-aot-warmup) echo $(( BASE_PORT + 11 )) ;;
         centrigate-admin) echo $(( BASE_PORT + 12 )) ;; centrigate-base) echo $(( BASE_PORT + 13 )) ;;
         centrigate-base-admin) echo $(( BASE_PORT + 14 )) ;; centrigate-epoll) echo $(( BASE_PORT + 15 )) ;;
+        centrigate-warmup-jitnormal) echo $(( BASE_PORT + 16 )) ;; centrigate-jitbg) echo $(( BASE_PORT + 17 )) ;;
     esac
 }
 
@@ -422,7 +425,11 @@ start_target_once() { # target tag
             [[ $t == centrigate-base* ]] && jar="$JARS/centrigate-base.jar"
             local cmd=("$(variant_java "$t")" "${jopts[@]}" -jar "$jar" run --listen "127.0.0.1:$port"
                 --upstream "127.0.0.1:$UPORT" --loops "$LOOPS" --idle-strategy "$idle")
-            [[ $t == *-warmup ]] && cmd+=(--warmup "$COLD_WARMUP")
+            [[ $t == *-warmup || $t == *-warmup-* ]] && cmd+=(--warmup "$COLD_WARMUP")
+            # --jit-priority (default auto: background after a warm-up): -jitnormal keeps the compilers normal after
+            # the warm-up, -jitbg puts them in the background without one
+            [[ $t == *-jitnormal ]] && cmd+=(--jit-priority normal)
+            [[ $t == *-jitbg ]] && cmd+=(--jit-priority background)
             # centrigate-epoll: the native transport (JDK 25, the jar built on it)
             [[ $t == *-epoll* ]] && cmd+=(--transport epoll)
             # centrigate-admin: the metrics on, as in production: an admin listener (a free port it picks itself,
@@ -739,7 +746,7 @@ if has_scenario cold; then
         if [[ $t == *-jdk25* || $t == *-aot* ]] && [[ -z "$JAVA25" ]]; then
             log "cold: skipping $t: no JDK 25 or newer (set JAVA25=/path/to/bin/java)"; continue
         fi
-        if [[ $t == *-warmup ]] && [[ $warmup_ok == 0 ]]; then
+        if [[ $t == *-warmup || $t == *-warmup-* ]] && [[ $warmup_ok == 0 ]]; then
             log "cold: skipping $t: this centrigate.jar has no 'run --warmup' option"; continue
         fi
         cold_targets+=("$t")
