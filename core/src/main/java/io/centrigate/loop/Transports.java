@@ -3,18 +3,21 @@ package io.centrigate.loop;
 import java.util.function.Function;
 
 import io.centrigate.nativeio.EpollTransport;
+import io.centrigate.nativeio.IoUringTransport;
 
 /**
  * Which transport runs under the loops: {@code nio} (JDK NIO, every JDK and platform), {@code epoll} (Linux,
- * JDK 22+, through {@code java.lang.foreign}), or {@code auto} (epoll where it works, else NIO).
+ * JDK 22+, through {@code java.lang.foreign}), {@code io_uring} (Linux 5.13+ with io_uring allowed, JDK 22+), or
+ * {@code auto} (epoll where it works, else NIO; io_uring only when asked for until it is measured to win).
  */
 public final class Transports
 {
     public static final String NIO = "nio";
     public static final String EPOLL = "epoll";
+    public static final String IO_URING = "io_uring";
     public static final String AUTO = "auto";
     /** The names a user may give. */
-    public static final String[] NAMES = {NIO, EPOLL, AUTO};
+    public static final String[] NAMES = {NIO, EPOLL, IO_URING, AUTO};
 
     private Transports()
     {
@@ -30,8 +33,10 @@ public final class Transports
                 return null;
             case EPOLL:
                 return EpollTransport.unavailableReason();
+            case IO_URING:
+                return IoUringTransport.unavailableReason();
             default:
-                return "unknown transport '" + name + "' (one of nio, epoll, auto)";
+                return "unknown transport '" + name + "' (one of nio, epoll, io_uring, auto)";
         }
     }
 
@@ -61,6 +66,8 @@ public final class Transports
         {
             case EPOLL:
                 return EpollTransport::open;
+            case IO_URING:
+                return IoUringTransport::open;
             case NIO:
                 return NioPoller::new;
             default:

@@ -1,0 +1,170 @@
+package io.centrigate.nativeio;
+
+import static io.centrigate.nativeio.IoUring.CQE_FLAGS;
+import static io.centrigate.nativeio.IoUring.CQE_RES;
+import static io.centrigate.nativeio.IoUring.CQE_USER_DATA;
+import static io.centrigate.nativeio.IoUring.IORING_CQE_F_MORE;
+import static io.centrigate.nativeio.IoUring.IORING_ENTER_EXT_ARG;
+import static io.centrigate.nativeio.IoUring.IORING_ENTER_GETEVENTS;
+import static io.centrigate.nativeio.IoUring.IORING_OP_POLL_ADD;
+import static io.centrigate.nativeio.IoUring.IORING_OP_POLL_REMOVE;
+import static io.centrigate.nativeio.IoUring.IORING_POLL_ADD_MULTI;
+import static io.centrigate.nativeio.IoUring.SQE_ADDR;
+import static io.centrigate.nativeio.IoUring.SQE_FD;
+import static io.centrigate.nativeio.IoUring.SQE_LEN;
+import static io.centrigate.nativeio.IoUring.SQE_OPCODE;
+import static io.centrigate.nativeio.IoUring.SQE_OP_FLAGS;
+import static io.centrigate.nativeio.IoUring.SQE_USER_DATA;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Readiness from an io_uring: a multishot IORING_OP_POLL_ADD per descriptor posts a completion with the poll
+ * mask (the same bits as epoll's) at each wake-up of the socket, edge-triggered as EPOLLET is, so the poller's
+ * latches work unchanged. Registrations and removals are queued as submission entries and go to the kernel with
+ * the one io_uring_enter of the next wait, which also reaps: one system call per loop iteration however many
+ * sockets came and went.
+ * <p>
+ * Two things differ from epoll. A poll request holds a reference to the socket's file, so close(2) alone would
+ * neither end the request nor send the FIN: {@link #remove} queues an IORING_OP_POLL_REMOVE, which the next
+ * enter submits (the descriptor number is free at once; a new socket reusing it is told apart by its data). And a
+ * multishot request can end on its own (a completion without IORING_CQE_F_MORE: the completion queue overflowed,
+ * or the thread that submitted it exited): the poller arms it again if its socket is still there.
+ */
+final class IoUringReadiness extends Readiness
+{
+    /** Submission queue entries: the most registrations and removals between two waits before an early submit. */
+    static final int SQ_ENTRIES = 1024;
+    /** Completions the queue holds; beyond it the kernel keeps them aside (IORING_FEAT_NODROP) and ends multishots. */
+    static final int CQ_ENTRIES = 8192;
+
+    /** The user data of the removals' own completions, which say nothing we act on. */
+    private static final long REMOVE_DATA = -2L;
+    private static final int NO_EDGE_FLAG = ~Syscalls.EPOLLET;
+    // struct io_uring_getevents_arg {u64 sigmask; u32 sigmask_sz; u32 pad; u64 ts;} and a struct __kernel_timespec
+    private static final long GETEVENTS_ARG_SIZE = 24;
+    private static final long ARG_TS = 16;
+
+    private final Arena arena = Arena.ofShared();
+    private final IoUring ring;
+    private final MemorySegment sqes;
+    private final MemorySegment cq;
+    private final MemorySegment waitArg;
+    private final MemorySegment timespec;
+    private final long waitArgAddress;
+
+    IoUringReadiness(final Syscalls sys)
+    {
+        try
+        {
+            this.ring = new IoUring(sys, SQ_ENTRIES, CQ_ENTRIES);
+        }
+        catch (final RuntimeException e)
+        {
+            arena.close();
+            throw e;
+        }
+        this.sqes = ring.sqes();
+        this.cq = ring.ring();
+        this.waitArg = arena.allocate(GETEVENTS_ARG_SIZE, 8);
+        this.timespec = arena.allocate(16, 8);
+        this.waitArg.set(JAVA_LONG, ARG_TS, timespec.address());
+        this.waitArgAddress = waitArg.address();
+    }
+
+    @Override
+    String name()
+    {
+        return "io_uring";
+    }
+
+    @Override
+    int add(final int fd, final int events, final long data)
+    {
+        final long sqe = ring.nextSqe();
+        sqes.set(JAVA_BYTE, sqe + SQE_OPCODE, IORING_OP_POLL_ADD);
+        sqes.set(JAVA_INT, sqe + SQE_FD, fd);
+        sqes.set(JAVA_INT, sqe + SQE_LEN, IORING_POLL_ADD_MULTI);
+        // Multishot poll is edge-triggered unless IORING_POLL_ADD_LEVEL is asked; EPOLLET itself is not a poll bit.
+        sqes.set(JAVA_INT, sqe + SQE_OP_FLAGS, events & NO_EDGE_FLAG);
+        sqes.set(JAVA_LONG, sqe + SQE_USER_DATA, data);
+        return 0;
+    }
+
+    @Override
+    void remove(final int fd, final long data)
+    {
+        final long sqe = ring.nextSqe();
+        sqes.set(JAVA_BYTE, sqe + SQE_OPCODE, IORING_OP_POLL_REMOVE);
+        sqes.set(JAVA_INT, sqe + SQE_FD, -1);
+        sqes.set(JAVA_LONG, sqe + SQE_ADDR, data);
+        sqes.set(JAVA_LONG, sqe + SQE_USER_DATA, REMOVE_DATA);
+    }
+
+    @Override
+    int await(final int timeoutMillis, final EpollPoller poller)
+    {
+        final int r;
+        if (timeoutMillis == 0)
+        {
+            // min_complete 0: submits, runs the completions the kernel has pending for us, returns at once.
+            r = ring.enter(0, IORING_ENTER_GETEVENTS, 0, 0);
+        }
+        else if (timeoutMillis < 0)
+        {
+            r = ring.enter(1, IORING_ENTER_GETEVENTS, 0, 0);
+        }
+        else
+        {
+            timespec.set(JAVA_LONG, 0, timeoutMillis / 1000);
+            timespec.set(JAVA_LONG, 8, (timeoutMillis % 1000) * 1_000_000L);
+            r = ring.enter(1, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, waitArgAddress, GETEVENTS_ARG_SIZE);
+        }
+        // A timeout or a signal still leaves what completed meanwhile to reap; anything else is the ring's fault.
+        if (r < 0 && r != -Errno.ETIME && r != -Errno.EINTR && r != -Errno.EBUSY)
+        {
+            return r;
+        }
+        return reap(poller);
+    }
+
+    private int reap(final EpollPoller poller)
+    {
+        final int tail = ring.completionTail();
+        int head = ring.completionHead();
+        int events = 0;
+        while (head != tail)
+        {
+            final long cqe = ring.cqe(head++);
+            final long data = cq.get(JAVA_LONG, cqe + CQE_USER_DATA);
+            if (data == REMOVE_DATA)
+            {
+                continue;
+            }
+            final int res = cq.get(JAVA_INT, cqe + CQE_RES);
+            if (res > 0)
+            {
+                poller.event(data, res);
+                events++;
+            }
+            if ((cq.get(JAVA_INT, cqe + CQE_FLAGS) & IORING_CQE_F_MORE) == 0)
+            {
+                // Ended: cancelled by a removal (its socket is gone, so nothing is armed), or on its own.
+                poller.rearm(data);
+            }
+        }
+        ring.completionHead(head);
+        return events;
+    }
+
+    @Override
+    public void close()
+    {
+        ring.close();
+        arena.close();
+    }
+}

@@ -1,0 +1,166 @@
+package io.centrigate.nativeio;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.centrigate.loop.Connection;
+import io.centrigate.loop.Poller;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every behaviour of {@link EpollPollerTest} again over the io_uring readiness source, and what only io_uring can
+ * get wrong: a poll request holds the socket's file, so a close must also remove the request, or the peer never
+ * hears the FIN (or the RST of a reset).
+ */
+class IoUringPollerTest extends EpollPollerTest
+{
+    @Override
+    EpollPoller openPoller(final Poller.DispatchHook hook)
+    {
+        assertNull(IoUringTransport.unavailableReason());
+        return (EpollPoller)IoUringTransport.open(hook);
+    }
+
+    @Override
+    String transportName()
+    {
+        return "io_uring";
+    }
+
+    @Test
+    void closingAConnectionWithAnArmedPollSendsTheFin() throws IOException
+    {
+        final ServerSocketChannel server = track(ServerSocketChannel.open().bind(LOOPBACK_ANY_PORT));
+        final SocketChannel[] peers = new SocketChannel[1];
+        final Connection connection = connected(server, peers, new Recorder());
+        connection.interest(Connection.OP_READ);
+        poller.pollNow(); // the multishot poll is armed now
+        final SocketChannel peer = peers[0];
+        peer.configureBlocking(false);
+
+        connection.close();
+        final ByteBuffer buffer = ByteBuffer.allocate(8);
+        final long deadline = deadline();
+        int n;
+        do
+        {
+            poller.poll(10); // the removal goes with the loop's next enter
+            n = peer.read(buffer);
+            assertTrue(System.currentTimeMillis() < deadline, "no FIN after the close");
+        }
+        while (n == 0);
+        assertEquals(-1, n);
+    }
+
+    @Test
+    void aResetWithAnArmedPollReachesThePeer() throws IOException
+    {
+        final ServerSocketChannel server = track(ServerSocketChannel.open().bind(LOOPBACK_ANY_PORT));
+        final SocketChannel[] peers = new SocketChannel[1];
+        final Connection connection = connected(server, peers, new Recorder());
+        connection.interest(Connection.OP_READ);
+        poller.pollNow();
+        final SocketChannel peer = peers[0];
+        peer.configureBlocking(false);
+
+        connection.reset();
+        final ByteBuffer buffer = ByteBuffer.allocate(8);
+        final long deadline = deadline();
+        final IOException e = assertThrows(IOException.class, () ->
+        {
+            while (peer.read(buffer) == 0)
+            {
+                poller.poll(10);
+                assertTrue(System.currentTimeMillis() < deadline, "no RST after the reset");
+            }
+        });
+        assertTrue(e instanceof SocketException || e.getMessage().contains("reset"), e.toString());
+    }
+
+    /**
+     * A late completion of a closed socket (its poll cancelled, its readiness still in the queue) must not reach
+     * the socket that took its slot and its descriptor number.
+     */
+    @Test
+    void aClosedSocketsLateEventsDoNotReachTheSocketInItsSlot() throws IOException
+    {
+        final ServerSocketChannel server = track(ServerSocketChannel.open().bind(LOOPBACK_ANY_PORT));
+        final SocketChannel[] peers = new SocketChannel[1];
+        final Recorder first = new Recorder();
+        final Connection old = connected(server, peers, first);
+        old.interest(Connection.OP_READ);
+        poller.pollNow();
+        peers[0].write(ByteBuffer.wrap(new byte[] {1})); // a completion for old is on its way
+        final int slot = ((EpollConnection)old).slot;
+        old.close();
+
+        final Recorder second = new Recorder();
+        final Connection fresh = connected(server, new SocketChannel[1], second);
+        assertEquals(slot, ((EpollConnection)fresh).slot);
+        fresh.interest(Connection.OP_READ);
+        for (int i = 0; i < 5; i++)
+        {
+            poller.poll(5);
+        }
+        assertEquals(0, second.calls, "nothing to read on the new connection");
+        assertEquals(0, first.calls);
+    }
+
+    /**
+     * The rings are only submitted to from the loop's thread, but whatever a thread submitted (here the first
+     * poll, from a thread that then ends) must go on reporting afterwards, or be armed again by the loop.
+     */
+    @Test
+    void pollsArmedByAThreadThatHasEndedStillReport() throws Exception
+    {
+        final ServerSocketChannel server = track(ServerSocketChannel.open().bind(LOOPBACK_ANY_PORT));
+        final List<Integer> reads = new ArrayList<>();
+        final ByteBuffer buffer = ByteBuffer.allocateDirect(64);
+        final SocketChannel[] peers = new SocketChannel[1];
+        final Connection connection = connected(server, peers, (c, ops) ->
+        {
+            try
+            {
+                buffer.clear();
+                reads.add(c.read(buffer));
+            }
+            catch (final IOException e)
+            {
+                throw new AssertionError(e);
+            }
+        });
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        final Thread other = new Thread(() ->
+        {
+            try
+            {
+                final Connection second = poller.connect((InetSocketAddress)server.getLocalAddress(), new Recorder());
+                closeables.add(second::close);
+                poller.pollNow();
+            }
+            catch (final Throwable t)
+            {
+                failure.set(t);
+            }
+        });
+        other.start();
+        other.join(WAIT_MILLIS);
+        assertNull(failure.get());
+        connection.interest(Connection.OP_READ);
+        peers[0].write(ByteBuffer.wrap(new byte[] {1, 2}));
+        pollUntil(() -> reads.contains(2), "the read after the other thread ended");
+    }
+}
