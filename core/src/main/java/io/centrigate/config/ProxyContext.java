@@ -601,9 +601,14 @@ public final class ProxyContext
         // message back to the one setting that causes it.
         require(java.util.Arrays.asList(io.centrigate.loop.Transports.NAMES).contains(transport),
             "transport: expected nio, epoll, io_uring or auto, got '" + transport + "'");
-        final String transportProblem = io.centrigate.loop.Transports.unavailableReason(transport);
+        final String transportProblem = io.centrigate.loop.Transports.refusal(transport);
         require(transportProblem == null, "transport " + transport + " is not available here: " + transportProblem);
         transportInUse = io.centrigate.loop.Transports.resolve(transport);
+        final String transportNotice = io.centrigate.loop.Transports.fallbackNotice(transport, transportInUse);
+        if (transportNotice != null)
+        {
+            warnings.add(transportNotice);
+        }
         if (!tlsListen.isEmpty())
         {
             require(tlsCert != null || tlsKey != null,
