@@ -59,9 +59,15 @@ final class IoUringReadiness extends Readiness
 
     IoUringReadiness(final Syscalls sys)
     {
+        this(sys, SQ_ENTRIES, CQ_ENTRIES);
+    }
+
+    /** With rings of other sizes: tiny ones let a test overflow them. */
+    IoUringReadiness(final Syscalls sys, final int sqEntries, final int cqEntries)
+    {
         try
         {
-            this.ring = new IoUring(sys, SQ_ENTRIES, CQ_ENTRIES);
+            this.ring = new IoUring(sys, sqEntries, cqEntries);
         }
         catch (final RuntimeException e)
         {

@@ -163,4 +163,54 @@ class IoUringPollerTest extends EpollPollerTest
         peers[0].write(ByteBuffer.wrap(new byte[] {1, 2}));
         pollUntil(() -> reads.contains(2), "the read after the other thread ended");
     }
+
+    /**
+     * A completion queue of 8 entries and a submission queue of 4 under 40 sockets: registering them fills the
+     * submission queue (submitted early), and 40 sockets turning readable at once overflow the completion queue,
+     * which ends their multishot polls. Both rounds of data must still be read: the second only comes through
+     * the polls armed again.
+     */
+    @Test
+    void multishotPollsEndedByAFullCompletionQueueAreArmedAgain() throws IOException
+    {
+        poller.close();
+        poller = new EpollPoller(() -> { }, sys -> new IoUringReadiness(sys, 4, 8));
+        final ServerSocketChannel server = track(ServerSocketChannel.open().bind(LOOPBACK_ANY_PORT));
+        final int count = 40;
+        final int[] bytes = new int[count];
+        final SocketChannel[] peers = new SocketChannel[count];
+        for (int i = 0; i < count; i++)
+        {
+            final int index = i;
+            final SocketChannel[] peer = new SocketChannel[1];
+            final ByteBuffer buffer = ByteBuffer.allocateDirect(64);
+            final Connection connection = connected(server, peer, (c, ops) ->
+            {
+                try
+                {
+                    buffer.clear();
+                    final int n = c.read(buffer);
+                    assertTrue(n >= 0, "no EOF expected");
+                    bytes[index] += n;
+                }
+                catch (final IOException e)
+                {
+                    throw new AssertionError(e);
+                }
+            });
+            connection.interest(Connection.OP_READ);
+            peers[i] = peer[0];
+        }
+        poller.pollNow();
+        for (int round = 1; round <= 2; round++)
+        {
+            for (final SocketChannel peer : peers)
+            {
+                peer.write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
+            }
+            final int expected = 3 * round;
+            pollUntil(() -> java.util.Arrays.stream(bytes).allMatch(b -> b == expected),
+                "round " + round + " read on every socket");
+        }
+    }
 }
