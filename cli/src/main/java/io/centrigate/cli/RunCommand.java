@@ -127,7 +127,7 @@ public final class RunCommand implements Callable<Integer>
     String idleStrategy;
 
     @Option(names = "--transport", paramLabel = "nio|epoll|io_uring|auto", defaultValue = "${sys:centrigate.transport:-nio}",
-        description = "The socket layer under the loops: JDK NIO (any JDK), epoll (Linux, JDK 22+, through java.lang.foreign), io_uring (Linux 5.13+ with io_uring allowed, JDK 22+), or auto (epoll where it works). Default: ${DEFAULT-VALUE}.")
+        description = "The socket layer under the loops: JDK NIO (any JDK), epoll (Linux, JDK 22+, through java.lang.foreign), io_uring (Linux 5.19+ with io_uring allowed, JDK 22+), or auto (epoll where it works). Default: ${DEFAULT-VALUE}.")
     String transport;
 
     @Option(names = "--accept", paramLabel = "reuseport|acceptor", defaultValue = "reuseport",

@@ -7,7 +7,7 @@ import io.centrigate.nativeio.IoUringTransport;
 
 /**
  * Which transport runs under the loops: {@code nio} (JDK NIO, every JDK and platform), {@code epoll} (Linux,
- * JDK 22+, through {@code java.lang.foreign}), {@code io_uring} (Linux 5.13+ with io_uring allowed, JDK 22+), or
+ * JDK 22+, through {@code java.lang.foreign}), {@code io_uring} (Linux 5.19+ with io_uring allowed, JDK 22+), or
  * {@code auto} (epoll where it works, else NIO; io_uring only when asked for until it is measured to win).
  */
 public final class Transports

@@ -419,6 +419,34 @@ final class EpollPoller implements Poller
         }
     }
 
+    /**
+     * What a source that accepts by itself ({@link Readiness#acceptsItself()}) accepted for listener {@code data}:
+     * a descriptor, or -errno; {@code more} false when its accepting has ended. A descriptor for a listener closed
+     * since is closed here (the client sees the reset an unaccepted connection gets when its listener closes).
+     */
+    void acceptCompletion(final long data, final int result, final boolean more)
+    {
+        final EpollSocket socket = current(data);
+        if (socket instanceof EpollListener listener)
+        {
+            listener.completed(result, more);
+        }
+        else if (result >= 0)
+        {
+            closeDescriptor(result);
+        }
+    }
+
+    boolean acceptsItself()
+    {
+        return readiness.acceptsItself();
+    }
+
+    Readiness readiness()
+    {
+        return readiness;
+    }
+
     /** The registered socket {@code data} names, or null when it has been closed (its slot maybe reused). */
     private EpollSocket current(final long data)
     {
@@ -518,6 +546,11 @@ final class EpollPoller implements Poller
         socket.slot = slot;
         socket.generation = generation;
         sockets[slot] = socket;
+        if (socket instanceof EpollListener listener && readiness.acceptsItself())
+        {
+            listener.arm();
+            return;
+        }
         final int r = readiness.add(socket.fd, epollEvents, ((long)generation << 32) | slot);
         if (r < 0)
         {
@@ -546,9 +579,13 @@ final class EpollPoller implements Poller
         {
             return;
         }
-        if (socket.slot >= 0 && !closed)
+        if (socket instanceof EpollListener listener)
         {
-            readiness.remove(fd, ((long)socket.generation << 32) | socket.slot);
+            listener.dropAccepted();
+        }
+        else if (socket.slot >= 0 && !closed)
+        {
+            readiness.remove(fd, socket.data());
         }
         socket.fd = -1;
         socket.latched = 0;

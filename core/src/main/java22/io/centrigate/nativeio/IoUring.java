@@ -79,7 +79,11 @@ final class IoUring implements AutoCloseable
     static final int CQE_FLAGS = 12;
 
     static final byte IORING_OP_POLL_ADD = 6;
-    static final byte IORING_OP_POLL_REMOVE = 7;
+    static final byte IORING_OP_ACCEPT = 13;
+    static final byte IORING_OP_ASYNC_CANCEL = 14;
+    /** In the SQE's ioprio of an accept (5.19+): accept on until cancelled, a completion per connection. */
+    static final short IORING_ACCEPT_MULTISHOT = 1;
+    static final int SQE_IOPRIO = 2;
     static final int IORING_POLL_ADD_MULTI = 1;
     /** On a CQE: the request stays armed and will post more; without it, a multishot request has ended. */
     static final int IORING_CQE_F_MORE = 1 << 1;
@@ -118,17 +122,16 @@ final class IoUring implements AutoCloseable
         try (Arena arena = Arena.ofConfined())
         {
             final MemorySegment params = arena.allocate(PARAMS_SIZE, 8);
-            int fd = setup(params, sqEntries, cqEntries,
+            // SUBMIT_ALL: an entry that fails (a descriptor closed meanwhile) does not hold back the rest of the batch.
+            // COOP_TASKRUN: completions wait for our next enter instead of interrupting the loop's thread, which
+            // enters every iteration anyway. Both came by 5.19, as did multishot accept: a kernel that refuses
+            // them (EINVAL) is too old for the transport.
+            final int fd = setup(params, sqEntries, cqEntries,
                 IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN);
-            if (fd == -Errno.EINVAL)
-            {
-                // Before 5.19 (SUBMIT_ALL 5.18, COOP_TASKRUN 5.19): without them a bad entry stops the batch's
-                // submission (the rest goes with the next enter) and completions may interrupt the thread.
-                fd = setup(params, sqEntries, cqEntries, IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP);
-            }
             if (fd < 0)
             {
-                throw new UncheckedIOException(new IOException("io_uring_setup: " + Errno.name(fd)));
+                throw new UncheckedIOException(new IOException("io_uring_setup: " + Errno.name(fd) +
+                    (fd == -Errno.EINVAL ? " (multishot accept and IORING_SETUP_COOP_TASKRUN need Linux 5.19+)" : "")));
             }
             this.ringFd = fd;
             final int features = params.get(JAVA_INT, P_FEATURES);

@@ -6,11 +6,14 @@ import static io.centrigate.nativeio.IoUring.CQE_USER_DATA;
 import static io.centrigate.nativeio.IoUring.IORING_CQE_F_MORE;
 import static io.centrigate.nativeio.IoUring.IORING_ENTER_EXT_ARG;
 import static io.centrigate.nativeio.IoUring.IORING_ENTER_GETEVENTS;
+import static io.centrigate.nativeio.IoUring.IORING_ACCEPT_MULTISHOT;
+import static io.centrigate.nativeio.IoUring.IORING_OP_ACCEPT;
+import static io.centrigate.nativeio.IoUring.IORING_OP_ASYNC_CANCEL;
 import static io.centrigate.nativeio.IoUring.IORING_OP_POLL_ADD;
-import static io.centrigate.nativeio.IoUring.IORING_OP_POLL_REMOVE;
 import static io.centrigate.nativeio.IoUring.IORING_POLL_ADD_MULTI;
 import static io.centrigate.nativeio.IoUring.SQE_ADDR;
 import static io.centrigate.nativeio.IoUring.SQE_FD;
+import static io.centrigate.nativeio.IoUring.SQE_IOPRIO;
 import static io.centrigate.nativeio.IoUring.SQE_LEN;
 import static io.centrigate.nativeio.IoUring.SQE_OPCODE;
 import static io.centrigate.nativeio.IoUring.SQE_OP_FLAGS;
@@ -18,6 +21,7 @@ import static io.centrigate.nativeio.IoUring.SQE_USER_DATA;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -30,10 +34,14 @@ import java.lang.foreign.MemorySegment;
  * sockets came and went.
  * <p>
  * Two things differ from epoll. A poll request holds a reference to the socket's file, so close(2) alone would
- * neither end the request nor send the FIN: {@link #remove} queues an IORING_OP_POLL_REMOVE, which the next
+ * neither end the request nor send the FIN: {@link #remove} queues a cancel of the request, which the next
  * enter submits (the descriptor number is free at once; a new socket reusing it is told apart by its data). And a
  * multishot request can end on its own (a completion without IORING_CQE_F_MORE: the completion queue overflowed,
  * or the thread that submitted it exited): the poller arms it again if its socket is still there.
+ * <p>
+ * Listeners are not polled: a multishot IORING_OP_ACCEPT accepts as connections come and posts each descriptor,
+ * which the listener queues for its accept() (one accept4 call less per connection, and none that finds the
+ * backlog empty).
  */
 final class IoUringReadiness extends Readiness
 {
@@ -44,6 +52,11 @@ final class IoUringReadiness extends Readiness
 
     /** The user data of the removals' own completions, which say nothing we act on. */
     private static final long REMOVE_DATA = -2L;
+    /**
+     * Set in the user data of an accept request, so that its completions (descriptors, not poll masks) are told
+     * apart even when their listener is gone: the bit of the slot half no slot uses.
+     */
+    private static final long ACCEPT_BIT = 1L << 31;
     private static final int NO_EDGE_FLAG = ~Syscalls.EPOLLET;
     // struct io_uring_getevents_arg {u64 sigmask; u32 sigmask_sz; u32 pad; u64 ts;} and a struct __kernel_timespec
     private static final long GETEVENTS_ARG_SIZE = 24;
@@ -104,11 +117,45 @@ final class IoUringReadiness extends Readiness
     @Override
     void remove(final int fd, final long data)
     {
+        cancel(data);
+    }
+
+    /**
+     * IORING_OP_ASYNC_CANCEL rather than IORING_OP_POLL_REMOVE: a poll removal fails with EALREADY while the
+     * request is posting a completion (a wake-up just came, say the peer's FIN), which would leave it armed and
+     * the socket's file open for good; a cancel marks the request and it ends when that completion is done.
+     */
+    private void cancel(final long userData)
+    {
         final long sqe = ring.nextSqe();
-        sqes.set(JAVA_BYTE, sqe + SQE_OPCODE, IORING_OP_POLL_REMOVE);
+        sqes.set(JAVA_BYTE, sqe + SQE_OPCODE, IORING_OP_ASYNC_CANCEL);
         sqes.set(JAVA_INT, sqe + SQE_FD, -1);
-        sqes.set(JAVA_LONG, sqe + SQE_ADDR, data);
+        sqes.set(JAVA_LONG, sqe + SQE_ADDR, userData);
         sqes.set(JAVA_LONG, sqe + SQE_USER_DATA, REMOVE_DATA);
+    }
+
+    @Override
+    boolean acceptsItself()
+    {
+        return true;
+    }
+
+    @Override
+    void armAccept(final int fd, final long data)
+    {
+        final long sqe = ring.nextSqe();
+        sqes.set(JAVA_BYTE, sqe + SQE_OPCODE, IORING_OP_ACCEPT);
+        sqes.set(JAVA_SHORT, sqe + SQE_IOPRIO, IORING_ACCEPT_MULTISHOT);
+        sqes.set(JAVA_INT, sqe + SQE_FD, fd);
+        // No address: one buffer would be overwritten by every connection of the batch (getpeername instead).
+        sqes.set(JAVA_INT, sqe + SQE_OP_FLAGS, Syscalls.SOCK_NONBLOCK | Syscalls.SOCK_CLOEXEC);
+        sqes.set(JAVA_LONG, sqe + SQE_USER_DATA, data | ACCEPT_BIT);
+    }
+
+    @Override
+    void cancelAccept(final long data)
+    {
+        cancel(data | ACCEPT_BIT);
     }
 
     @Override
@@ -130,8 +177,9 @@ final class IoUringReadiness extends Readiness
             timespec.set(JAVA_LONG, 8, (timeoutMillis % 1000) * 1_000_000L);
             r = ring.enter(1, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, waitArgAddress, GETEVENTS_ARG_SIZE);
         }
-        // A timeout or a signal still leaves what completed meanwhile to reap; anything else is the ring's fault.
-        if (r < 0 && r != -Errno.ETIME && r != -Errno.EINTR && r != -Errno.EBUSY)
+        // A timeout or a signal still leaves what completed meanwhile to reap, and a ring short of memory for the
+        // moment (EAGAIN, EBUSY: the entries stay queued) is tried again next time; anything else is the ring's fault.
+        if (r < 0 && r != -Errno.ETIME && r != -Errno.EINTR && r != -Errno.EBUSY && r != -Errno.EAGAIN)
         {
             return r;
         }
@@ -152,6 +200,13 @@ final class IoUringReadiness extends Readiness
                 continue;
             }
             final int res = cq.get(JAVA_INT, cqe + CQE_RES);
+            if (data != -1L && (data & ACCEPT_BIT) != 0)
+            {
+                poller.acceptCompletion(data & ~ACCEPT_BIT, res,
+                    (cq.get(JAVA_INT, cqe + CQE_FLAGS) & IORING_CQE_F_MORE) != 0);
+                events++;
+                continue;
+            }
             if (res > 0)
             {
                 poller.event(data, res);

@@ -9,7 +9,8 @@ import java.nio.file.Path;
 /**
  * The io_uring transport (this is the jar's {@code META-INF/versions/22} class; JDK 17 to 21 see a stand-in that
  * always answers "unavailable"). This first step takes readiness from multishot poll requests on one ring per
- * loop and does the I/O itself with direct calls, as the epoll transport does: see {@link IoUringReadiness}.
+ * loop, accepts with multishot accepts, and does the rest of the I/O with direct calls, as the epoll transport
+ * does: see {@link IoUringReadiness}.
  */
 public final class IoUringTransport
 {

@@ -31,6 +31,27 @@ abstract class Readiness implements AutoCloseable
      */
     abstract int await(int timeoutMillis, EpollPoller poller);
 
+    /**
+     * Whether the source accepts connections itself ({@link #armAccept}) and hands over the descriptors through
+     * {@link EpollPoller#acceptCompletion}, instead of reporting a listener's readiness for accept4.
+     */
+    boolean acceptsItself()
+    {
+        return false;
+    }
+
+    /** Starts accepting on listening socket {@code fd} until {@link #cancelAccept}; see {@link #acceptsItself}. */
+    void armAccept(final int fd, final long data)
+    {
+        throw new UnsupportedOperationException(name() + " reports listeners' readiness instead");
+    }
+
+    /** Stops what {@link #armAccept} started for {@code data}; descriptors accepted meanwhile still come. */
+    void cancelAccept(final long data)
+    {
+        throw new UnsupportedOperationException(name() + " reports listeners' readiness instead");
+    }
+
     /** Frees the source; the sockets it watched are closed by their owners. Never throws. */
     @Override
     public abstract void close();

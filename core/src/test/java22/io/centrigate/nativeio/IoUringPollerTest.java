@@ -213,4 +213,86 @@ class IoUringPollerTest extends EpollPollerTest
                 "round " + round + " read on every socket");
         }
     }
+
+    /**
+     * The kernel accepts for a listener by itself, so while accepting is off its accepting must be cancelled:
+     * connections wait in the backlog, as on epoll, instead of taking descriptors nobody asked for.
+     */
+    @Test
+    void aListenerNotAcceptingLeavesConnectionsInTheBacklog() throws IOException
+    {
+        final List<Object> accepted = new ArrayList<>();
+        final io.centrigate.loop.Listener listener = listen(l ->
+        {
+            try
+            {
+                Object fd;
+                while ((fd = l.accept()) != null)
+                {
+                    accepted.add(fd);
+                }
+            }
+            catch (final IOException e)
+            {
+                throw new AssertionError(e);
+            }
+        });
+        poller.pollNow(); // the accept is armed
+        listener.accepting(false);
+        poller.pollNow(); // and cancelled
+        final long before = openDescriptors();
+        final int count = 20;
+        for (int i = 0; i < count; i++)
+        {
+            track(SocketChannel.open(listener.localAddress()));
+        }
+        for (int i = 0; i < 5; i++)
+        {
+            poller.poll(10);
+        }
+        final long during = openDescriptors();
+        assertTrue(during <= before + count + 3, () -> "client descriptors only: " + before + " -> " + during);
+        assertTrue(accepted.isEmpty());
+
+        listener.accepting(true);
+        pollUntil(() -> accepted.size() == count, "the backlog accepted once accepting is on");
+        for (final Object fd : accepted)
+        {
+            poller.discard(fd);
+        }
+    }
+
+    /** Descriptors the kernel accepted and nobody took are closed with their listener: no leak, the client hears. */
+    @Test
+    void closingAListenerClosesWhatItAcceptedAndNobodyTook() throws IOException
+    {
+        final int[] dispatches = {0};
+        final io.centrigate.loop.Listener listener = listen(l -> dispatches[0]++);
+        poller.pollNow();
+        final long before = openDescriptors();
+        final List<SocketChannel> clients = new ArrayList<>();
+        for (int i = 0; i < 3; i++)
+        {
+            clients.add(track(SocketChannel.open(listener.localAddress())));
+        }
+        pollUntil(() -> dispatches[0] > 0, "the accepts");
+        poller.pollNow();
+        listener.close();
+        poller.pollNow();
+        final long after = openDescriptors();
+        assertTrue(after <= before + 3 + 2, () -> "descriptors before " + before + ", after " + after);
+        for (final SocketChannel client : clients)
+        {
+            client.configureBlocking(true);
+            client.socket().setSoTimeout((int)WAIT_MILLIS);
+            try
+            {
+                assertEquals(-1, client.socket().getInputStream().read());
+            }
+            catch (final java.net.SocketException reset)
+            {
+                // a reset is as good: the connection is gone
+            }
+        }
+    }
 }
