@@ -40,6 +40,7 @@ final class IoUring implements AutoCloseable
     private static final int OFF_TAIL = 4;
     private static final int OFF_RING_MASK = 8;
     private static final int OFF_RING_ENTRIES = 12;
+    private static final int SQ_OFF_FLAGS = 16;
     private static final int SQ_OFF_ARRAY = 24;
     private static final int CQ_OFF_CQES = 20;
 
@@ -47,6 +48,10 @@ final class IoUring implements AutoCloseable
     static final int IORING_SETUP_CLAMP = 1 << 4;
     static final int IORING_SETUP_SUBMIT_ALL = 1 << 7;
     static final int IORING_SETUP_COOP_TASKRUN = 1 << 8;
+    static final int IORING_SETUP_TASKRUN_FLAG = 1 << 9;
+    /** In the SQ ring's flags: completions overflowed, or are held back until we enter (IORING_SETUP_TASKRUN_FLAG). */
+    static final int IORING_SQ_CQ_OVERFLOW = 1 << 1;
+    static final int IORING_SQ_TASKRUN = 1 << 2;
 
     static final int IORING_FEAT_SINGLE_MMAP = 1;
     static final int IORING_FEAT_NODROP = 1 << 1;
@@ -104,11 +109,14 @@ final class IoUring implements AutoCloseable
     private final int cqMask;
     private final long sqHead;
     private final long sqTail;
+    private final long sqFlags;
     private final long cqHead;
     private final long cqTail;
     private final long cqes;
     /** Our copy of the SQ tail: entries filled, published at {@link #enter}. */
     private int sqTailLocal;
+    /** io_uring_enter calls made, for tests. */
+    long enters;
     private boolean closed;
 
     /**
@@ -123,11 +131,11 @@ final class IoUring implements AutoCloseable
         {
             final MemorySegment params = arena.allocate(PARAMS_SIZE, 8);
             // SUBMIT_ALL: an entry that fails (a descriptor closed meanwhile) does not hold back the rest of the batch.
-            // COOP_TASKRUN: completions wait for our next enter instead of interrupting the loop's thread, which
-            // enters every iteration anyway. Both came by 5.19, as did multishot accept: a kernel that refuses
-            // them (EINVAL) is too old for the transport.
-            final int fd = setup(params, sqEntries, cqEntries,
-                IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN);
+            // COOP_TASKRUN: completions wait for the thread's next kernel entry instead of interrupting it, and
+            // TASKRUN_FLAG says in the SQ flags when some wait, so an idle poll can skip the system call. All came
+            // by 5.19, as did multishot accept: a kernel that refuses them (EINVAL) is too old for the transport.
+            final int fd = setup(params, sqEntries, cqEntries, IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP |
+                IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG);
             if (fd < 0)
             {
                 throw new UncheckedIOException(new IOException("io_uring_setup: " + Errno.name(fd) +
@@ -169,6 +177,7 @@ final class IoUring implements AutoCloseable
             this.sqes = segment(sqesAt, sqesSize);
             this.sqHead = params.get(JAVA_INT, P_SQ_OFF + OFF_HEAD);
             this.sqTail = params.get(JAVA_INT, P_SQ_OFF + OFF_TAIL);
+            this.sqFlags = params.get(JAVA_INT, P_SQ_OFF + SQ_OFF_FLAGS);
             this.sqMask = ring.get(JAVA_INT, params.get(JAVA_INT, P_SQ_OFF + OFF_RING_MASK));
             this.cqHead = params.get(JAVA_INT, P_CQ_OFF + OFF_HEAD);
             this.cqTail = params.get(JAVA_INT, P_CQ_OFF + OFF_TAIL);
@@ -235,9 +244,20 @@ final class IoUring implements AutoCloseable
      */
     int enter(final int minComplete, final int flags, final long arg, final long argSize)
     {
+        enters++;
         INT.setRelease(ring, sqTail, sqTailLocal);
         final int toSubmit = sqTailLocal - (int)INT.getAcquire(ring, sqHead);
         return sys.ioUringEnter(ringFd, toSubmit, minComplete, flags, arg, argSize);
+    }
+
+    /**
+     * Whether an io_uring_enter would do anything a look at the completion queue does not: entries to submit,
+     * completions the kernel holds back until we enter (IORING_SQ_TASKRUN), or an overflow to flush.
+     */
+    boolean needsEnter()
+    {
+        return sqTailLocal != (int)INT.getAcquire(ring, sqHead) ||
+            ((int)INT.getAcquire(ring, sqFlags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) != 0;
     }
 
     /** Where the completions start: read up to {@link #completionTail()} from {@link #completionHead()}. */

@@ -295,4 +295,60 @@ class IoUringPollerTest extends EpollPollerTest
             }
         }
     }
+
+    /**
+     * pollNow with nothing to submit and nothing held back in the kernel reads the completion queue only: an idle
+     * loop of the spin, yield or backoff strategies makes no system call for readiness, and still hears of data.
+     */
+    @Test
+    void anIdlePollNowMakesNoSystemCallAndStillSeesData() throws Exception
+    {
+        final ServerSocketChannel server = track(ServerSocketChannel.open().bind(LOOPBACK_ANY_PORT));
+        final List<Integer> reads = new ArrayList<>();
+        final ByteBuffer buffer = ByteBuffer.allocateDirect(64);
+        final SocketChannel[] peers = new SocketChannel[1];
+        final Connection connection = connected(server, peers, (c, ops) ->
+        {
+            try
+            {
+                buffer.clear();
+                reads.add(c.read(buffer));
+            }
+            catch (final IOException e)
+            {
+                throw new AssertionError(e);
+            }
+        });
+        connection.interest(Connection.OP_READ);
+        poller.pollNow();
+        poller.pollNow();
+        final IoUringReadiness readiness = (IoUringReadiness)poller.readiness();
+        final long before = readiness.enters();
+        for (int i = 0; i < 10_000; i++)
+        {
+            poller.pollNow();
+        }
+        assertEquals(before, readiness.enters(), "idle pollNow entered the kernel");
+        assertTrue(reads.isEmpty());
+
+        final Thread writer = new Thread(() ->
+        {
+            try
+            {
+                peers[0].write(ByteBuffer.wrap(new byte[] {1, 2}));
+            }
+            catch (final IOException e)
+            {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        writer.start();
+        writer.join(WAIT_MILLIS);
+        final long deadline = deadline();
+        while (!reads.contains(2))
+        {
+            poller.pollNow();
+            assertTrue(System.currentTimeMillis() < deadline, "the data was not seen by pollNow");
+        }
+    }
 }
