@@ -397,9 +397,10 @@ final class EpollPoller implements Poller
     }
 
     /**
-     * For a source whose registrations can end on their own (an io_uring multishot poll ends on a full
-     * completion queue, or when the task that submitted it exits): adds {@code data}'s descriptor again, unless
-     * it has been closed since. The new registration reports the readiness there is, so no edge is lost.
+     * For a source whose registrations can end on their own (an io_uring multishot poll ends when its completion
+     * finds the completion queue full, or with an error): adds {@code data}'s descriptor again, unless it has been
+     * closed since. The new registration reports the readiness there is, so no edge is lost. (An error that
+     * repeats would repeat the re-arm each iteration: a spinning loop, not a silent socket.)
      */
     void rearm(final long data)
     {

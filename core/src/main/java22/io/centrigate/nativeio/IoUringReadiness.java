@@ -3,10 +3,10 @@ package io.centrigate.nativeio;
 import static io.centrigate.nativeio.IoUring.CQE_FLAGS;
 import static io.centrigate.nativeio.IoUring.CQE_RES;
 import static io.centrigate.nativeio.IoUring.CQE_USER_DATA;
+import static io.centrigate.nativeio.IoUring.IORING_ACCEPT_MULTISHOT;
 import static io.centrigate.nativeio.IoUring.IORING_CQE_F_MORE;
 import static io.centrigate.nativeio.IoUring.IORING_ENTER_EXT_ARG;
 import static io.centrigate.nativeio.IoUring.IORING_ENTER_GETEVENTS;
-import static io.centrigate.nativeio.IoUring.IORING_ACCEPT_MULTISHOT;
 import static io.centrigate.nativeio.IoUring.IORING_OP_ACCEPT;
 import static io.centrigate.nativeio.IoUring.IORING_OP_ASYNC_CANCEL;
 import static io.centrigate.nativeio.IoUring.IORING_OP_POLL_ADD;
@@ -36,12 +36,13 @@ import java.lang.foreign.MemorySegment;
  * Two things differ from epoll. A poll request holds a reference to the socket's file, so close(2) alone would
  * neither end the request nor send the FIN: {@link #remove} queues a cancel of the request, which the next
  * enter submits (the descriptor number is free at once; a new socket reusing it is told apart by its data). And a
- * multishot request can end on its own (a completion without IORING_CQE_F_MORE: the completion queue overflowed,
- * or the thread that submitted it exited): the poller arms it again if its socket is still there.
+ * multishot request can end on its own (a completion without IORING_CQE_F_MORE: the completion queue was full,
+ * or an error): the poller arms it again if its socket is still there.
  * <p>
  * Listeners are not polled: a multishot IORING_OP_ACCEPT accepts as connections come and posts each descriptor,
- * which the listener queues for its accept() (one accept4 call less per connection, and none that finds the
- * backlog empty).
+ * which the listener queues for its accept(). Per connection that is a completion and a getpeername (the address
+ * a multishot accept cannot give) instead of a poll completion and an accept4, and no accept4 that finds the
+ * backlog empty at the end of each burst.
  */
 final class IoUringReadiness extends Readiness
 {
