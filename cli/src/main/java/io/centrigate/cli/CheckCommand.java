@@ -46,8 +46,8 @@ public final class CheckCommand implements Callable<Integer>
             + "Default: none.")
     List<String> upstreamSources = new java.util.ArrayList<>();
 
-    @Option(names = "--transport", paramLabel = "nio|epoll", defaultValue = "nio",
-        description = "run's --transport, for --upstream-source: epoll gives each source address the whole port range "
+    @Option(names = "--transport", paramLabel = "nio|epoll|io_uring", defaultValue = "nio",
+        description = "run's --transport, for --upstream-source: epoll and io_uring give each source address the whole port range "
             + "towards each upstream, NIO one range over all. Default: ${DEFAULT-VALUE}.")
     String transport;
 
@@ -67,12 +67,13 @@ public final class CheckCommand implements Callable<Integer>
         final Target target;
         try
         {
-            if (!List.of("nio", "epoll").contains(transport))
+            if (!List.of("nio", "epoll", "io_uring").contains(transport))
             {
-                throw new IllegalArgumentException("--transport: expected nio or epoll, got '" + transport + "'");
+                throw new IllegalArgumentException(
+                    "--transport: expected nio, epoll or io_uring, got '" + transport + "'");
             }
             final int sources = io.centrigate.config.SourceAddresses.parse(upstreamSources, "--upstream-source").size();
-            target = new Target(connections, backlog, upstreams, bufferMemory, sources, transport.equals("epoll"));
+            target = new Target(connections, backlog, upstreams, bufferMemory, sources, !transport.equals("nio"));
         }
         catch (final IllegalArgumentException e)
         {

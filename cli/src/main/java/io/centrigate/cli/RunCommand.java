@@ -148,8 +148,8 @@ public final class RunCommand implements Callable<Integer>
         description = "What an idle loop does: block in select, or back off/yield/busy-spin for latency. Default: ${DEFAULT-VALUE}.")
     String idleStrategy;
 
-    @Option(names = "--transport", paramLabel = "nio|epoll|auto", defaultValue = "${sys:centrigate.transport:-nio}",
-        description = "The socket layer under the loops: JDK NIO (any JDK), epoll (Linux, JDK 22+, through java.lang.foreign), or auto (epoll where it works). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--transport", paramLabel = "nio|epoll|io_uring|auto", defaultValue = "${sys:centrigate.transport:-nio}",
+        description = "The socket layer under the loops: JDK NIO (any JDK), epoll (Linux, JDK 22+, through java.lang.foreign), io_uring (Linux 5.19+ with io_uring allowed, JDK 22+), or auto (epoll where it works). Default: ${DEFAULT-VALUE}.")
     String transport;
 
     @Option(names = "--accept", paramLabel = "reuseport|acceptor", defaultValue = "reuseport",
@@ -439,7 +439,7 @@ public final class RunCommand implements Callable<Integer>
         final int upstreamCount = ctx.groups().values().stream().mapToInt(List::size).sum();
         final var target = new io.centrigate.cli.check.Target(ctx.maxConnections(), ctx.backlog(),
             Math.max(1, upstreamCount), ctx.bufferMemory(), ctx.upstreamSources().size(),
-            io.centrigate.loop.Transports.EPOLL.equals(ctx.transportInUse()));
+            !io.centrigate.loop.Transports.NIO.equals(ctx.transportInUse()));
         for (final var finding : io.centrigate.cli.check.Checks.evaluate(
             io.centrigate.cli.check.MachineLimits.read(), target))
         {

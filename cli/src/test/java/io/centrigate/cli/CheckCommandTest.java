@@ -45,10 +45,13 @@ class CheckCommandTest
                 StandardCharsets.UTF_8)).lines().toList();
             assertTrue(process.waitFor(30, TimeUnit.SECONDS));
             assertEquals(CHECKS, lines.size(), String.join("\n", lines));
-            // epoll needs java.lang.foreign (JDK 22+): the check says which transports this JDK can run.
+            // epoll and io_uring need java.lang.foreign (JDK 22+): the check says which transports this JDK can
+            // run (this machine's kernel allows io_uring).
             final boolean ffm = Runtime.version().feature() >= 22;
             assertTrue(lines.stream().anyMatch(l -> l.startsWith("PASS") && l.contains("transports") &&
-                l.contains("nio yes; epoll " + (ffm ? "yes" : "no"))), String.join("\n", lines));
+                l.contains("nio yes; epoll " + (ffm ? "yes" : "no")) &&
+                l.contains("; io_uring " + (ffm ? "yes (--transport io_uring)" : "no: java.lang.foreign needs JDK 22"))),
+                String.join("\n", lines));
             for (final String line : lines)
             {
                 assertTrue(LINE.matcher(line).matches(), line);

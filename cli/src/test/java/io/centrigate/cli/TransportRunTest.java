@@ -15,14 +15,17 @@ import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import io.centrigate.testing.HttpUpstream;
 import io.centrigate.testing.WsClient;
 import io.centrigate.testing.WsEchoUpstream;
 
 /**
- * Issue 14: {@code --transport} as an operator gives it. epoll runs where the JDK has {@code java.lang.foreign}
- * (22+); on an older JDK asking for it is a start-up error that says why, and {@code auto} falls back to NIO.
+ * Issue 14: {@code --transport} as an operator gives it. epoll and io_uring run where the JDK has
+ * {@code java.lang.foreign} (22+; io_uring also needs a kernel that allows it, as this machine's does); on an older
+ * JDK asking for either is a start-up error that says why, and {@code auto} falls back to NIO.
  */
 class TransportRunTest
 {
@@ -66,27 +69,29 @@ class TransportRunTest
         }
     }
 
-    @Test
+    @ParameterizedTest
+    @ValueSource(strings = {"epoll", "io_uring"})
     @Timeout(120)
-    void epollRunsOnJdk22OrIsRefusedWithItsReason() throws Exception
+    void aNativeTransportRunsOnJdk22OrIsRefusedWithItsReason(final String transport) throws Exception
     {
         try (HttpUpstream site = new HttpUpstream();
             WsEchoUpstream ws = WsEchoUpstream.start(0);
-            CentrigateProcess run = CentrigateProcess.start(Map.of(), "run", "--transport", "epoll",
+            CentrigateProcess run = CentrigateProcess.start(Map.of(), "run", "--transport", transport,
                 "--loops", "2", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:" + ws.address().getPort(),
                 "--vhost", "localhost=127.0.0.1:" + site.address().getPort()))
         {
             if (FFM)
             {
                 final String startup = run.awaitLine("centrigate ");
-                assertTrue(startup.contains(" transport epoll "), startup);
+                assertTrue(startup.contains(" transport " + transport + " "), startup);
                 serves(startup, ws, site);
             }
             else
             {
                 assertEquals(2, run.exitCode(30));
                 final String err = run.stderr();
-                assertTrue(err.contains("transport epoll is not available here: java.lang.foreign needs JDK 22"), err);
+                assertTrue(err.contains("transport " + transport +
+                    " is not available here: java.lang.foreign needs JDK 22"), err);
             }
         }
     }

@@ -128,7 +128,7 @@ public final class ProxyContext
     private Balance balance = Balance.LEAST_CONN;
     private AcceptMode acceptMode = AcceptMode.REUSEPORT;
     private IdleMode idleMode = IdleMode.BLOCK;
-    /** What was asked for: nio, epoll or auto. {@code -Dcentrigate.transport} sets the default (tests run on each). */
+    /** What was asked for: nio, epoll, io_uring or auto. {@code -Dcentrigate.transport} sets the default (tests run on each). */
     private String transport = System.getProperty("centrigate.transport", io.centrigate.loop.Transports.NIO);
     /** What runs, decided by {@link #conclude()}: nio or epoll. */
     private String transportInUse;
@@ -693,10 +693,15 @@ public final class ProxyContext
         // One message per missing piece: the operator learns which key to add, and the cli can trace the
         // message back to the one setting that causes it.
         require(java.util.Arrays.asList(io.centrigate.loop.Transports.NAMES).contains(transport),
-            "transport: expected nio, epoll or auto, got '" + transport + "'");
-        final String transportProblem = io.centrigate.loop.Transports.unavailableReason(transport);
+            "transport: expected nio, epoll, io_uring or auto, got '" + transport + "'");
+        final String transportProblem = io.centrigate.loop.Transports.refusal(transport);
         require(transportProblem == null, "transport " + transport + " is not available here: " + transportProblem);
         transportInUse = io.centrigate.loop.Transports.resolve(transport);
+        final String transportNotice = io.centrigate.loop.Transports.fallbackNotice(transport, transportInUse);
+        if (transportNotice != null)
+        {
+            warnings.add(transportNotice);
+        }
         if (!tlsListen.isEmpty())
         {
             require(tlsCert != null || tlsKey != null,

@@ -8,8 +8,6 @@ import static io.centrigate.nativeio.Syscalls.EPOLLET;
 import static io.centrigate.nativeio.Syscalls.EPOLLIN;
 import static io.centrigate.nativeio.Syscalls.EPOLLOUT;
 import static io.centrigate.nativeio.Syscalls.EPOLLRDHUP;
-import static io.centrigate.nativeio.Syscalls.EPOLL_CLOEXEC;
-import static io.centrigate.nativeio.Syscalls.EPOLL_CTL_ADD;
 import static io.centrigate.nativeio.Syscalls.IPPROTO_IP;
 import static io.centrigate.nativeio.Syscalls.IPPROTO_IPV6;
 import static io.centrigate.nativeio.Syscalls.IP_BIND_ADDRESS_NO_PORT;
@@ -44,12 +42,14 @@ import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The native transport's {@link Poller}: one edge-triggered epoll descriptor and an eventfd to wake it. Each socket
- * is added once with every event it can report (no epoll_ctl when the interest changes); its readiness is latched
- * in its {@link EpollSocket} and handed out as {@code latched & interest}, re-dispatched from a ready list while
- * it lasts, so callers see the level-triggered behaviour of {@link io.centrigate.loop.NioPoller}.
+ * The native transports' {@link Poller}: an edge-triggered {@link Readiness} source (epoll, or io_uring's multishot
+ * poll requests) and an eventfd to wake it. Each socket is added once with every event it can report (nothing to
+ * change when the interest changes); its readiness is latched in its {@link EpollSocket} and handed out as
+ * {@code latched & interest}, re-dispatched from a ready list while it lasts, so callers see the level-triggered
+ * behaviour of {@link io.centrigate.loop.NioPoller}. Reads, writes, connects and accepts are direct calls on the
+ * non-blocking sockets whichever the source.
  * <p>
- * The epoll data of a socket is its slot in a table here plus the slot's generation: a lookup without a map, and
+ * The event data of a socket is its slot in a table here plus the slot's generation: a lookup without a map, and
  * an event for a socket closed since (its slot maybe reused) is recognised and dropped.
  */
 final class EpollPoller implements Poller
@@ -73,8 +73,7 @@ final class EpollPoller implements Poller
 
     private final DispatchHook hook;
     private final Arena arena = Arena.ofShared();
-    private final EpollEvents events = new EpollEvents(EVENT_CAPACITY);
-    private final int epfd;
+    private final Readiness readiness;
     private final int eventfd;
 
     // wakeup() comes from other threads: a Syscalls of its own (the loop's scratch is not shared), and only when no
@@ -96,7 +95,14 @@ final class EpollPoller implements Poller
 
     private boolean closed;
 
+    /** The epoll transport. */
     EpollPoller(final DispatchHook hook)
+    {
+        this(hook, EpollReadiness::new);
+    }
+
+    /** @param source makes the readiness source, given the loop's {@link Syscalls}. */
+    EpollPoller(final DispatchHook hook, final java.util.function.Function<Syscalls, Readiness> source)
     {
         this.hook = hook;
         this.iovecs = arena.allocate(MAX_IOVECS * Syscalls.IOVEC_SIZE, 8);
@@ -104,30 +110,40 @@ final class EpollPoller implements Poller
         this.scratch = scratchSegment.asByteBuffer();
         this.scratchAddress = scratchSegment.address();
         this.sockaddr = arena.allocate(SocketAddresses.SOCKADDR_STORAGE_SIZE, 8);
-        this.epfd = sys.epollCreate(EPOLL_CLOEXEC);
-        this.eventfd = epfd >= 0 ? sys.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC) : -1;
-        final int added = eventfd >= 0 ? sys.epollCtl(epfd, EPOLL_CTL_ADD, eventfd, EPOLLIN, WAKEUP_DATA) : -1;
-        if (added < 0)
+        Readiness made = null;
+        int fd = -1;
+        try
         {
-            final String failed = epfd < 0 ? "epoll_create1: " + Errno.name(epfd) :
-                eventfd < 0 ? "eventfd: " + Errno.name(eventfd) : "epoll_ctl: " + Errno.name(added);
-            if (eventfd >= 0)
+            made = source.apply(sys);
+            fd = sys.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+            final int added = fd >= 0 ? made.add(fd, EPOLLIN, WAKEUP_DATA) : -1;
+            if (added < 0)
             {
-                sys.close(eventfd);
+                throw new UncheckedIOException(new IOException(
+                    fd < 0 ? "eventfd: " + Errno.name(fd) : made.name() + " add: " + Errno.name(added)));
             }
-            if (epfd >= 0)
+        }
+        catch (final RuntimeException e)
+        {
+            if (fd >= 0)
             {
-                sys.close(epfd);
+                sys.close(fd);
+            }
+            if (made != null)
+            {
+                made.close();
             }
             freeMemory();
-            throw new UncheckedIOException(new IOException(failed));
+            throw e;
         }
+        this.readiness = made;
+        this.eventfd = fd;
     }
 
     @Override
     public String transport()
     {
-        return "epoll";
+        return readiness.name();
     }
 
     @Override
@@ -335,13 +351,12 @@ final class EpollPoller implements Poller
             wakeupClosed = true;
             sys.close(eventfd);
         }
-        sys.close(epfd);
+        readiness.close();
         freeMemory();
     }
 
     private void freeMemory()
     {
-        events.close();
         arena.close();
         sys.close();
         synchronized (wakeupLock)
@@ -356,29 +371,89 @@ final class EpollPoller implements Poller
         {
             throw new ClosedSelectorException();
         }
-        final int n = sys.epollWait(epfd, events, timeoutMillis);
+        final int n = readiness.await(timeoutMillis, this);
         if (n < 0 && n != -Errno.EINTR)
         {
-            throw new IOException("epoll_wait: " + Errno.message(n));
-        }
-        for (int i = 0; i < n; i++)
-        {
-            final long data = events.data(i);
-            if (data == WAKEUP_DATA)
-            {
-                sys.eventfdRead(eventfd);
-                wakeupPending.set(false);
-                continue;
-            }
-            final int slot = (int)data;
-            final EpollSocket socket = slot >= 0 && slot < slotsUsed ? sockets[slot] : null;
-            if (socket != null && socket.generation == (int)(data >>> 32))
-            {
-                socket.latch(events.events(i));
-                socket.requeueIfReady();
-            }
+            throw new IOException(readiness.name() + " wait: " + Errno.message(n));
         }
         return dispatchReady();
+    }
+
+    /** An edge from the readiness source: latched for its socket, dropped if that socket is gone. */
+    void event(final long data, final int events)
+    {
+        if (data == WAKEUP_DATA)
+        {
+            sys.eventfdRead(eventfd);
+            wakeupPending.set(false);
+            return;
+        }
+        final EpollSocket socket = current(data);
+        if (socket != null)
+        {
+            socket.latch(events);
+            socket.requeueIfReady();
+        }
+    }
+
+    /**
+     * For a source whose registrations can end on their own (an io_uring multishot poll ends when its completion
+     * finds the completion queue full, or with an error): adds {@code data}'s descriptor again, unless it has been
+     * closed since. The new registration reports the readiness there is, so no edge is lost. (An error that
+     * repeats would repeat the re-arm each iteration: a spinning loop, not a silent socket.)
+     */
+    void rearm(final long data)
+    {
+        if (closed)
+        {
+            return;
+        }
+        if (data == WAKEUP_DATA)
+        {
+            readiness.add(eventfd, EPOLLIN, WAKEUP_DATA);
+            return;
+        }
+        final EpollSocket socket = current(data);
+        if (socket != null)
+        {
+            readiness.add(socket.fd, socket instanceof EpollListener ? LISTENER_EVENTS : SOCKET_EVENTS, data);
+        }
+    }
+
+    /**
+     * What a source that accepts by itself ({@link Readiness#acceptsItself()}) accepted for listener {@code data}:
+     * a descriptor, or -errno; {@code more} false when its accepting has ended. A descriptor for a listener closed
+     * since is closed here (the client sees the reset an unaccepted connection gets when its listener closes).
+     */
+    void acceptCompletion(final long data, final int result, final boolean more)
+    {
+        final EpollSocket socket = current(data);
+        if (socket instanceof EpollListener listener)
+        {
+            listener.completed(result, more);
+        }
+        else if (result >= 0)
+        {
+            closeDescriptor(result);
+        }
+    }
+
+    boolean acceptsItself()
+    {
+        return readiness.acceptsItself();
+    }
+
+    Readiness readiness()
+    {
+        return readiness;
+    }
+
+    /** The registered socket {@code data} names, or null when it has been closed (its slot maybe reused). */
+    private EpollSocket current(final long data)
+    {
+        final int slot = (int)data;
+        final EpollSocket socket = slot >= 0 && slot < slotsUsed ? sockets[slot] : null;
+        return socket != null && socket.generation == (int)(data >>> 32) ? socket : null;
     }
 
     /**
@@ -472,7 +547,12 @@ final class EpollPoller implements Poller
         socket.slot = slot;
         socket.generation = generation;
         sockets[slot] = socket;
-        final int r = sys.epollCtl(epfd, EPOLL_CTL_ADD, socket.fd, epollEvents, ((long)generation << 32) | slot);
+        if (socket instanceof EpollListener listener && readiness.acceptsItself())
+        {
+            listener.arm();
+            return;
+        }
+        final int r = readiness.add(socket.fd, epollEvents, ((long)generation << 32) | slot);
         if (r < 0)
         {
             release(socket);
@@ -499,6 +579,14 @@ final class EpollPoller implements Poller
         if (fd < 0)
         {
             return;
+        }
+        if (socket instanceof EpollListener listener)
+        {
+            listener.dropAccepted();
+        }
+        else if (socket.slot >= 0 && !closed)
+        {
+            readiness.remove(fd, socket.data());
         }
         socket.fd = -1;
         socket.latched = 0;

@@ -53,6 +53,12 @@ abstract class EpollSocket
         return fd >= 0;
     }
 
+    /** What the readiness source reports this socket under: its slot and the slot's generation. */
+    final long data()
+    {
+        return ((long)generation << 32) | slot;
+    }
+
     final void latch(final int events)
     {
         int bits = 0;

@@ -32,6 +32,11 @@ public final class Errno
     public static final int EHOSTUNREACH = 113;
     public static final int EALREADY = 114;
     public static final int EINPROGRESS = 115;
+    // io_uring's: a timed-out wait, a kernel without the call, a cancelled request, a busy ring.
+    public static final int EBUSY = 16;
+    public static final int ENOSYS = 38;
+    public static final int ETIME = 62;
+    public static final int ECANCELED = 125;
 
     private Errno()
     {
@@ -74,6 +79,10 @@ public final class Errno
             case EHOSTUNREACH -> "EHOSTUNREACH";
             case EALREADY -> "EALREADY";
             case EINPROGRESS -> "EINPROGRESS";
+            case EBUSY -> "EBUSY";
+            case ENOSYS -> "ENOSYS";
+            case ETIME -> "ETIME";
+            case ECANCELED -> "ECANCELED";
             default -> "errno " + e;
         };
     }

@@ -63,6 +63,20 @@ final class Libc
     static final MethodHandle EPOLL_WAIT = link(
         "epoll_wait", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
     static final MethodHandle EVENTFD = link("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    static final MethodHandle MMAP = link(
+        "mmap", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
+    static final MethodHandle MUNMAP = link("munmap", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG));
+
+    // glibc wraps none of the io_uring calls: they go through syscall(2), which is variadic (every argument after
+    // the number is read as a long, so each is passed as one). Numbers from asm-generic/unistd.h, the same on
+    // x86_64 and aarch64 since io_uring came after the tables were unified.
+    static final long SYS_IO_URING_SETUP = 425;
+    static final long SYS_IO_URING_ENTER = 426;
+    static final long SYS_IO_URING_REGISTER = 427;
+    static final MethodHandle SYSCALL2 = linkVariadic(
+        "syscall", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+    static final MethodHandle SYSCALL6 = linkVariadic("syscall",
+        FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
 
     private Libc()
     {
@@ -88,6 +102,21 @@ final class Libc
         return linker.downcallHandle(
             libc.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name)),
             descriptor,
+            Linker.Option.captureCallState("errno"));
+    }
+
+    @SuppressWarnings("restricted")
+    private static MethodHandle linkVariadic(final String name, final FunctionDescriptor descriptor)
+    {
+        if (PLATFORM_PROBLEM != null)
+        {
+            return null;
+        }
+        final Linker linker = Linker.nativeLinker();
+        return linker.downcallHandle(
+            linker.defaultLookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name)),
+            descriptor,
+            Linker.Option.firstVariadicArg(1),
             Linker.Option.captureCallState("errno"));
     }
 

@@ -546,6 +546,93 @@ public final class Syscalls implements AutoCloseable
         return r >= 0 ? value.get(JAVA_LONG, 0) : -errno();
     }
 
+    // <sys/mman.h>
+    public static final int PROT_READ = 0x1;
+    public static final int PROT_WRITE = 0x2;
+    public static final int MAP_SHARED = 0x01;
+    public static final int MAP_POPULATE = 0x8000;
+
+    /**
+     * Maps {@code length} bytes of {@code fd} at {@code offset} (the io_uring rings).
+     *
+     * @return the address, or -errno.
+     */
+    public long mmap(final long length, final int prot, final int flags, final int fd, final long offset)
+    {
+        final long r;
+        try
+        {
+            r = (long)Libc.MMAP.invokeExact(callState, 0L, length, prot, flags, fd, offset);
+        }
+        catch (final Throwable t)
+        {
+            throw Libc.unexpected(t);
+        }
+        // MAP_FAILED is (void *)-1; a real mapping is never in the top page.
+        return r != -1L ? r : -errno();
+    }
+
+    public int munmap(final long address, final long length)
+    {
+        final int r;
+        try
+        {
+            r = (int)Libc.MUNMAP.invokeExact(callState, address, length);
+        }
+        catch (final Throwable t)
+        {
+            throw Libc.unexpected(t);
+        }
+        return r >= 0 ? r : -errno();
+    }
+
+    /**
+     * io_uring_setup(2).
+     *
+     * @param params a struct io_uring_params, zeroed but for the fields the caller sets; the kernel fills the rest.
+     * @return the ring's descriptor, or -errno (-ENOSYS without io_uring, -EPERM when io_uring_disabled forbids it).
+     */
+    public int ioUringSetup(final int entries, final MemorySegment params)
+    {
+        final long r;
+        try
+        {
+            r = (long)Libc.SYSCALL2.invokeExact(callState, Libc.SYS_IO_URING_SETUP, (long)entries, params.address());
+        }
+        catch (final Throwable t)
+        {
+            throw Libc.unexpected(t);
+        }
+        finally
+        {
+            Reference.reachabilityFence(params);
+        }
+        return r >= 0 ? (int)r : -errno();
+    }
+
+    /**
+     * io_uring_enter(2): submits {@code toSubmit} entries of the SQ ring and, with IORING_ENTER_GETEVENTS, waits for
+     * {@code minComplete} completions.
+     *
+     * @param arg     0, or the address of a struct io_uring_getevents_arg (IORING_ENTER_EXT_ARG) the caller keeps alive.
+     * @return the number of entries submitted, or -errno (-ETIME when the wait timed out, -EINTR on a signal).
+     */
+    public int ioUringEnter(final int ringFd, final int toSubmit, final int minComplete, final int flags,
+        final long arg, final long argSize)
+    {
+        final long r;
+        try
+        {
+            r = (long)Libc.SYSCALL6.invokeExact(callState, Libc.SYS_IO_URING_ENTER, (long)ringFd, (long)toSubmit,
+                (long)minComplete, (long)flags, arg, argSize);
+        }
+        catch (final Throwable t)
+        {
+            throw Libc.unexpected(t);
+        }
+        return r >= 0 ? (int)r : -errno();
+    }
+
     private int setsockoptFromValue(final int fd, final int level, final int option, final int size)
     {
         final int r;

@@ -45,6 +45,49 @@ class TransportsTest
         }
         final IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
             () -> new ProxyContext().transport("kqueue").conclude());
-        assertEquals("transport: expected nio, epoll or auto, got 'kqueue'", unknown.getMessage());
+        assertEquals("transport: expected nio, epoll, io_uring or auto, got 'kqueue'", unknown.getMessage());
+    }
+
+    @Test
+    void ioUringRunsWhereTheKernelAllowsItAndSaysWhyWhereItDoesNot()
+    {
+        if (FFM)
+        {
+            // This machine's kernel allows io_uring (the suite's io_uring leg needs it).
+            assertNull(Transports.unavailableReason("io_uring"));
+            final ProxyContext ctx = new ProxyContext().transport("io_uring").conclude();
+            assertEquals("io_uring", ctx.transportInUse());
+            assertTrue(ctx.warnings().stream().noneMatch(w -> w.contains("transport")), ctx.warnings().toString());
+            try (Poller poller = Transports.factory("io_uring").apply(() -> { }))
+            {
+                assertEquals("io_uring", poller.transport());
+            }
+        }
+        else
+        {
+            final IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new ProxyContext().transport("io_uring").conclude());
+            assertTrue(e.getMessage().startsWith(
+                "transport io_uring is not available here: java.lang.foreign needs JDK 22"), e.getMessage());
+        }
+    }
+
+    @Test
+    void ioUringRefusedByTheKernelFallsBackToEpollAndNothingElseDoes()
+    {
+        final String refused = "io_uring_setup: EPERM";
+        assertEquals("epoll", Transports.resolve("io_uring", null, refused));
+        assertNull(Transports.refusal("io_uring", null, refused));
+        assertEquals("io_uring", Transports.resolve("io_uring", null, null));
+        assertEquals("epoll", Transports.resolve("auto", null, null), "auto stays on epoll");
+        // No epoll either (an old JDK): refused with io_uring's own reason, as an explicit epoll is.
+        final String oldJdk = "java.lang.foreign needs JDK 22 or later, this is 17";
+        assertEquals(oldJdk, Transports.refusal("io_uring", oldJdk, oldJdk));
+        final IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> Transports.resolve("io_uring", oldJdk, oldJdk));
+        assertEquals("transport io_uring is not available: " + oldJdk, e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Transports.resolve("epoll", refused, refused));
+        assertNull(Transports.fallbackNotice("io_uring", "io_uring"));
+        assertNull(Transports.fallbackNotice("auto", "nio"));
     }
 }

@@ -43,24 +43,36 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The epoll transport on real loopback sockets, driven from the test thread: every wait is a poll with a timeout
  * inside a bounded loop, and a poll(0) that could block for ever is guarded by a watchdog connection that would
- * wake it (and fail the test) after {@link #WAIT_MILLIS}.
+ * wake it (and fail the test) after {@link #WAIT_MILLIS}. {@link IoUringPollerTest} runs the same behaviours over
+ * the io_uring readiness source.
  */
 @Timeout(60)
 class EpollPollerTest
 {
-    private static final long WAIT_MILLIS = 5_000;
-    private static final InetSocketAddress LOOPBACK_ANY_PORT =
+    static final long WAIT_MILLIS = 5_000;
+    static final InetSocketAddress LOOPBACK_ANY_PORT =
         new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
 
-    private final List<AutoCloseable> closeables = new ArrayList<>();
-    private EpollPoller poller;
+    final List<AutoCloseable> closeables = new ArrayList<>();
+    EpollPoller poller;
     private int hookCalls;
 
     @BeforeEach
     void open()
     {
+        poller = openPoller(() -> hookCalls++);
+    }
+
+    /** The transport under test: a subclass runs every test here on another. */
+    EpollPoller openPoller(final io.centrigate.loop.Poller.DispatchHook hook)
+    {
         assertNull(EpollTransport.unavailableReason());
-        poller = (EpollPoller)EpollTransport.open(() -> hookCalls++);
+        return (EpollPoller)EpollTransport.open(hook);
+    }
+
+    String transportName()
+    {
+        return "epoll";
     }
 
     @AfterEach
@@ -83,7 +95,7 @@ class EpollPollerTest
     @Test
     void reportsItsTransport()
     {
-        assertEquals("epoll", poller.transport());
+        assertEquals(transportName(), poller.transport());
     }
 
     @ParameterizedTest
@@ -586,7 +598,7 @@ class EpollPollerTest
         }
         for (int i = 0; i < 20; i++)
         {
-            EpollTransport.open(() -> { }).close();
+            openPoller(() -> { }).close();
         }
 
         // Tolerates a JVM thread opening a file meanwhile; a leak per connection or poller shows as 20 and more.
@@ -635,14 +647,14 @@ class EpollPollerTest
         return true;
     }
 
-    private Listener listen(final Listener.Handler handler) throws IOException
+    Listener listen(final Listener.Handler handler) throws IOException
     {
         final Listener listener = poller.listen(LOOPBACK_ANY_PORT, 128, false, handler);
         closeables.add(listener::close);
         return listener;
     }
 
-    private void acceptAll(final Listener listener, final List<Connection> adopted, final Connection.Handler handler)
+    void acceptAll(final Listener listener, final List<Connection> adopted, final Connection.Handler handler)
     {
         try
         {
@@ -662,7 +674,7 @@ class EpollPollerTest
      * Connects through the poller and completes the connect (a recorder takes the OP_CONNECT), then hands the
      * connection to {@code handler} with no interest yet.
      */
-    private Connection connected(final ServerSocketChannel server, final SocketChannel[] peer,
+    Connection connected(final ServerSocketChannel server, final SocketChannel[] peer,
         final Connection.Handler handler) throws IOException
     {
         final Connection connection = poller.connect((InetSocketAddress)server.getLocalAddress(), new Recorder());
@@ -675,7 +687,7 @@ class EpollPollerTest
     }
 
     /** Polls until the connect's outcome is latched (the handler sees only interest it has not asked for). */
-    private void finishConnect(final Connection connection) throws IOException
+    void finishConnect(final Connection connection) throws IOException
     {
         final long deadline = deadline();
         while (!connection.finishConnect())
@@ -685,7 +697,7 @@ class EpollPollerTest
         }
     }
 
-    private void pollUntil(final BooleanSupplier done, final String what) throws IOException
+    void pollUntil(final BooleanSupplier done, final String what) throws IOException
     {
         final long deadline = deadline();
         while (!done.getAsBoolean())
@@ -760,25 +772,25 @@ class EpollPollerTest
         }
     }
 
-    private <T extends AutoCloseable> T track(final T closeable)
+    <T extends AutoCloseable> T track(final T closeable)
     {
         closeables.add(closeable);
         return closeable;
     }
 
-    private static long deadline()
+    static long deadline()
     {
         return System.currentTimeMillis() + WAIT_MILLIS;
     }
 
-    private static byte[] random(final int size, final long seed)
+    static byte[] random(final int size, final long seed)
     {
         final byte[] bytes = new byte[size];
         new Random(seed).nextBytes(bytes);
         return bytes;
     }
 
-    private static long openDescriptors() throws IOException
+    static long openDescriptors() throws IOException
     {
         try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd")))
         {
@@ -786,7 +798,7 @@ class EpollPollerTest
         }
     }
 
-    private static final class Recorder implements Connection.Handler
+    static final class Recorder implements Connection.Handler
     {
         int calls;
         int lastOps;

@@ -64,15 +64,17 @@ public final class Checks
         findings.add(heap(limits, target));
         findings.add(directMemory(limits, target));
         findings.add(jvmFlags(limits));
-        findings.add(transports(io.centrigate.loop.Transports.unavailableReason(io.centrigate.loop.Transports.EPOLL)));
+        findings.add(transports(io.centrigate.loop.Transports.unavailableReason(io.centrigate.loop.Transports.EPOLL),
+            io.centrigate.loop.Transports.unavailableReason(io.centrigate.loop.Transports.IO_URING)));
         return findings;
     }
 
     /** Which {@code --transport} values run here; NIO always does, so this never warns. */
-    static Finding transports(final String epollProblem)
+    static Finding transports(final String epollProblem, final String ioUringProblem)
     {
         return Finding.pass("transports", "nio yes; epoll " + (epollProblem == null ?
-            "yes (--transport epoll or auto)" : "no: " + epollProblem));
+            "yes (--transport epoll or auto)" : "no: " + epollProblem) + "; io_uring " + (ioUringProblem == null ?
+            "yes (--transport io_uring)" : "no: " + ioUringProblem));
     }
 
     /** The process exit code for these findings: 0 all pass, 1 some WARN, 2 some FAIL. */
