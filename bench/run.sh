@@ -30,7 +30,8 @@
 #   ways, closed loop; proxy CPU per GiB)  OUT [bench/results/<date>, smoke: bench/target/e2e-smoke]
 #   APPEND [0; 1 = keep the other scenarios' results in OUT and replace only those run now]
 #   BUILD [auto|always|never]  INSTALL [1; 0 in smoke]  JFR [0; 1 = a JFR recording of every centrigate run]
-#     (also centrigate-epoll: --transport epoll on JAVA25; the jar is then built on JAVA25 so it has the transport;
+#     (also centrigate-epoll / centrigate-iouring: --transport epoll / io_uring on JAVA25; the jar is then built on
+#     JAVA25 so it has the native transports;
 #     centrigate-jdk25: NIO on the same JDK, to tell the transport's effect from the JDK's)
 #   CENTRIGATE_JAVA_OPTS [none: java -jar as the README runs it]  BASE_PORT [27100]
 #   BASE_JAR [none]: the jar of another build (e.g. main before a change), run as the target centrigate-base, so
@@ -58,7 +59,7 @@ for a in "$@"; do
         smoke) SMOKE=1 ;;
         echo|fanout|hold|storm|http|idle|bulk) scenarios+=("$a") ;;
         cold) scenarios+=("$a") ;;
-        -h|--help) sed -n '2,45p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,46p' "$0"; exit 0 ;;
         *) echo "unknown scenario '$a' (echo fanout hold storm http idle bulk cold smoke)" >&2; exit 2 ;;
     esac
 done
@@ -173,7 +174,7 @@ fi
 JAVA25="${JAVA25:-}"
 # The epoll transport exists only in a jar built on JDK 22+ (META-INF/versions/22): such targets build with JAVA25.
 WANT_EPOLL=0
-[[ " $TARGETS $COLD_TARGETS " == *-epoll* ]] && WANT_EPOLL=1
+[[ " $TARGETS $COLD_TARGETS " == *-epoll* || " $TARGETS $COLD_TARGETS " == *-iouring* ]] && WANT_EPOLL=1
 if [[ $WANT_EPOLL == 1 ]]; then
     [[ -n "$JAVA25" ]] || { echo "the *-epoll targets need a JDK >= 25 (JAVA25=/path/to/bin/java)" >&2; exit 2; }
     # (the listing whole first: grep -q stopping early would fail the pipe under pipefail)
@@ -359,6 +360,7 @@ port_of() {
         centrigate-cds-warmup) echo $(( BASE_PORT + 10 )) ;; centrigate-aot-warmup) echo $(( BASE_PORT + 11 )) ;;
         centrigate-admin) echo $(( BASE_PORT + 12 )) ;; centrigate-base) echo $(( BASE_PORT + 13 )) ;;
         centrigate-base-admin) echo $(( BASE_PORT + 14 )) ;; centrigate-epoll) echo $(( BASE_PORT + 15 )) ;;
+        centrigate-iouring) echo $(( BASE_PORT + 18 )) ;;
         centrigate-warmup-jitnormal) echo $(( BASE_PORT + 16 )) ;; centrigate-jitbg) echo $(( BASE_PORT + 17 )) ;;
     esac
 }
@@ -382,9 +384,9 @@ wait_ready() { # port pid t0 timeout-s
 
 # centrigate[-cds|-jdk25|-aot][-warmup]: the JVM (JDK 17 = $JAVA, or JAVA25), the archive of a training run, --warmup
 CDS_ARCHIVE=""; AOT_CACHE=""
-variant_java() { case "$1" in *-jdk25*|*-aot*|*-epoll*) echo "$JAVA25" ;; *) echo "$JAVA" ;; esac; }
+variant_java() { case "$1" in *-jdk25*|*-aot*|*-epoll*|*-iouring*) echo "$JAVA25" ;; *) echo "$JAVA" ;; esac; }
 variant_opts() { # JVM options of a centrigate variant beyond CENTRIGATE_JAVA_OPTS
-    case "$1" in *-jdk25*|*-aot*|*-epoll*) echo "--sun-misc-unsafe-memory-access=allow" ;; esac
+    case "$1" in *-jdk25*|*-aot*|*-epoll*|*-iouring*) echo "--sun-misc-unsafe-memory-access=allow" ;; esac
     case "$1" in *-cds*) echo "-XX:SharedArchiveFile=$CDS_ARCHIVE" ;; *-aot*) echo "-XX:AOTCache=$AOT_CACHE" ;; esac
 }
 
@@ -432,6 +434,7 @@ start_target_once() { # target tag
             [[ $t == *-jitbg ]] && cmd+=(--jit-priority background)
             # centrigate-epoll: the native transport (JDK 25, the jar built on it)
             [[ $t == *-epoll* ]] && cmd+=(--transport epoll)
+            [[ $t == *-iouring* ]] && cmd+=(--transport io_uring)
             # centrigate-admin: the metrics on, as in production: an admin listener (a free port it picks itself,
             # named on the startup line) that a scraper below reads every second
             [[ $t == *-admin ]] && cmd+=(--admin-listen 127.0.0.1:0)
