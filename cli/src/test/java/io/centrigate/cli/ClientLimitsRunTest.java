@@ -110,6 +110,11 @@ class ClientLimitsRunTest
                 final int retryAfter = Integer.parseInt(RawUpstream.header(head, "Retry-After"));
                 assertTrue(retryAfter > 30 && retryAfter <= 60, head);
             }
+            final long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+            while (node.opened() < 6 && System.nanoTime() - deadline < 0)
+            {
+                Thread.sleep(5); // the node's onOpen runs a moment after its 101: a bounded poll
+            }
             assertEquals(6, node.opened(), "no refused upgrade reached the node");
 
             final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();

@@ -59,6 +59,17 @@ class ClientLimitsTest
         }
     }
 
+    /** The node's onOpen runs on its own thread, a moment after its 101: a bounded wait for the count. */
+    private static void assertOpened(final WsEchoUpstream ws, final int n, final String message) throws Exception
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (ws.opened() < n && System.nanoTime() - deadline < 0)
+        {
+            Thread.sleep(5);
+        }
+        assertEquals(n, ws.opened(), message);
+    }
+
     private static void awaitTableEmpty(final Proxy proxy) throws Exception
     {
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -116,7 +127,7 @@ class ClientLimitsTest
                 other.send(upgrade());
                 assertTrue(other.readHead().startsWith("HTTP/1.1 101 "), "another address has its own limit");
             }
-            assertEquals(4, ws.opened(), "the node saw the three tunnels and the other address only");
+            assertOpened(ws, 4, "the node saw the three tunnels and the other address only");
             assertEquals(1, limitCount(proxy, LoopStats.REFUSED_CONNECTIONS));
 
             tunnels.remove(0).close();
@@ -163,7 +174,7 @@ class ClientLimitsTest
                 c.send(upgrade());
                 assertTrue(c.readHead().startsWith("HTTP/1.1 101 "), "another address has its own bucket");
             }
-            assertEquals(4, ws.opened(), "the refused handshake never reached the node");
+            assertOpened(ws, 4, "the refused handshake never reached the node");
             assertEquals(1, limitCount(proxy, LoopStats.REFUSED_HANDSHAKE_RATE));
             awaitTableEmpty(proxy);
         }
@@ -197,7 +208,7 @@ class ClientLimitsTest
                 sameSlash64.send("PROXY TCP6 2001:db8:1:2:ffff::8 2001:db8::1 5001 8080\r\n" + upgrade());
                 assertTooManyRequests(sameSlash64.readAll(), "1");
             }
-            assertEquals(3, ws.opened());
+            assertOpened(ws, 3, "the refused connection never reached the node");
             for (final RawClient c : open)
             {
                 c.close();
@@ -226,7 +237,7 @@ class ClientLimitsTest
                     c.send(RawClient.upgradeRequest(RawClient.newKey(), "X-Forwarded-For: 198.51.100.1\r\n"));
                     assertTooManyRequests(c.readAll(), "1");
                 }
-                assertEquals(2, ws.opened());
+                assertOpened(ws, 2, "the refused upgrade never reached the node");
                 assertEquals(1, proxy.clientTable().connections(key("198.51.100.1")));
             }
             awaitTableEmpty(proxy);
