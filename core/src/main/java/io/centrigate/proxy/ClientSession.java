@@ -188,7 +188,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         this.awaitingProxyHeader = proxyProtocol;
         if (!proxyProtocol && owner.isTrustedForwarder(peer))
         {
-            forwarded = new ForwardedClient(peerKey(peer));
+            forwarded = new ForwardedClient(owner.context().perClientLimits() ? peerKey(peer) : 0);
         }
         this.log = owner.accessLog() == null ? null : new ExchangeLog(owner.accessLog());
         this.group = owner.group(0);
@@ -212,6 +212,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
 
     // ---------------------------------------------------------------- client limits (io.centrigate.limit)
 
+    /** 0 (not counted) when the peer is unknown (closed before it was read). */
     private static long peerKey(final java.net.InetSocketAddress peer)
     {
         return peer == null || peer.getAddress() == null ? 0 : io.centrigate.limit.ClientTable.key(peer.getAddress());
@@ -223,9 +224,9 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
      */
     void countPeer()
     {
-        if (forwarded == null)
+        if (forwarded == null && owner.context().perClientLimits())
         {
-            countClient(peerKey(client.remoteAddress()));
+            countClient(peerKey(client.remoteAddress())); // the key's address array only with a limit on
         }
     }
 
@@ -611,7 +612,8 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         }
         awaitingProxyHeader = false;
         final byte[] source = stage.sourceText();
-        final long key = source != null ? stage.sourceKey() : peerKey(client.remoteAddress());
+        final long key = !owner.context().perClientLimits() ? 0 :
+            source != null ? stage.sourceKey() : peerKey(client.remoteAddress());
         if (source != null)
         {
             clientAddress = source;

@@ -217,6 +217,39 @@ class ClientLimitsTest
         }
     }
 
+    /** On a TLS listener the 429 comes over TLS, once the handshake is done. */
+    @Test
+    void aTlsClientPastTheLimitGets429OverTls() throws Exception
+    {
+        final io.centrigate.tls.TestCertificates cert = io.centrigate.tls.TestCertificates.ec();
+        try (WsEchoUpstream ws = WsEchoUpstream.start(0);
+            Proxy proxy = TestProxies.start(TestProxies.context(ws.address()).maxConnectionsPerClient(1)
+                .tlsListen(new InetSocketAddress("127.0.0.1", 0)).tlsCert(cert.certificatePem())
+                .tlsKey(cert.privateKeyPem())))
+        {
+            final InetSocketAddress tls = proxy.boundTlsAddresses().get(0);
+            final javax.net.ssl.SSLSocketFactory factory = cert.clientContext().getSocketFactory();
+            try (javax.net.ssl.SSLSocket first = (javax.net.ssl.SSLSocket)factory.createSocket(tls.getAddress(),
+                tls.getPort()))
+            {
+                first.setSoTimeout(10_000);
+                first.startHandshake();
+                awaitConnections(proxy, "127.0.0.1", 1);
+                try (javax.net.ssl.SSLSocket second = (javax.net.ssl.SSLSocket)factory.createSocket(tls.getAddress(),
+                    tls.getPort()))
+                {
+                    second.setSoTimeout(10_000);
+                    final String answer = new String(second.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+                    assertTooManyRequests(answer, "1");
+                }
+                first.getOutputStream().write(upgrade().getBytes(StandardCharsets.US_ASCII));
+                assertTrue(RawUpstream.readHead(first.getInputStream()).startsWith("HTTP/1.1 101 "));
+            }
+            assertOpened(ws, 1, "only the first reached the node");
+            awaitTableEmpty(proxy);
+        }
+    }
+
     /** Behind a trusted forwarder each upgrade's X-Forwarded-For client is counted, never the forwarder itself. */
     @Test
     void behindATrustedForwarderTheForwardedClientIsCountedAtItsUpgrade() throws Exception
