@@ -237,6 +237,17 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
      */
     private boolean countClient(final long key)
     {
+        if (takeClientPlace(key))
+        {
+            return true;
+        }
+        reject(HttpError.CLIENT_CONNECTIONS, 1);
+        return false;
+    }
+
+    /** {@link #countClient} without the answer: false when the address holds its limit (counted as refused). */
+    private boolean takeClientPlace(final long key)
+    {
         final io.centrigate.limit.ClientTable table = owner.limits().table();
         final io.centrigate.config.ProxyContext ctx = owner.context();
         if (table == null || clientSlot >= 0 || key == 0 || !ctx.perClientLimits())
@@ -247,7 +258,6 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         if (slot == io.centrigate.limit.ClientTable.REFUSED)
         {
             owner.stats().limits[io.centrigate.metrics.LoopStats.REFUSED_CONNECTIONS]++;
-            reject(HttpError.CLIENT_CONNECTIONS, 1);
             return false;
         }
         if (slot == io.centrigate.limit.ClientTable.UNTRACKED)
@@ -623,10 +633,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         {
             forwarded = new ForwardedClient(key);
         }
-        else if (!countClient(key))
-        {
-            return; // the client the header names holds its limit: 429 (before the TLS handshake on a TLS listener)
-        }
+        final boolean placed = forwarded != null || takeClientPlace(key);
         bb.limit(bb.position()).position(stage.headerLength());
         if (tls != null)
         {
@@ -635,7 +642,17 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
                 tls.unread(bb);
             }
             bb.clear();
+            if (!placed)
+            {
+                // The client the header names holds its limit: 429, once the handshake (in what came) is done.
+                reject(HttpError.CLIENT_CONNECTIONS, 1);
+                return;
+            }
             readRequestHead(); // the handshake goes on over what came with the header
+        }
+        else if (!placed)
+        {
+            reject(HttpError.CLIENT_CONNECTIONS, 1);
         }
         else if (bb.hasRemaining())
         {

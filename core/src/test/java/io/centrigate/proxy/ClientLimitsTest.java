@@ -250,6 +250,41 @@ class ClientLimitsTest
         }
     }
 
+    /** A TLS listener behind a PROXY balancer: the header's client past its limit gets 429 over TLS. */
+    @Test
+    void aClientNamedByAProxyHeaderOnATlsListenerGets429OverTls() throws Exception
+    {
+        final io.centrigate.tls.TestCertificates cert = io.centrigate.tls.TestCertificates.ec();
+        try (WsEchoUpstream ws = WsEchoUpstream.start(0);
+            Proxy proxy = TestProxies.start(TestProxies.context(ws.address()).maxConnectionsPerClient(1)
+                .tlsListen(new InetSocketAddress("127.0.0.1", 0)).tlsCert(cert.certificatePem())
+                .tlsKey(cert.privateKeyPem()).proxyProtocol(List.of("tls"))))
+        {
+            final InetSocketAddress tls = proxy.boundTlsAddresses().get(0);
+            final javax.net.ssl.SSLSocketFactory factory = cert.clientContext().getSocketFactory();
+            final byte[] header = "PROXY TCP4 203.0.113.5 10.0.0.1 5000 443\r\n".getBytes(StandardCharsets.US_ASCII);
+            try (java.net.Socket raw = new ProxyProtocolTest.PrefixedSocket(tls, header);
+                javax.net.ssl.SSLSocket first = (javax.net.ssl.SSLSocket)factory.createSocket(raw, "localhost",
+                    tls.getPort(), true))
+            {
+                first.startHandshake();
+                first.getOutputStream().write(upgrade().getBytes(StandardCharsets.US_ASCII));
+                assertTrue(RawUpstream.readHead(first.getInputStream()).startsWith("HTTP/1.1 101 "));
+                // The header and the ClientHello in one segment, as a balancer sends them.
+                try (java.net.Socket raw2 = new ProxyProtocolTest.PrefixedSocket(tls, header);
+                    javax.net.ssl.SSLSocket second = (javax.net.ssl.SSLSocket)factory.createSocket(raw2, "localhost",
+                        tls.getPort(), true))
+                {
+                    second.startHandshake();
+                    final String answer = new String(second.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+                    assertTooManyRequests(answer, "1");
+                }
+            }
+            assertOpened(ws, 1, "only the first reached the node");
+            awaitTableEmpty(proxy);
+        }
+    }
+
     /** Behind a trusted forwarder each upgrade's X-Forwarded-For client is counted, never the forwarder itself. */
     @Test
     void behindATrustedForwarderTheForwardedClientIsCountedAtItsUpgrade() throws Exception
