@@ -1105,7 +1105,7 @@ public final class ProxyContext
         {
             return Rate.OFF;
         }
-        final String usage = what + ": expected R/s[:BURST] (e.g. 100/s:200), R/m[:BURST] or off, got '" + value + "'";
+        final String usage = what + " must be R/s[:BURST] (e.g. 100/s:200), R/m[:BURST] or off, got '" + value + "'";
         final int colon = s.indexOf(':');
         final String ratePart = colon < 0 ? s : s.substring(0, colon);
         int burst = 1;
@@ -1119,7 +1119,7 @@ public final class ProxyContext
             {
                 throw new IllegalArgumentException(usage);
             }
-            require(burst >= 1 && burst <= 1_000_000, what + ": BURST must be 1..1000000, got " + burst);
+            require(burst >= 1 && burst <= 1_000_000, what + " BURST must be 1..1000000, got " + burst);
         }
         double divisor = 1;
         String number = ratePart.trim();

@@ -14,10 +14,11 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * a full bucket: forgetting it changes no decision); if none of the {@link #PROBES} slots is such, the address is
  * <i>not tracked</i> (fail open, {@link #UNTRACKED}, counted by the caller). Refusing it instead would let anyone who
  * can fill the table (a sprayer of addresses) lock every new client out; and an address of a sprayer is in any case
- * a new address to a per-address limit. An address that holds connections, or spent tokens of its bucket, is never
- * evicted: a heavy client keeps its counts however many addresses are sprayed past it. The table is sized so that
- * open connections cannot fill it ({@code --client-table-size}, default {@value #DEFAULT_SLOTS}, twice the
- * connections a default-sized box holds from distinct addresses is a good size).
+ * a new address to a per-address limit. An address that holds connections is never evicted, nor one whose bucket
+ * is not full again yet (it spent handshakes less than {@code burst / rate} ago): a heavy client keeps its counts
+ * however many addresses are sprayed past it, and a sprayer cannot reset a limited client's bucket. Size the table
+ * ({@code --client-table-size}, default {@value #DEFAULT_SLOTS}) at about twice the distinct addresses that hold
+ * connections at once, so that the {@link #PROBES} slots of an address are rarely all held.
  * <p>
  * <b>Concurrency</b>: every word is read and written atomically, changes are CAS loops (lock-free). A slot's
  * {@code state} word holds its connection count, a generation and a CLAIMED bit. A slot changes its key only while
