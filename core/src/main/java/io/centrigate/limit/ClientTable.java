@@ -61,6 +61,11 @@ public final class ClientTable
     /** The IPv6 /64 ::/64 (::1 and the like), which would be the EMPTY key. */
     private static final long V6_ZERO = 0xFF01_0000_0000_0000L;
 
+    /**
+     * The epoch lies this far before the creating thread's clock: a loop's clock, read once per cycle, may be a
+     * little behind it, and times must stay positive (0 is "long ago").
+     */
+    private static final long EPOCH_LEAD_NS = 1_000_000_000L;
     private final AtomicLongArray words;
     private final int mask;
     private final int shift;
@@ -74,7 +79,7 @@ public final class ClientTable
         this.words = new AtomicLongArray(size * STRIDE);
         this.mask = size - 1;
         this.shift = 64 - Integer.numberOfTrailingZeros(size);
-        this.epochNs = nowNs - 1;
+        this.epochNs = nowNs - EPOCH_LEAD_NS;
     }
 
     public int slots()

@@ -19,6 +19,11 @@ public final class HandshakeAdmission
 {
     /** The schedule: relative to {@link #epochNs}, when the next upgrade may go without burst; 0: long ago. */
     private final AtomicLong next = new AtomicLong();
+    /**
+     * The epoch lies this far before the creating thread's clock: a loop's clock, read once per cycle, may be a
+     * little behind it, and times must stay positive (0 is "long ago").
+     */
+    private static final long EPOCH_LEAD_NS = 1_000_000_000L;
     private final long epochNs;
     private volatile Settings settings;
 
@@ -33,7 +38,7 @@ public final class HandshakeAdmission
      */
     public HandshakeAdmission(final double perSecond, final int burst, final long maxWaitNs, final long nowNs)
     {
-        this.epochNs = nowNs - 1;
+        this.epochNs = nowNs - EPOCH_LEAD_NS;
         configure(perSecond, burst, maxWaitNs);
     }
 
