@@ -160,6 +160,35 @@ public final class RunCommand implements Callable<Integer>
         description = "Client connections at most; beyond it clients get 503. Default: (open-files limit - margin) / 2.")
     int maxConnections;
 
+    @Option(names = "--max-connections-per-client", paramLabel = "N", defaultValue = "0",
+        description = "Concurrent connections per client address (IPv4 address, IPv6 /64; behind --proxy-protocol the "
+            + "header's source, behind --trusted-proxies the X-Forwarded-For client of each upgrade); beyond it 429 with "
+            + "Retry-After: 1, before anything reaches a node; 0 = no limit. Default: ${DEFAULT-VALUE}.")
+    int maxConnectionsPerClient;
+
+    @Option(names = "--handshake-rate-per-client", paramLabel = "R[/s|/m][:BURST]", defaultValue = "off",
+        description = "WebSocket handshakes per client address: a token bucket of BURST (default 1) refilled at R per "
+            + "second (or minute); beyond it 429 with Retry-After from the bucket; off = no limit. Default: ${DEFAULT-VALUE}.")
+    String handshakeRatePerClient;
+
+    @Option(names = "--client-table-size", paramLabel = "N", defaultValue = "65536",
+        description = "Client addresses the per-client limits track at once (24 bytes each, allocated once a per-client "
+            + "limit is on; rounded up to a power of two); addresses beyond it are not limited. Changes with a restart. "
+            + "Default: ${DEFAULT-VALUE}.")
+    int clientTableSize;
+
+    @Option(names = "--max-handshake-rate", paramLabel = "R[/s|/m][:BURST]", defaultValue = "off",
+        description = "WebSocket upgrades the process admits per second (set it to what your Centrifugo nodes can "
+            + "connect): in a reconnect storm the rest wait for their slot in arrival order, up to --admission-wait, "
+            + "then 503 with Retry-After; BURST (default 1) go at once after a quiet time; off = no limit. "
+            + "Default: ${DEFAULT-VALUE}.")
+    String maxHandshakeRate;
+
+    @Option(names = "--admission-wait", paramLabel = "DURATION", defaultValue = "10s",
+        description = "The longest an upgrade waits for its slot under --max-handshake-rate; 0 = never wait (refuse "
+            + "beyond the burst). Default: ${DEFAULT-VALUE}.")
+    String admissionWait;
+
     @Option(names = "--header-timeout", paramLabel = "DURATION", defaultValue = "5s",
         description = "Complete request head within this, else 408. Default: ${DEFAULT-VALUE}.")
     String headerTimeout;
@@ -404,11 +433,12 @@ public final class RunCommand implements Callable<Integer>
                 !java.util.Objects.equals(next.accessLog(), running.accessLog()) ||
                 next.accessLogQuery() != running.accessLogQuery() || next.accessLogBuffer() != running.accessLogBuffer() ||
                 !next.proxyProtocol().equals(running.proxyProtocol()) ||
-                next.proxyProtocolMaxSize() != running.proxyProtocolMaxSize())
+                next.proxyProtocolMaxSize() != running.proxyProtocolMaxSize() ||
+                next.clientTableSize() != running.clientTableSize())
             {
                 System.err.println("centrigate: reload: listen, tls-listen, redirect-http, admin-listen, admin-allow, " +
-                    "access-log*, proxy-protocol, proxy-protocol-max-size and loops change only with a restart; " +
-                    "the rest is applied");
+                    "access-log*, proxy-protocol, proxy-protocol-max-size, client-table-size and loops change only " +
+                    "with a restart; the rest is applied");
             }
             applying = true; // from here on a failure is recorded by the proxy itself
             proxy.reload(next);
@@ -582,6 +612,11 @@ public final class RunCommand implements Callable<Integer>
             .transport(transport)
             .acceptMode(ProxyContext.AcceptMode.parse(accept))
             .maxConnections(maxConnections)
+            .maxConnectionsPerClient(maxConnectionsPerClient)
+            .handshakeRatePerClient(handshakeRatePerClient)
+            .clientTableSize(clientTableSize)
+            .maxHandshakeRate(maxHandshakeRate)
+            .admissionWaitNs(ProxyContext.parseDurationNs(admissionWait, "--admission-wait"))
             .headerTimeoutNs(ProxyContext.parseDurationNs(headerTimeout, "--header-timeout"))
             .firstByteTimeoutNs(ProxyContext.parseDurationNs(firstByteTimeout, "--first-byte-timeout"))
             .connectTimeoutNs(ProxyContext.parseDurationNs(connectTimeout, "--connect-timeout"))

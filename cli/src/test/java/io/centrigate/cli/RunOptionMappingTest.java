@@ -113,6 +113,13 @@ class RunOptionMappingTest
         samples.put("transport", Sample.of("auto", ProxyContext::transport, "auto"));
         samples.put("accept", Sample.of("acceptor", ProxyContext::acceptMode, ProxyContext.AcceptMode.ACCEPTOR));
         samples.put("max-connections", Sample.of("1234", ProxyContext::maxConnections, 1234));
+        samples.put("max-connections-per-client", Sample.of("20", ProxyContext::maxConnectionsPerClient, 20));
+        samples.put("handshake-rate-per-client", Sample.of("5/s:20", ProxyContext::handshakeRatePerClientParsed,
+            new ProxyContext.Rate(5, 20)));
+        samples.put("client-table-size", Sample.of("4096", ProxyContext::clientTableSize, 4096));
+        samples.put("max-handshake-rate", Sample.of("300/m:50", ProxyContext::maxHandshakeRateParsed,
+            new ProxyContext.Rate(5, 50)));
+        samples.put("admission-wait", Sample.of("3s", ProxyContext::admissionWaitNs, seconds(3)));
         samples.put("header-timeout", Sample.of("7s", ProxyContext::headerTimeoutNs, seconds(7)));
         samples.put("first-byte-timeout", Sample.of("40s", ProxyContext::firstByteTimeoutNs, seconds(40)));
         samples.put("connect-timeout", Sample.of("1500ms", ProxyContext::connectTimeoutNs, TimeUnit.MILLISECONDS.toNanos(1500)));

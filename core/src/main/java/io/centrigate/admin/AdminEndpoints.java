@@ -246,8 +246,56 @@ final class AdminEndpoints
             }
             json.endArray();
             totals(json, loops);
+            limits(json, loops);
         }
         return json.endObject().toString() + "\n";
+    }
+
+    /** Per-client limits and upgrade admission: the settings, what the table holds, what was refused and waits. */
+    private void limits(final Json json, final List<LoopSnapshot> loops)
+    {
+        final long[] sum = new long[loops.isEmpty() ? 7 : loops.get(0).limits().length];
+        for (final LoopSnapshot s : loops)
+        {
+            for (int i = 0; i < sum.length; i++)
+            {
+                sum[i] += s.limits()[i];
+            }
+        }
+        final ProxyContext ctx = proxy.context();
+        final io.centrigate.limit.ClientTable.Census census = proxy.clientTableCensus();
+        json.key("client_limits").beginObject()
+            .field("max_connections_per_client", ctx.maxConnectionsPerClient())
+            .field("handshake_rate_per_client", ctx.handshakeRatePerClient())
+            .key("refused").beginObject()
+            .field("connections", sum[io.centrigate.metrics.LoopStats.REFUSED_CONNECTIONS])
+            .field("handshake_rate", sum[io.centrigate.metrics.LoopStats.REFUSED_HANDSHAKE_RATE])
+            .endObject()
+            .field("untracked", sum[io.centrigate.metrics.LoopStats.CLIENT_UNTRACKED]);
+        json.key("table");
+        if (census == null)
+        {
+            json.nullValue();
+        }
+        else
+        {
+            json.beginObject()
+                .field("slots", census.slots())
+                .field("addresses_with_connections", census.addressesWithConnections())
+                .field("connections", census.connections())
+                .field("addresses_with_handshake_debt", census.addressesWithHandshakeDebt())
+                .endObject();
+        }
+        json.endObject();
+        json.key("admission").beginObject()
+            .field("max_handshake_rate", ctx.maxHandshakeRate())
+            .key("admission_wait_seconds").value(ctx.admissionWaitNs() / 1e9)
+            .field("admitted_immediately", sum[io.centrigate.metrics.LoopStats.ADMITTED_AT_ONCE])
+            .field("admitted_after_wait", sum[io.centrigate.metrics.LoopStats.ADMITTED_AFTER_WAIT])
+            .field("refused", sum[io.centrigate.metrics.LoopStats.ADMISSION_REFUSED])
+            .field("waiting", sum[io.centrigate.metrics.LoopStats.ADMISSION_WAITING])
+            .field("queued", proxy.admissionQueued())
+            .endObject();
     }
 
     private static void addresses(final Json json, final String name, final List<InetSocketAddress> addresses)

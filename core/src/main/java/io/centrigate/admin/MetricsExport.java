@@ -92,6 +92,7 @@ final class MetricsExport
         all.add(perLoop(loops, "centrigate_accept_errors", "accept() calls that failed (e.g. EMFILE).", true,
             LoopSnapshot::acceptErrors));
         all.add(proxyHeaderRefused(loops));
+        limits(proxy, loops, all);
         all.add(perLoop(loops, "centrigate_buffer_waits", "Reads that waited for a buffer chunk (pool at its limit).",
             true, LoopSnapshot::bufferWaits));
         all.add(perLoop(loops, "centrigate_buffer_chunks_in_use", "Buffer chunks held by connections now.", false,
@@ -247,6 +248,49 @@ final class MetricsExport
             }
         }
         return b.build();
+    }
+
+    /** The client limits and upgrade admission ({@code io.centrigate.limit}); every series from the start, at 0. */
+    private static void limits(final Proxy proxy, final List<LoopSnapshot> loops, final List<MetricSnapshot> all)
+    {
+        final CounterSnapshot.Builder refused = CounterSnapshot.builder().name("centrigate_client_limit_refused")
+            .help("Connections answered 429 for a per-client limit, by reason: connections "
+                + "(--max-connections-per-client), handshake_rate (--handshake-rate-per-client).");
+        final CounterSnapshot.Builder admission = CounterSnapshot.builder().name("centrigate_admission")
+            .help("WebSocket upgrades under --max-handshake-rate by result: immediate, waited (admitted after a wait "
+                + "for their slot), refused (503: no slot within --admission-wait, or drain).");
+        for (final LoopSnapshot s : loops)
+        {
+            final long[] l = s.limits();
+            for (int i = 0; i < LoopStats.CLIENT_LIMIT_REASONS.size(); i++)
+            {
+                refused.dataPoint(CounterDataPointSnapshot.builder()
+                    .labels(Labels.of("loop", s.loop(), "reason", LoopStats.CLIENT_LIMIT_REASONS.get(i)))
+                    .value(l[LoopStats.REFUSED_CONNECTIONS + i]).build());
+            }
+            admission.dataPoint(CounterDataPointSnapshot.builder().labels(Labels.of("loop", s.loop(), "result", "immediate"))
+                .value(l[LoopStats.ADMITTED_AT_ONCE]).build());
+            admission.dataPoint(CounterDataPointSnapshot.builder().labels(Labels.of("loop", s.loop(), "result", "waited"))
+                .value(l[LoopStats.ADMITTED_AFTER_WAIT]).build());
+            admission.dataPoint(CounterDataPointSnapshot.builder().labels(Labels.of("loop", s.loop(), "result", "refused"))
+                .value(l[LoopStats.ADMISSION_REFUSED]).build());
+        }
+        all.add(refused.build());
+        all.add(perLoop(loops, "centrigate_client_table_untracked", "Client connections the client table could not "
+            + "track (every slot of the address's window held by others): let through without a per-client limit.",
+            true, s -> s.limits()[LoopStats.CLIENT_UNTRACKED]));
+        final io.centrigate.limit.ClientTable.Census census = proxy.clientTableCensus();
+        all.add(gauge("centrigate_client_table_slots", "Slots of the client table (--client-table-size; 0 while no "
+            + "per-client limit is on).", census == null ? 0 : census.slots()));
+        all.add(gauge("centrigate_client_table_addresses", "Client addresses (IPv4, IPv6 /64) with open connections "
+            + "counted in the client table.", census == null ? 0 : census.addressesWithConnections()));
+        all.add(admission.build());
+        all.add(perLoop(loops, "centrigate_admission_waiting", "WebSocket upgrades waiting for their admission slot now.",
+            false, s -> s.limits()[LoopStats.ADMISSION_WAITING]));
+        all.add(gauge("centrigate_admission_queued", "Admission slots taken ahead of now beyond the burst: about how "
+            + "many upgrades wait, over the process.", proxy.admissionQueued()));
+        all.add(histogram(loops, LoopSnapshot::admissionWait, "centrigate_admission_wait_seconds",
+            "How long admitted WebSocket upgrades waited for their slot (--max-handshake-rate); 0 for those at once."));
     }
 
     private static CounterSnapshot errors(final List<LoopSnapshot> loops)

@@ -123,6 +123,12 @@ public final class ProxyContext
     /** Above any real v2 header; also what one TLS input buffer holds of what follows it on a TLS listener. */
     public static final int MAX_PROXY_PROTOCOL_MAX_SIZE = 16 * 1024;
 
+    /**
+     * How long an upgrade may wait for its slot under {@code max-handshake-rate}: a few seconds of smoothing beat
+     * the SDKs' backoff after an error (up to 20 s), and past about 10 s a client's own handshake patience ends.
+     */
+    public static final long DEFAULT_ADMISSION_WAIT_NS = TimeUnit.SECONDS.toNanos(10);
+
     private final List<InetSocketAddress> listen = new ArrayList<>();
     private final List<Upstream> upstreams = new ArrayList<>();
     private Balance balance = Balance.LEAST_CONN;
@@ -211,8 +217,34 @@ public final class ProxyContext
     private final List<InetSocketAddress> proxyProtocolListeners = new ArrayList<>();
     private AddressRanges proxyProtocolFromRanges = AddressRanges.NONE;
     private AddressRanges trustedProxyRanges = AddressRanges.NONE;
+    /** Per client address (IPv4, IPv6 /64); 0: no limit. */
+    private int maxConnectionsPerClient;
+    /** {@code R[/s|/m][:BURST]} or off; parsed by {@link #conclude()}. */
+    private String handshakeRatePerClient = "off";
+    private Rate handshakeRatePerClientParsed = Rate.OFF;
+    private String maxHandshakeRate = "off";
+    private Rate maxHandshakeRateParsed = Rate.OFF;
+    private long admissionWaitNs = DEFAULT_ADMISSION_WAIT_NS;
+    private int clientTableSize = io.centrigate.limit.ClientTable.DEFAULT_SLOTS;
     private boolean concluded;
     private final List<String> warnings = new ArrayList<>();
+
+    /** A rate with its burst: {@code perSecond} 0 is off. */
+    public record Rate(double perSecond, int burst)
+    {
+        public static final Rate OFF = new Rate(0, 0);
+
+        public boolean on()
+        {
+            return perSecond > 0;
+        }
+
+        /** Nanoseconds per token. */
+        public long intervalNs()
+        {
+            return Math.max(1, Math.round(1e9 / perSecond));
+        }
+    }
 
     public enum Balance
     {
@@ -523,6 +555,16 @@ public final class ProxyContext
     public ProxyContext keepAliveTimeoutNs(final long v) { keepAliveTimeoutNs = v; return this; }
     /** On stop, how long tunnels and exchanges may run on before tunnels get close 1001; 0 = at once. */
     public ProxyContext drainTimeoutNs(final long v) { drainTimeoutNs = v; return this; }
+    /** Concurrent connections per client address (IPv4 address, IPv6 /64); beyond it 429. 0: no limit. */
+    public ProxyContext maxConnectionsPerClient(final int v) { maxConnectionsPerClient = v; return this; }
+    /** WebSocket handshakes per client address: {@code R[/s|/m][:BURST]} (a token bucket), or {@code off}. */
+    public ProxyContext handshakeRatePerClient(final String v) { handshakeRatePerClient = v; return this; }
+    /** WebSocket upgrades admitted per second by the process: {@code R[/s|/m][:BURST]}, or {@code off}. */
+    public ProxyContext maxHandshakeRate(final String v) { maxHandshakeRate = v; return this; }
+    /** The longest an upgrade waits for admission under {@link #maxHandshakeRate}; beyond it 503. */
+    public ProxyContext admissionWaitNs(final long v) { admissionWaitNs = v; return this; }
+    /** Slots of the per-client table (rounded up to a power of two); fixed at start. */
+    public ProxyContext clientTableSize(final int v) { clientTableSize = v; return this; }
     /** Before the listeners bind, drive loopback traffic through the proxy this long so the JIT compiles it; 0 = off. */
     public ProxyContext warmupNs(final long v) { warmupNs = v; return this; }
     public ProxyContext jitPriority(final String v) { jitPriority = v; return this; }
@@ -587,6 +629,19 @@ public final class ProxyContext
     public long rebalanceMinAgeNs() { return rebalanceMinAgeNs; }
     public long keepAliveTimeoutNs() { return keepAliveTimeoutNs; }
     public long drainTimeoutNs() { return drainTimeoutNs; }
+    public int maxConnectionsPerClient() { return maxConnectionsPerClient; }
+    public String handshakeRatePerClient() { return handshakeRatePerClient; }
+    public Rate handshakeRatePerClientParsed() { return handshakeRatePerClientParsed; }
+    public String maxHandshakeRate() { return maxHandshakeRate; }
+    public Rate maxHandshakeRateParsed() { return maxHandshakeRateParsed; }
+    public long admissionWaitNs() { return admissionWaitNs; }
+    public int clientTableSize() { return clientTableSize; }
+
+    /** Whether any per-client limit is on: only then are client addresses counted. */
+    public boolean perClientLimits()
+    {
+        return maxConnectionsPerClient > 0 || handshakeRatePerClientParsed.on();
+    }
     public long warmupNs() { return warmupNs; }
     public String jitPriority() { return jitPriority; }
 
@@ -790,6 +845,7 @@ public final class ProxyContext
             "resolve-interval must be 0 (resolve only at start) or at least 100ms");
         require(maxEjectedPercent >= 0 && maxEjectedPercent <= 100, "max-ejected-percent must be 0..100");
         concludeRebalance();
+        concludeLimits();
         require(keepAliveTimeoutNs >= 0, "keepalive-timeout must not be negative");
         require(sendTimeoutNs >= 0, "send-timeout must not be negative");
         require(drainTimeoutNs >= 0, "drain-timeout must not be negative");
@@ -1045,6 +1101,70 @@ public final class ProxyContext
             warnings.add("proxy-protocol: any peer may send a PROXY header and choose its client address; keep those " +
                 "listeners reachable only from the load balancer, or name it in proxy-protocol-from");
         }
+    }
+
+    private void concludeLimits()
+    {
+        require(maxConnectionsPerClient >= 0 && maxConnectionsPerClient <= 1_000_000,
+            "max-connections-per-client must be 0 (no limit)..1000000");
+        handshakeRatePerClientParsed = parseRate(handshakeRatePerClient, "handshake-rate-per-client");
+        maxHandshakeRateParsed = parseRate(maxHandshakeRate, "max-handshake-rate");
+        require(admissionWaitNs >= 0 && admissionWaitNs <= TimeUnit.MINUTES.toNanos(10),
+            "admission-wait must be 0..10m");
+        require(clientTableSize >= io.centrigate.limit.ClientTable.MIN_SLOTS &&
+            clientTableSize <= io.centrigate.limit.ClientTable.MAX_SLOTS, "client-table-size must be " +
+            io.centrigate.limit.ClientTable.MIN_SLOTS + ".." + io.centrigate.limit.ClientTable.MAX_SLOTS);
+    }
+
+    /**
+     * {@code R[/s|/m][:BURST]}: R events a second (or a minute; decimals allowed) with a bucket of BURST (default 1);
+     * {@code 0} or {@code off}: off.
+     */
+    public static Rate parseRate(final String value, final String what)
+    {
+        final String s = value == null ? "off" : value.trim().toLowerCase(java.util.Locale.ROOT);
+        if (s.equals("off") || s.equals("0") || s.isEmpty())
+        {
+            return Rate.OFF;
+        }
+        final String usage = what + " must be R/s[:BURST] (e.g. 100/s:200), R/m[:BURST] or off, got '" + value + "'";
+        final int colon = s.indexOf(':');
+        final String ratePart = colon < 0 ? s : s.substring(0, colon);
+        int burst = 1;
+        if (colon >= 0)
+        {
+            try
+            {
+                burst = Integer.parseInt(s.substring(colon + 1).trim());
+            }
+            catch (final NumberFormatException e)
+            {
+                throw new IllegalArgumentException(usage);
+            }
+            require(burst >= 1 && burst <= 1_000_000, what + " BURST must be 1..1000000, got " + burst);
+        }
+        double divisor = 1;
+        String number = ratePart.trim();
+        if (number.endsWith("/s"))
+        {
+            number = number.substring(0, number.length() - 2);
+        }
+        else if (number.endsWith("/m"))
+        {
+            number = number.substring(0, number.length() - 2);
+            divisor = 60;
+        }
+        final double perUnit;
+        try
+        {
+            perUnit = Double.parseDouble(number.trim());
+        }
+        catch (final NumberFormatException e)
+        {
+            throw new IllegalArgumentException(usage);
+        }
+        require(perUnit > 0 && perUnit <= 10_000_000 && !Double.isNaN(perUnit), usage);
+        return new Rate(perUnit / divisor, burst);
     }
 
     private void concludeRebalance()

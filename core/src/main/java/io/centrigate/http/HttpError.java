@@ -51,6 +51,14 @@ public enum HttpError
     INVALID_UPGRADE_RESPONSE(502, "Bad Gateway", "upstream answered 101 without a valid WebSocket handshake"),
     UPSTREAM_TIMEOUT(504, "Gateway Timeout", "upstream did not answer in time"),
     OVERLOADED(503, "Service Unavailable", "connection limit reached", "Retry-After: 1\r\n"),
+    /** {@code max-connections-per-client}: the client's address holds its limit of connections. */
+    CLIENT_CONNECTIONS(429, "Too Many Requests", "too many connections from this client address", "Retry-After: 1\r\n"),
+    /** {@code handshake-rate-per-client}; the proxy writes the bucket's real wait over the {@code 1}. */
+    CLIENT_HANDSHAKE_RATE(429, "Too Many Requests", "too many WebSocket handshakes from this client address",
+        "Retry-After: 1\r\n"),
+    /** {@code max-handshake-rate}: no slot within {@code admission-wait}; the proxy writes the real wait. */
+    HANDSHAKE_ADMISSION(503, "Service Unavailable", "WebSocket handshakes are admitted at a limited rate; try again",
+        "Retry-After: 1\r\n"),
     FORBIDDEN(403, "Forbidden", "this endpoint is internal and not reachable from this address"),
     NOT_FOUND(404, "Not Found", "no route for this request"),
     PAYLOAD_TOO_LARGE(413, "Content Too Large", "request body is larger than the configured limit"),

@@ -50,7 +50,10 @@ public record LoopSnapshot(
     /** Upstream connects whose source address could not be bound ({@code --upstream-source}). */
     long upstreamSourceBindFailures,
     /** Connections closed for their PROXY protocol header, by {@link LoopStats#PROXY_HEADER_REASONS} index. */
-    long[] proxyHeaderRefused)
+    long[] proxyHeaderRefused,
+    /** Client limits and upgrade admission, by {@link LoopStats}'s {@code REFUSED_CONNECTIONS}... indexes. */
+    long[] limits,
+    TimeHistogram admissionWait)
 {
     /** Tunnels of this loop open when the snapshot was taken. */
     public long tunnelsOpen()

@@ -39,6 +39,25 @@ public final class LoopStats
         0.1, 0.25, 0.5, 1, 2.5, 5, 10};
     /** Bucket upper bounds (seconds) of the tunnel lifetime histogram; +Inf added. */
     static final double[] LIFETIME_BOUNDS = {1, 10, 60, 300, 900, 3600, 14400, 43200, 86400};
+    /**
+     * The client limits and the admission of upgrades ({@code io.centrigate.limit}), by the indexes below: refusals
+     * by reason, addresses the client table could not track, upgrades admitted at once, after a wait, refused, and
+     * (a gauge) upgrades waiting now.
+     */
+    public final long[] limits = new long[7];
+    public static final int REFUSED_CONNECTIONS = 0;
+    public static final int REFUSED_HANDSHAKE_RATE = 1;
+    public static final int CLIENT_UNTRACKED = 2;
+    public static final int ADMITTED_AT_ONCE = 3;
+    public static final int ADMITTED_AFTER_WAIT = 4;
+    public static final int ADMISSION_REFUSED = 5;
+    public static final int ADMISSION_WAITING = 6;
+    /** The {@code reason} label of {@link #REFUSED_CONNECTIONS} and {@link #REFUSED_HANDSHAKE_RATE}. */
+    public static final java.util.List<String> CLIENT_LIMIT_REASONS = java.util.List.of("connections", "handshake_rate");
+    /** Bucket upper bounds (seconds) of the admission wait histogram; +Inf added. */
+    static final double[] WAIT_BOUNDS = {0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+    /** How long admitted upgrades waited for their slot ({@code --max-handshake-rate}), 0 for those at once; ms. */
+    public final TimeHistogram admissionWait = new TimeHistogram(1_000_000, 3_600_000L, WAIT_BOUNDS);
     /** Connections accepted and open per listener (by the proxy's listener index); sized before the loop starts. */
     public long[] acceptedByListener = new long[1];
     public long[] openByListener = new long[1];

@@ -52,6 +52,11 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
     static final int TUNNEL = 5;
     static final int LINGERING = 6;
     static final int CLOSED = 7;
+    /**
+     * An upgrade whose head for the node is ready waits for its admission slot ({@code --max-handshake-rate}): no node
+     * chosen, no upstream connection; the timer fires at the slot.
+     */
+    static final int ADMISSION_WAIT = 8;
 
     private final ProxyLoop owner;
     private final EventLoop loop;
@@ -107,6 +112,11 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
     private byte[] clientAddress;
     /** The listener requires a PROXY protocol header and it is not whole yet: nothing else is read until it is. */
     private boolean awaitingProxyHeader;
+    /**
+     * The client table slot this connection is counted on ({@code --max-connections-per-client},
+     * {@code --handshake-rate-per-client}); -1 when it is not (limits off, a forwarder's connection, untracked).
+     */
+    private int clientSlot = -1;
     /** Behind a trusted forwarder ({@code --trusted-proxies}) the current request's client; null otherwise. */
     private ForwardedClient forwarded;
     private long triedMask;
@@ -178,7 +188,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         this.awaitingProxyHeader = proxyProtocol;
         if (!proxyProtocol && owner.isTrustedForwarder(peer))
         {
-            forwarded = new ForwardedClient();
+            forwarded = new ForwardedClient(owner.context().perClientLimits() ? peerKey(peer) : 0);
         }
         this.log = owner.accessLog() == null ? null : new ExchangeLog(owner.accessLog());
         this.group = owner.group(0);
@@ -198,6 +208,144 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
     void rejectNow(final HttpError error)
     {
         reject(error);
+    }
+
+    // ---------------------------------------------------------------- client limits (io.centrigate.limit)
+
+    /** 0 (not counted) when the peer is unknown (closed before it was read). */
+    private static long peerKey(final java.net.InetSocketAddress peer)
+    {
+        return peer == null || peer.getAddress() == null ? 0 : io.centrigate.limit.ClientTable.key(peer.getAddress());
+    }
+
+    /**
+     * At accept, on a listener without a PROXY header: the peer is the client, unless it is a trusted forwarder
+     * (its connection carries other clients' requests, which are counted at their upgrade instead).
+     */
+    void countPeer()
+    {
+        if (forwarded == null && owner.context().perClientLimits())
+        {
+            countClient(peerKey(client.remoteAddress())); // the key's address array only with a limit on
+        }
+    }
+
+    /**
+     * Counts this connection on {@code key}'s entry of the client table, once; answers 429 (and returns false)
+     * when the address holds its limit. Not tracked (limits off, the table's window for the address full): counted
+     * and let through.
+     */
+    private boolean countClient(final long key)
+    {
+        if (takeClientPlace(key))
+        {
+            return true;
+        }
+        reject(HttpError.CLIENT_CONNECTIONS, 1);
+        return false;
+    }
+
+    /** {@link #countClient} without the answer: false when the address holds its limit (counted as refused). */
+    private boolean takeClientPlace(final long key)
+    {
+        final io.centrigate.limit.ClientTable table = owner.limits().table();
+        final io.centrigate.config.ProxyContext ctx = owner.context();
+        if (table == null || clientSlot >= 0 || key == 0 || !ctx.perClientLimits())
+        {
+            return true;
+        }
+        final int slot = table.acquire(key, ctx.maxConnectionsPerClient(), loop.nowNs());
+        if (slot == io.centrigate.limit.ClientTable.REFUSED)
+        {
+            owner.stats().limits[io.centrigate.metrics.LoopStats.REFUSED_CONNECTIONS]++;
+            return false;
+        }
+        if (slot == io.centrigate.limit.ClientTable.UNTRACKED)
+        {
+            owner.stats().limits[io.centrigate.metrics.LoopStats.CLIENT_UNTRACKED]++;
+        }
+        clientSlot = slot;
+        return true;
+    }
+
+    /** The connection ends: its count in the client table goes (every way a session ends passes {@link #close}). */
+    private void releaseClient()
+    {
+        if (clientSlot >= 0)
+        {
+            owner.limits().table().release(clientSlot);
+            clientSlot = -1;
+        }
+    }
+
+    /**
+     * An upgrade of a client the table tracks takes a token of its address's handshake bucket; without one it is
+     * answered 429 with the bucket's wait as {@code Retry-After}.
+     */
+    private boolean handshakeAllowed()
+    {
+        final io.centrigate.config.ProxyContext.Rate rate = owner.context().handshakeRatePerClientParsed();
+        if (clientSlot < 0 || !rate.on())
+        {
+            return true;
+        }
+        final long early = owner.limits().table().takeHandshake(clientSlot, rate.intervalNs(), rate.burst(),
+            loop.nowNs());
+        if (early == 0)
+        {
+            return true;
+        }
+        owner.stats().limits[io.centrigate.metrics.LoopStats.REFUSED_HANDSHAKE_RATE]++;
+        reject(HttpError.CLIENT_HANDSHAKE_RATE, retryAfterSeconds(early));
+        return false;
+    }
+
+    private static long retryAfterSeconds(final long ns)
+    {
+        return Math.max(1, (ns + 999_999_999L) / 1_000_000_000L);
+    }
+
+    /**
+     * The upgrade's slot in the process's admission schedule ({@code --max-handshake-rate}): go now, wait for the
+     * slot ({@link #ADMISSION_WAIT}, the head for the node kept, no node chosen yet), or 503 with how long until a
+     * slot within {@code --admission-wait} frees.
+     */
+    private void admitUpgrade() throws IOException
+    {
+        final io.centrigate.limit.HandshakeAdmission admission = owner.limits().admission();
+        if (!admission.enabled())
+        {
+            connectUpstream();
+            return;
+        }
+        final var stats = owner.stats();
+        final long wait = admission.take(loop.nowNs());
+        if (wait < 0 || wait > 0 && owner.draining())
+        {
+            // Draining: this process's listeners are closed; the client does better at the one taking over.
+            stats.limits[io.centrigate.metrics.LoopStats.ADMISSION_REFUSED]++;
+            reject(HttpError.HANDSHAKE_ADMISSION, wait < 0 ? retryAfterSeconds(-wait) : 1);
+            return;
+        }
+        stats.admissionWait.recordNs(wait);
+        if (wait == 0)
+        {
+            stats.limits[io.centrigate.metrics.LoopStats.ADMITTED_AT_ONCE]++;
+            connectUpstream();
+            return;
+        }
+        stats.limits[io.centrigate.metrics.LoopStats.ADMITTED_AFTER_WAIT]++;
+        stats.limits[io.centrigate.metrics.LoopStats.ADMISSION_WAITING]++;
+        state = ADMISSION_WAIT;
+        exchangeStartNs = loop.nowNs() + wait; // the slot; the exchange itself starts when the node is connected
+        rearm();
+    }
+
+    /** Leaves {@link #ADMISSION_WAIT} (its slot came, or it ends otherwise). */
+    private void leaveAdmissionWait()
+    {
+        owner.stats().limits[io.centrigate.metrics.LoopStats.ADMISSION_WAITING]--;
+        state = READING_HEAD; // as during startUpgrade: connectUpstream moves it on
     }
 
     @Override
@@ -268,6 +416,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
                 case READING_HEAD: readRequestHead(); break;
                 case LINGERING: discardClientInput(); break;
                 case TUNNEL: forwardTunnelUp(); break;
+                case ADMISSION_WAIT:
                 case CONNECTING:
                 case AWAITING_RESPONSE:
                 case RELAYING_RESPONSE:
@@ -423,12 +572,14 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         {
             forwarded.length = n;
             forwarded.internal = owner.isInternalClient(ff.address(), ff.addressLength());
+            forwarded.key = io.centrigate.limit.ClientTable.key(ff.address(), ff.addressLength());
         }
         else
         {
             System.arraycopy(clientAddress, 0, forwarded.text, 0, clientAddress.length);
             forwarded.length = clientAddress.length;
             forwarded.internal = internalClient;
+            forwarded.key = forwarded.connectionKey;
         }
     }
 
@@ -471,6 +622,8 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         }
         awaitingProxyHeader = false;
         final byte[] source = stage.sourceText();
+        final long key = !owner.context().perClientLimits() ? 0 :
+            source != null ? stage.sourceKey() : peerKey(client.remoteAddress());
         if (source != null)
         {
             clientAddress = source;
@@ -478,8 +631,9 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         }
         if (source != null ? stage.sourceTrusted() : owner.isTrustedForwarder(client.remoteAddress()))
         {
-            forwarded = new ForwardedClient();
+            forwarded = new ForwardedClient(key);
         }
+        final boolean placed = forwarded != null || takeClientPlace(key);
         bb.limit(bb.position()).position(stage.headerLength());
         if (tls != null)
         {
@@ -488,7 +642,17 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
                 tls.unread(bb);
             }
             bb.clear();
+            if (!placed)
+            {
+                // The client the header names holds its limit: 429, once the handshake (in what came) is done.
+                reject(HttpError.CLIENT_CONNECTIONS, 1);
+                return;
+            }
             readRequestHead(); // the handshake goes on over what came with the header
+        }
+        else if (!placed)
+        {
+            reject(HttpError.CLIENT_CONNECTIONS, 1);
         }
         else if (bb.hasRemaining())
         {
@@ -518,6 +682,11 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
     private void startUpgrade(final RequestHeadStage heads, final UnsafeBuffer buf, final int headLength,
         final int filled) throws IOException
     {
+        // Behind a trusted forwarder the upgrade's client is known only now: the connection becomes its.
+        if (forwarded != null && !countClient(forwarded.key) || !handshakeAllowed())
+        {
+            return;
+        }
         final int keyOffset = heads.webSocketKeyOffset();
         key0 = buf.getLong(keyOffset);
         key1 = buf.getLong(keyOffset + 8);
@@ -550,7 +719,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         {
             owner.pool().release(rest);
         }
-        connectUpstream();
+        admitUpgrade();
     }
 
     private void startExchange(final RequestHeadStage heads, final UnsafeBuffer buf, final int headLength,
@@ -1517,6 +1686,13 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         {
             close();
         }
+        else if (state == ADMISSION_WAIT)
+        {
+            // Its slot may be seconds away and this process is going: the process taking over admits it sooner.
+            leaveAdmissionWait();
+            owner.stats().limits[io.centrigate.metrics.LoopStats.ADMISSION_REFUSED]++;
+            reject(HttpError.HANDSHAKE_ADMISSION, 1);
+        }
         else if (state == AWAITING_RESPONSE || state == RELAYING_RESPONSE)
         {
             if (!upgrade && !responseStarted)
@@ -1828,6 +2004,12 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
     /** Sends a generated error answer (it says Connection: close), then lingers and closes. */
     private void reject(final HttpError error)
     {
+        reject(error, 1);
+    }
+
+    /** @param retryAfterSeconds written into the answer's {@code Retry-After} field, if it has one. */
+    private void reject(final HttpError error, final long retryAfterSeconds)
+    {
         owner.stats().errors[error.ordinal()]++;
         countRejectOnNode(error);
         if (log != null)
@@ -1847,9 +2029,8 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             close();
             return;
         }
-        final DirectBuffer answer = owner.errorAnswer(error);
-        chunk.buffer().putBytes(0, answer, 0, answer.capacity());
-        chunk.byteBuffer().clear().limit(answer.capacity());
+        final int length = owner.writeErrorAnswer(error, retryAfterSeconds, chunk.buffer());
+        chunk.byteBuffer().clear().limit(length);
         sendFinalAnswer(chunk);
     }
 
@@ -1979,7 +2160,12 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             return;
         }
         final boolean wasTunnel = state == TUNNEL;
+        if (state == ADMISSION_WAIT)
+        {
+            leaveAdmissionWait();
+        }
         state = CLOSED;
+        releaseClient();
         if (scanner != null)
         {
             owner.giveBackScanner(scanner);
@@ -2160,6 +2346,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
                         wantUpstream |= Connection.OP_READ;
                     }
                     break;
+                case ADMISSION_WAIT:
                 case CONNECTING:
                 case AWAITING_RESPONSE:
                 case RELAYING_RESPONSE:
@@ -2246,6 +2433,8 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
                 return goAway != null ? goAway.deadlineNs() : after(lastActivityNs, ctx.tunnelIdleTimeoutNs());
             case LINGERING:
                 return lingerStartNs + ProxyLoop.LINGER_TIMEOUT_NS;
+            case ADMISSION_WAIT:
+                return exchangeStartNs;
             default:
                 return Long.MAX_VALUE;
         }
@@ -2386,6 +2575,10 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
                 break;
             case CONNECTING:
                 connectTimedOut();
+                break;
+            case ADMISSION_WAIT:
+                leaveAdmissionWait();
+                runClientStep(this::connectUpstream);
                 break;
             case AWAITING_RESPONSE:
                 if (responseStarted)

@@ -20,7 +20,11 @@ import io.centrigate.http.HttpError;
  */
 final class ErrorAnswers
 {
+    private static final byte[] RETRY_AFTER = "\r\nRetry-After: 1\r\n".getBytes(StandardCharsets.US_ASCII);
+
     private final DirectBuffer[] answers = new DirectBuffer[HttpError.values().length];
+    /** Where the {@code 1} of an answer's {@code Retry-After: 1} is, to write another number there; -1: none. */
+    private final int[] retryAfterAt = new int[HttpError.values().length];
 
     ErrorAnswers(final Map<Integer, Path> pages, final int maxBytes)
     {
@@ -28,7 +32,46 @@ final class ErrorAnswers
         {
             final Path page = pages.get(error.status());
             answers[error.ordinal()] = page == null ? error.responseBuffer() : custom(error, page, maxBytes);
+            retryAfterAt[error.ordinal()] = retryAfterDigit(answers[error.ordinal()]);
         }
+    }
+
+    private static int retryAfterDigit(final DirectBuffer answer)
+    {
+        outer:
+        for (int i = 0; i + RETRY_AFTER.length <= answer.capacity(); i++)
+        {
+            for (int j = 0; j < RETRY_AFTER.length; j++)
+            {
+                if (answer.getByte(i + j) != RETRY_AFTER[j])
+                {
+                    continue outer;
+                }
+            }
+            return i + RETRY_AFTER.length - 3;
+        }
+        return -1;
+    }
+
+    /**
+     * Writes {@code error}'s answer into {@code dst} with {@code Retry-After: seconds} (1..99999999) instead of the
+     * generated 1; an answer without the field is written as it is.
+     *
+     * @return the length written.
+     */
+    int write(final HttpError error, final long seconds, final org.agrona.MutableDirectBuffer dst)
+    {
+        final DirectBuffer answer = answers[error.ordinal()];
+        final int at = retryAfterAt[error.ordinal()];
+        if (at < 0 || seconds <= 1)
+        {
+            dst.putBytes(0, answer, 0, answer.capacity());
+            return answer.capacity();
+        }
+        dst.putBytes(0, answer, 0, at);
+        final int digits = dst.putLongAscii(at, Math.min(seconds, 99_999_999L));
+        dst.putBytes(at + digits, answer, at + 1, answer.capacity() - at - 1);
+        return answer.capacity() - 1 + digits;
     }
 
     private static DirectBuffer custom(final HttpError error, final Path page, final int maxBytes)

@@ -14,4 +14,14 @@ final class ForwardedClient
     int length;
     /** Whether the address is in {@code --internal-allow}. */
     boolean internal;
+    /** The current request's client as a client table key ({@code io.centrigate.limit.ClientTable#key}). */
+    long key;
+    /** The connection's own client (the forwarder, or the source its PROXY header names) as a key. */
+    final long connectionKey;
+
+    ForwardedClient(final long connectionKey)
+    {
+        this.connectionKey = connectionKey;
+        this.key = connectionKey;
+    }
 }

@@ -54,6 +54,7 @@ public final class Proxy implements AutoCloseable
     /** The last good addresses of every upstream name (DNS discovery); replaced, never changed. */
     private volatile java.util.Map<String, List<java.net.InetAddress>> resolved;
     private final UpstreamDiscovery discovery;
+    private final Limits limits;
 
     /** How the last reload ended: when (epoch milliseconds), whether it was applied, and why not. */
     public record ReloadResult(long timeMillis, boolean ok, List<String> errors)
@@ -78,10 +79,11 @@ public final class Proxy implements AutoCloseable
         tlsContext = ctx.tlsCert() == null ? null : new io.centrigate.tls.ReloadableTlsContext(ctx.tlsCert(), ctx.tlsKey());
         resolved = UpstreamNames.resolveAll(ctx, java.util.Map.of());
         groups = newGroups(ctx, resolved);
+        limits = new Limits(this.ctx);
         loops = new ProxyLoop[ctx.loops()];
         for (int i = 0; i < loops.length; i++)
         {
-            loops[i] = new ProxyLoop(i, ctx, groups, router, openConnections, errorLog, tlsContext);
+            loops[i] = new ProxyLoop(i, ctx, groups, router, openConnections, errorLog, tlsContext, limits);
         }
         for (final ProxyLoop loop : loops)
         {
@@ -268,6 +270,25 @@ public final class Proxy implements AutoCloseable
         return openConnections.get();
     }
 
+    /** What the client table holds (a walk over it: cold); null while no per-client limit was ever on. */
+    public io.centrigate.limit.ClientTable.Census clientTableCensus()
+    {
+        final io.centrigate.limit.ClientTable table = limits.table();
+        return table == null ? null : table.census(System.nanoTime());
+    }
+
+    /** About how many upgrades wait for admission ({@code --max-handshake-rate}) now. */
+    public long admissionQueued()
+    {
+        return limits.admission().queued(System.nanoTime());
+    }
+
+    /** For tests: the table, null while no per-client limit was ever on. */
+    io.centrigate.limit.ClientTable clientTable()
+    {
+        return limits.table();
+    }
+
     /** Every upstream group by name, the default one ({@code --upstream}) first; reloads replace them. */
     public java.util.Map<String, UpstreamGroup> upstreamGroups()
     {
@@ -438,6 +459,7 @@ public final class Proxy implements AutoCloseable
         }
         // A reload keeps the tunnels of nodes it removes: the configuration moved new clients elsewhere, and the
         // old node may well be serving on (reload and handover never drop a tunnel).
+        limits.apply(newCtx);
         swapGroups(newCtx, newGroups, router, false);
         resolved = names;
         discovery.startIfNeeded(newCtx);

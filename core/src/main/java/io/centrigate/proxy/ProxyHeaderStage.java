@@ -110,6 +110,12 @@ final class ProxyHeaderStage
         return java.util.Arrays.copyOf(text, IpText.format(header.source(), header.sourceLength(), text));
     }
 
+    /** The source as a client table key (valid while {@link #sourceText()} is not null). */
+    long sourceKey()
+    {
+        return io.centrigate.limit.ClientTable.key(header.source(), header.sourceLength());
+    }
+
     boolean sourceInternal()
     {
         return owner.isInternalClient(header.source(), header.sourceLength());

@@ -88,14 +88,16 @@ final class ProxyLoop implements EventLoop.Duty
     private int httpsPort;
     private final io.centrigate.tls.ReloadableTlsContext tlsContext;
     private final io.centrigate.tls.TlsBufferPool tlsBuffers = new io.centrigate.tls.TlsBufferPool();
+    private final Limits limits;
     /** Null when the access log is off: sessions then do nothing for it. */
     private io.centrigate.metrics.AccessLog accessLog;
 
     ProxyLoop(final int index, final ProxyContext ctx, final UpstreamGroup[] groups,
         final io.centrigate.route.Router router, final AtomicInteger openConnections, final ErrorLog errorLog,
-        final io.centrigate.tls.ReloadableTlsContext tlsContext)
+        final io.centrigate.tls.ReloadableTlsContext tlsContext, final Limits limits)
     {
         this.tlsContext = tlsContext;
+        this.limits = limits;
         this.index = index;
         this.ctx = ctx;
         this.groups = groups;
@@ -145,6 +147,7 @@ final class ProxyLoop implements EventLoop.Duty
     void accessLog(final io.centrigate.metrics.AccessLog log) { accessLog = log; }
     io.centrigate.metrics.AccessLog accessLog() { return accessLog; }
     EventLoop loop() { return loop; }
+    Limits limits() { return limits; }
     ChunkPool pool() { return pool; }
     ProxyContext context() { return ctx; }
     UpstreamGroup group(final int g) { return groups[g]; }
@@ -206,6 +209,12 @@ final class ProxyLoop implements EventLoop.Duty
     org.agrona.DirectBuffer errorAnswer(final HttpError error)
     {
         return errorAnswers.answer(error);
+    }
+
+    /** {@link ErrorAnswers#write}: the answer with its {@code Retry-After} set. */
+    int writeErrorAnswer(final HttpError error, final long retryAfterSeconds, final org.agrona.MutableDirectBuffer dst)
+    {
+        return errorAnswers.write(error, retryAfterSeconds, dst);
     }
 
     /**
@@ -352,6 +361,10 @@ final class ProxyLoop implements EventLoop.Duty
             else if (proxyProtocol && !maySendProxyHeader(connection))
             {
                 session.refuseProxyHeader(io.centrigate.metrics.LoopStats.PROXY_HEADER_DISALLOWED);
+            }
+            else if (!proxyProtocol)
+            {
+                session.countPeer();
             }
         }
         catch (final IOException | RuntimeException e)
@@ -707,7 +720,7 @@ final class ProxyLoop implements EventLoop.Duty
             loop.busyNs(), loop.commandQueueDepth(), nodeStatsCopy(), LoopStats.seenCodes(stats.closeCodesUp),
             LoopStats.seenCodes(stats.closeCodesDown), stats.connectTime, stats.upgradeTime,
             stats.httpResponseTime, stats.tunnelLifetime, stats.acceptedByListener.clone(), stats.openByListener.clone(),
-            stats.upstreamSourceBindFailures, stats.proxyHeaderRefused.clone());
+            stats.upstreamSourceBindFailures, stats.proxyHeaderRefused.clone(), stats.limits.clone(), stats.admissionWait);
     }
 
     private List<io.centrigate.metrics.NodeStats> nodeStatsCopy()

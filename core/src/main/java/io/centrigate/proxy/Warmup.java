@@ -168,6 +168,8 @@ public final class Warmup
             warmup == null ? 0 : warmup.requests.get(), failure, listener);
     }
 
+    private static final String UNREACHED_RATE = "10000000/s:1000000";
+
     /** The real settings that shape the hot paths, on a loopback listener, with one node. */
     private static ProxyContext context(final ProxyContext real, final InetSocketAddress upstream)
     {
@@ -195,6 +197,11 @@ public final class Warmup
             .readTimeoutNs(real.readTimeoutNs())
             .connectTimeoutNs(TimeUnit.MILLISECONDS.toNanos(IO_TIMEOUT_MS))
             .nextUpstreamTimeoutNs(real.nextUpstreamTimeoutNs() > 0 ? TimeUnit.MILLISECONDS.toNanos(IO_TIMEOUT_MS) : 0)
+            // The limits' code runs as for real clients, at limits the warm-up (one address) never reaches.
+            .maxConnectionsPerClient(real.maxConnectionsPerClient() > 0 ? 1_000_000 : 0)
+            .handshakeRatePerClient(real.handshakeRatePerClientParsed().on() ? UNREACHED_RATE : "off")
+            .maxHandshakeRate(real.maxHandshakeRateParsed().on() ? UNREACHED_RATE : "off")
+            .clientTableSize(io.centrigate.limit.ClientTable.MIN_SLOTS)
             .conclude();
     }
 

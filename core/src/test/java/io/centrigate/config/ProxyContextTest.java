@@ -152,4 +152,30 @@ class ProxyContextTest
         assertTrue(refusal(new ProxyContext().listen(plain).trustedProxies(java.util.List.of("cdn.example.com")))
             .startsWith("not an address range"));
     }
+
+    @Test
+    void parsesRatesWithTheirBurstAndRefusesWhatIsNotOne()
+    {
+        assertEquals(new ProxyContext.Rate(100, 200), ProxyContext.parseRate("100/s:200", "x"));
+        assertEquals(new ProxyContext.Rate(5, 1), ProxyContext.parseRate("5", "x"));
+        assertEquals(new ProxyContext.Rate(0.5, 3), ProxyContext.parseRate("30/m:3", "x"));
+        assertEquals(new ProxyContext.Rate(2.5, 1), ProxyContext.parseRate(" 2.5/S ", "x"));
+        assertEquals(ProxyContext.Rate.OFF, ProxyContext.parseRate("off", "x"));
+        assertEquals(ProxyContext.Rate.OFF, ProxyContext.parseRate("0", "x"));
+        assertEquals(TimeUnit.MILLISECONDS.toNanos(10), new ProxyContext.Rate(100, 1).intervalNs());
+        for (final String bad : new String[] {"10/x", "-1/s", "a/s", "10/s:0", "10/s:", "10/s:x", "1e9/s", "NaN"})
+        {
+            final IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ProxyContext.parseRate(bad, "max-handshake-rate"), bad);
+            assertTrue(e.getMessage().startsWith("max-handshake-rate "), e.getMessage());
+        }
+        final InetSocketAddress plain = new InetSocketAddress("127.0.0.1", 0);
+        assertFalse(new ProxyContext().listen(plain).conclude().perClientLimits(), "off by default");
+        assertEquals(ProxyContext.DEFAULT_ADMISSION_WAIT_NS, new ProxyContext().listen(plain).conclude().admissionWaitNs());
+        assertTrue(new ProxyContext().listen(plain).maxConnectionsPerClient(5).conclude().perClientLimits());
+        assertTrue(new ProxyContext().listen(plain).handshakeRatePerClient("1/s:5").conclude().perClientLimits());
+        assertThrows(IllegalArgumentException.class, () -> new ProxyContext().listen(plain).clientTableSize(10).conclude());
+        assertThrows(IllegalArgumentException.class, () -> new ProxyContext().listen(plain).maxConnectionsPerClient(-1)
+            .conclude());
+    }
 }

@@ -380,7 +380,7 @@ class ProxyProtocolTest
     // ---------------------------------------------------------------- TLS listener
 
     /** A socket whose first write carries {@code prefix} in front: the PROXY header in the ClientHello's segment. */
-    private static final class PrefixedSocket extends Socket
+    static final class PrefixedSocket extends Socket
     {
         private final byte[] prefix;
         private OutputStream out;

@@ -46,7 +46,8 @@ final class RequestHeadStageTest
         final UpstreamGroup[] groups = ctx.groups().values().stream()
             .map(list -> new UpstreamGroup(list, ctx.balance(), ctx.failTimeoutNs()))
             .toArray(UpstreamGroup[]::new);
-        loop = new ProxyLoop(0, ctx, groups, new Router(ctx), new AtomicInteger(), new ErrorLog(System.err), null);
+        loop = new ProxyLoop(0, ctx, groups, new Router(ctx), new AtomicInteger(), new ErrorLog(System.err), null,
+            new Limits(ctx));
         heads = loop.requestHeads();
         scanner = loop.takeScanner();
         buf = new UnsafeBuffer(ByteBuffer.allocateDirect(ctx.chunkSize()));

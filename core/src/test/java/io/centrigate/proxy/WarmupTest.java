@@ -84,6 +84,28 @@ class WarmupTest
         }
     }
 
+    /** Tight limits (from one address, as the warm-up drives) neither fail the warm-up nor carry its counts over. */
+    @Test
+    void theWarmupRunsUnderTheLimitsCodeWithoutSpendingTheRealLimits() throws Exception
+    {
+        try (WsEchoUpstream node = WsEchoUpstream.start(0);
+            HttpUpstream site = new HttpUpstream();
+            Proxy proxy = TestProxies.start(context(node, site).maxConnectionsPerClient(1)
+                .handshakeRatePerClient("1/m:1").maxHandshakeRate("1/m:1").admissionWaitNs(0)))
+        {
+            final Warmup.Result warmup = proxy.warmup();
+            assertNull(warmup.error(), warmup.line());
+            assertTrue(warmup.upgrades() > 1, warmup.line());
+            assertEquals(0, proxy.clientTable().census(System.nanoTime()).connections());
+            try (RawClient client = new RawClient(TestProxies.address(proxy)))
+            {
+                client.send(RawClient.upgradeRequest(RawClient.newKey(), ""));
+                final String head = client.readHead();
+                assertTrue(head.startsWith("HTTP/1.1 101 "), "the real limits are untouched: " + head);
+            }
+        }
+    }
+
     /** What a handover relies on: while the warm-up runs the real port is not bound, the old process keeps it. */
     @Test
     void theRealListenerIsBoundOnlyAfterTheWarmup() throws Exception

@@ -1,0 +1,97 @@
+package io.centrigate.limit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(60)
+class HandshakeAdmissionTest
+{
+    private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    @Test
+    void aStormIsAdmittedAtTheRateInOrderUpToTheWaitThenRefused()
+    {
+        // 50/s, a burst of 5, at most 1 s of waiting: 100 upgrades at the same instant.
+        final long t0 = 1_000 * MS;
+        final HandshakeAdmission admission = new HandshakeAdmission(50, 5, 1_000 * MS, 0);
+        long previous = -1;
+        int admitted = 0;
+        int refused = 0;
+        for (int i = 0; i < 100; i++)
+        {
+            final long r = admission.take(t0);
+            if (r < 0)
+            {
+                refused++;
+                assertTrue(-r > 0 && -r <= 20 * MS, "a refused one learns when a slot frees: " + -r);
+                continue;
+            }
+            assertEquals(0, refused, "nothing is admitted after a refusal at the same instant");
+            admitted++;
+            assertTrue(r >= previous, "slots in the order they were taken");
+            assertEquals(i < 5 ? 0 : (i - 4) * 20 * MS, r, "upgrade " + i);
+            previous = r;
+        }
+        assertEquals(5 + 50, admitted, "the burst, then one every 20 ms for 1 s");
+        assertEquals(45, refused);
+        assertEquals(50, admission.queued(t0));
+        assertEquals(0, admission.queued(t0 + 2_000 * MS));
+        // Time passes: the schedule drains at the rate, new upgrades get slots again.
+        assertEquals(1_000 * MS - 20 * MS * 10 + 20 * MS, admission.take(t0 + 200 * MS));
+    }
+
+    @Test
+    void offAdmitsEverythingAtOnceAndAReloadCanTurnItOn()
+    {
+        final HandshakeAdmission admission = new HandshakeAdmission(0, 0, 0, 0);
+        assertFalse(admission.enabled());
+        for (int i = 0; i < 1000; i++)
+        {
+            assertEquals(0, admission.take(5 * MS));
+        }
+        admission.configure(1, 1, 0);
+        assertTrue(admission.enabled());
+        assertEquals(0, admission.take(5 * MS));
+        assertTrue(admission.take(5 * MS) < 0, "no wait allowed: refused");
+    }
+
+    @Test
+    void loopsTakingSlotsAtOnceNeverShareOne() throws Exception
+    {
+        final HandshakeAdmission admission = new HandshakeAdmission(1000, 1, TimeUnit.HOURS.toNanos(1), 0);
+        final ConcurrentLinkedQueue<Long> waits = new ConcurrentLinkedQueue<>();
+        final List<Thread> loops = new ArrayList<>();
+        for (int t = 0; t < 4; t++)
+        {
+            loops.add(new Thread(() ->
+            {
+                for (int i = 0; i < 25_000; i++)
+                {
+                    waits.add(admission.take(MS));
+                }
+            }));
+        }
+        loops.forEach(Thread::start);
+        for (final Thread t : loops)
+        {
+            t.join(30_000);
+        }
+        final List<Long> sorted = new ArrayList<>(waits);
+        Collections.sort(sorted);
+        assertEquals(100_000, sorted.size());
+        for (int i = 0; i < sorted.size(); i++)
+        {
+            assertEquals(i * MS, sorted.get(i), "slot " + i);
+        }
+    }
+}
