@@ -68,6 +68,8 @@ final class ProxyLoop implements EventLoop.Duty
     private final UnsafeBuffer keyScratch = new UnsafeBuffer(new byte[24]);
     private final MpscArrayQueue<Object> handoff = new MpscArrayQueue<>(HANDOFF_CAPACITY);
     private final ArrayDeque<ClientSession> bufferWaiters = new ArrayDeque<>();
+    /** HTTP/2 connections with a stream that became ready outside of their socket's readiness. */
+    private final ArrayDeque<H2Connection> h2Ready = new ArrayDeque<>();
     private final List<Acceptor> listeners = new ArrayList<>();
     private UpstreamPool[] upstreamPools;
     private io.centrigate.metrics.NodeStats[] nodeStats;
@@ -311,7 +313,17 @@ final class ProxyLoop implements EventLoop.Duty
             bufferWaiters.poll().bufferAvailable();
             work++;
         }
+        for (int i = h2Ready.size(); i > 0; i--)
+        {
+            h2Ready.poll().queuedDispatch();
+            work++;
+        }
         return work;
+    }
+
+    void h2Dispatch(final H2Connection connection)
+    {
+        h2Ready.add(connection);
     }
 
     void waitForBuffer(final ClientSession session)
@@ -335,7 +347,7 @@ final class ProxyLoop implements EventLoop.Duty
             // Registered with no handler yet: the session takes it over before the loop can report anything.
             connection = loop.poller().adopt(accepted, null);
             final io.centrigate.tls.TlsChannel tls = kind == TLS ?
-                new io.centrigate.tls.TlsChannel(connection, tlsContext.newServerEngine(), tlsBuffers) : null;
+                new io.centrigate.tls.TlsChannel(connection, tlsContext.newServerEngine(ctx.http2()), tlsBuffers) : null;
             final int listenerIndex = listenerGiven >= 0 ? listenerGiven : listenerOf(connection);
             final boolean proxyProtocol = listenerIndex < listenerProxyProtocol.length &&
                 listenerProxyProtocol[listenerIndex];

@@ -1,0 +1,192 @@
+package io.centrigate.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import io.centrigate.config.ProxyContext;
+import io.centrigate.testing.HttpUpstream;
+import io.centrigate.tls.TestCertificates;
+
+/**
+ * Issue 16, second step: HTTP/2 on the TLS listener with {@code --http2 on}, each stream proxied to an HTTP/1.1 node,
+ * driven by the JDK's HttpClient (HTTP/2 over TLS, ALPN h2) on real sockets.
+ */
+@Timeout(120)
+class Http2ProxyTest
+{
+    private static HttpClient client(final HttpClient.Version version)
+    {
+        return HttpClient.newBuilder().sslContext(TestCertificates.ec().clientContext()).version(version)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    private static Proxy start(final HttpUpstream upstream, final boolean http2) throws Exception
+    {
+        final TestCertificates cert = TestCertificates.ec();
+        return TestProxies.start(new ProxyContext().loops(1).http2(http2)
+            .tlsListen(new InetSocketAddress("127.0.0.1", 0)).tlsCert(cert.certificatePem())
+            .tlsKey(cert.privateKeyPem()).upstream(upstream.address()));
+    }
+
+    private static URI uri(final Proxy proxy, final String path)
+    {
+        return URI.create("https://127.0.0.1:" + proxy.boundTlsAddresses().get(0).getPort() + path);
+    }
+
+    private static byte[] random(final int n, final int seed)
+    {
+        final byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    @Test
+    void getAndPostByteExactOverHttp2() throws Exception
+    {
+        final byte[] big = random(1 << 20, 16);
+        try (HttpUpstream upstream = new HttpUpstream();
+            Proxy proxy = start(upstream, true))
+        {
+            upstream.handler((r, out) ->
+            {
+                if (r.requestLine().startsWith("GET /big "))
+                {
+                    writeAnswer(out, big, false);
+                    return true;
+                }
+                if (r.requestLine().startsWith("GET /chunked "))
+                {
+                    writeAnswer(out, big, true);
+                    return true;
+                }
+                return HttpUpstream.echo(r, out);
+            });
+            final HttpClient http = client(HttpClient.Version.HTTP_2);
+
+            final HttpResponse<byte[]> small = http.send(HttpRequest.newBuilder(uri(proxy, "/api/small")).GET().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(HttpClient.Version.HTTP_2, small.version());
+            assertEquals(200, small.statusCode());
+            assertEquals(0, small.body().length);
+            assertEquals("GET", small.headers().firstValue("x-method").orElse(null));
+
+            final HttpResponse<byte[]> got = http.send(HttpRequest.newBuilder(uri(proxy, "/big")).GET().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(HttpClient.Version.HTTP_2, got.version());
+            assertArrayEquals(big, got.body());
+
+            final HttpResponse<byte[]> chunked = http.send(HttpRequest.newBuilder(uri(proxy, "/chunked")).GET().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+            assertArrayEquals(big, chunked.body());
+            assertTrue(chunked.headers().firstValue("transfer-encoding").isEmpty(), "no HTTP/1.1 framing in h2");
+
+            final HttpResponse<byte[]> posted = http.send(HttpRequest.newBuilder(uri(proxy, "/api/echo"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(big)).build(), HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, posted.statusCode());
+            assertArrayEquals(big, posted.body());
+
+            // A body of unknown length (no content-length field): chunk-encoded for the node.
+            final HttpResponse<byte[]> streamed = http.send(HttpRequest.newBuilder(uri(proxy, "/api/echo"))
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big))).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+            assertArrayEquals(big, streamed.body());
+
+            final HttpResponse<byte[]> head = http.send(HttpRequest.newBuilder(uri(proxy, "/api/echo"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, head.statusCode());
+            assertEquals(0, head.body().length);
+
+            final HttpUpstream.Request last = upstream.proxiedRequests().get(upstream.proxiedRequests().size() - 2);
+            assertEquals("https", last.header("X-Forwarded-Proto"));
+            assertEquals("127.0.0.1:" + proxy.boundTlsAddresses().get(0).getPort(), last.header("Host"));
+            assertEquals("chunked", last.header("Transfer-Encoding"));
+            assertEquals(1, proxy.snapshot(5, TimeUnit.SECONDS).get(0).accepted(), "one HTTP/2 connection");
+        }
+    }
+
+    @Test
+    void concurrentStreamsOnOneConnection() throws Exception
+    {
+        try (HttpUpstream upstream = new HttpUpstream();
+            Proxy proxy = start(upstream, true))
+        {
+            final HttpClient http = client(HttpClient.Version.HTTP_2);
+            // One request first, so the client has its connection before the others start (it then shares it).
+            assertEquals(200, http.send(HttpRequest.newBuilder(uri(proxy, "/api/warm")).GET().build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode());
+            final List<byte[]> bodies = new ArrayList<>();
+            final List<CompletableFuture<HttpResponse<byte[]>>> answers = new ArrayList<>();
+            for (int i = 0; i < 20; i++)
+            {
+                final byte[] body = random(100_000 + i * 1000, i);
+                bodies.add(body);
+                answers.add(http.sendAsync(HttpRequest.newBuilder(uri(proxy, "/api/echo/" + i))
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofByteArray()));
+            }
+            for (int i = 0; i < 20; i++)
+            {
+                final HttpResponse<byte[]> r = answers.get(i).get(30, TimeUnit.SECONDS);
+                assertEquals(HttpClient.Version.HTTP_2, r.version());
+                assertArrayEquals(bodies.get(i), r.body(), "stream " + i);
+            }
+            assertEquals(1, proxy.snapshot(5, TimeUnit.SECONDS).get(0).accepted(), "all streams on one connection");
+        }
+    }
+
+    @Test
+    void http2OffKeepsHttp11() throws Exception
+    {
+        try (HttpUpstream upstream = new HttpUpstream();
+            Proxy proxy = start(upstream, false))
+        {
+            final HttpResponse<String> r = client(HttpClient.Version.HTTP_2).send(HttpRequest.newBuilder(
+                uri(proxy, "/api/echo")).POST(HttpRequest.BodyPublishers.ofString("one")).build(),
+                HttpResponse.BodyHandlers.ofString());
+            assertEquals(HttpClient.Version.HTTP_1_1, r.version());
+            assertEquals("one", r.body());
+            assertNull(null);
+        }
+    }
+
+    private static void writeAnswer(final OutputStream out, final byte[] body, final boolean chunked) throws Exception
+    {
+        if (!chunked)
+        {
+            out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1));
+            out.write(body);
+        }
+        else
+        {
+            out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            for (int p = 0; p < body.length; p += 10_000)
+            {
+                final int n = Math.min(10_000, body.length - p);
+                out.write((Integer.toHexString(n) + ";ext=1\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                out.write(body, p, n);
+                out.write("\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            }
+            out.write("0\r\nX-Trailer: t\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        }
+        out.flush();
+    }
+}
