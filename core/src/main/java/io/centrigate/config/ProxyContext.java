@@ -627,6 +627,9 @@ public final class ProxyContext
     public boolean http2() { return http2; }
     public int http2MaxConcurrentStreams() { return http2MaxConcurrentStreams; }
     public int http2MaxHeaderListSize() { return http2MaxHeaderListSize; }
+
+    /** The header list size HTTP/2 enforces: a request head must also fit max-head-size once it is HTTP/1.1. */
+    public int http2EffectiveHeaderListSize() { return Math.min(http2MaxHeaderListSize, maxHeadBytes); }
     public int http2InitialStreamWindow() { return http2StreamWindow; }
     public int http2ConnectionWindow() { return http2ConnectionWindow; }
     public List<String> trustedProxies() { return trustedProxies; }
@@ -1038,8 +1041,8 @@ public final class ProxyContext
         }
         require(http2MaxConcurrentStreams >= 1 && http2MaxConcurrentStreams <= 10_000,
             "http2-max-concurrent-streams must be within [1, 10000]");
-        require(http2MaxHeaderListSize >= 1024 && http2MaxHeaderListSize <= maxHeadBytes,
-            "http2-max-header-list-size must be within [1 KiB, max-head-size (" + maxHeadBytes + ")]");
+        require(http2MaxHeaderListSize >= 1024 && http2MaxHeaderListSize <= 1 << 20,
+            "http2-max-header-list-size must be within [1 KiB, 1 MiB]");
         require(http2StreamWindow >= 65_535 && http2StreamWindow <= 1 << 30,
             "http2-stream-window must be within [65535, 1 GiB]");
         require(http2ConnectionWindow >= 65_535 && http2ConnectionWindow <= 1 << 30,

@@ -107,7 +107,7 @@ final class H2Connection implements FrameListener
         this.maxConcurrentStreams = ctx.http2MaxConcurrentStreams();
         this.initialStreamWindow = ctx.http2InitialStreamWindow();
         this.connectionWindow = ctx.http2ConnectionWindow();
-        final int maxHeaderList = ctx.http2MaxHeaderListSize();
+        final int maxHeaderList = ctx.http2EffectiveHeaderListSize();
         this.reader = new FrameReader(FrameHeader.DEFAULT_MAX_FRAME_SIZE, maxHeaderList, true);
         this.decoder = new HpackDecoder(Setting.DEFAULT_HEADER_TABLE_SIZE, maxHeaderList);
         this.fields = new RequestFields(maxHeaderList, maxHeaderList / 32 + 1);
