@@ -236,7 +236,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             {
                 onUpstreamReady(ready);
             }
-            if (state != CLOSED)
+            if (state != CLOSED && h2 == null) // an HTTP/2 connection keeps its own interest
             {
                 updateInterest();
                 drainTlsInput();
@@ -267,6 +267,10 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             tls.hasBufferedInput(); i++)
         {
             onClientReady(Connection.OP_READ);
+            if (h2 != null)
+            {
+                return;
+            }
             if (state != CLOSED)
             {
                 updateInterest();

@@ -2,7 +2,6 @@ package io.centrigate.proxy;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.OutputStream;
@@ -120,6 +119,7 @@ class Http2ProxyTest
             assertEquals("127.0.0.1:" + proxy.boundTlsAddresses().get(0).getPort(), last.header("Host"));
             assertEquals("chunked", last.header("Transfer-Encoding"));
             assertEquals(1, proxy.snapshot(5, TimeUnit.SECONDS).get(0).accepted(), "one HTTP/2 connection");
+            awaitChunksBack(proxy);
         }
     }
 
@@ -149,6 +149,98 @@ class Http2ProxyTest
                 assertArrayEquals(bodies.get(i), r.body(), "stream " + i);
             }
             assertEquals(1, proxy.snapshot(5, TimeUnit.SECONDS).get(0).accepted(), "all streams on one connection");
+            awaitChunksBack(proxy);
+        }
+    }
+
+    /** Every chunk the loop holds goes back once the streams are over (the HTTP/2 connection itself may stay). */
+    private static void awaitChunksBack(final Proxy proxy) throws Exception
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        List<io.centrigate.metrics.LoopSnapshot> snap;
+        do
+        {
+            snap = proxy.snapshot(5, TimeUnit.SECONDS);
+            if (snap.stream().allMatch(l -> l.chunksInUse() == 0 && l.sessions() <= 1))
+            {
+                return;
+            }
+            Thread.sleep(10); // polling interval of a bounded wait
+        }
+        while (System.nanoTime() < deadline);
+        throw new AssertionError("chunks still held: " + snap);
+    }
+
+    private static boolean sse(final java.util.concurrent.Semaphore step, final int events,
+        final OutputStream out) throws Exception
+    {
+        out.write("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+            .getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+        for (int i = 0; i < events; i++)
+        {
+            if (step != null && !step.tryAcquire(10, TimeUnit.SECONDS))
+            {
+                throw new AssertionError("event " + (i - 1) + " never reached the client");
+            }
+            final byte[] event = ("data: " + i + "\n\n").getBytes(StandardCharsets.ISO_8859_1);
+            out.write((Integer.toHexString(event.length) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            out.write(event);
+            out.write("\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+        }
+        out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+        return true;
+    }
+
+    @Test
+    void sseLockStepAndHundredStreamsInOrder() throws Exception
+    {
+        final java.util.concurrent.Semaphore step = new java.util.concurrent.Semaphore(0);
+        try (HttpUpstream upstream = new HttpUpstream();
+            Proxy proxy = start(upstream, true))
+        {
+            upstream.handler((r, out) -> sse(r.requestLine().startsWith("GET /lockstep ") ? step : null,
+                r.requestLine().startsWith("GET /lockstep ") ? 10 : 50, out));
+            final HttpClient http = client(HttpClient.Version.HTTP_2);
+
+            // Lock-step: the node writes the next event only once the client has read the last one, so any
+            // buffering on the way would stall it.
+            step.release();
+            final HttpResponse<java.util.stream.Stream<String>> lockstep = http.send(HttpRequest.newBuilder(
+                uri(proxy, "/lockstep")).GET().build(), HttpResponse.BodyHandlers.ofLines());
+            assertEquals(HttpClient.Version.HTTP_2, lockstep.version());
+            final List<String> seen = new ArrayList<>();
+            lockstep.body().forEach(line ->
+            {
+                if (line.startsWith("data: "))
+                {
+                    seen.add(line);
+                    step.release();
+                }
+            });
+            assertEquals(10, seen.size());
+
+            final List<CompletableFuture<HttpResponse<java.util.stream.Stream<String>>>> streams = new ArrayList<>();
+            for (int i = 0; i < 100; i++)
+            {
+                streams.add(http.sendAsync(HttpRequest.newBuilder(uri(proxy, "/events/" + i)).GET().build(),
+                    HttpResponse.BodyHandlers.ofLines()));
+            }
+            for (int i = 0; i < 100; i++)
+            {
+                final List<String> events = streams.get(i).get(60, TimeUnit.SECONDS).body()
+                    .filter(l -> l.startsWith("data: ")).toList();
+                final List<String> expected = new ArrayList<>();
+                for (int e = 0; e < 50; e++)
+                {
+                    expected.add("data: " + e);
+                }
+                assertEquals(expected, events, "stream " + i);
+            }
+            assertEquals(1, proxy.snapshot(5, TimeUnit.SECONDS).get(0).accepted(), "one HTTP/2 connection");
+            awaitChunksBack(proxy);
         }
     }
 
@@ -163,7 +255,6 @@ class Http2ProxyTest
                 HttpResponse.BodyHandlers.ofString());
             assertEquals(HttpClient.Version.HTTP_1_1, r.version());
             assertEquals("one", r.body());
-            assertNull(null);
         }
     }
 
