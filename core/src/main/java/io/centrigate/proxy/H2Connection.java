@@ -33,7 +33,7 @@ import io.centrigate.tls.TlsChannel;
  * {@link #lastStreamId} and absent is closed; above it, idle. The {@link ClientSession} that holds the TLS
  * connection only forwards its readiness here. Loop thread only.
  */
-final class H2Connection implements FrameListener
+final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.TimerTarget
 {
     static final long NO_ROOM = -1;
     static final long INTERIM = -2;
@@ -94,6 +94,10 @@ final class H2Connection implements FrameListener
     private boolean peerGoneAway;
     private boolean closed;
     private boolean dispatchQueued;
+    /** {@code keepalive-timeout}: a connection without streams this long gets GOAWAY and is closed; 0 = never. */
+    private final long idleTimeoutNs;
+    private long idleSinceNs;
+    private long timerId = org.agrona.DeadlineTimerWheel.NULL_DEADLINE;
 
     H2Connection(final ProxyLoop owner, final ClientSession parent, final TlsChannel tls, final ByteBuffer early)
         throws IOException
@@ -107,12 +111,15 @@ final class H2Connection implements FrameListener
         this.maxConcurrentStreams = ctx.http2MaxConcurrentStreams();
         this.initialStreamWindow = ctx.http2InitialStreamWindow();
         this.connectionWindow = ctx.http2ConnectionWindow();
+        this.idleTimeoutNs = ctx.keepAliveTimeoutNs();
         final int maxHeaderList = ctx.http2EffectiveHeaderListSize();
-        this.reader = new FrameReader(FrameHeader.DEFAULT_MAX_FRAME_SIZE, maxHeaderList, true);
+        // A block may exceed the list size it decodes to only by its encoding's overhead: twice the list size
+        // leaves room for that, so a head over the list limit gets its 431, and the bound still holds.
+        this.reader = new FrameReader(FrameHeader.DEFAULT_MAX_FRAME_SIZE, 2 * maxHeaderList, true);
         this.decoder = new HpackDecoder(Setting.DEFAULT_HEADER_TABLE_SIZE, maxHeaderList);
         this.fields = new RequestFields(maxHeaderList, maxHeaderList / 32 + 1);
         this.round = new H2Stream[maxConcurrentStreams];
-        this.block = new UnsafeBuffer(new byte[maxHeaderList]);
+        this.block = new UnsafeBuffer(new byte[2 * maxHeaderList]);
         final int chunk = pool.chunkSize();
         this.scratch = new UnsafeBuffer(new byte[chunk + chunk / 2 + 64]);
         this.headRoom = writer.headersLength(scratch.capacity()) + 64;
@@ -126,12 +133,42 @@ final class H2Connection implements FrameListener
             inBuffer.put(early);
         }
         sendSettings();
+        becameIdle();
+    }
+
+    /** The last stream ended (or none began yet): the idle timeout runs from now. */
+    private void becameIdle()
+    {
+        idleSinceNs = owner.loop().nowNs();
+        if (idleTimeoutNs > 0 && timerId == org.agrona.DeadlineTimerWheel.NULL_DEADLINE && !closed)
+        {
+            timerId = owner.loop().schedule(this, idleSinceNs + idleTimeoutNs);
+        }
+    }
+
+    @Override
+    public void onTimer(final long nowNs)
+    {
+        timerId = org.agrona.DeadlineTimerWheel.NULL_DEADLINE;
+        if (closed || !streams.isEmpty())
+        {
+            return; // re-armed when the last stream ends
+        }
+        if (nowNs - idleSinceNs < idleTimeoutNs)
+        {
+            timerId = owner.loop().schedule(this, idleSinceNs + idleTimeoutNs);
+            return;
+        }
+        goAway(ErrorCode.NO_ERROR);
+        goAwaySentFinal = true;
+        flushOut();
+        close();
     }
 
     private void sendSettings()
     {
         final int[] ids = {Setting.MAX_CONCURRENT_STREAMS, Setting.INITIAL_WINDOW_SIZE, Setting.MAX_HEADER_LIST_SIZE};
-        final long[] values = {maxConcurrentStreams, initialStreamWindow, block.capacity()};
+        final long[] values = {maxConcurrentStreams, initialStreamWindow, block.capacity() / 2};
         outEnd += FrameWriter.settings(out, outEnd, ids, values, ids.length);
         if (connectionWindow > Setting.DEFAULT_INITIAL_WINDOW_SIZE)
         {
@@ -535,7 +572,10 @@ final class H2Connection implements FrameListener
     private void remove(final H2Stream s)
     {
         s.closed = true;
-        streams.remove(s.id);
+        if (streams.remove(s.id) != null && streams.isEmpty())
+        {
+            becameIdle();
+        }
         // DATA the session never read is given back to the connection's window.
         s.releaseBuffers();
     }
@@ -599,6 +639,11 @@ final class H2Connection implements FrameListener
             return;
         }
         closed = true;
+        if (timerId != org.agrona.DeadlineTimerWheel.NULL_DEADLINE)
+        {
+            owner.loop().cancel(timerId);
+            timerId = org.agrona.DeadlineTimerWheel.NULL_DEADLINE;
+        }
         int n = 0;
         for (final H2Stream s : streams.values())
         {
