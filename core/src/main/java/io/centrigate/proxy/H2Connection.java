@@ -230,9 +230,9 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
                 return;
             }
         }
-        if (!closed && tls.hasBufferedInput())
+        if (!closed && !goAwaySentFinal && outRoom() >= headRoom && tls.hasBufferedInput())
         {
-            requestDispatch();
+            requestDispatch(); // decrypted input the socket will not report again (with no room: on OP_WRITE)
         }
     }
 
@@ -685,8 +685,10 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
                 onConnectionError(ErrorCode.PROTOCOL_ERROR, "DATA on an idle stream");
                 return;
             }
+            // §5.1: closed, or half-closed (remote) after END_STREAM: the stream is reset; its bytes still count
+            // against the connection's window, which is given back here as no session will read them.
             connectionWindowConsumed(flowControlled);
-            rstStream(streamId, ErrorCode.STREAM_CLOSED);
+            onStreamError(streamId, ErrorCode.STREAM_CLOSED, "DATA on a closed stream");
             return;
         }
         s.recvWindow -= flowControlled;
@@ -781,16 +783,17 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     {
         final H2Stream existing = streams.get(streamId);
         final boolean trailers = existing != null;
-        if (!trailers && streamId <= lastStreamId)
-        {
-            onConnectionError(ErrorCode.STREAM_CLOSED, "HEADERS on a closed stream");
-            return;
-        }
-        fields.reset(trailers);
+        fields.reset(trailers || streamId <= lastStreamId);
+        // Decoded even when the stream is gone: the HPACK table must stay in step with the client's.
         final int decoded = decoder.decode(block, 0, blockLength, fields);
         if (decoded == HpackDecoder.COMPRESSION_ERROR)
         {
             onConnectionError(ErrorCode.COMPRESSION_ERROR, "HPACK");
+            return;
+        }
+        if (!trailers && streamId <= lastStreamId)
+        {
+            // A stream we reset may still have had trailers in flight (§5.1 "closed"): ignored.
             return;
         }
         if (trailers)

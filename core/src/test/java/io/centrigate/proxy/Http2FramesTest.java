@@ -308,6 +308,46 @@ class Http2FramesTest
         }
     }
 
+    @Test
+    void aClientResetEndsItsExchangeAndTheConnectionGoesOn() throws Exception
+    {
+        final CountDownLatch release = new CountDownLatch(1);
+        try (HttpUpstream upstream = new HttpUpstream();
+            Proxy proxy = start(upstream, 100);
+            RawH2 h2 = new RawH2(port(proxy)))
+        {
+            upstream.handler((r, out) ->
+            {
+                if (r.requestLine().startsWith("GET /hold "))
+                {
+                    assertTrue(release.await(20, TimeUnit.SECONDS));
+                }
+                return HttpUpstream.echo(r, out);
+            });
+            h2.headers(1, true, get("/hold"));
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (upstream.proxiedRequests().isEmpty() && System.nanoTime() < deadline)
+            {
+                Thread.sleep(5); // polling interval of a bounded wait
+            }
+            h2.frame(RST_STREAM, 0, 1, ByteBuffer.allocate(4).putInt(ErrorCode.CANCEL).array());
+            release.countDown();
+            while (upstream.openConnections() > 0 && System.nanoTime() < deadline)
+            {
+                Thread.sleep(5); // the node's connection of the reset exchange is closed, not pooled
+            }
+            assertEquals(0, upstream.openConnections());
+
+            h2.headers(3, false, ":method", "POST", ":scheme", "https", ":authority", "localhost", ":path",
+                "/api/echo");
+            h2.frame(DATA, 0, 3, "chunk".getBytes(StandardCharsets.US_ASCII));
+            h2.frame(DATA, END_STREAM, 3, "ed".getBytes(StandardCharsets.US_ASCII));
+            h2.await(HEADERS, 3);
+            assertEquals("chunked", new String(body(h2, 3), StandardCharsets.US_ASCII));
+            assertEquals("chunked", upstream.proxiedRequests().get(1).header("Transfer-Encoding"));
+        }
+    }
+
     private static String[] concat(final String[] a, final String... b)
     {
         final String[] all = new String[a.length + b.length];
