@@ -114,11 +114,44 @@ class Http2ProxyTest
             assertEquals(200, head.statusCode());
             assertEquals(0, head.body().length);
 
-            final HttpUpstream.Request last = upstream.proxiedRequests().get(upstream.proxiedRequests().size() - 2);
+            final HttpResponse<byte[]> empty = http.send(HttpRequest.newBuilder(uri(proxy, "/api/echo"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, empty.statusCode());
+            assertEquals(0, empty.body().length);
+
+            final HttpUpstream.Request last = upstream.proxiedRequests().get(upstream.proxiedRequests().size() - 3);
             assertEquals("https", last.header("X-Forwarded-Proto"));
             assertEquals("127.0.0.1:" + proxy.boundTlsAddresses().get(0).getPort(), last.header("Host"));
             assertEquals("chunked", last.header("Transfer-Encoding"));
             assertEquals(1, proxy.snapshot(5, TimeUnit.SECONDS).get(0).accepted(), "one HTTP/2 connection");
+            awaitChunksBack(proxy);
+        }
+    }
+
+    @Test
+    void tenMebibytesEachWay() throws Exception
+    {
+        final byte[] huge = random(10 << 20, 10);
+        try (HttpUpstream upstream = new HttpUpstream();
+            Proxy proxy = start(upstream, true))
+        {
+            upstream.handler((r, out) ->
+            {
+                if (r.requestLine().startsWith("GET "))
+                {
+                    writeAnswer(out, huge, false);
+                    return true;
+                }
+                return HttpUpstream.echo(r, out);
+            });
+            final HttpClient http = client(HttpClient.Version.HTTP_2);
+            final HttpResponse<byte[]> got = http.send(HttpRequest.newBuilder(uri(proxy, "/huge")).GET().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(HttpClient.Version.HTTP_2, got.version());
+            assertArrayEquals(huge, got.body());
+            final HttpResponse<byte[]> posted = http.send(HttpRequest.newBuilder(uri(proxy, "/api/echo"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(huge)).build(), HttpResponse.BodyHandlers.ofByteArray());
+            assertArrayEquals(huge, posted.body());
             awaitChunksBack(proxy);
         }
     }
