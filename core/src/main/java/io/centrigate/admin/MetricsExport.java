@@ -92,6 +92,7 @@ final class MetricsExport
         all.add(perLoop(loops, "centrigate_accept_errors", "accept() calls that failed (e.g. EMFILE).", true,
             LoopSnapshot::acceptErrors));
         all.add(proxyHeaderRefused(loops));
+        all.add(http2(loops));
         all.add(perLoop(loops, "centrigate_buffer_waits", "Reads that waited for a buffer chunk (pool at its limit).",
             true, LoopSnapshot::bufferWaits));
         all.add(perLoop(loops, "centrigate_buffer_chunks_in_use", "Buffer chunks held by connections now.", false,
@@ -244,6 +245,23 @@ final class MetricsExport
                 b.dataPoint(CounterDataPointSnapshot.builder()
                     .labels(Labels.of("loop", s.loop(), "reason", LoopStats.PROXY_HEADER_REASONS.get(i)))
                     .value(s.proxyHeaderRefused()[i]).build());
+            }
+        }
+        return b.build();
+    }
+
+    private static CounterSnapshot http2(final List<LoopSnapshot> loops)
+    {
+        final CounterSnapshot.Builder b = CounterSnapshot.builder().name("centrigate_http2_events")
+            .help("HTTP/2 events (--http2 on), by kind: connections (ALPN chose h2), streams (requests), "
+                + "streams_refused, resets_received, stream_errors, connection_errors.");
+        for (final LoopSnapshot s : loops)
+        {
+            for (int i = 0; i < LoopStats.HTTP2_EVENTS.size(); i++)
+            {
+                b.dataPoint(CounterDataPointSnapshot.builder()
+                    .labels(Labels.of("loop", s.loop(), "event", LoopStats.HTTP2_EVENTS.get(i)))
+                    .value(s.http2()[i]).build());
             }
         }
         return b.build();

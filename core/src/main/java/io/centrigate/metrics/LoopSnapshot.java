@@ -50,7 +50,9 @@ public record LoopSnapshot(
     /** Upstream connects whose source address could not be bound ({@code --upstream-source}). */
     long upstreamSourceBindFailures,
     /** Connections closed for their PROXY protocol header, by {@link LoopStats#PROXY_HEADER_REASONS} index. */
-    long[] proxyHeaderRefused)
+    long[] proxyHeaderRefused,
+    /** HTTP/2 events by {@link LoopStats#HTTP2_EVENTS} index. */
+    long[] http2)
 {
     /** Tunnels of this loop open when the snapshot was taken. */
     public long tunnelsOpen()

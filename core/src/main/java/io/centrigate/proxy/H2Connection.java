@@ -134,6 +134,7 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         }
         sendSettings();
         becameIdle();
+        owner.stats().http2[io.centrigate.metrics.LoopStats.HTTP2_CONNECTIONS]++;
     }
 
     /** The last stream ended (or none began yet): the idle timeout runs from now. */
@@ -809,16 +810,19 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         }
         if (goAwaySent || peerGoneAway)
         {
+            owner.stats().http2[io.centrigate.metrics.LoopStats.HTTP2_STREAMS_REFUSED]++;
             rstStream(streamId, ErrorCode.REFUSED_STREAM);
             return;
         }
         if (fields.finish() != RequestFields.OK)
         {
+            owner.stats().http2[io.centrigate.metrics.LoopStats.HTTP2_STREAM_ERRORS]++;
             rstStream(streamId, ErrorCode.PROTOCOL_ERROR);
             return;
         }
         if (streams.size() >= maxConcurrentStreams)
         {
+            owner.stats().http2[io.centrigate.metrics.LoopStats.HTTP2_STREAMS_REFUSED]++;
             rstStream(streamId, ErrorCode.REFUSED_STREAM);
             return;
         }
@@ -829,6 +833,7 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         }
         if (endStream && fields.contentLength() > 0)
         {
+            owner.stats().http2[io.centrigate.metrics.LoopStats.HTTP2_STREAM_ERRORS]++;
             rstStream(streamId, ErrorCode.PROTOCOL_ERROR);
             return;
         }
@@ -845,6 +850,7 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
             return;
         }
         streams.put(streamId, s);
+        owner.stats().http2[io.centrigate.metrics.LoopStats.HTTP2_STREAMS]++;
         try
         {
             s.session = new ClientSession(owner, s, parent);
@@ -964,6 +970,7 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     @Override
     public void onRstStream(final int streamId, final long errorCode)
     {
+        owner.stats().http2[io.centrigate.metrics.LoopStats.HTTP2_RESETS_RECEIVED]++;
         final H2Stream s = streams.get(streamId);
         if (s == null)
         {
@@ -1067,6 +1074,7 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     public void onConnectionError(final int errorCode, final String reason)
     {
         owner.errorLog().log("http2", reason);
+        owner.stats().http2[io.centrigate.metrics.LoopStats.HTTP2_CONNECTION_ERRORS]++;
         if (!goAwaySentFinal)
         {
             goAway(errorCode);
@@ -1078,6 +1086,7 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     @Override
     public void onStreamError(final int streamId, final int errorCode, final String reason)
     {
+        owner.stats().http2[io.centrigate.metrics.LoopStats.HTTP2_STREAM_ERRORS]++;
         final H2Stream s = streams.get(streamId);
         rstStream(streamId, errorCode);
         if (s != null)

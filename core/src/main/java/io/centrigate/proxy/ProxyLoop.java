@@ -719,7 +719,7 @@ final class ProxyLoop implements EventLoop.Duty
             loop.busyNs(), loop.commandQueueDepth(), nodeStatsCopy(), LoopStats.seenCodes(stats.closeCodesUp),
             LoopStats.seenCodes(stats.closeCodesDown), stats.connectTime, stats.upgradeTime,
             stats.httpResponseTime, stats.tunnelLifetime, stats.acceptedByListener.clone(), stats.openByListener.clone(),
-            stats.upstreamSourceBindFailures, stats.proxyHeaderRefused.clone());
+            stats.upstreamSourceBindFailures, stats.proxyHeaderRefused.clone(), stats.http2.clone());
     }
 
     private List<io.centrigate.metrics.NodeStats> nodeStatsCopy()

@@ -254,6 +254,10 @@ class Http2FramesTest
             assertEquals((byte)0x88, head.payload()[head.payload()[0] == 0x20 ? 1 : 0], ":status 200, indexed");
             assertEquals("hello", new String(body(h2, 7), StandardCharsets.US_ASCII));
             assertEquals("localhost", upstream.proxiedRequests().get(0).header("Host"));
+            final long[] events = proxy.snapshot(5, TimeUnit.SECONDS).get(0).http2();
+            assertEquals(1, events[io.centrigate.metrics.LoopStats.HTTP2_CONNECTIONS]);
+            assertEquals(2, events[io.centrigate.metrics.LoopStats.HTTP2_STREAMS], "streams 3 and 7 reached sessions");
+            assertEquals(2, events[io.centrigate.metrics.LoopStats.HTTP2_STREAM_ERRORS], "streams 1 and 3 reset");
         }
     }
 
@@ -294,6 +298,8 @@ class Http2FramesTest
             }
             h2.headers(3, true, get("/refused"));
             assertEquals(ErrorCode.REFUSED_STREAM, h2.await(RST_STREAM, 3).errorCode());
+            assertEquals(1, proxy.snapshot(5, TimeUnit.SECONDS).get(0).http2()[
+                io.centrigate.metrics.LoopStats.HTTP2_STREAMS_REFUSED]);
 
             final Thread drain = new Thread(() -> proxy.shutdown(TimeUnit.SECONDS.toNanos(20)));
             drain.start();
