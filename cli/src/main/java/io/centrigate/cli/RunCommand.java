@@ -131,6 +131,12 @@ public final class RunCommand implements Callable<Integer>
             + "Default: ${DEFAULT-VALUE}.")
     String http2ConnectionWindow;
 
+    @Option(names = "--http2-flood-limit", paramLabel = "N", defaultValue = "1000",
+        description = "Frames one HTTP/2 connection may send per 10 s that make centrigate work without serving a "
+            + "request (PING, SETTINGS, PRIORITY, RST_STREAM, unknown, empty DATA); beyond it, GOAWAY "
+            + "ENHANCE_YOUR_CALM (rapid reset, ping and settings floods). Default: ${DEFAULT-VALUE}.")
+    int http2FloodLimit;
+
     @Option(names = "--trusted-proxies", paramLabel = "CIDR[,...]", split = ",",
         description = "Forwarders (a CDN, an HTTP load balancer) whose X-Forwarded-For and X-Forwarded-Proto are "
             + "believed: from them the client is the rightmost X-Forwarded-For entry not in this list. Default: none.")
@@ -632,6 +638,7 @@ public final class RunCommand implements Callable<Integer>
                 ProxyContext.parseSize(http2StreamWindow, "--http2-stream-window")))
             .http2ConnectionWindow((int)Math.min(Integer.MAX_VALUE,
                 ProxyContext.parseSize(http2ConnectionWindow, "--http2-connection-window")))
+            .http2FloodLimit(http2FloodLimit)
             .upstreamIdleTimeoutNs(ProxyContext.parseDurationNs(upstreamIdleTimeout, "--upstream-idle-timeout"))
             .maxBodySize(ProxyContext.parseSize(maxBodySize, "--max-body-size"))
             .maxRequestLine((int)ProxyContext.parseSize(maxRequestLine, "--max-request-line"))

@@ -130,6 +130,12 @@ public final class ProxyContext
     public static final int DEFAULT_HTTP2_STREAM_WINDOW = 256 * 1024;
     /** The connection's receive window: request body bytes all streams of one connection may have in flight. */
     public static final int DEFAULT_HTTP2_CONNECTION_WINDOW = 1024 * 1024;
+    /**
+     * Frames that make us work without serving a request (PING, SETTINGS, PRIORITY, RST_STREAM, unknown types,
+     * empty DATA without END_STREAM, streams the client resets before their answer ended) one HTTP/2 connection may
+     * send per 10 s; beyond it, GOAWAY(ENHANCE_YOUR_CALM). CVE-2023-44487 (rapid reset) and CVE-2019-9512/9515.
+     */
+    public static final int DEFAULT_HTTP2_FLOOD_LIMIT = 1000;
     /** Above any real v2 header; also what one TLS input buffer holds of what follows it on a TLS listener. */
     public static final int MAX_PROXY_PROTOCOL_MAX_SIZE = 16 * 1024;
 
@@ -216,6 +222,7 @@ public final class ProxyContext
     private int http2MaxHeaderListSize = DEFAULT_HTTP2_MAX_HEADER_LIST_SIZE;
     private int http2StreamWindow = DEFAULT_HTTP2_STREAM_WINDOW;
     private int http2ConnectionWindow = DEFAULT_HTTP2_CONNECTION_WINDOW;
+    private int http2FloodLimit = DEFAULT_HTTP2_FLOOD_LIMIT;
     private List<String> trustedProxies = List.of();
     /** Derived from {@link #proxyProtocol} by {@link #conclude()}. */
     private boolean proxyProtocolPlain;
@@ -456,6 +463,7 @@ public final class ProxyContext
     public ProxyContext http2MaxHeaderListSize(final int v) { http2MaxHeaderListSize = v; return this; }
     public ProxyContext http2InitialStreamWindow(final int v) { http2StreamWindow = v; return this; }
     public ProxyContext http2ConnectionWindow(final int v) { http2ConnectionWindow = v; return this; }
+    public ProxyContext http2FloodLimit(final int v) { http2FloodLimit = v; return this; }
 
     /**
      * Forwarders (a CDN, an HTTP load balancer) whose X-Forwarded-For and X-Forwarded-Proto are believed: from a
@@ -632,6 +640,7 @@ public final class ProxyContext
     public int http2EffectiveHeaderListSize() { return Math.min(http2MaxHeaderListSize, maxHeadBytes); }
     public int http2InitialStreamWindow() { return http2StreamWindow; }
     public int http2ConnectionWindow() { return http2ConnectionWindow; }
+    public int http2FloodLimit() { return http2FloodLimit; }
     public List<String> trustedProxies() { return trustedProxies; }
     /** From {@link #proxyProtocolFrom()} by {@link #conclude()}; empty: any peer. */
     public AddressRanges proxyProtocolFromRanges() { return proxyProtocolFromRanges; }
@@ -1047,6 +1056,7 @@ public final class ProxyContext
             "http2-stream-window must be within [65535, 1 GiB]");
         require(http2ConnectionWindow >= 65_535 && http2ConnectionWindow <= 1 << 30,
             "http2-connection-window must be within [65535, 1 GiB]");
+        require(http2FloodLimit >= 10, "http2-flood-limit must be at least 10");
         require(proxyProtocolMaxSize >= io.centrigate.http.ProxyProtocolHeader.MIN_MAX_LENGTH &&
             proxyProtocolMaxSize <= MAX_PROXY_PROTOCOL_MAX_SIZE, "proxy-protocol-max-size must be " +
             io.centrigate.http.ProxyProtocolHeader.MIN_MAX_LENGTH + ".." + MAX_PROXY_PROTOCOL_MAX_SIZE + " bytes");

@@ -98,6 +98,11 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     private final long idleTimeoutNs;
     private long idleSinceNs;
     private long timerId = org.agrona.DeadlineTimerWheel.NULL_DEADLINE;
+    /** {@code http2-flood-limit}: costly frames per {@link #FLOOD_WINDOW_NS}, and the count of the current window. */
+    private final int floodLimit;
+    private long floodWindowStartNs;
+    private int floodCount;
+    private static final long FLOOD_WINDOW_NS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
 
     H2Connection(final ProxyLoop owner, final ClientSession parent, final TlsChannel tls, final ByteBuffer early)
         throws IOException
@@ -112,6 +117,7 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         this.initialStreamWindow = ctx.http2InitialStreamWindow();
         this.connectionWindow = ctx.http2ConnectionWindow();
         this.idleTimeoutNs = ctx.keepAliveTimeoutNs();
+        this.floodLimit = ctx.http2FloodLimit();
         final int maxHeaderList = ctx.http2EffectiveHeaderListSize();
         // A block may exceed the list size it decodes to only by its encoding's overhead: twice the list size
         // leaves room for that, so a head over the list limit gets its 431, and the bound still holds.
@@ -692,6 +698,10 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
             onStreamError(streamId, ErrorCode.STREAM_CLOSED, "DATA on a closed stream");
             return;
         }
+        if (length == 0 && !endStream && flood())
+        {
+            return;
+        }
         s.recvWindow -= flowControlled;
         if (s.recvWindow < 0)
         {
@@ -967,9 +977,45 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         outEnd += writer.headers(out, outEnd, streamId, scratch, 0, b, true);
     }
 
+    /**
+     * Counts a frame that costs us work without serving a request; past the limit within the window the
+     * connection ends with ENHANCE_YOUR_CALM (the reader stops after this frame).
+     */
+    private boolean flood()
+    {
+        final long now = owner.loop().nowNs();
+        if (now - floodWindowStartNs > FLOOD_WINDOW_NS)
+        {
+            floodWindowStartNs = now;
+            floodCount = 0;
+        }
+        if (++floodCount > floodLimit)
+        {
+            onConnectionError(ErrorCode.ENHANCE_YOUR_CALM, "flood of control frames or resets");
+            return true;
+        }
+        return false;
+    }
+
+    @Override
+    public void onPriority(final int streamId)
+    {
+        flood();
+    }
+
+    @Override
+    public void onUnknownFrame(final int type, final int streamId, final int length)
+    {
+        flood();
+    }
+
     @Override
     public void onRstStream(final int streamId, final long errorCode)
     {
+        if (flood())
+        {
+            return;
+        }
         owner.stats().http2[io.centrigate.metrics.LoopStats.HTTP2_RESETS_RECEIVED]++;
         final H2Stream s = streams.get(streamId);
         if (s == null)
@@ -1020,6 +1066,10 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     @Override
     public void onSettingsEnd(final boolean ack)
     {
+        if (!ack && flood())
+        {
+            return;
+        }
         if (!ack && outRoom() >= FrameHeader.LENGTH)
         {
             outEnd += FrameWriter.settingsAck(out, outEnd);
@@ -1029,6 +1079,10 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     @Override
     public void onPing(final boolean ack, final long opaqueData)
     {
+        if (flood())
+        {
+            return;
+        }
         if (!ack && outRoom() >= FrameHeader.LENGTH + 8)
         {
             outEnd += FrameWriter.ping(out, outEnd, true, opaqueData);

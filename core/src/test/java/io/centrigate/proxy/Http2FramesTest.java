@@ -354,6 +354,27 @@ class Http2FramesTest
         }
     }
 
+    @Test
+    void aPingFloodEndsWithEnhanceYourCalm() throws Exception
+    {
+        final TestCertificates cert = TestCertificates.ec();
+        try (HttpUpstream upstream = new HttpUpstream();
+            Proxy proxy = TestProxies.start(new ProxyContext().loops(1).http2(true).http2FloodLimit(50)
+                .tlsListen(new InetSocketAddress("127.0.0.1", 0)).tlsCert(cert.certificatePem())
+                .tlsKey(cert.privateKeyPem()).upstream(upstream.address()));
+            RawH2 h2 = new RawH2(port(proxy)))
+        {
+            for (int i = 0; i < 60; i++)
+            {
+                h2.frame(PING, 0, 0, new byte[8]);
+            }
+            assertEquals(ErrorCode.ENHANCE_YOUR_CALM, h2.await(GOAWAY, 0).errorCode());
+            assertTrue(h2.closedByServer());
+            assertEquals(1, proxy.snapshot(5, TimeUnit.SECONDS).get(0).http2()[
+                io.centrigate.metrics.LoopStats.HTTP2_CONNECTION_ERRORS]);
+        }
+    }
+
     private static String[] concat(final String[] a, final String... b)
     {
         final String[] all = new String[a.length + b.length];
