@@ -94,6 +94,7 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     private boolean peerGoneAway;
     private boolean closed;
     private boolean dispatchQueued;
+    private boolean failed;
     /** {@code keepalive-timeout}: a connection without streams this long gets GOAWAY and is closed; 0 = never. */
     private final long idleTimeoutNs;
     private long idleSinceNs;
@@ -189,6 +190,11 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     /** The TLS connection's readiness, forwarded by the session that holds it. */
     void onSocketReady(final int ready)
     {
+        if (failed)
+        {
+            close();
+            return;
+        }
         try
         {
             tls.flushPending();
@@ -286,7 +292,8 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         if (!closed)
         {
             flushOut();
-            if (peerGoneAway && streams.isEmpty() || goAwaySent && streams.isEmpty() && !hasOutput())
+            // The last answers may still be queued: the connection ends only once they are out.
+            if ((peerGoneAway || goAwaySent) && streams.isEmpty() && !hasOutput())
             {
                 close();
                 return;
@@ -309,7 +316,11 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     void queuedDispatch()
     {
         dispatchQueued = false;
-        if (!closed)
+        if (failed)
+        {
+            close();
+        }
+        else if (!closed)
         {
             onSocketReady(0);
         }
@@ -365,8 +376,17 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         }
         catch (final IOException e)
         {
-            close();
+            // Often called from inside a stream's session: it learns of the failure from its next read or write
+            // (and aborts as for a failed client socket); the connection closes from the loop's next duty cycle.
+            failed = true;
+            requestDispatch();
         }
+    }
+
+    /** The TLS connection failed: streams' reads and writes fail too. */
+    boolean failed()
+    {
+        return failed;
     }
 
     private int outRoom()
@@ -583,7 +603,8 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         {
             becameIdle();
         }
-        // DATA the session never read is given back to the connection's window.
+        // DATA the session never read is given back to the connection's window, or it would shrink for good.
+        connectionWindowConsumed(s.takeOutstanding());
         s.releaseBuffers();
     }
 

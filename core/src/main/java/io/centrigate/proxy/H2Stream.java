@@ -139,6 +139,14 @@ final class H2Stream implements Connection
         outstanding += length;
     }
 
+    /** DATA never read by the session (the stream ends early): what the connection's window must get back. */
+    int takeOutstanding()
+    {
+        final int n = (int)outstanding;
+        outstanding = 0;
+        return n;
+    }
+
     /**
      * What the stream is ready for now: {@link #OP_READ} while request bytes wait, once the answer has ended
      * (the end of input), or after a reset (so the session learns of it); {@link #OP_WRITE} while the answer can
@@ -203,7 +211,7 @@ final class H2Stream implements Connection
     @Override
     public int read(final ByteBuffer dst) throws IOException
     {
-        if (reset)
+        if (reset || conn.failed())
         {
             throw new IOException("stream " + id + " reset");
         }
@@ -246,7 +254,7 @@ final class H2Stream implements Connection
     @Override
     public int write(final ByteBuffer src) throws IOException
     {
-        if (reset)
+        if (reset || conn.failed())
         {
             throw new IOException("stream " + id + " reset");
         }

@@ -375,6 +375,55 @@ class Http2FramesTest
         }
     }
 
+    @Test
+    void answersKeepToTheClientsWindows() throws Exception
+    {
+        final byte[] big = new byte[100_000];
+        new java.util.Random(3).nextBytes(big);
+        try (HttpUpstream upstream = new HttpUpstream();
+            Proxy proxy = start(upstream, 100);
+            RawH2 h2 = new RawH2(port(proxy)))
+        {
+            upstream.handler((r, out) ->
+            {
+                out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + big.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+                out.write(big);
+                out.flush();
+                return true;
+            });
+            // SETTINGS_INITIAL_WINDOW_SIZE = 1000 for our streams.
+            h2.frame(SETTINGS, 0, 0, new byte[] {0, 4, 0, 0, 0x03, (byte)0xe8});
+            h2.headers(1, true, get("/big"));
+            final ByteArrayOutputStream got = new ByteArrayOutputStream();
+            h2.await(HEADERS, 1);
+            while (got.size() < 1000)
+            {
+                final Frame f = h2.next();
+                if (f.type() == DATA && f.stream() == 1)
+                {
+                    got.write(f.payload());
+                }
+            }
+            assertEquals(1000, got.size(), "exactly the stream's window");
+            h2.socket.setSoTimeout(300);
+            try
+            {
+                final Frame f = h2.next();
+                assertTrue(f.type() != DATA, "DATA beyond the window: " + f);
+            }
+            catch (final SocketTimeoutException expected)
+            {
+                // nothing more until the window opens
+            }
+            h2.socket.setSoTimeout(10_000);
+            h2.frame(8, 0, 1, ByteBuffer.allocate(4).putInt(200_000).array());
+            h2.frame(8, 0, 0, ByteBuffer.allocate(4).putInt(200_000).array());
+            got.write(body(h2, 1));
+            assertArrayEquals(big, got.toByteArray());
+        }
+    }
+
     private static String[] concat(final String[] a, final String... b)
     {
         final String[] all = new String[a.length + b.length];
