@@ -424,6 +424,62 @@ class Http2FramesTest
         }
     }
 
+    @Test
+    void aLockStepBidirectionalStreamCrossesInBothDirections() throws Exception
+    {
+        try (io.centrigate.testing.RawUpstream node = new io.centrigate.testing.RawUpstream()
+                .respondWith(head -> "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                    + "Transfer-Encoding: chunked\r\n\r\n");
+            Proxy proxy = TestProxies.start(new ProxyContext().loops(1).http2(true)
+                .tlsListen(new InetSocketAddress("127.0.0.1", 0)).tlsCert(TestCertificates.ec().certificatePem())
+                .tlsKey(TestCertificates.ec().privateKeyPem()).upstream(node.address()));
+            RawH2 h2 = new RawH2(port(proxy)))
+        {
+            // Centrifugo's http_stream: a request body of unknown length, answered while it is still coming.
+            h2.headers(1, false, ":method", "POST", ":scheme", "https", ":authority", "localhost", ":path",
+                "/connection/http_stream");
+            h2.frame(DATA, 0, 1, "ping0".getBytes(StandardCharsets.US_ASCII));
+            final io.centrigate.testing.RawUpstream.Accepted up = node.take();
+            assertEquals("chunked", io.centrigate.testing.RawUpstream.header(up.requestHead(), "Transfer-Encoding"));
+            final java.io.InputStream fromProxy = up.socket().getInputStream();
+            final OutputStream toProxy = up.socket().getOutputStream();
+            boolean headSeen = false;
+            for (int i = 0; i < 5; i++)
+            {
+                if (i > 0)
+                {
+                    h2.frame(DATA, 0, 1, ("ping" + i).getBytes(StandardCharsets.US_ASCII));
+                }
+                assertEquals("5\r\nping" + i + "\r\n",
+                    new String(fromProxy.readNBytes(10), StandardCharsets.US_ASCII), "chunk " + i + " at the node");
+                toProxy.write(("5\r\npong" + i + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                toProxy.flush();
+                while (true)
+                {
+                    final Frame f = h2.next();
+                    if (f.stream() != 1)
+                    {
+                        continue;
+                    }
+                    if (f.type() == HEADERS)
+                    {
+                        headSeen = true;
+                        continue;
+                    }
+                    assertEquals(DATA, f.type());
+                    assertEquals("pong" + i, new String(f.payload(), StandardCharsets.US_ASCII));
+                    break;
+                }
+            }
+            assertTrue(headSeen);
+            h2.frame(DATA, END_STREAM, 1, new byte[0]);
+            assertEquals("0\r\n\r\n", new String(fromProxy.readNBytes(5), StandardCharsets.US_ASCII));
+            toProxy.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            toProxy.flush();
+            assertEquals(0, body(h2, 1).length, "END_STREAM after the last chunk");
+        }
+    }
+
     private static String[] concat(final String[] a, final String... b)
     {
         final String[] all = new String[a.length + b.length];
