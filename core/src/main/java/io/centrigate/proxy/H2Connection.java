@@ -503,6 +503,60 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         return chunked ? CHUNKED : contentLength >= 0 ? contentLength : UNTIL_CLOSE;
     }
 
+    /**
+     * Response trailers (HTTP/1.1 field lines, each ending in LF) as a HEADERS frame with END_STREAM; false when it
+     * must wait for output room.
+     */
+    boolean trailers(final H2Stream s, final UnsafeBuffer lines, final int length)
+    {
+        if (outRoom() < headRoom)
+        {
+            return false;
+        }
+        final int start = encoder.startBlock(scratch, 0);
+        int b = start;
+        int p = 0;
+        while (p < length)
+        {
+            int lineEnd = p;
+            while (lineEnd < length && lines.getByte(lineEnd) != '\n')
+            {
+                lineEnd++;
+            }
+            int valueEnd = lineEnd;
+            while (valueEnd > p && (lines.getByte(valueEnd - 1) == '\r' || lines.getByte(valueEnd - 1) == ' ' ||
+                lines.getByte(valueEnd - 1) == '\t'))
+            {
+                valueEnd--;
+            }
+            int colon = p;
+            while (colon < valueEnd && lines.getByte(colon) != ':')
+            {
+                colon++;
+            }
+            int value = colon + 1;
+            while (value < valueEnd && (lines.getByte(value) == ' ' || lines.getByte(value) == '\t'))
+            {
+                value++;
+            }
+            final int nameLength = colon - p;
+            if (nameLength > 0 && colon < valueEnd && !is(lines, p, nameLength, "connection") &&
+                !is(lines, p, nameLength, "transfer-encoding") && !is(lines, p, nameLength, "keep-alive"))
+            {
+                b += encoder.field(scratch, b, lines, p, nameLength, lines, value, Math.max(0, valueEnd - value),
+                    false);
+            }
+            p = lineEnd + 1;
+        }
+        if (b == start)
+        {
+            return endData(s);
+        }
+        outEnd += writer.headers(out, outEnd, s.id, scratch, 0, b, true);
+        s.responseEnded();
+        return true;
+    }
+
     /** One DATA frame of up to {@code max} bytes of {@code src}, cut to the windows and the room; bytes taken. */
     int data(final H2Stream s, final ByteBuffer src, final int max, final boolean end)
     {

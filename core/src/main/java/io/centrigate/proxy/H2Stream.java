@@ -353,26 +353,40 @@ final class H2Stream implements Connection
                 return true;
             case RESP_TRAILERS:
             {
-                // Trailer fields are dropped in this step; the empty line ends the body.
+                // Trailer lines are collected up to the empty line: a HEADERS frame with END_STREAM when there
+                // are any (RFC 9113 §8.1), else an empty DATA frame ends the stream.
+                if (respHead == null && (respHead = pool.acquire()) == null)
+                {
+                    return false;
+                }
+                final ByteBuffer trailers = respHead.byteBuffer();
                 final byte b = src.get();
+                if (b == '\n' && chunkSizeDigits == 0)
+                {
+                    if (!(trailers.position() == 0 ? conn.endData(this) :
+                        conn.trailers(this, respHead.buffer(), trailers.position())))
+                    {
+                        src.position(src.position() - 1);
+                        return false;
+                    }
+                    pool.release(respHead);
+                    respHead = null;
+                    respState = RESP_DONE;
+                    return true;
+                }
                 if (b == '\n')
                 {
-                    if (chunkSizeDigits == 0)
-                    {
-                        if (!conn.endData(this))
-                        {
-                            src.position(src.position() - 1);
-                            return false;
-                        }
-                        respState = RESP_DONE;
-                        return true;
-                    }
                     chunkSizeDigits = 0;
                 }
                 else if (b != '\r')
                 {
                     chunkSizeDigits = 1; // within a trailer line
                 }
+                if (!trailers.hasRemaining())
+                {
+                    throw new IOException("trailers larger than a chunk");
+                }
+                trailers.put(b);
                 return true;
             }
             default:

@@ -474,9 +474,16 @@ class Http2FramesTest
             assertTrue(headSeen);
             h2.frame(DATA, END_STREAM, 1, new byte[0]);
             assertEquals("0\r\n\r\n", new String(fromProxy.readNBytes(5), StandardCharsets.US_ASCII));
-            toProxy.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            toProxy.write("0\r\nGrpc-Status: 0\r\nX-Trailer: done\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             toProxy.flush();
-            assertEquals(0, body(h2, 1).length, "END_STREAM after the last chunk");
+            final Frame trailers = h2.await(HEADERS, 1);
+            assertEquals(END_STREAM, trailers.flags() & END_STREAM, "the trailers end the stream");
+            final java.util.List<String> fields = new java.util.ArrayList<>();
+            assertEquals(io.centrigate.h2.HpackDecoder.OK, new io.centrigate.h2.HpackDecoder(4096, 16384).decode(
+                new org.agrona.concurrent.UnsafeBuffer(trailers.payload()), 0, trailers.payload().length,
+                (buf, no, nl, vo, vl, never) -> fields.add(buf.getStringWithoutLengthAscii(no, nl) + ": " +
+                    buf.getStringWithoutLengthAscii(vo, vl))));
+            assertEquals(java.util.List.of("grpc-status: 0", "x-trailer: done"), fields);
         }
     }
 
