@@ -95,6 +95,9 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     private boolean closed;
     private boolean dispatchQueued;
     private boolean failed;
+    /** The first GOAWAY of a drain and its PING went out; the final GOAWAY follows the PING's ACK. */
+    private boolean drainPingSent;
+    private static final long DRAIN_PING = 0x63656e7472696761L; // "centriga"
     /** {@code keepalive-timeout}: a connection without streams this long gets GOAWAY and is closed; 0 = never. */
     private final long idleTimeoutNs;
     private long idleSinceNs;
@@ -685,14 +688,29 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     /** Drain begins: no new streams (GOAWAY with the last one taken), the open ones finish. */
     void drainSoft()
     {
-        if (!goAwaySent && !closed)
+        if (!goAwaySent && !drainPingSent && !closed && outRoom() >= 2 * FrameHeader.LENGTH + 16)
         {
-            goAway(ErrorCode.NO_ERROR);
+            // §6.8: a GOAWAY naming the largest stream id first (requests in flight are still taken), a PING
+            // after it; its ACK proves the client has seen the first GOAWAY, and the final one names the last
+            // stream we took.
+            drainPingSent = true;
+            outEnd += FrameWriter.goAway(out, outEnd, Integer.MAX_VALUE, ErrorCode.NO_ERROR, null, 0, 0);
+            outEnd += FrameWriter.ping(out, outEnd, false, DRAIN_PING);
             flushOut();
-            if (streams.isEmpty())
-            {
-                requestDispatch();
-            }
+        }
+        else if (!goAwaySent && !closed)
+        {
+            finalDrainGoAway();
+        }
+    }
+
+    private void finalDrainGoAway()
+    {
+        goAway(ErrorCode.NO_ERROR);
+        flushOut();
+        if (streams.isEmpty())
+        {
+            requestDispatch();
         }
     }
 
@@ -1161,6 +1179,10 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         if (!ack && outRoom() >= FrameHeader.LENGTH + 8)
         {
             outEnd += FrameWriter.ping(out, outEnd, true, opaqueData);
+        }
+        else if (ack && opaqueData == DRAIN_PING && drainPingSent && !goAwaySent)
+        {
+            finalDrainGoAway();
         }
     }
 

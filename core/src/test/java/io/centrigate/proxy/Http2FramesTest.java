@@ -303,9 +303,15 @@ class Http2FramesTest
 
             final Thread drain = new Thread(() -> proxy.shutdown(TimeUnit.SECONDS.toNanos(20)));
             drain.start();
+            final Frame first = h2.await(GOAWAY, 0);
+            assertEquals(ErrorCode.NO_ERROR, first.errorCode());
+            assertEquals(Integer.MAX_VALUE, ByteBuffer.wrap(first.payload()).getInt(), "graceful: streams in flight");
+            final Frame ping = h2.await(PING, 0);
+            assertEquals(0, ping.flags() & ACK);
+            h2.frame(PING, ACK, 0, ping.payload());
             final Frame goAway = h2.await(GOAWAY, 0);
             assertEquals(ErrorCode.NO_ERROR, goAway.errorCode());
-            assertEquals(3, ByteBuffer.wrap(goAway.payload()).getInt(), "the last stream id seen");
+            assertEquals(3, ByteBuffer.wrap(goAway.payload()).getInt(), "final: the last stream id seen");
             release.countDown();
             final Frame head = h2.await(HEADERS, 1);
             assertEquals(END_STREAM, head.flags() & END_STREAM, "an empty answer ends with its HEADERS");
