@@ -343,7 +343,8 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             close();
             return;
         }
-        if (firstRequest && tls != null && tls.isHandshakeComplete() && "h2".equals(tls.engine().getApplicationProtocol()))
+        if (firstRequest && tls != null && tls.isHandshakeComplete() &&
+            "h2".equals(tls.engine().getApplicationProtocol()))
         {
             startHttp2();
             return;

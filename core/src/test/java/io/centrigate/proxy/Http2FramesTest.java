@@ -63,7 +63,8 @@ class Http2FramesTest
 
         RawH2(final int port) throws IOException
         {
-            socket = (SSLSocket)TestCertificates.ec().clientContext().getSocketFactory().createSocket("127.0.0.1", port);
+            socket = (SSLSocket)TestCertificates.ec().clientContext().getSocketFactory()
+                .createSocket("127.0.0.1", port);
             final SSLParameters p = socket.getSSLParameters();
             p.setApplicationProtocols(new String[] {"h2"});
             socket.setSSLParameters(p);

@@ -173,7 +173,8 @@ class Http2ProxyTest
                 final byte[] body = random(100_000 + i * 1000, i);
                 bodies.add(body);
                 answers.add(http.sendAsync(HttpRequest.newBuilder(uri(proxy, "/api/echo/" + i))
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofByteArray()));
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                    HttpResponse.BodyHandlers.ofByteArray()));
             }
             for (int i = 0; i < 20; i++)
             {
