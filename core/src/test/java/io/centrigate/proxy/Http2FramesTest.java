@@ -494,6 +494,29 @@ class Http2FramesTest
         }
     }
 
+    @Test
+    void anIdleConnectionGetsGoAwayAfterTheKeepAliveTimeout() throws Exception
+    {
+        final TestCertificates cert = TestCertificates.ec();
+        try (HttpUpstream upstream = new HttpUpstream();
+            Proxy proxy = TestProxies.start(new ProxyContext().loops(1).http2(true)
+                .keepAliveTimeoutNs(TimeUnit.MILLISECONDS.toNanos(500))
+                .tlsListen(new InetSocketAddress("127.0.0.1", 0)).tlsCert(cert.certificatePem())
+                .tlsKey(cert.privateKeyPem()).upstream(upstream.address()));
+            RawH2 h2 = new RawH2(port(proxy)))
+        {
+            h2.headers(1, true, get("/api/one"));
+            assertEquals(END_STREAM, h2.await(HEADERS, 1).flags() & END_STREAM);
+            final long start = System.nanoTime();
+            final Frame goAway = h2.await(GOAWAY, 0);
+            assertEquals(ErrorCode.NO_ERROR, goAway.errorCode());
+            assertEquals(1, ByteBuffer.wrap(goAway.payload()).getInt());
+            assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(300), "not before the timeout");
+            assertTrue(h2.closedByServer());
+            TestProxies.awaitIdle(proxy, 10_000);
+        }
+    }
+
     private static String[] concat(final String[] a, final String... b)
     {
         final String[] all = new String[a.length + b.length];
