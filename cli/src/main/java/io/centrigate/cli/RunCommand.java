@@ -106,6 +106,37 @@ public final class RunCommand implements Callable<Integer>
             + "v1 lines are at most 107 bytes. Default: ${DEFAULT-VALUE}.")
     String proxyProtocolMaxSize;
 
+    @Option(names = "--http2", paramLabel = "on|off", defaultValue = "off",
+        description = "HTTP/2 on the TLS listeners when a client offers h2 by ALPN (preview: each stream goes to a node "
+            + "as an HTTP/1.1 request; no WebSocket over HTTP/2 yet). Default: ${DEFAULT-VALUE}.")
+    String http2;
+
+    @Option(names = "--http2-max-concurrent-streams", paramLabel = "N", defaultValue = "100",
+        description = "HTTP/2 streams one connection may have open (SETTINGS_MAX_CONCURRENT_STREAMS); more are "
+            + "refused with REFUSED_STREAM. Default: ${DEFAULT-VALUE}.")
+    int http2MaxConcurrentStreams;
+
+    @Option(names = "--http2-max-header-list-size", paramLabel = "SIZE", defaultValue = "16k",
+        description = "Largest HTTP/2 request head, decoded (SETTINGS_MAX_HEADER_LIST_SIZE); a larger one is answered "
+            + "431; the smaller of this and --max-head-size applies. Default: ${DEFAULT-VALUE}.")
+    String http2MaxHeaderListSize;
+
+    @Option(names = "--http2-stream-window", paramLabel = "SIZE", defaultValue = "256k",
+        description = "Request body bytes one HTTP/2 stream may have in flight to centrigate "
+            + "(SETTINGS_INITIAL_WINDOW_SIZE). Default: ${DEFAULT-VALUE}.")
+    String http2StreamWindow;
+
+    @Option(names = "--http2-connection-window", paramLabel = "SIZE", defaultValue = "1m",
+        description = "Request body bytes all streams of one HTTP/2 connection may have in flight to centrigate. "
+            + "Default: ${DEFAULT-VALUE}.")
+    String http2ConnectionWindow;
+
+    @Option(names = "--http2-flood-limit", paramLabel = "N", defaultValue = "1000",
+        description = "Frames one HTTP/2 connection may send per 10 s that make centrigate work without serving a "
+            + "request (PING, SETTINGS, PRIORITY, RST_STREAM, unknown, empty DATA); beyond it, GOAWAY "
+            + "ENHANCE_YOUR_CALM (rapid reset, ping and settings floods). Default: ${DEFAULT-VALUE}.")
+    int http2FloodLimit;
+
     @Option(names = "--trusted-proxies", paramLabel = "CIDR[,...]", split = ",",
         description = "Forwarders (a CDN, an HTTP load balancer) whose X-Forwarded-For and X-Forwarded-Proto are "
             + "believed: from them the client is the rightmost X-Forwarded-For entry not in this list. Default: none.")
@@ -645,6 +676,15 @@ public final class RunCommand implements Callable<Integer>
             .jitPriority(jitPriority)
             .upstreamKeepAlive(upstreamKeepAlive)
             .sockJsSticky(ProxyContext.parseOnOff(sockJsSticky, "--sockjs-sticky"))
+            .http2(ProxyContext.parseOnOff(http2, "--http2"))
+            .http2MaxConcurrentStreams(http2MaxConcurrentStreams)
+            .http2MaxHeaderListSize((int)Math.min(Integer.MAX_VALUE,
+                ProxyContext.parseSize(http2MaxHeaderListSize, "--http2-max-header-list-size")))
+            .http2InitialStreamWindow((int)Math.min(Integer.MAX_VALUE,
+                ProxyContext.parseSize(http2StreamWindow, "--http2-stream-window")))
+            .http2ConnectionWindow((int)Math.min(Integer.MAX_VALUE,
+                ProxyContext.parseSize(http2ConnectionWindow, "--http2-connection-window")))
+            .http2FloodLimit(http2FloodLimit)
             .upstreamIdleTimeoutNs(ProxyContext.parseDurationNs(upstreamIdleTimeout, "--upstream-idle-timeout"))
             .maxBodySize(ProxyContext.parseSize(maxBodySize, "--max-body-size"))
             .maxRequestLine((int)ProxyContext.parseSize(maxRequestLine, "--max-request-line"))

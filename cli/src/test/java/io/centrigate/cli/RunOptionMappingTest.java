@@ -97,6 +97,12 @@ class RunOptionMappingTest
         samples.put("proxy-protocol-from", Sample.of("10.3.0.0/16", ProxyContext::proxyProtocolFrom, List.of("10.3.0.0/16"))
             .with("--proxy-protocol", "all"));
         samples.put("proxy-protocol-max-size", Sample.of("4k", ProxyContext::proxyProtocolMaxSize, 4096));
+        samples.put("http2", Sample.of("on", ProxyContext::http2, true));
+        samples.put("http2-max-concurrent-streams", Sample.of("250", ProxyContext::http2MaxConcurrentStreams, 250));
+        samples.put("http2-max-header-list-size", Sample.of("8k", ProxyContext::http2MaxHeaderListSize, 8192));
+        samples.put("http2-stream-window", Sample.of("1m", ProxyContext::http2InitialStreamWindow, 1 << 20));
+        samples.put("http2-flood-limit", Sample.of("50", ProxyContext::http2FloodLimit, 50));
+        samples.put("http2-connection-window", Sample.of("4m", ProxyContext::http2ConnectionWindow, 4 << 20));
         samples.put("trusted-proxies", Sample.of("10.4.0.0/16", ProxyContext::trustedProxies, List.of("10.4.0.0/16")));
         samples.put("admin-listen", Sample.of("127.0.0.1:40790", ProxyContext::adminListen, List.of(loopback(40790))));
         samples.put("admin-allow", Sample.of("10.2.0.0/16", ProxyContext::adminAllow, List.of("10.2.0.0/16")));

@@ -93,6 +93,7 @@ final class MetricsExport
             LoopSnapshot::acceptErrors));
         all.add(proxyHeaderRefused(loops));
         limits(proxy, loops, all);
+        all.add(http2(loops));
         all.add(perLoop(loops, "centrigate_buffer_waits", "Reads that waited for a buffer chunk (pool at its limit).",
             true, LoopSnapshot::bufferWaits));
         all.add(perLoop(loops, "centrigate_buffer_chunks_in_use", "Buffer chunks held by connections now.", false,
@@ -291,6 +292,23 @@ final class MetricsExport
             + "many upgrades wait, over the process.", proxy.admissionQueued()));
         all.add(histogram(loops, LoopSnapshot::admissionWait, "centrigate_admission_wait_seconds",
             "How long admitted WebSocket upgrades waited for their slot (--max-handshake-rate); 0 for those at once."));
+    }
+
+    private static CounterSnapshot http2(final List<LoopSnapshot> loops)
+    {
+        final CounterSnapshot.Builder b = CounterSnapshot.builder().name("centrigate_http2_events")
+            .help("HTTP/2 events (--http2 on), by kind: connections (ALPN chose h2), streams (requests), "
+                + "streams_refused, resets_received, stream_errors, connection_errors.");
+        for (final LoopSnapshot s : loops)
+        {
+            for (int i = 0; i < LoopStats.HTTP2_EVENTS.size(); i++)
+            {
+                b.dataPoint(CounterDataPointSnapshot.builder()
+                    .labels(Labels.of("loop", s.loop(), "event", LoopStats.HTTP2_EVENTS.get(i)))
+                    .value(s.http2()[i]).build());
+            }
+        }
+        return b.build();
     }
 
     private static CounterSnapshot errors(final List<LoopSnapshot> loops)

@@ -120,6 +120,22 @@ public final class ProxyContext
      * of them at once while a peer cannot make a connection hold more before it is known to speak the protocol.
      */
     public static final int DEFAULT_PROXY_PROTOCOL_MAX_SIZE = 1536;
+    /** HTTP/2 on TLS listeners (ALPN h2): off until issue 16 is complete. */
+    public static final boolean DEFAULT_HTTP2 = false;
+    /** SETTINGS_MAX_CONCURRENT_STREAMS we advertise; more streams at once are refused (REFUSED_STREAM). */
+    public static final int DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS = 100;
+    /** SETTINGS_MAX_HEADER_LIST_SIZE, enforced while decoding (a larger request head is answered 431). */
+    public static final int DEFAULT_HTTP2_MAX_HEADER_LIST_SIZE = 16 * 1024;
+    /** SETTINGS_INITIAL_WINDOW_SIZE: request body bytes one stream may have in flight to us. */
+    public static final int DEFAULT_HTTP2_STREAM_WINDOW = 256 * 1024;
+    /** The connection's receive window: request body bytes all streams of one connection may have in flight. */
+    public static final int DEFAULT_HTTP2_CONNECTION_WINDOW = 1024 * 1024;
+    /**
+     * Frames that make us work without serving a request (PING, SETTINGS, PRIORITY, RST_STREAM, unknown types,
+     * empty DATA without END_STREAM, streams the client resets before their answer ended) one HTTP/2 connection may
+     * send per 10 s; beyond it, GOAWAY(ENHANCE_YOUR_CALM). CVE-2023-44487 (rapid reset) and CVE-2019-9512/9515.
+     */
+    public static final int DEFAULT_HTTP2_FLOOD_LIMIT = 1000;
     /** Above any real v2 header; also what one TLS input buffer holds of what follows it on a TLS listener. */
     public static final int MAX_PROXY_PROTOCOL_MAX_SIZE = 16 * 1024;
 
@@ -209,6 +225,12 @@ public final class ProxyContext
     private List<String> proxyProtocol = List.of();
     private List<String> proxyProtocolFrom = List.of();
     private int proxyProtocolMaxSize = DEFAULT_PROXY_PROTOCOL_MAX_SIZE;
+    private boolean http2 = DEFAULT_HTTP2;
+    private int http2MaxConcurrentStreams = DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS;
+    private int http2MaxHeaderListSize = DEFAULT_HTTP2_MAX_HEADER_LIST_SIZE;
+    private int http2StreamWindow = DEFAULT_HTTP2_STREAM_WINDOW;
+    private int http2ConnectionWindow = DEFAULT_HTTP2_CONNECTION_WINDOW;
+    private int http2FloodLimit = DEFAULT_HTTP2_FLOOD_LIMIT;
     private List<String> trustedProxies = List.of();
     /** Derived from {@link #proxyProtocol} by {@link #conclude()}. */
     private boolean proxyProtocolPlain;
@@ -470,6 +492,12 @@ public final class ProxyContext
 
     /** The largest PROXY protocol v2 header accepted, bytes; v1 lines are at most 107 bytes by the specification. */
     public ProxyContext proxyProtocolMaxSize(final int v) { proxyProtocolMaxSize = v; return this; }
+    public ProxyContext http2(final boolean v) { http2 = v; return this; }
+    public ProxyContext http2MaxConcurrentStreams(final int v) { http2MaxConcurrentStreams = v; return this; }
+    public ProxyContext http2MaxHeaderListSize(final int v) { http2MaxHeaderListSize = v; return this; }
+    public ProxyContext http2InitialStreamWindow(final int v) { http2StreamWindow = v; return this; }
+    public ProxyContext http2ConnectionWindow(final int v) { http2ConnectionWindow = v; return this; }
+    public ProxyContext http2FloodLimit(final int v) { http2FloodLimit = v; return this; }
 
     /**
      * Forwarders (a CDN, an HTTP load balancer) whose X-Forwarded-For and X-Forwarded-Proto are believed: from a
@@ -674,6 +702,15 @@ public final class ProxyContext
     public List<String> proxyProtocol() { return proxyProtocol; }
     public List<String> proxyProtocolFrom() { return proxyProtocolFrom; }
     public int proxyProtocolMaxSize() { return proxyProtocolMaxSize; }
+    public boolean http2() { return http2; }
+    public int http2MaxConcurrentStreams() { return http2MaxConcurrentStreams; }
+    public int http2MaxHeaderListSize() { return http2MaxHeaderListSize; }
+
+    /** The header list size HTTP/2 enforces: a request head must also fit max-head-size once it is HTTP/1.1. */
+    public int http2EffectiveHeaderListSize() { return Math.min(http2MaxHeaderListSize, maxHeadBytes); }
+    public int http2InitialStreamWindow() { return http2StreamWindow; }
+    public int http2ConnectionWindow() { return http2ConnectionWindow; }
+    public int http2FloodLimit() { return http2FloodLimit; }
     public List<String> trustedProxies() { return trustedProxies; }
     /** From {@link #proxyProtocolFrom()} by {@link #conclude()}; empty: any peer. */
     public AddressRanges proxyProtocolFromRanges() { return proxyProtocolFromRanges; }
@@ -1089,6 +1126,15 @@ public final class ProxyContext
                     break;
             }
         }
+        require(http2MaxConcurrentStreams >= 1 && http2MaxConcurrentStreams <= 10_000,
+            "http2-max-concurrent-streams must be within [1, 10000]");
+        require(http2MaxHeaderListSize >= 1024 && http2MaxHeaderListSize <= 1 << 20,
+            "http2-max-header-list-size must be within [1 KiB, 1 MiB]");
+        require(http2StreamWindow >= 65_535 && http2StreamWindow <= 1 << 30,
+            "http2-stream-window must be within [65535, 1 GiB]");
+        require(http2ConnectionWindow >= 65_535 && http2ConnectionWindow <= 1 << 30,
+            "http2-connection-window must be within [65535, 1 GiB]");
+        require(http2FloodLimit >= 10, "http2-flood-limit must be at least 10");
         require(proxyProtocolMaxSize >= io.centrigate.http.ProxyProtocolHeader.MIN_MAX_LENGTH &&
             proxyProtocolMaxSize <= MAX_PROXY_PROTOCOL_MAX_SIZE, "proxy-protocol-max-size must be " +
             io.centrigate.http.ProxyProtocolHeader.MIN_MAX_LENGTH + ".." + MAX_PROXY_PROTOCOL_MAX_SIZE + " bytes");

@@ -28,13 +28,13 @@
  *   checked against §8.2 and §8.3 (pseudo fields, connection-specific fields, character rules), a malformed
  *   request being a stream error of type PROTOCOL_ERROR.</li>
  * </ul>
- * Not here yet (the session's part of issue 16): ALPN and wiring into the TLS listener; stream states and their
- * errors (§5.1: idle/open/half-closed/closed, monotonic stream ids, frames on closed streams,
- * SETTINGS_MAX_CONCURRENT_STREAMS); connection and stream flow-control windows (§6.9) and the SETTINGS ACK
- * timeout; counting resets (CVE-2023-44487), SETTINGS, PING, empty and unknown frames per connection and the
- * GOAWAY that follows; zero-window stall timeouts; content-length against DATA; joining split cookies and turning
- * {@link io.centrigate.h2.RequestFields} into an HTTP/1.1 head. The decoder does not yet insist on a size update
- * after we lower our SETTINGS_HEADER_TABLE_SIZE mid-connection (we advertise one value for a connection's life),
- * and the encoder never indexes.
+ * The session's part of issue 16 lives in {@code io.centrigate.proxy}: {@code H2Connection} (ALPN h2 on a TLS
+ * listener, SETTINGS/PING/GOAWAY, connection and stream windows, the stream table and its states, the concurrency
+ * limit, content-length against DATA, turning {@link io.centrigate.h2.RequestFields} into an HTTP/1.1 head with
+ * split cookies joined) and {@code H2Stream} (one stream as an HTTP/1.1 connection for a {@code ClientSession}).
+ * Not done yet: the SETTINGS ACK timeout; counting resets (CVE-2023-44487), SETTINGS, PING, empty and unknown
+ * frames per connection and the GOAWAY that follows; zero-window stall timeouts. The decoder does not yet insist on
+ * a size update after we lower our SETTINGS_HEADER_TABLE_SIZE mid-connection (we advertise one value for a
+ * connection's life), and the encoder never indexes.
  */
 package io.centrigate.h2;

@@ -53,7 +53,9 @@ public record LoopSnapshot(
     long[] proxyHeaderRefused,
     /** Client limits and upgrade admission, by {@link LoopStats}'s {@code REFUSED_CONNECTIONS}... indexes. */
     long[] limits,
-    TimeHistogram admissionWait)
+    TimeHistogram admissionWait,
+    /** HTTP/2 events by {@link LoopStats#HTTP2_EVENTS} index. */
+    long[] http2)
 {
     /** Tunnels of this loop open when the snapshot was taken. */
     public long tunnelsOpen()

@@ -167,6 +167,10 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
 
     ClientSession prev;
     ClientSession next;
+    /** ALPN chose h2: the connection is HTTP/2's, and this session only holds its place in the loop. */
+    private H2Connection h2;
+    /** This session serves one stream of an HTTP/2 connection (no connection of its own, not in the loop's list). */
+    private boolean h2Stream;
 
     ClientSession(final ProxyLoop owner, final Connection client, final TlsChannel tls, final boolean redirect,
         final boolean proxyProtocol) throws IOException
@@ -197,6 +201,16 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         client.handler(this);
         client.interest(Connection.OP_READ);
         rearm();
+    }
+
+    /** A session for one HTTP/2 stream, which reaches it as HTTP/1.1 over TLS. */
+    ClientSession(final ProxyLoop owner, final H2Stream stream, final ClientSession connection) throws IOException
+    {
+        this(owner, stream, null, false, false);
+        this.h2Stream = true;
+        this.listener = connection.listener;
+        this.clientAddress = connection.clientAddress;
+        this.internalClient = connection.internalClient;
     }
 
     int state()
@@ -351,6 +365,11 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
     @Override
     public void onReady(final Connection connection, final int ready)
     {
+        if (h2 != null)
+        {
+            h2.onSocketReady(ready);
+            return;
+        }
         try
         {
             if (connection == client)
@@ -365,7 +384,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             {
                 onUpstreamReady(ready);
             }
-            if (state != CLOSED)
+            if (state != CLOSED && h2 == null) // an HTTP/2 connection keeps its own interest
             {
                 updateInterest();
                 drainTlsInput();
@@ -396,6 +415,10 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             tls.hasBufferedInput(); i++)
         {
             onClientReady(Connection.OP_READ);
+            if (h2 != null)
+            {
+                return;
+            }
             if (state != CLOSED)
             {
                 updateInterest();
@@ -467,6 +490,12 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         if (n < 0)
         {
             close();
+            return;
+        }
+        if (firstRequest && tls != null && tls.isHandshakeComplete() &&
+            "h2".equals(tls.engine().getApplicationProtocol()))
+        {
+            startHttp2();
             return;
         }
         if (n > 0)
@@ -552,11 +581,23 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         }
     }
 
+    /** From the handshake on, the connection speaks HTTP/2: what came with the handshake is its first bytes. */
+    private void startHttp2() throws IOException
+    {
+        cancelTimer();
+        final ByteBuffer early = headChunk.byteBuffer().flip();
+        h2 = new H2Connection(owner, this, tls, early);
+        owner.pool().release(headChunk);
+        headChunk = null;
+        h2.onSocketReady(0);
+    }
+
     /** The head the node gets, with the client address as far as it is known. */
     private Chunk headForNode(final RequestHeadStage heads, final UnsafeBuffer buf)
     {
         return forwarded == null ? heads.headForNode(buf, clientAddress, clientAddress.length, clientAddress, false,
-            tls != null) : heads.headForNode(buf, forwarded.text, forwarded.length, clientAddress, true, tls != null);
+            tls != null || h2Stream) : heads.headForNode(buf, forwarded.text, forwarded.length, clientAddress, true,
+            tls != null || h2Stream);
     }
 
     /**
@@ -1682,6 +1723,11 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
     /** Drain begins: idle keep-alive connections end now; everything else finishes what it is doing. */
     void drainSoft()
     {
+        if (h2 != null)
+        {
+            h2.drainSoft();
+            return;
+        }
         if (idleBetweenRequests())
         {
             close();
@@ -1713,6 +1759,11 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
 
     private void goAway(final int code, final int moved)
     {
+        if (h2 != null)
+        {
+            h2.close();
+            return;
+        }
         if (goAway != null)
         {
             return; // its close frames are on their way already
@@ -2201,6 +2252,10 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         releaseRequestChunks();
         up.discard();
         down.discard();
+        if (h2 != null)
+        {
+            h2.close(); // its streams' sessions end too
+        }
         try
         {
             clientIo.close();
@@ -2209,7 +2264,10 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         {
             // Already gone.
         }
-        owner.onClosed(this);
+        if (!h2Stream)
+        {
+            owner.onClosed(this);
+        }
     }
 
     private void releaseRequestChunks()

@@ -68,6 +68,8 @@ final class ProxyLoop implements EventLoop.Duty
     private final UnsafeBuffer keyScratch = new UnsafeBuffer(new byte[24]);
     private final MpscArrayQueue<Object> handoff = new MpscArrayQueue<>(HANDOFF_CAPACITY);
     private final ArrayDeque<ClientSession> bufferWaiters = new ArrayDeque<>();
+    /** HTTP/2 connections with a stream that became ready outside of their socket's readiness. */
+    private final ArrayDeque<H2Connection> h2Ready = new ArrayDeque<>();
     private final List<Acceptor> listeners = new ArrayList<>();
     private UpstreamPool[] upstreamPools;
     private io.centrigate.metrics.NodeStats[] nodeStats;
@@ -320,7 +322,17 @@ final class ProxyLoop implements EventLoop.Duty
             bufferWaiters.poll().bufferAvailable();
             work++;
         }
+        for (int i = h2Ready.size(); i > 0; i--)
+        {
+            h2Ready.poll().queuedDispatch();
+            work++;
+        }
         return work;
+    }
+
+    void h2Dispatch(final H2Connection connection)
+    {
+        h2Ready.add(connection);
     }
 
     void waitForBuffer(final ClientSession session)
@@ -344,7 +356,7 @@ final class ProxyLoop implements EventLoop.Duty
             // Registered with no handler yet: the session takes it over before the loop can report anything.
             connection = loop.poller().adopt(accepted, null);
             final io.centrigate.tls.TlsChannel tls = kind == TLS ?
-                new io.centrigate.tls.TlsChannel(connection, tlsContext.newServerEngine(), tlsBuffers) : null;
+                new io.centrigate.tls.TlsChannel(connection, tlsContext.newServerEngine(ctx.http2()), tlsBuffers) : null;
             final int listenerIndex = listenerGiven >= 0 ? listenerGiven : listenerOf(connection);
             final boolean proxyProtocol = listenerIndex < listenerProxyProtocol.length &&
                 listenerProxyProtocol[listenerIndex];
@@ -720,7 +732,8 @@ final class ProxyLoop implements EventLoop.Duty
             loop.busyNs(), loop.commandQueueDepth(), nodeStatsCopy(), LoopStats.seenCodes(stats.closeCodesUp),
             LoopStats.seenCodes(stats.closeCodesDown), stats.connectTime, stats.upgradeTime,
             stats.httpResponseTime, stats.tunnelLifetime, stats.acceptedByListener.clone(), stats.openByListener.clone(),
-            stats.upstreamSourceBindFailures, stats.proxyHeaderRefused.clone(), stats.limits.clone(), stats.admissionWait);
+            stats.upstreamSourceBindFailures, stats.proxyHeaderRefused.clone(), stats.limits.clone(), stats.admissionWait,
+            stats.http2.clone());
     }
 
     private List<io.centrigate.metrics.NodeStats> nodeStatsCopy()

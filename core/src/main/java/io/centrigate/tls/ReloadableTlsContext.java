@@ -61,6 +61,12 @@ public final class ReloadableTlsContext
         return TlsContexts.newServerEngine(context);
     }
 
+    /** With {@code http2}, ALPN offers h2 before http/1.1. */
+    public SSLEngine newServerEngine(final boolean http2)
+    {
+        return TlsContexts.newServerEngine(context, http2);
+    }
+
     public Path certificateChain()
     {
         return certificateChain;

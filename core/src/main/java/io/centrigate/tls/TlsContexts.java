@@ -39,6 +39,8 @@ public final class TlsContexts
 {
     public static final List<String> PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
     public static final List<String> APPLICATION_PROTOCOLS = List.of("http/1.1");
+    /** With {@code --http2 on}: h2 preferred (RFC 9113 §3.2), http/1.1 for the rest. */
+    public static final List<String> APPLICATION_PROTOCOLS_H2 = List.of("h2", "http/1.1");
 
     private static final String[] KEY_ALGORITHMS = {"RSA", "EC", "EdDSA", "RSASSA-PSS", "DSA", "XDH"};
     /** DER of AlgorithmIdentifier { rsaEncryption (1.2.840.113549.1.1.1), NULL }. */
@@ -80,12 +82,19 @@ public final class TlsContexts
     /** A server-mode engine with this package's parameters (protocols, ALPN, server cipher order). */
     public static SSLEngine newServerEngine(final SSLContext context)
     {
+        return newServerEngine(context, false);
+    }
+
+    /** As {@link #newServerEngine(SSLContext)}, offering h2 first when {@code http2}. */
+    public static SSLEngine newServerEngine(final SSLContext context, final boolean http2)
+    {
         final SSLEngine engine = context.createSSLEngine();
         engine.setUseClientMode(false);
         final SSLParameters parameters = engine.getSSLParameters();
         parameters.setProtocols(PROTOCOLS.toArray(new String[0]));
         // RFC 7301 §3.2: a client offering ALPN without http/1.1 is refused (no_application_protocol).
-        parameters.setApplicationProtocols(APPLICATION_PROTOCOLS.toArray(new String[0]));
+        parameters.setApplicationProtocols((http2 ? APPLICATION_PROTOCOLS_H2 : APPLICATION_PROTOCOLS)
+            .toArray(new String[0]));
         parameters.setUseCipherSuitesOrder(true);
         parameters.setNeedClientAuth(false);
         engine.setSSLParameters(parameters);

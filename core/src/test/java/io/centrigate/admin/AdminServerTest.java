@@ -148,7 +148,7 @@ class AdminServerTest
             // Every family docs/metrics.md documents is exported, and every exported family is documented.
             final String docs = java.nio.file.Files.readString(java.nio.file.Path.of("..", "docs", "metrics.md"));
             final java.util.Set<String> documented = new java.util.TreeSet<>();
-            final Matcher row = Pattern.compile("(?m)^\\| `([a-z_]+)` \\|").matcher(docs);
+            final Matcher row = Pattern.compile("(?m)^\\| `([a-z0-9_]+)` \\|").matcher(docs);
             while (row.find())
             {
                 documented.add(row.group(1));

@@ -1,0 +1,1281 @@
+package io.centrigate.proxy;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+
+import org.agrona.DirectBuffer;
+import org.agrona.collections.Int2ObjectHashMap;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import io.centrigate.buffer.ChunkPool;
+import io.centrigate.config.ProxyContext;
+import io.centrigate.h2.ErrorCode;
+import io.centrigate.h2.FrameHeader;
+import io.centrigate.h2.FrameListener;
+import io.centrigate.h2.FrameReader;
+import io.centrigate.h2.FrameWriter;
+import io.centrigate.h2.HpackDecoder;
+import io.centrigate.h2.HpackEncoder;
+import io.centrigate.h2.RequestFields;
+import io.centrigate.h2.Setting;
+import io.centrigate.loop.Connection;
+import io.centrigate.tls.TlsChannel;
+
+/**
+ * An HTTP/2 connection (RFC 9113) on a TLS connection whose ALPN chose {@code h2}: the connection's state (the
+ * SETTINGS exchange, PING, GOAWAY, both flow-control windows, the stream table and its states, the concurrency
+ * limit) over the codec of {@code io.centrigate.h2}. Each request stream becomes an {@link H2Stream} served by a
+ * {@link ClientSession} of its own, which sees HTTP/1.1 and proxies it to a node over the upstream pool as any
+ * other request; this class turns the frames into the stream's bytes and back.
+ * <p>
+ * Stream states (§5.1) are kept implicitly: a stream in the table is open or half-closed; its id at or below
+ * {@link #lastStreamId} and absent is closed; above it, idle. The {@link ClientSession} that holds the TLS
+ * connection only forwards its readiness here. Loop thread only.
+ */
+final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.TimerTarget
+{
+    static final long NO_ROOM = -1;
+    static final long INTERIM = -2;
+    static final long NO_BODY = -3;
+    static final long CHUNKED = -4;
+    static final long UNTIL_CLOSE = -5;
+
+    private static final UnsafeBuffer HTTP11 = ascii(" HTTP/1.1\r\n");
+    private static final UnsafeBuffer HOST = ascii("Host: ");
+    private static final UnsafeBuffer CRLF = ascii("\r\n");
+    private static final UnsafeBuffer COLON = ascii(": ");
+    private static final UnsafeBuffer COOKIE = ascii("Cookie: ");
+    private static final UnsafeBuffer COOKIE_SEPARATOR = ascii("; ");
+    private static final UnsafeBuffer CHUNKED_CLOSE = ascii("Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+    private static final UnsafeBuffer CLOSE = ascii("Connection: close\r\n\r\n");
+    private static final UnsafeBuffer LAST_CHUNK = ascii("0\r\n\r\n");
+    private static final UnsafeBuffer LAST_CHUNK_ONLY = ascii("0\r\n");
+
+    private final ProxyLoop owner;
+    private final ClientSession parent;
+    private final TlsChannel tls;
+    private final Connection socket;
+    private final ChunkPool pool;
+    private final FrameReader reader;
+    private final FrameWriter writer = new FrameWriter();
+    private final HpackDecoder decoder;
+    private final HpackEncoder encoder = new HpackEncoder(true);
+    private final RequestFields fields;
+    private final Int2ObjectHashMap<H2Stream> streams = new Int2ObjectHashMap<>();
+    /** Streams copied for one dispatch round, so sessions may close theirs meanwhile. */
+    private final H2Stream[] round;
+
+    private final ByteBuffer inBuffer;
+    private final UnsafeBuffer in;
+    private final ByteBuffer outBuffer;
+    private final UnsafeBuffer out;
+    /** Bytes queued in {@link #out} are [outStart, outEnd). */
+    private int outStart;
+    private int outEnd;
+    /** The largest HEADERS a response can need: a stream is writable only while that much room is left. */
+    private final int headRoom;
+    private final UnsafeBuffer block;
+    private final UnsafeBuffer scratch;
+    private int blockLength;
+    /** The stream whose field block is being collected (HEADERS then CONTINUATION). */
+    private int blockStream;
+    private boolean blockEndStream;
+
+    private final int maxConcurrentStreams;
+    private final int initialStreamWindow;
+    private final int connectionWindow;
+    private int lastStreamId;
+    private long connSendWindow = Setting.DEFAULT_INITIAL_WINDOW_SIZE;
+    private long connRecvWindow = Setting.DEFAULT_INITIAL_WINDOW_SIZE;
+    private int connUnacked;
+    private long peerInitialWindow = Setting.DEFAULT_INITIAL_WINDOW_SIZE;
+    private boolean goAwaySent;
+    private boolean peerGoneAway;
+    private boolean closed;
+    private boolean dispatchQueued;
+    private boolean failed;
+    /** The first GOAWAY of a drain and its PING went out; the final GOAWAY follows the PING's ACK. */
+    private boolean drainPingSent;
+    private static final long DRAIN_PING = 0x63656e7472696761L; // "centriga"
+    /** {@code keepalive-timeout}: a connection without streams this long gets GOAWAY and is closed; 0 = never. */
+    private final long idleTimeoutNs;
+    private long idleSinceNs;
+    private long timerId = org.agrona.DeadlineTimerWheel.NULL_DEADLINE;
+    /** {@code http2-flood-limit}: costly frames per {@link #FLOOD_WINDOW_NS}, and the count of the current window. */
+    private final int floodLimit;
+    private long floodWindowStartNs;
+    private int floodCount;
+    private static final long FLOOD_WINDOW_NS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+
+    H2Connection(final ProxyLoop owner, final ClientSession parent, final TlsChannel tls, final ByteBuffer early)
+        throws IOException
+    {
+        this.owner = owner;
+        this.parent = parent;
+        this.tls = tls;
+        this.socket = tls.socket();
+        this.pool = owner.pool();
+        final ProxyContext ctx = owner.context();
+        this.maxConcurrentStreams = ctx.http2MaxConcurrentStreams();
+        this.initialStreamWindow = ctx.http2InitialStreamWindow();
+        this.connectionWindow = ctx.http2ConnectionWindow();
+        this.idleTimeoutNs = ctx.keepAliveTimeoutNs();
+        this.floodLimit = ctx.http2FloodLimit();
+        final int maxHeaderList = ctx.http2EffectiveHeaderListSize();
+        // A block may exceed the list size it decodes to only by its encoding's overhead: twice the list size
+        // leaves room for that, so a head over the list limit gets its 431, and the bound still holds.
+        this.reader = new FrameReader(FrameHeader.DEFAULT_MAX_FRAME_SIZE, 2 * maxHeaderList, true);
+        this.decoder = new HpackDecoder(Setting.DEFAULT_HEADER_TABLE_SIZE, maxHeaderList);
+        this.fields = new RequestFields(maxHeaderList, maxHeaderList / 32 + 1);
+        this.round = new H2Stream[maxConcurrentStreams];
+        this.block = new UnsafeBuffer(new byte[2 * maxHeaderList]);
+        final int chunk = pool.chunkSize();
+        this.scratch = new UnsafeBuffer(new byte[chunk + chunk / 2 + 64]);
+        this.headRoom = writer.headersLength(scratch.capacity()) + 64;
+        this.inBuffer = ByteBuffer.allocateDirect(2 * (FrameHeader.LENGTH + FrameHeader.DEFAULT_MAX_FRAME_SIZE));
+        this.in = new UnsafeBuffer(inBuffer);
+        this.outBuffer = ByteBuffer.allocateDirect(2 * headRoom + 2 * (FrameHeader.LENGTH +
+            FrameHeader.DEFAULT_MAX_FRAME_SIZE));
+        this.out = new UnsafeBuffer(outBuffer);
+        if (early != null)
+        {
+            inBuffer.put(early);
+        }
+        sendSettings();
+        becameIdle();
+        owner.stats().http2[io.centrigate.metrics.LoopStats.HTTP2_CONNECTIONS]++;
+    }
+
+    /** The last stream ended (or none began yet): the idle timeout runs from now. */
+    private void becameIdle()
+    {
+        idleSinceNs = owner.loop().nowNs();
+        if (idleTimeoutNs > 0 && timerId == org.agrona.DeadlineTimerWheel.NULL_DEADLINE && !closed)
+        {
+            timerId = owner.loop().schedule(this, idleSinceNs + idleTimeoutNs);
+        }
+    }
+
+    @Override
+    public void onTimer(final long nowNs)
+    {
+        timerId = org.agrona.DeadlineTimerWheel.NULL_DEADLINE;
+        if (closed || !streams.isEmpty())
+        {
+            return; // re-armed when the last stream ends
+        }
+        if (nowNs - idleSinceNs < idleTimeoutNs)
+        {
+            timerId = owner.loop().schedule(this, idleSinceNs + idleTimeoutNs);
+            return;
+        }
+        goAway(ErrorCode.NO_ERROR);
+        goAwaySentFinal = true;
+        flushOut();
+        close();
+    }
+
+    private void sendSettings()
+    {
+        final int[] ids = {Setting.MAX_CONCURRENT_STREAMS, Setting.INITIAL_WINDOW_SIZE, Setting.MAX_HEADER_LIST_SIZE};
+        final long[] values = {maxConcurrentStreams, initialStreamWindow, block.capacity() / 2};
+        outEnd += FrameWriter.settings(out, outEnd, ids, values, ids.length);
+        if (connectionWindow > Setting.DEFAULT_INITIAL_WINDOW_SIZE)
+        {
+            outEnd += FrameWriter.windowUpdate(out, outEnd, 0, connectionWindow - Setting.DEFAULT_INITIAL_WINDOW_SIZE);
+            connRecvWindow = connectionWindow;
+        }
+    }
+
+    // ---------------------------------------------------------------- socket readiness
+
+    /** The TLS connection's readiness, forwarded by the session that holds it. */
+    void onSocketReady(final int ready)
+    {
+        if (failed)
+        {
+            close();
+            return;
+        }
+        try
+        {
+            tls.flushPending();
+            flushOut();
+            readFrames();
+            if (!closed)
+            {
+                dispatch();
+            }
+        }
+        catch (final IOException e)
+        {
+            close();
+        }
+        catch (final RuntimeException e)
+        {
+            owner.errorLog().log("internal", "http2: " + e);
+            close();
+        }
+    }
+
+    private void readFrames() throws IOException
+    {
+        for (int i = 0; i < 16 && !closed && !goAwaySentFinal && outRoom() >= headRoom; i++)
+        {
+            final int n = inBuffer.hasRemaining() ? tls.read(inBuffer) : 0;
+            if (n < 0)
+            {
+                close();
+                return;
+            }
+            final int consumed = reader.read(in, 0, inBuffer.position(), this);
+            if (consumed == FrameReader.ERROR)
+            {
+                // The GOAWAY is queued by onConnectionError (or by whoever stopped the reader).
+                finalGoAway();
+                return;
+            }
+            if (consumed > 0)
+            {
+                inBuffer.flip().position(consumed);
+                inBuffer.compact();
+            }
+            if (n == 0 && consumed == 0 && !tls.hasBufferedInput())
+            {
+                return;
+            }
+        }
+        if (!closed && !goAwaySentFinal && outRoom() >= headRoom && tls.hasBufferedInput())
+        {
+            requestDispatch(); // decrypted input the socket will not report again (with no room: on OP_WRITE)
+        }
+    }
+
+    private boolean goAwaySentFinal;
+
+    /**
+     * Stream readiness, level-like: every stream ready for what its session wants is called, again while any
+     * still is (bounded), then the rest waits for the loop's next duty cycle.
+     */
+    void dispatch()
+    {
+        for (int pass = 0; pass < 4 && !closed; pass++)
+        {
+            int n = 0;
+            for (final H2Stream s : streams.values())
+            {
+                round[n++] = s;
+            }
+            boolean any = false;
+            for (int i = 0; i < n; i++)
+            {
+                final H2Stream s = round[i];
+                round[i] = null;
+                if (closed || s.closed || s.handler() == null)
+                {
+                    continue;
+                }
+                final int ops = s.ready() & s.interest();
+                if (ops != 0)
+                {
+                    any = true;
+                    s.handler().onReady(s, ops);
+                }
+            }
+            if (!any)
+            {
+                break;
+            }
+            if (pass == 3)
+            {
+                requestDispatch();
+            }
+        }
+        if (!closed)
+        {
+            flushOut();
+            // The last answers may still be queued: the connection ends only once they are out.
+            if ((peerGoneAway || goAwaySent) && streams.isEmpty() && !hasOutput())
+            {
+                close();
+                return;
+            }
+            updateInterest();
+        }
+    }
+
+    /** Asks for a {@link #dispatch()} in the loop's next duty cycle (a stream became ready outside of one). */
+    void requestDispatch()
+    {
+        if (!dispatchQueued && !closed)
+        {
+            dispatchQueued = true;
+            owner.h2Dispatch(this);
+        }
+    }
+
+    /** Called by the loop's duty cycle. */
+    void queuedDispatch()
+    {
+        dispatchQueued = false;
+        if (failed)
+        {
+            close();
+        }
+        else if (!closed)
+        {
+            onSocketReady(0);
+        }
+    }
+
+    private void updateInterest()
+    {
+        int want = 0;
+        if (!goAwaySentFinal && outRoom() >= headRoom)
+        {
+            want |= Connection.OP_READ;
+        }
+        if (outEnd > outStart)
+        {
+            want |= Connection.OP_WRITE;
+        }
+        socket.interest(tls.interestOps(want));
+    }
+
+    private boolean hasOutput()
+    {
+        return outEnd > outStart || tls.hasPendingOutput();
+    }
+
+    /** Writes what is queued as far as TLS takes it. */
+    void flushOut()
+    {
+        if (closed)
+        {
+            return;
+        }
+        try
+        {
+            if (outEnd > outStart)
+            {
+                outBuffer.limit(outEnd).position(outStart);
+                tls.write(outBuffer);
+                outStart = outBuffer.position();
+                outBuffer.clear();
+                if (outStart == outEnd)
+                {
+                    outStart = 0;
+                    outEnd = 0;
+                }
+                else if (outStart > out.capacity() / 2)
+                {
+                    out.putBytes(0, out, outStart, outEnd - outStart);
+                    outEnd -= outStart;
+                    outStart = 0;
+                }
+            }
+            updateInterest();
+        }
+        catch (final IOException e)
+        {
+            // Often called from inside a stream's session: it learns of the failure from its next read or write
+            // (and aborts as for a failed client socket); the connection closes from the loop's next duty cycle.
+            failed = true;
+            requestDispatch();
+        }
+    }
+
+    /** The TLS connection failed: streams' reads and writes fail too. */
+    boolean failed()
+    {
+        return failed;
+    }
+
+    private int outRoom()
+    {
+        return out.capacity() - outEnd;
+    }
+
+    // ---------------------------------------------------------------- for the streams
+
+    /** Whether a stream's next write can move something (its head, or body within both windows). */
+    boolean writable(final H2Stream s)
+    {
+        return !closed && outRoom() >= headRoom && (s.inHead() || s.sendWindow > 0 && connSendWindow > 0);
+    }
+
+    /**
+     * A response head the session wrote (HTTP/1.1, {@code length} bytes up to its empty line): HEADERS for it.
+     *
+     * @return how the body is framed: its Content-Length, or {@link #NO_BODY}, {@link #CHUNKED},
+     * {@link #UNTIL_CLOSE}; {@link #INTERIM} for a 1xx; {@link #NO_ROOM} when it must wait for output room.
+     */
+    long headers(final H2Stream s, final UnsafeBuffer head, final int length) throws IOException
+    {
+        if (outRoom() < headRoom)
+        {
+            return NO_ROOM;
+        }
+        // Status line: "HTTP/1.x NNN reason"
+        int p = 0;
+        while (p < length && head.getByte(p) != ' ')
+        {
+            p++;
+        }
+        if (p + 4 > length)
+        {
+            throw new IOException("bad status line");
+        }
+        final int status = (head.getByte(p + 1) - '0') * 100 + (head.getByte(p + 2) - '0') * 10 +
+            (head.getByte(p + 3) - '0');
+        if (status < 100 || status > 999)
+        {
+            throw new IOException("bad status " + status);
+        }
+        while (p < length && head.getByte(p) != '\n')
+        {
+            p++;
+        }
+        p++;
+        int b = encoder.startBlock(scratch, 0);
+        b += encoder.status(scratch, b, status);
+        long contentLength = -1;
+        boolean chunked = false;
+        while (p < length)
+        {
+            int lineEnd = p;
+            while (lineEnd < length && head.getByte(lineEnd) != '\n')
+            {
+                lineEnd++;
+            }
+            int valueEnd = lineEnd;
+            while (valueEnd > p && (head.getByte(valueEnd - 1) == '\r' || head.getByte(valueEnd - 1) == ' ' ||
+                head.getByte(valueEnd - 1) == '\t'))
+            {
+                valueEnd--;
+            }
+            if (valueEnd == p)
+            {
+                break; // the empty line
+            }
+            int colon = p;
+            while (colon < valueEnd && head.getByte(colon) != ':')
+            {
+                colon++;
+            }
+            int value = colon + 1;
+            while (value < valueEnd && (head.getByte(value) == ' ' || head.getByte(value) == '\t'))
+            {
+                value++;
+            }
+            final int nameLength = colon - p;
+            if (is(head, p, nameLength, "transfer-encoding"))
+            {
+                chunked = true; // a node's only transfer coding towards us is chunked (the session checked it)
+            }
+            else if (is(head, p, nameLength, "content-length"))
+            {
+                contentLength = 0;
+                for (int i = value; i < valueEnd; i++)
+                {
+                    contentLength = contentLength * 10 + head.getByte(i) - '0';
+                }
+                b += encoder.field(scratch, b, head, p, nameLength, head, value, valueEnd - value, false);
+            }
+            else if (!is(head, p, nameLength, "connection") && !is(head, p, nameLength, "keep-alive") &&
+                !is(head, p, nameLength, "proxy-connection") && !is(head, p, nameLength, "upgrade"))
+            {
+                b += encoder.field(scratch, b, head, p, nameLength, head, value, valueEnd - value, false);
+            }
+            p = lineEnd + 1;
+        }
+        final boolean interim = status < 200;
+        final boolean noBody = !interim && (s.headRequest || status == 204 || status == 304 ||
+            !chunked && contentLength == 0);
+        outEnd += writer.headers(out, outEnd, s.id, scratch, 0, b, noBody);
+        if (interim)
+        {
+            return INTERIM;
+        }
+        if (noBody)
+        {
+            s.responseEnded();
+            return NO_BODY;
+        }
+        return chunked ? CHUNKED : contentLength >= 0 ? contentLength : UNTIL_CLOSE;
+    }
+
+    /**
+     * Response trailers (HTTP/1.1 field lines, each ending in LF) as a HEADERS frame with END_STREAM; false when it
+     * must wait for output room.
+     */
+    boolean trailers(final H2Stream s, final UnsafeBuffer lines, final int length)
+    {
+        if (outRoom() < headRoom)
+        {
+            return false;
+        }
+        final int start = encoder.startBlock(scratch, 0);
+        int b = start;
+        int p = 0;
+        while (p < length)
+        {
+            int lineEnd = p;
+            while (lineEnd < length && lines.getByte(lineEnd) != '\n')
+            {
+                lineEnd++;
+            }
+            int valueEnd = lineEnd;
+            while (valueEnd > p && (lines.getByte(valueEnd - 1) == '\r' || lines.getByte(valueEnd - 1) == ' ' ||
+                lines.getByte(valueEnd - 1) == '\t'))
+            {
+                valueEnd--;
+            }
+            int colon = p;
+            while (colon < valueEnd && lines.getByte(colon) != ':')
+            {
+                colon++;
+            }
+            int value = colon + 1;
+            while (value < valueEnd && (lines.getByte(value) == ' ' || lines.getByte(value) == '\t'))
+            {
+                value++;
+            }
+            final int nameLength = colon - p;
+            if (nameLength > 0 && colon < valueEnd && !is(lines, p, nameLength, "connection") &&
+                !is(lines, p, nameLength, "transfer-encoding") && !is(lines, p, nameLength, "keep-alive"))
+            {
+                b += encoder.field(scratch, b, lines, p, nameLength, lines, value, Math.max(0, valueEnd - value),
+                    false);
+            }
+            p = lineEnd + 1;
+        }
+        if (b == start)
+        {
+            return endData(s);
+        }
+        outEnd += writer.headers(out, outEnd, s.id, scratch, 0, b, true);
+        s.responseEnded();
+        return true;
+    }
+
+    /** One DATA frame of up to {@code max} bytes of {@code src}, cut to the windows and the room; bytes taken. */
+    int data(final H2Stream s, final ByteBuffer src, final int max, final boolean end)
+    {
+        final int n = (int)Math.min(Math.min(max, writer.maxFrameSize()), Math.min(Math.min(s.sendWindow,
+            connSendWindow), outRoom() - headRoom));
+        if (n <= 0)
+        {
+            return 0;
+        }
+        outEnd += writer.dataHeader(out, outEnd, s.id, n, end);
+        out.putBytes(outEnd, src, src.position(), n);
+        src.position(src.position() + n);
+        outEnd += n;
+        s.sendWindow -= n;
+        connSendWindow -= n;
+        return n;
+    }
+
+    /** An empty DATA frame with END_STREAM: the answer's end. */
+    boolean endData(final H2Stream s)
+    {
+        if (outRoom() < FrameHeader.LENGTH)
+        {
+            return false;
+        }
+        outEnd += writer.dataHeader(out, outEnd, s.id, 0, true);
+        s.responseEnded();
+        return true;
+    }
+
+    /** The session read {@code n} bytes of DATA: the windows are given back in steps of a quarter. */
+    void consumed(final H2Stream s, final int n)
+    {
+        connectionWindowConsumed(n);
+        if (!s.requestEnded)
+        {
+            s.unacked += n;
+            if (s.unacked >= initialStreamWindow / 4 && outRoom() >= FrameHeader.LENGTH + 4)
+            {
+                outEnd += FrameWriter.windowUpdate(out, outEnd, s.id, s.unacked);
+                s.recvWindow += s.unacked;
+                s.unacked = 0;
+            }
+        }
+        flushOut();
+    }
+
+    private void connectionWindowConsumed(final int n)
+    {
+        connUnacked += n;
+        if (connUnacked > 0 && connUnacked >= connectionWindow / 4 && outRoom() >= FrameHeader.LENGTH + 4)
+        {
+            outEnd += FrameWriter.windowUpdate(out, outEnd, 0, connUnacked);
+            connRecvWindow += connUnacked;
+            connUnacked = 0;
+        }
+    }
+
+    void resetStream(final H2Stream s, final int code)
+    {
+        if (s.closed)
+        {
+            return;
+        }
+        rstStream(s.id, code);
+        s.reset = true;
+        remove(s);
+        flushOut();
+    }
+
+    /** The session closed its stream; an unfinished stream is reset. */
+    void streamClosed(final H2Stream s, final int code)
+    {
+        if (s.closed)
+        {
+            return;
+        }
+        if (!s.responseEnded)
+        {
+            rstStream(s.id, code == ErrorCode.NO_ERROR ? ErrorCode.CANCEL : code);
+        }
+        else if (!s.requestEnded)
+        {
+            rstStream(s.id, ErrorCode.NO_ERROR); // §8.1: the answer is complete, the rest of the request unwanted
+        }
+        remove(s);
+        flushOut();
+        if (!closed && (goAwaySent || peerGoneAway) && streams.isEmpty())
+        {
+            requestDispatch(); // closes the connection once its output is out
+        }
+    }
+
+    private void remove(final H2Stream s)
+    {
+        s.closed = true;
+        if (streams.remove(s.id) != null && streams.isEmpty())
+        {
+            becameIdle();
+        }
+        // DATA the session never read is given back to the connection's window, or it would shrink for good.
+        connectionWindowConsumed(s.takeOutstanding());
+        s.releaseBuffers();
+    }
+
+    private void rstStream(final int id, final int code)
+    {
+        if (outRoom() >= FrameHeader.LENGTH + 4)
+        {
+            outEnd += FrameWriter.rstStream(out, outEnd, id, code);
+        }
+    }
+
+    InetSocketAddress remoteAddress()
+    {
+        return socket.remoteAddress();
+    }
+
+    InetSocketAddress localAddress()
+    {
+        return socket.localAddress();
+    }
+
+    // ---------------------------------------------------------------- drain and close
+
+    /** Drain begins: no new streams (GOAWAY with the last one taken), the open ones finish. */
+    void drainSoft()
+    {
+        if (!goAwaySent && !drainPingSent && !closed && outRoom() >= 2 * FrameHeader.LENGTH + 16)
+        {
+            // §6.8: a GOAWAY naming the largest stream id first (requests in flight are still taken), a PING
+            // after it; its ACK proves the client has seen the first GOAWAY, and the final one names the last
+            // stream we took.
+            drainPingSent = true;
+            outEnd += FrameWriter.goAway(out, outEnd, Integer.MAX_VALUE, ErrorCode.NO_ERROR, null, 0, 0);
+            outEnd += FrameWriter.ping(out, outEnd, false, DRAIN_PING);
+            flushOut();
+        }
+        else if (!goAwaySent && !closed)
+        {
+            finalDrainGoAway();
+        }
+    }
+
+    private void finalDrainGoAway()
+    {
+        goAway(ErrorCode.NO_ERROR);
+        flushOut();
+        if (streams.isEmpty())
+        {
+            requestDispatch();
+        }
+    }
+
+    private void goAway(final int code)
+    {
+        goAwaySent = true;
+        if (outRoom() >= FrameHeader.LENGTH + 8)
+        {
+            outEnd += FrameWriter.goAway(out, outEnd, lastStreamId, code, null, 0, 0);
+        }
+    }
+
+    /** After a connection error: what is queued (the GOAWAY last) goes out, then the connection closes. */
+    private void finalGoAway()
+    {
+        goAwaySentFinal = true;
+        flushOut();
+        close();
+    }
+
+    /** Ends every stream's session and the connection (through the session that holds it). */
+    void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        if (timerId != org.agrona.DeadlineTimerWheel.NULL_DEADLINE)
+        {
+            owner.loop().cancel(timerId);
+            timerId = org.agrona.DeadlineTimerWheel.NULL_DEADLINE;
+        }
+        int n = 0;
+        for (final H2Stream s : streams.values())
+        {
+            round[n++] = s;
+        }
+        for (int i = 0; i < n; i++)
+        {
+            final H2Stream s = round[i];
+            round[i] = null;
+            s.reset = true;
+            s.closed = true;
+            if (s.session != null)
+            {
+                s.session.close();
+            }
+            s.releaseBuffers();
+        }
+        streams.clear();
+        parent.close();
+    }
+
+    // ---------------------------------------------------------------- frames
+
+    @Override
+    public void onData(final int streamId, final boolean endStream, final DirectBuffer buffer, final int offset,
+        final int length, final int flowControlled)
+    {
+        connRecvWindow -= flowControlled;
+        if (connRecvWindow < 0)
+        {
+            onConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "connection window exceeded");
+            return;
+        }
+        final H2Stream s = streams.get(streamId);
+        if (s == null || s.requestEnded)
+        {
+            if (streamId > lastStreamId)
+            {
+                onConnectionError(ErrorCode.PROTOCOL_ERROR, "DATA on an idle stream");
+                return;
+            }
+            // §5.1: closed, or half-closed (remote) after END_STREAM: the stream is reset; its bytes still count
+            // against the connection's window, which is given back here as no session will read them.
+            connectionWindowConsumed(flowControlled);
+            onStreamError(streamId, ErrorCode.STREAM_CLOSED, "DATA on a closed stream");
+            return;
+        }
+        if (length == 0 && !endStream && flood())
+        {
+            return;
+        }
+        s.recvWindow -= flowControlled;
+        if (s.recvWindow < 0)
+        {
+            onStreamError(streamId, ErrorCode.FLOW_CONTROL_ERROR, "stream window exceeded");
+            return;
+        }
+        s.receivedLength += length;
+        if (s.expectedLength >= 0 && (s.receivedLength > s.expectedLength ||
+            endStream && s.receivedLength != s.expectedLength))
+        {
+            onStreamError(streamId, ErrorCode.PROTOCOL_ERROR, "DATA against content-length");
+            return;
+        }
+        // Padding is given back at once; the payload as the session reads it.
+        connectionWindowConsumed(flowControlled - length);
+        s.outstanding(length);
+        boolean ok = true;
+        if (length > 0)
+        {
+            if (s.chunkedRequest)
+            {
+                ok = appendChunkSize(s, length) && s.append(buffer, offset, length) && s.append(CRLF);
+            }
+            else
+            {
+                ok = s.append(buffer, offset, length);
+            }
+        }
+        if (ok && endStream)
+        {
+            s.requestEnded = true;
+            if (s.chunkedRequest)
+            {
+                ok = s.append(LAST_CHUNK);
+            }
+        }
+        if (!ok)
+        {
+            owner.stats().bufferWaits++;
+            onStreamError(streamId, ErrorCode.INTERNAL_ERROR, "no buffer");
+        }
+    }
+
+    private final byte[] hex = new byte[10];
+    private final UnsafeBuffer hexBuffer = new UnsafeBuffer(hex);
+
+    private boolean appendChunkSize(final H2Stream s, final int length)
+    {
+        int p = hex.length;
+        hex[--p] = '\n';
+        hex[--p] = '\r';
+        int v = length;
+        do
+        {
+            hex[--p] = (byte)"0123456789abcdef".charAt(v & 0xf);
+            v >>>= 4;
+        }
+        while (v != 0);
+        return s.append(hexBuffer, p, hex.length - p);
+    }
+
+    @Override
+    public void onHeaders(final int streamId, final boolean endStream, final boolean endHeaders,
+        final DirectBuffer buffer, final int offset, final int length)
+    {
+        blockStream = streamId;
+        blockEndStream = endStream;
+        blockLength = 0;
+        onContinuation(streamId, endHeaders, buffer, offset, length);
+    }
+
+    @Override
+    public void onContinuation(final int streamId, final boolean endHeaders, final DirectBuffer buffer,
+        final int offset, final int length)
+    {
+        if (blockLength + length > block.capacity())
+        {
+            onConnectionError(ErrorCode.ENHANCE_YOUR_CALM, "field block too large");
+            return;
+        }
+        block.putBytes(blockLength, buffer, offset, length);
+        blockLength += length;
+        if (endHeaders)
+        {
+            fieldBlock(blockStream, blockEndStream);
+        }
+    }
+
+    private void fieldBlock(final int streamId, final boolean endStream)
+    {
+        final H2Stream existing = streams.get(streamId);
+        final boolean trailers = existing != null;
+        fields.reset(trailers || streamId <= lastStreamId);
+        // Decoded even when the stream is gone: the HPACK table must stay in step with the client's.
+        final int decoded = decoder.decode(block, 0, blockLength, fields);
+        if (decoded == HpackDecoder.COMPRESSION_ERROR)
+        {
+            onConnectionError(ErrorCode.COMPRESSION_ERROR, "HPACK");
+            return;
+        }
+        if (!trailers && streamId <= lastStreamId)
+        {
+            // A stream we reset may still have had trailers in flight (§5.1 "closed"): ignored.
+            return;
+        }
+        if (trailers)
+        {
+            trailers(existing, endStream, decoded);
+            return;
+        }
+        lastStreamId = streamId;
+        if (decoded == HpackDecoder.HEADER_LIST_TOO_LARGE)
+        {
+            answer(streamId, 431);
+            return;
+        }
+        if (goAwaySent || peerGoneAway)
+        {
+            owner.stats().http2[io.centrigate.metrics.LoopStats.HTTP2_STREAMS_REFUSED]++;
+            rstStream(streamId, ErrorCode.REFUSED_STREAM);
+            return;
+        }
+        if (fields.finish() != RequestFields.OK)
+        {
+            owner.stats().http2[io.centrigate.metrics.LoopStats.HTTP2_STREAM_ERRORS]++;
+            rstStream(streamId, ErrorCode.PROTOCOL_ERROR);
+            return;
+        }
+        if (streams.size() >= maxConcurrentStreams)
+        {
+            owner.stats().http2[io.centrigate.metrics.LoopStats.HTTP2_STREAMS_REFUSED]++;
+            rstStream(streamId, ErrorCode.REFUSED_STREAM);
+            return;
+        }
+        if (fields.protocol() >= 0 || fields.path() < 0)
+        {
+            answer(streamId, 501); // CONNECT, extended or not: not in this step
+            return;
+        }
+        if (endStream && fields.contentLength() > 0)
+        {
+            owner.stats().http2[io.centrigate.metrics.LoopStats.HTTP2_STREAM_ERRORS]++;
+            rstStream(streamId, ErrorCode.PROTOCOL_ERROR);
+            return;
+        }
+        final H2Stream s = new H2Stream(this, streamId, pool, initialStreamWindow, peerInitialWindow);
+        s.expectedLength = fields.contentLength();
+        s.requestEnded = endStream;
+        s.chunkedRequest = !endStream && fields.contentLength() < 0;
+        s.headRequest = is(fields.buffer(), fields.valueOffset(fields.method()), fields.valueLength(fields.method()),
+            "HEAD");
+        if (!requestHead(s))
+        {
+            s.releaseBuffers();
+            answer(streamId, 431);
+            return;
+        }
+        streams.put(streamId, s);
+        owner.stats().http2[io.centrigate.metrics.LoopStats.HTTP2_STREAMS]++;
+        try
+        {
+            s.session = new ClientSession(owner, s, parent);
+        }
+        catch (final IOException e)
+        {
+            resetStream(s, ErrorCode.INTERNAL_ERROR);
+        }
+    }
+
+    /** The request's head as HTTP/1.1 for its session; false when it does not fit a chunk. */
+    private boolean requestHead(final H2Stream s)
+    {
+        final DirectBuffer f = fields.buffer();
+        final int chunk = pool.chunkSize();
+        int size = 0;
+        for (int i = 0; i < fields.count(); i++)
+        {
+            size += fields.nameLength(i) + fields.valueLength(i) + 4;
+        }
+        if (size + 128 > Math.min(chunk, owner.context().maxHeadBytes()))
+        {
+            return false;
+        }
+        boolean ok = value(s, fields.method()) && s.append(SPACE) && value(s, fields.path()) &&
+            s.append(HTTP11);
+        if (fields.authority() >= 0)
+        {
+            ok &= s.append(HOST) && value(s, fields.authority()) && s.append(CRLF);
+        }
+        boolean cookie = false;
+        for (int i = 0; i < fields.count() && ok; i++)
+        {
+            final int nameOffset = fields.nameOffset(i);
+            final int nameLength = fields.nameLength(i);
+            if (f.getByte(nameOffset) == ':' || is(f, nameOffset, nameLength, "te") ||
+                is(f, nameOffset, nameLength, "cookie") ||
+                fields.authority() >= 0 && is(f, nameOffset, nameLength, "host"))
+            {
+                cookie |= is(f, nameOffset, nameLength, "cookie");
+                continue;
+            }
+            ok = s.append(f, nameOffset, nameLength) && s.append(COLON) && value(s, i) && s.append(CRLF);
+        }
+        if (cookie && ok)
+        {
+            // §8.2.3: split cookie fields are joined for HTTP/1.1 with "; ".
+            ok = s.append(COOKIE);
+            boolean first = true;
+            for (int i = 0; i < fields.count() && ok; i++)
+            {
+                if (is(f, fields.nameOffset(i), fields.nameLength(i), "cookie"))
+                {
+                    ok = (first || s.append(COOKIE_SEPARATOR)) && value(s, i);
+                    first = false;
+                }
+            }
+            ok &= s.append(CRLF);
+        }
+        return ok && s.append(s.chunkedRequest ? CHUNKED_CLOSE : CLOSE);
+    }
+
+    private static final UnsafeBuffer SPACE = ascii(" ");
+
+    private boolean value(final H2Stream s, final int i)
+    {
+        return s.append(fields.buffer(), fields.valueOffset(i), fields.valueLength(i));
+    }
+
+    private void trailers(final H2Stream s, final boolean endStream, final int decoded)
+    {
+        if (s.requestEnded)
+        {
+            onStreamError(s.id, ErrorCode.STREAM_CLOSED, "HEADERS after END_STREAM");
+            return;
+        }
+        if (!endStream || decoded != HpackDecoder.OK || fields.finish() != RequestFields.OK)
+        {
+            onStreamError(s.id, ErrorCode.PROTOCOL_ERROR, "bad trailers");
+            return;
+        }
+        if (s.expectedLength >= 0 && s.receivedLength != s.expectedLength)
+        {
+            onStreamError(s.id, ErrorCode.PROTOCOL_ERROR, "DATA against content-length");
+            return;
+        }
+        s.requestEnded = true;
+        if (s.chunkedRequest)
+        {
+            boolean ok = s.append(LAST_CHUNK_ONLY);
+            final DirectBuffer f = fields.buffer();
+            for (int i = 0; i < fields.count() && ok; i++)
+            {
+                ok = s.append(f, fields.nameOffset(i), fields.nameLength(i)) && s.append(COLON) &&
+                    value(s, i) && s.append(CRLF);
+            }
+            if (!(ok && s.append(CRLF)))
+            {
+                onStreamError(s.id, ErrorCode.INTERNAL_ERROR, "no buffer");
+            }
+        }
+        requestDispatch();
+    }
+
+    /** An answer made here, with no body: the stream ends with it. */
+    private void answer(final int streamId, final int status)
+    {
+        if (outRoom() < 64)
+        {
+            return;
+        }
+        int b = encoder.startBlock(scratch, 0);
+        b += encoder.status(scratch, b, status);
+        outEnd += writer.headers(out, outEnd, streamId, scratch, 0, b, true);
+    }
+
+    /**
+     * Counts a frame that costs us work without serving a request; past the limit within the window the
+     * connection ends with ENHANCE_YOUR_CALM (the reader stops after this frame).
+     */
+    private boolean flood()
+    {
+        final long now = owner.loop().nowNs();
+        if (now - floodWindowStartNs > FLOOD_WINDOW_NS)
+        {
+            floodWindowStartNs = now;
+            floodCount = 0;
+        }
+        if (++floodCount > floodLimit)
+        {
+            onConnectionError(ErrorCode.ENHANCE_YOUR_CALM, "flood of control frames or resets");
+            return true;
+        }
+        return false;
+    }
+
+    @Override
+    public void onPriority(final int streamId)
+    {
+        flood();
+    }
+
+    @Override
+    public void onUnknownFrame(final int type, final int streamId, final int length)
+    {
+        flood();
+    }
+
+    @Override
+    public void onRstStream(final int streamId, final long errorCode)
+    {
+        if (flood())
+        {
+            return;
+        }
+        owner.stats().http2[io.centrigate.metrics.LoopStats.HTTP2_RESETS_RECEIVED]++;
+        final H2Stream s = streams.get(streamId);
+        if (s == null)
+        {
+            if (streamId > lastStreamId)
+            {
+                onConnectionError(ErrorCode.PROTOCOL_ERROR, "RST_STREAM on an idle stream");
+            }
+            return;
+        }
+        s.reset = true;
+        remove(s);
+        if (s.session != null)
+        {
+            s.session.close();
+        }
+    }
+
+    @Override
+    public void onSetting(final int id, final long value)
+    {
+        switch (id)
+        {
+            case Setting.INITIAL_WINDOW_SIZE:
+            {
+                // §6.9.2: the change applies to every open stream's send window, which may go negative.
+                final long delta = value - peerInitialWindow;
+                peerInitialWindow = value;
+                for (final H2Stream s : streams.values())
+                {
+                    s.sendWindow += delta;
+                    if (s.sendWindow > Setting.MAX_WINDOW_SIZE)
+                    {
+                        onConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "window above 2^31-1");
+                        return;
+                    }
+                }
+                break;
+            }
+            case Setting.MAX_FRAME_SIZE:
+                writer.maxFrameSize((int)value);
+                break;
+            default:
+                break; // no dynamic table in our encoder, no push, no limit on our own streams
+        }
+    }
+
+    @Override
+    public void onSettingsEnd(final boolean ack)
+    {
+        if (!ack && flood())
+        {
+            return;
+        }
+        if (!ack && outRoom() >= FrameHeader.LENGTH)
+        {
+            outEnd += FrameWriter.settingsAck(out, outEnd);
+        }
+    }
+
+    @Override
+    public void onPing(final boolean ack, final long opaqueData)
+    {
+        if (flood())
+        {
+            return;
+        }
+        if (!ack && outRoom() >= FrameHeader.LENGTH + 8)
+        {
+            outEnd += FrameWriter.ping(out, outEnd, true, opaqueData);
+        }
+        else if (ack && opaqueData == DRAIN_PING && drainPingSent && !goAwaySent)
+        {
+            finalDrainGoAway();
+        }
+    }
+
+    @Override
+    public void onGoAway(final int lastStreamId, final long errorCode, final DirectBuffer buffer,
+        final int debugOffset, final int debugLength)
+    {
+        peerGoneAway = true;
+    }
+
+    @Override
+    public void onWindowUpdate(final int streamId, final int increment)
+    {
+        if (streamId == 0)
+        {
+            connSendWindow += increment;
+            if (connSendWindow > Setting.MAX_WINDOW_SIZE)
+            {
+                onConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "connection window above 2^31-1");
+            }
+            return;
+        }
+        final H2Stream s = streams.get(streamId);
+        if (s == null)
+        {
+            if (streamId > lastStreamId)
+            {
+                onConnectionError(ErrorCode.PROTOCOL_ERROR, "WINDOW_UPDATE on an idle stream");
+            }
+            return;
+        }
+        s.sendWindow += increment;
+        if (s.sendWindow > Setting.MAX_WINDOW_SIZE)
+        {
+            onStreamError(streamId, ErrorCode.FLOW_CONTROL_ERROR, "stream window above 2^31-1");
+        }
+    }
+
+    @Override
+    public void onConnectionError(final int errorCode, final String reason)
+    {
+        owner.errorLog().log("http2", reason);
+        owner.stats().http2[io.centrigate.metrics.LoopStats.HTTP2_CONNECTION_ERRORS]++;
+        if (!goAwaySentFinal)
+        {
+            goAway(errorCode);
+            goAwaySentFinal = true;
+        }
+        reader.stop(errorCode);
+    }
+
+    @Override
+    public void onStreamError(final int streamId, final int errorCode, final String reason)
+    {
+        owner.stats().http2[io.centrigate.metrics.LoopStats.HTTP2_STREAM_ERRORS]++;
+        final H2Stream s = streams.get(streamId);
+        rstStream(streamId, errorCode);
+        if (s != null)
+        {
+            s.reset = true;
+            remove(s);
+            if (s.session != null)
+            {
+                s.session.close();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static boolean is(final DirectBuffer b, final int offset, final int length, final String lowerName)
+    {
+        if (length != lowerName.length())
+        {
+            return false;
+        }
+        for (int i = 0; i < length; i++)
+        {
+            int c = b.getByte(offset + i);
+            if (c >= 'A' && c <= 'Z')
+            {
+                c += 'a' - 'A';
+            }
+            if (c != Character.toLowerCase(lowerName.charAt(i)))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static UnsafeBuffer ascii(final String s)
+    {
+        return new UnsafeBuffer(s.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    }
+}
