@@ -24,10 +24,12 @@ if (!base || !['xhr-streaming', 'xhr-polling'].includes(transport) || !['sticky'
 function message(s, i) {
   const tails = [
     'plain ascii',
+    // Longer than the nodes' 16 KiB response_limit: the xhr_streaming response ends after it and the client opens
+    // another, a new request the proxy must route to the same node again.
+    'big: ' + 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(1821), // 65 KiB
     'utf-8: é ß 漢字 😀',
     'escaped: \u2028\u2029\u0000\u001f\ufeff\uffff',
     'json: "quoted" \\back\\slash {"a":[1,2]}',
-    'big: ' + 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(1821), // 65 KiB
   ];
   return `s${s}#${i} ${tails[i % tails.length]}`;
 }

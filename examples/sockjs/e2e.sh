@@ -10,11 +10,13 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-JAR="${CENTRIGATE_JAR:-$ROOT/cli/target/centrigate.jar}"
+JAR="${JAR:-$ROOT/cli/target/centrigate.jar}"
 NODES=3
 SESSIONS="${SESSIONS:-30}"
 MESSAGES="${MESSAGES:-5}"
 JAVA="${JAVA:-java}"
+# More centrigate options (not CENTRIGATE_*: centrigate itself rejects unknown ones of those), e.g. PROXY_ARGS="--transport epoll" (with JAVA= a JDK 22+).
+read -r -a EXTRA_ARGS <<<"${PROXY_ARGS:-}"
 cd "$HERE"
 
 [ -f "$JAR" ] || { echo "no $JAR: build it with 'mvn -B -o -pl core,cli -am package -DskipTests'" >&2; exit 2; }
@@ -46,25 +48,41 @@ wait_file() { # path, seconds
   done
 }
 
-# Three SockJS nodes, each on a port the OS picks.
-UPSTREAMS=()
-for i in $(seq 1 $NODES); do
-  node server.js "node$i" "$WORK/port$i" 2>>"$WORK/nodes.log" &
-  PIDS+=($!)
-done
-for i in $(seq 1 $NODES); do
-  wait_file "$WORK/port$i" 15
-  UPSTREAMS+=("127.0.0.1:$(cat "$WORK/port$i")")
-done
-UPSTREAM_LIST="$(IFS=,; echo "${UPSTREAMS[*]}")"
-echo "nodes: node1..node$NODES at $UPSTREAM_LIST"
+# start_nodes <phase>: three fresh SockJS nodes (no session left from an earlier phase), each on a port the OS
+# picks; sets NODE_PIDS and UPSTREAM_LIST. Their stderr (404s, the request counts at exit) goes to $WORK/nodes-<phase>.log.
+start_nodes() {
+  NODE_PIDS=()
+  local ups=() i
+  for i in $(seq 1 $NODES); do
+    rm -f "$WORK/port$i"
+    node server.js "node$i" "$WORK/port$i" 2>>"$WORK/nodes-$1.log" &
+    NODE_PIDS+=($!)
+    PIDS+=($!)
+  done
+  for i in $(seq 1 $NODES); do
+    wait_file "$WORK/port$i" 15
+    ups+=("127.0.0.1:$(cat "$WORK/port$i")")
+  done
+  UPSTREAM_LIST="$(IFS=,; echo "${ups[*]}")"
+  echo "nodes: node1..node$NODES at $UPSTREAM_LIST"
+}
+
+stop_nodes() { # phase: stops the nodes, then prints what they saw
+  local pid
+  for pid in "${NODE_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${NODE_PIDS[@]}"; do timeout 10 tail --pid="$pid" -f /dev/null || kill -9 "$pid" 2>/dev/null || true; done
+  grep ' stopping: ' "$WORK/nodes-$1.log" || true
+  NODE_404=$(grep -c ' 404 ' "$WORK/nodes-$1.log" || true)
+  echo "nodes answered 404 (session not on that node) $NODE_404 times"
+  grep ' 404 ' "$WORK/nodes-$1.log" | head -3 || true
+}
 
 # run_proxy <sticky on|off>: starts centrigate in front of the nodes, sets PROXY_PID and URL.
 run_proxy() {
   local port
   port="$(node free-port.js)"
   "$JAVA" -jar "$JAR" run --listen "127.0.0.1:$port" --upstream "$UPSTREAM_LIST" --sockjs-sticky "$1" \
-    --access-log off >"$WORK/centrigate-$1.log" 2>&1 &
+    --access-log off "${EXTRA_ARGS[@]}" >"$WORK/centrigate-$1.log" 2>&1 &
   PROXY_PID=$!
   PIDS+=($PROXY_PID)
   URL="http://127.0.0.1:$port/connection/sockjs"
@@ -72,7 +90,7 @@ run_proxy() {
     cat "$WORK/centrigate-$1.log" >&2
     return 1
   fi
-  echo "centrigate --sockjs-sticky $1 listening on 127.0.0.1:$port (pid $PROXY_PID)"
+  echo "centrigate --sockjs-sticky $1 ${EXTRA_ARGS[*]} listening on 127.0.0.1:$port (pid $PROXY_PID)"
 }
 
 stop_proxy() {
@@ -87,23 +105,22 @@ client() { # transport expectation
 }
 
 FAILED=0
-echo "== --sockjs-sticky on (default) =="
+echo "== --sockjs-sticky on (the default) =="
+start_nodes on
 run_proxy on
 client xhr-streaming sticky
 client xhr-polling sticky
 stop_proxy
-STICKY_404=$(grep -c ' 404 ' "$WORK/nodes.log" || true)
-echo "nodes answered 404 (session not on that node) $STICKY_404 times with stickiness"
-[ "$STICKY_404" -eq 0 ] || { grep ' 404 ' "$WORK/nodes.log" | head -3; FAILED=1; }
+stop_nodes on
+[ "$NODE_404" -eq 0 ] || { echo "FAIL: a node was asked for a session it does not hold"; FAILED=1; }
 
 echo "== --sockjs-sticky off =="
-: >"$WORK/nodes.log"
+start_nodes off
 run_proxy off
 client xhr-streaming unsticky
 client xhr-polling unsticky
 stop_proxy
-echo "nodes answered 404 (session not on that node) $(grep -c ' 404 ' "$WORK/nodes.log" || true) times without stickiness, e.g.:"
-grep ' 404 ' "$WORK/nodes.log" | head -3 || true
+stop_nodes off
 
 if [ $FAILED -ne 0 ]; then
   echo "E2E FAILED"

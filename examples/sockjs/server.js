@@ -16,6 +16,9 @@ const echo = sockjs.createServer({
   prefix: '/connection/sockjs',
   log: (severity, line) => { if (severity === 'error') console.error(`[${nodeId}] ${line}`); },
   disconnect_delay: 5000,
+  // Small, so an xhr_streaming response ends after a few echoes and the client opens the next one: a session is
+  // then several streaming requests (and many xhr_send), each a new routing decision of the proxy.
+  response_limit: 16 * 1024,
 });
 let sessions = 0;
 echo.on('connection', (conn) => {
@@ -37,7 +40,10 @@ echo.installHandlers(server, { prefix: '/connection/sockjs' });
 
 // SockJS answers a request for a session it does not know (xhr_send, a foreign poll) itself; log those so a run
 // shows what unsticky routing does to the nodes.
+const requests = {};
 server.prependListener('request', (req, res) => {
+  const transport = req.url.split('?')[0].split("/").slice(5).join('/') || 'other'; // after /connection/sockjs/s/id/
+  if (/^(xhr|xhr_send|xhr_streaming)$/.test(transport)) requests[transport] = (requests[transport] || 0) + 1;
   res.on('finish', () => {
     if (res.statusCode === 404 && req.url.startsWith('/connection/sockjs/')) {
       console.error(`[${nodeId}] 404 ${req.method} ${req.url} (session not on this node)`);
@@ -50,6 +56,6 @@ server.listen(0, '127.0.0.1', () => {
   fs.renameSync(portFile + '.tmp', portFile);
 });
 process.on('SIGTERM', () => {
-  console.error(`[${nodeId}] stopping, ${sessions} sessions opened here`);
+  console.error(`[${nodeId}] stopping: ${sessions} sessions opened here, requests ${JSON.stringify(requests)}`);
   process.exit(0);
 });
