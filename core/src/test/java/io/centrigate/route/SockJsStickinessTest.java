@@ -175,19 +175,23 @@ class SockJsStickinessTest
         final int[] perNode = new int[3];
         for (int i = 0; i < SESSIONS; i++)
         {
-            final int streaming = g.acquire(NOW, 0, key(router, "/connection/sockjs/42/" + session(i) + "/xhr_streaming"));
-            perNode[streaming]++;
+            final long k = key(router, "/connection/sockjs/42/" + session(i) + "/xhr_streaming");
+            final int streaming = g.acquire(NOW, 0, k);
+            perNode[streaming]++; // held open, as the streaming request is: load must not move the sends
             for (int m = 0; m < 5; m++)
             {
                 // Each xhr_send is a new request (the client's server segment stays, but need not).
-                final int send = g.acquire(NOW, 0, key(router, "/connection/sockjs/" + m + "/" + session(i) + "/xhr_send"));
-                assertEquals(streaming, send, session(i));
-                g.release(send);
+                final long send = key(router, "/connection/sockjs/" + m + "/" + session(i) + "/xhr_send");
+                assertEquals(k, send);
+                final int node = g.acquire(NOW, 0, send);
+                assertEquals(streaming, node, session(i));
+                g.release(node);
             }
         }
         for (final int n : perNode)
         {
-            assertTrue(n > SESSIONS / 3 * 0.8 && n < SESSIONS / 3 * 1.2, "spread: " + java.util.Arrays.toString(perNode));
+            assertTrue(n > SESSIONS / 3 * 0.8 && n < SESSIONS / 3 * 1.2,
+                "spread: " + java.util.Arrays.toString(perNode));
         }
     }
 
