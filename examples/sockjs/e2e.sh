@@ -40,6 +40,15 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+forget() { # pids that have exited: cleanup must not signal a process that might have taken the number since
+  local keep=() pid gone
+  for pid in "${PIDS[@]:-}"; do
+    for gone in "$@"; do [ "$pid" = "$gone" ] && continue 2; done
+    [ -n "$pid" ] && keep+=("$pid")
+  done
+  PIDS=("${keep[@]:-}")
+}
+
 wait_file() { # path, seconds
   local deadline=$((SECONDS + $2))
   until [ -s "$1" ]; do
@@ -71,6 +80,7 @@ stop_nodes() { # phase: stops the nodes, then prints what they saw
   local pid
   for pid in "${NODE_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${NODE_PIDS[@]}"; do timeout 10 tail --pid="$pid" -f /dev/null || kill -9 "$pid" 2>/dev/null || true; done
+  forget "${NODE_PIDS[@]}"
   grep ' stopping: ' "$WORK/nodes-$1.log" || true
   NODE_404=$(grep -c ' 404 ' "$WORK/nodes-$1.log" || true)
   echo "nodes answered 404 (session not on that node) $NODE_404 times"
@@ -96,6 +106,7 @@ run_proxy() {
 stop_proxy() {
   kill "$PROXY_PID" 2>/dev/null || true
   timeout 15 tail --pid="$PROXY_PID" -f /dev/null || { kill -9 "$PROXY_PID" 2>/dev/null || true; }
+  forget "$PROXY_PID"
 }
 
 client() { # transport expectation
