@@ -79,6 +79,39 @@ class SockJsStickyProxyTest
     }
 
     @Test
+    void oneKeptAliveClientConnectionCarriesManySessionsEachToItsNode() throws Exception
+    {
+        // Browsers and node's http agent reuse an idle connection for whatever request comes next, of any session:
+        // the node is chosen per request, so a connection is never tied to the node of its first request.
+        try (HttpUpstream a = new HttpUpstream(); HttpUpstream b = new HttpUpstream();
+            HttpUpstream c = new HttpUpstream();
+            Proxy proxy = TestProxies.start(TestProxies.context(a.address(), b.address(), c.address()));
+            RawClient client = new RawClient(TestProxies.address(proxy)))
+        {
+            for (final String transport : TRANSPORTS)
+            {
+                for (int s = 0; s < SESSIONS; s++)
+                {
+                    final String path = "/connection/sockjs/7/session" + s + "/" + transport;
+                    assertEquals("HTTP/1.1 200 OK", post(client, path, false));
+                }
+            }
+            final HttpUpstream[] nodes = {a, b, c};
+            final Map<String, Set<Integer>> seen = new HashMap<>();
+            for (int n = 0; n < nodes.length; n++)
+            {
+                assertTrue(nodes[n].proxiedRequests().size() > 0, "node " + n + " got no session");
+                for (final HttpUpstream.Request r : nodes[n].proxiedRequests())
+                {
+                    seen.computeIfAbsent(r.requestLine().split("/")[4], k -> new HashSet<>()).add(n);
+                }
+            }
+            assertEquals(SESSIONS, seen.size());
+            seen.forEach((session, on) -> assertEquals(1, on.size(), session + " reached nodes " + on));
+        }
+    }
+
+    @Test
     void withStickinessOffLeastConnSplitsSessions() throws Exception
     {
         try (HttpUpstream a = new HttpUpstream(); HttpUpstream b = new HttpUpstream())

@@ -160,6 +160,71 @@ class SockJsStickinessTest
     }
 
     @Test
+    void addingAThirdNodeMovesAboutAThirdAndAFourthAboutAQuarterAllToTheNewNode()
+    {
+        final Router router = router(true, null);
+        assertAddingANodeMovesOnlyToIt(router, new String[] {"10.0.0.1", "10.0.0.2"}, "10.0.0.3");
+        assertAddingANodeMovesOnlyToIt(router, new String[] {"10.0.0.1", "10.0.0.2", "10.0.0.3"}, "10.0.0.4");
+    }
+
+    @Test
+    void withThreeNodesStreamingAndSendOfOneSessionShareANode()
+    {
+        final Router router = router(true, null);
+        final UpstreamGroup g = group("10.0.0.1", "10.0.0.2", "10.0.0.3");
+        final int[] perNode = new int[3];
+        for (int i = 0; i < SESSIONS; i++)
+        {
+            final long k = key(router, "/connection/sockjs/42/" + session(i) + "/xhr_streaming");
+            final int streaming = g.acquire(NOW, 0, k);
+            perNode[streaming]++; // held open, as the streaming request is: load must not move the sends
+            for (int m = 0; m < 5; m++)
+            {
+                // Each xhr_send is a new request (the client's server segment stays, but need not).
+                final long send = key(router, "/connection/sockjs/" + m + "/" + session(i) + "/xhr_send");
+                assertEquals(k, send);
+                final int node = g.acquire(NOW, 0, send);
+                assertEquals(streaming, node, session(i));
+                g.release(node);
+            }
+        }
+        for (final int n : perNode)
+        {
+            assertTrue(n > SESSIONS / 3 * 0.8 && n < SESSIONS / 3 * 1.2,
+                "spread: " + java.util.Arrays.toString(perNode));
+        }
+    }
+
+    /**
+     * Adding one node to n moves about 1/(n+1) of the sessions, every one of them to the new node: no session moves
+     * between the nodes that were there (those would lose their SockJS session for nothing).
+     */
+    private static void assertAddingANodeMovesOnlyToIt(final Router router, final String[] before, final String added)
+    {
+        final String[] after = java.util.Arrays.copyOf(before, before.length + 1);
+        after[before.length] = added;
+        final UpstreamGroup old = group(before);
+        final UpstreamGroup grown = group(after);
+        final int sessions = 3000;
+        int moved = 0;
+        for (int i = 0; i < sessions; i++)
+        {
+            final long k = key(router, "/connection/sockjs/3/" + session(i) + "/xhr_streaming");
+            final String was = pick(old, k);
+            final String now = pick(grown, k);
+            if (!was.equals(now))
+            {
+                moved++;
+                assertEquals(added + ":8000", now, session(i) + " moved between old nodes " + was + " -> " + now);
+            }
+        }
+        final double expected = (double) sessions / after.length;
+        assertTrue(moved > expected * 0.85 && moved < expected * 1.15,
+            before.length + " -> " + after.length + " nodes moved " + moved + " of " + sessions + ", expected about "
+                + (int) expected);
+    }
+
+    @Test
     void weightsSetTheShareOfSessions()
     {
         final Router router = router(true, null);
