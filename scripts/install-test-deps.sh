@@ -17,6 +17,9 @@ need chromium /usr/bin/chromium
 need chromium-driver /usr/bin/chromedriver
 # Prometheus (server and promtool): examples/prometheus/check.sh and e2e.sh, AdminRunTest.promtoolAcceptsTheExposition.
 need prometheus /usr/bin/prometheus
+# Node.js and npm: examples/sockjs/e2e.sh (the real sockjs-client against SockJS nodes, through centrigate).
+need nodejs node
+need npm npm
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-test-deps: nothing to install"
