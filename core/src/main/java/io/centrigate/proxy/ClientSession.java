@@ -355,9 +355,17 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         rearm();
     }
 
-    /** Leaves {@link #ADMISSION_WAIT} (its slot came, or it ends otherwise). */
-    private void leaveAdmissionWait()
+    /**
+     * Leaves {@link #ADMISSION_WAIT}: its slot came ({@code slotUsed}), or it ends before (the client left, a drain),
+     * and then the slot goes back to the schedule: a storm of clients that give up while they wait must not leave the
+     * schedule full of slots nobody will use (all the newcomers would then wait past the limit and be refused).
+     */
+    private void leaveAdmissionWait(final boolean slotUsed)
     {
+        if (!slotUsed)
+        {
+            owner.limits().admission().giveBack(loop.nowNs());
+        }
         owner.stats().limits[io.centrigate.metrics.LoopStats.ADMISSION_WAITING]--;
         state = READING_HEAD; // as during startUpgrade: connectUpstream moves it on
     }
@@ -1735,7 +1743,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         else if (state == ADMISSION_WAIT)
         {
             // Its slot may be seconds away and this process is going: the process taking over admits it sooner.
-            leaveAdmissionWait();
+            leaveAdmissionWait(false);
             owner.stats().limits[io.centrigate.metrics.LoopStats.ADMISSION_REFUSED]++;
             reject(HttpError.HANDSHAKE_ADMISSION, 1);
         }
@@ -2213,7 +2221,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         final boolean wasTunnel = state == TUNNEL;
         if (state == ADMISSION_WAIT)
         {
-            leaveAdmissionWait();
+            leaveAdmissionWait(false);
         }
         state = CLOSED;
         releaseClient();
@@ -2635,7 +2643,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
                 connectTimedOut();
                 break;
             case ADMISSION_WAIT:
-                leaveAdmissionWait();
+                leaveAdmissionWait(true);
                 runClientStep(this::connectUpstream);
                 break;
             case AWAITING_RESPONSE:
