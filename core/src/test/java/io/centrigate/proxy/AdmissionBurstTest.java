@@ -46,6 +46,7 @@ class AdmissionBurstTest
     private static final int ECHO_TUNNELS = 10;
     private static final double RATE = 500;
     private static final int RATE_BURST = 10;
+    private static final int RATE_FROM = 300;
     private static final long WAIT_NS = TimeUnit.SECONDS.toNanos(2);
     /** Beyond the wait: the node's connect and answer, and scheduling on a shared 2-core machine. */
     private static final long MARGIN_NS = TimeUnit.MILLISECONDS.toNanos(1500);
@@ -57,8 +58,9 @@ class AdmissionBurstTest
         final Selector selector = Selector.open();
         final Set<Integer> seqs = ConcurrentHashMap.newKeySet();
         final AtomicInteger upgrades = new AtomicInteger();
-        final AtomicLong firstBurstNs = new AtomicLong();
-        final AtomicLong lastBurstNs = new AtomicLong();
+        /** When each burst upgrade reached the node, in order (written by the node's one thread). */
+        final long[] burstNs = new long[BURST_CLIENTS];
+        final AtomicInteger burstCount = new AtomicInteger();
         final ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
         final InetSocketAddress address;
         final Thread thread;
@@ -149,9 +151,9 @@ class AdmissionBurstTest
                 final String seq = RawUpstream.header(head, "X-Seq");
                 if (seq != null)
                 {
-                    final long now = System.nanoTime();
-                    firstBurstNs.compareAndSet(0, now);
-                    lastBurstNs.set(now);
+                    final int i = burstCount.get();
+                    burstNs[i] = System.nanoTime();
+                    burstCount.set(i + 1);
                     seqs.add(Integer.parseInt(seq));
                 }
                 upgrades.incrementAndGet();
@@ -439,9 +441,12 @@ class AdmissionBurstTest
                     + " s; node rate " + nodeRate(node, admitted.size()) + "/s";
                 System.out.println("AdmissionBurstTest: " + summary);
                 assertTrue(longestNs <= WAIT_NS + MARGIN_NS, "nobody waits past the wait: " + summary);
-                // Each admitted upgrade's slot lies within the wait of its arrival: at most the burst plus the rate
-                // over the sending span and the wait.
-                final double bound = RATE_BURST + RATE * (WAIT_NS / 1e9 + spanS) + 2;
+                // Each admitted upgrade's slot lies within the wait of its arrival at the proxy: at most the burst
+                // plus the rate over the wait and the arrivals' span. That span is the sending's (a few hundred ms)
+                // plus however late the proxy's loops read the heads on this shared machine (a run under load
+                // admitted 1,389 after 0.62 s of sending): rate x (wait + 1 s) + burst, more only if the sending
+                // itself took longer.
+                final double bound = RATE_BURST + RATE * (WAIT_NS / 1e9 + Math.max(1, spanS + 0.5));
                 assertTrue(admitted.size() <= bound, "at most " + bound + ": " + summary);
                 assertTrue(admitted.size() >= RATE * WAIT_NS / 1e9 / 2, "the wait's slots are used: " + summary);
                 // The node got exactly the admitted ones, and the proxy counted them so.
@@ -451,8 +456,9 @@ class AdmissionBurstTest
                     sum(proxy, LoopStats.ADMITTED_AT_ONCE, LoopStats.ADMITTED_AFTER_WAIT));
                 assertEquals(BURST_CLIENTS - admitted.size(), sum(proxy, LoopStats.ADMISSION_REFUSED));
                 assertEquals(0, sum(proxy, LoopStats.ADMISSION_WAITING));
-                // No faster than the rate at the node (the burst of 10 aside).
-                assertTrue(nodeRate(node, admitted.size()) <= RATE * 1.1, summary);
+                // No faster than the rate at the node.
+                final double nodeRate = nodeRate(node, admitted.size());
+                assertTrue(nodeRate <= RATE * 1.1 && nodeRate >= RATE * 0.7, summary);
                 assertTrue(node.errors.isEmpty(), node.errors.toString());
             }
             finally
@@ -470,10 +476,20 @@ class AdmissionBurstTest
         }
     }
 
-    /** Upgrades per second at the node from the burst's first to its last, the burst of {@link #RATE_BURST} aside. */
+    /**
+     * Upgrades per second at the node from the {@value #RATE_FROM}th burst upgrade to the last: the first ones
+     * (the burst among them) reach the node late by however long the loops took over the 2,000 accepts and heads
+     * (up to half a second in a run under load), which would shorten the span and inflate a rate measured from the
+     * first; from 0.6 s in, the slots leave at their times.
+     */
     private static double nodeRate(final Node node, final int admitted)
     {
-        final double seconds = (node.lastBurstNs.get() - node.firstBurstNs.get()) / 1e9;
-        return (admitted - RATE_BURST) / Math.max(seconds, 1e-3);
+        final int n = node.burstCount.get();
+        if (n <= RATE_FROM + 1)
+        {
+            return 0;
+        }
+        final double seconds = (node.burstNs[n - 1] - node.burstNs[RATE_FROM]) / 1e9;
+        return (n - 1 - RATE_FROM) / Math.max(seconds, 1e-3);
     }
 }
