@@ -29,8 +29,10 @@ import org.HdrHistogram.HistogramLogWriter;
  *   hold    --conns 9000 --concurrency 64           connect time of idle tunnels; proxy RSS before/after
  *           [--rate 2000] [--warm-conns 500]        --rate: opens paced at this many per second (open loop, still
  *           [--warm-target HOST:PORT]               capped by --concurrency); --warm-conns 0: no warm-up (cold);
- *                                                   --warm-target: warm up against another address (this JVM warm,
- *                                                   the target untouched)
+ *           [--source-port-base P]                  --warm-target: warm up against another address (this JVM warm,
+ *                                                   the target untouched); --source-port-base: clients bind
+ *                                                   explicit ports from P on (per --sources address), none from the
+ *                                                   ephemeral range (bench/source-ports.sh)
  *   storm   --concurrency 64                        new handshakes per second, each closed with RST at once
  *   bulk    --conns 4 --size 524288                 large binary messages both ways: each tunnel sends one, the
  *                                                   upstream streams it back, then the next (closed loop); proxy
@@ -64,6 +66,7 @@ public final class LoadGen
     private long[] upstreamPids = new long[0];
     private int clkTck = 100;
     private int sources;
+    private int sourcePortBase;
     private String hlog;
 
     private LoadGen(final String scenario)
@@ -106,6 +109,7 @@ public final class LoadGen
                 case "--upstream-pid" -> g.upstreamPids = ProcessStats.parsePids(v);
                 case "--clk-tck" -> g.clkTck = Integer.parseInt(v);
                 case "--sources" -> g.sources = Integer.parseInt(v);
+                case "--source-port-base" -> g.sourcePortBase = Integer.parseInt(v);
                 case "--hlog" -> g.hlog = v;
                 case "--tag" -> g.tags.put(v.substring(0, v.indexOf('=')), v.substring(v.indexOf('=') + 1));
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
@@ -522,6 +526,7 @@ public final class LoadGen
     {
         final int n = conns > 0 ? conns : 9000;
         final WsClients net = new WsClients(target, sources, 1024);
+        net.sourcePortBase(sourcePortBase);
         // warm-up: the same path once with a few connections, so class loading, JIT and first pool slabs are
         // paid before the "before" RSS is read
         // (--warm-conns 0: none, the cold-start scenario measures exactly what this would hide)

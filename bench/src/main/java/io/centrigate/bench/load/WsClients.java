@@ -64,6 +64,8 @@ final class WsClients
     private final int bufferSize;
     private Listener listener;
     private int nextSource;
+    /** 0: the kernel picks each client's port; else client k binds port {@code sourcePortBase + k / sources}. */
+    private int sourcePortBase;
     long connectErrors;
     long handshakeErrors;
     long ioErrors;
@@ -83,6 +85,18 @@ final class WsClients
         }
     }
 
+    /**
+     * Binds every client to an explicit port from {@code base} on (per source address, in turn), with
+     * SO_REUSEADDR so ports a previous run left in TIME_WAIT can be taken again: the clients then draw nothing from
+     * the ephemeral range, which bench/source-ports.sh narrows to exhaust the proxy's upstream side only (a
+     * port bound by bind() also can never be shared by a connect-time pick of another socket, so clients bound
+     * with port 0 would take the window's ports away from the proxy's IP_BIND_ADDRESS_NO_PORT connects).
+     */
+    void sourcePortBase(final int base)
+    {
+        this.sourcePortBase = base;
+    }
+
     void listener(final Listener listener)
     {
         this.listener = listener;
@@ -98,7 +112,14 @@ final class WsClients
             ch = SocketChannel.open();
             ch.configureBlocking(false);
             ch.setOption(StandardSocketOptions.TCP_NODELAY, Boolean.TRUE);
-            if (sources.length > 0)
+            if (sourcePortBase > 0)
+            {
+                final int n = Math.max(1, sources.length);
+                final InetAddress from = sources.length > 0 ? sources[nextSource % n] : InetAddress.getLoopbackAddress();
+                ch.setOption(StandardSocketOptions.SO_REUSEADDR, Boolean.TRUE);
+                ch.bind(new InetSocketAddress(from, sourcePortBase + nextSource++ / n));
+            }
+            else if (sources.length > 0)
             {
                 ch.bind(new InetSocketAddress(sources[nextSource++ % sources.length], 0));
             }
