@@ -333,7 +333,9 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             return;
         }
         final var stats = owner.stats();
-        final long wait = admission.take(loop.nowNs());
+        final long taken = admission.take(loop.nowNs());
+        // A slot for now still passes the gate (slots given back can make two come due at once).
+        final long wait = taken == 0 ? admission.admit(loop.nowNs()) : taken;
         if (wait < 0 || wait > 0 && owner.draining())
         {
             // Draining: this process's listeners are closed; the client does better at the one taking over.
@@ -2643,9 +2645,18 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
                 connectTimedOut();
                 break;
             case ADMISSION_WAIT:
+            {
+                final long more = owner.limits().admission().admit(nowNs);
+                if (more > 0)
+                {
+                    exchangeStartNs = nowNs + more; // another upgrade went in this slot's time: the next one
+                    rearm();
+                    break;
+                }
                 leaveAdmissionWait(true);
                 runClientStep(this::connectUpstream);
                 break;
+            }
             case AWAITING_RESPONSE:
                 if (responseStarted)
                 {

@@ -92,6 +92,58 @@ class HandshakeAdmissionTest
         assertEquals(0, admission.take(now + 60_000 * MS));
     }
 
+    /** Slots given back let newcomers come due in the time of upgrades still waiting: the gate keeps the rate. */
+    @Test
+    void theGateHoldsWhatGoesToTheRateWhenSlotsCameBack()
+    {
+        final long t0 = 1_000 * MS;
+        final HandshakeAdmission admission = new HandshakeAdmission(50, 1, 10_000 * MS, 0);
+        final java.util.List<long[]> waiting = new java.util.ArrayList<>(); // {due time}
+        for (int c = 0; c < 200; c++)
+        {
+            waiting.add(new long[] {t0 + admission.take(t0)});
+        }
+        // Every other one leaves at once and gives its slot back; as many newcomers take slots.
+        for (int c = 0; c < 100; c++)
+        {
+            waiting.remove(waiting.size() - 1 - c);
+            admission.giveBack(t0);
+        }
+        for (int c = 0; c < 100; c++)
+        {
+            waiting.add(new long[] {t0 + admission.take(t0)});
+        }
+        // Time runs in 1 ms steps: each due upgrade asks the gate; count what goes per second.
+        final int[] perSecond = new int[20];
+        int gone = 0;
+        for (long now = t0; now < t0 + 20_000 * MS && gone < 200; now += MS)
+        {
+            for (final long[] w : waiting)
+            {
+                if (w[0] > 0 && w[0] <= now)
+                {
+                    final long more = admission.admit(now);
+                    if (more == 0)
+                    {
+                        w[0] = 0;
+                        gone++;
+                        perSecond[(int)((now - t0) / (1_000 * MS))]++;
+                    }
+                    else
+                    {
+                        w[0] = now + more;
+                    }
+                }
+            }
+        }
+        assertEquals(200, gone, "every one that stayed goes");
+        for (final int n : perSecond)
+        {
+            assertTrue(n <= 51 + HandshakeAdmission.GATE_SLACK_SLOTS,
+                "at most the rate, the burst and the gate's slack in any second: " + java.util.Arrays.toString(perSecond));
+        }
+    }
+
     @Test
     void offAdmitsEverythingAtOnceAndAReloadCanTurnItOn()
     {
