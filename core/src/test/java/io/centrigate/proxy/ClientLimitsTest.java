@@ -145,6 +145,111 @@ class ClientLimitsTest
         }
     }
 
+    /**
+     * Issue 15, acceptance 2: a sprayer of 100,000 distinct source addresses (a bound loop over 127.0.0.0/8, up to
+     * 2,000 connections open at once against a table of 1,024 slots) grows nothing: the table keeps its slots, what
+     * it cannot hold is let through untracked, and a client holding its limit meanwhile keeps its count and its 429.
+     */
+    @Test
+    void aSprayerOfAddressesGrowsNothingAndCannotEvictAClientAtItsLimit() throws Exception
+    {
+        try (WsEchoUpstream ws = WsEchoUpstream.start(0);
+            Proxy proxy = TestProxies.start(TestProxies.context(ws.address()).maxConnectionsPerClient(3)
+                .clientTableSize(1024)))
+        {
+            final InetSocketAddress address = TestProxies.address(proxy);
+            final List<RawClient> heavy = new ArrayList<>();
+            for (int i = 0; i < 3; i++)
+            {
+                final RawClient c = new RawClient(address, "127.0.0.1");
+                c.send(upgrade());
+                assertTrue(c.readHead().startsWith("HTTP/1.1 101 "));
+                heavy.add(c);
+            }
+            awaitConnections(proxy, "127.0.0.1", 3);
+            final int slots = proxy.clientTable().slots();
+            final int sprayed = spray(address, 100_000, 2_000);
+            assertEquals(100_000, sprayed, "every sprayed connection was accepted and closed by its client");
+            assertEquals(slots, proxy.clientTable().slots(), "the table never grows");
+            assertTrue(limitCount(proxy, LoopStats.CLIENT_UNTRACKED) > 0, "more addresses at once than slots: "
+                + "some went untracked (fail open)");
+            assertEquals(3, proxy.clientTable().connections(key("127.0.0.1")), "the client at its limit kept its count");
+            try (RawClient fourth = new RawClient(address, "127.0.0.1"))
+            {
+                assertTooManyRequests(fourth.readAll(), "1");
+            }
+            for (final RawClient c : heavy)
+            {
+                c.close();
+            }
+            awaitTableEmpty(proxy);
+        }
+    }
+
+    /**
+     * {@code total} connections, each from its own address of 127.0.0.0/8 (127.1.0.0 on), the last {@code open}
+     * kept open (the oldest closed as each new one connects); returns how many connected.
+     */
+    private static int spray(final InetSocketAddress target, final int total, final int open) throws Exception
+    {
+        int started = 0;
+        int connected = 0;
+        final java.util.ArrayDeque<java.nio.channels.SocketChannel> held = new java.util.ArrayDeque<>();
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        try (java.nio.channels.Selector selector = java.nio.channels.Selector.open())
+        {
+            while (connected < total)
+            {
+                if (System.nanoTime() - deadline > 0)
+                {
+                    throw new AssertionError("spray stuck at " + connected + " of " + total);
+                }
+                while (started < total && started - connected < 256)
+                {
+                    final int n = started + 65_536;
+                    final java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open();
+                    ch.configureBlocking(false);
+                    ch.bind(new InetSocketAddress(InetAddress.getByAddress(
+                        new byte[] {127, (byte)(n >>> 16), (byte)(n >>> 8), (byte)n}), 0));
+                    ch.connect(target);
+                    ch.register(selector, java.nio.channels.SelectionKey.OP_CONNECT);
+                    started++;
+                }
+                selector.select(100);
+                for (final java.nio.channels.SelectionKey k : selector.selectedKeys())
+                {
+                    final java.nio.channels.SocketChannel ch = (java.nio.channels.SocketChannel)k.channel();
+                    try
+                    {
+                        if (ch.finishConnect())
+                        {
+                            k.cancel();
+                            connected++;
+                            held.add(ch);
+                            if (held.size() > open)
+                            {
+                                held.poll().close();
+                            }
+                        }
+                    }
+                    catch (final IOException e)
+                    {
+                        throw new AssertionError("a sprayed connection failed after " + connected, e);
+                    }
+                }
+                selector.selectedKeys().clear();
+            }
+        }
+        finally
+        {
+            for (final java.nio.channels.SocketChannel ch : held)
+            {
+                ch.close();
+            }
+        }
+        return connected;
+    }
+
     @Test
     void handshakesPastTheBurstGet429WithTheBucketsWaitAsRetryAfter() throws Exception
     {
