@@ -20,6 +20,9 @@ need prometheus /usr/bin/prometheus
 # Node.js and npm: examples/sockjs/e2e.sh (the real sockjs-client against SockJS nodes, through centrigate).
 need nodejs node
 need npm npm
+# HTTP/2: the python-h2 conformance and WebSocket-over-HTTP/2 clients (H2ConformanceTest), h2load for bench/h2load.sh.
+need python3-h2 /usr/lib/python3/dist-packages/h2/__init__.py
+need nghttp2-client h2load
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-test-deps: nothing to install"
