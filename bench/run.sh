@@ -40,7 +40,8 @@
 #   under /usr/lib/jvm]  COLD_TARGETS [direct nginx centrigate centrigate-cds centrigate-jdk25 centrigate-aot
 #   centrigate-warmup centrigate-cds-warmup centrigate-aot-warmup; TARGETS, when set, replaces it; also
 #   centrigate-warmup-jitnormal (--jit-priority normal after the warm-up) and centrigate-jitbg (no warm-up,
-#   --jit-priority background)]
+#   --jit-priority background), centrigate-jdk25-warmup, centrigate-epoll-warmup, centrigate-iouring-warmup and
+#   centrigate-aot-epoll-warmup (JDK 25, the native transport, its AOT cache trained on epoll)]
 #   COLD_LOADGEN_WARM [0; N = the load generator first opens N upgrades straight at the upstream: its own JIT warm]
 #   QUIET_MAX_PCT [15; 0 in smoke] QUIET_WAIT [15]: before each run, wait (at most QUIET_WAIT s) until the whole
 #   machine is below QUIET_MAX_PCT % busy over 1 s (other work on a shared box); each result records other_cpu_pct
@@ -362,6 +363,8 @@ port_of() {
         centrigate-base-admin) echo $(( BASE_PORT + 14 )) ;; centrigate-epoll) echo $(( BASE_PORT + 15 )) ;;
         centrigate-iouring) echo $(( BASE_PORT + 18 )) ;;
         centrigate-warmup-jitnormal) echo $(( BASE_PORT + 16 )) ;; centrigate-jitbg) echo $(( BASE_PORT + 17 )) ;;
+        centrigate-epoll-warmup) echo $(( BASE_PORT + 19 )) ;; centrigate-aot-epoll-warmup) echo $(( BASE_PORT + 20 )) ;;
+        centrigate-iouring-warmup) echo $(( BASE_PORT + 21 )) ;; centrigate-jdk25-warmup) echo $(( BASE_PORT + 22 )) ;;
     esac
 }
 
@@ -383,11 +386,15 @@ wait_ready() { # port pid t0 timeout-s
 }
 
 # centrigate[-cds|-jdk25|-aot][-warmup]: the JVM (JDK 17 = $JAVA, or JAVA25), the archive of a training run, --warmup
-CDS_ARCHIVE=""; AOT_CACHE=""
+CDS_ARCHIVE=""; AOT_CACHE=""; AOT_CACHE_EPOLL=""
 variant_java() { case "$1" in *-jdk25*|*-aot*|*-epoll*|*-iouring*) echo "$JAVA25" ;; *) echo "$JAVA" ;; esac; }
 variant_opts() { # JVM options of a centrigate variant beyond CENTRIGATE_JAVA_OPTS
     case "$1" in *-jdk25*|*-aot*|*-epoll*|*-iouring*) echo "--sun-misc-unsafe-memory-access=allow" ;; esac
-    case "$1" in *-cds*) echo "-XX:SharedArchiveFile=$CDS_ARCHIVE" ;; *-aot*) echo "-XX:AOTCache=$AOT_CACHE" ;; esac
+    case "$1" in
+        *-cds*) echo "-XX:SharedArchiveFile=$CDS_ARCHIVE" ;;
+        *-aot-epoll*) echo "-XX:AOTCache=$AOT_CACHE_EPOLL" ;;
+        *-aot*) echo "-XX:AOTCache=$AOT_CACHE" ;;
+    esac
 }
 
 start_target() { # target tag: up to 3 attempts, each on a port free at that moment (a bind can still lose a race)
@@ -754,23 +761,27 @@ if has_scenario cold; then
         fi
         cold_targets+=("$t")
     done
-    train() { # java archive kind -> the archive's path, or nothing
+    train() { # java archive kind [run options] -> the archive's path, or nothing
         local logf="$OUT/logs/train-$3.log"
         log "cold: training run for the $3 archive ($1)"
-        "${PIN_PROXY[@]}" env JAVA="$1" JAVA_OPTS="$CENTRIGATE_JAVA_OPTS" RUN_ARGS="--loops $LOOPS" \
+        "${PIN_PROXY[@]}" env JAVA="$1" JAVA_OPTS="$CENTRIGATE_JAVA_OPTS" RUN_ARGS="--loops $LOOPS ${4:-}" \
             UPSTREAM="127.0.0.1:$UPORT" BENCH_JAR="$BJAR" CONNS="$COLD_TRAIN_CONNS" REQUESTS="$COLD_TRAIN_CONNS" \
             bash systemd/cold-start-archive.sh "$PJAR" "$2" 2> "$logf" || { log "cold: training failed, see $logf"; return 0; }
     }
-    need_cds=0; need_aot=0
+    need_cds=0; need_aot=0; need_aot_epoll=0
     for t in "${cold_targets[@]}"; do
         [[ $t == *-cds* ]] && need_cds=1
-        [[ $t == *-aot* ]] && need_aot=1
+        [[ $t == *-aot-epoll* ]] && need_aot_epoll=1
+        [[ $t == *-aot* && $t != *-aot-epoll* ]] && need_aot=1
     done
     [[ $need_cds == 1 ]] && CDS_ARCHIVE=$(train "$JAVA" "$JARS/centrigate.jsa" cds)
     [[ $need_aot == 1 ]] && AOT_CACHE=$(train "$JAVA25" "$JARS/centrigate.aot" aot)
+    # the epoll transport's cache is trained on epoll: its FFM call sites are what a NIO training never loads
+    [[ $need_aot_epoll == 1 ]] && AOT_CACHE_EPOLL=$(train "$JAVA25" "$JARS/centrigate-epoll.aot" aot-epoll "--transport epoll")
     kept=()
     for t in "${cold_targets[@]}"; do
-        if [[ $t == *-cds* && -z "$CDS_ARCHIVE" ]] || [[ $t == *-aot* && -z "$AOT_CACHE" ]]; then
+        if [[ $t == *-cds* && -z "$CDS_ARCHIVE" ]] || [[ $t == *-aot-epoll* && -z "$AOT_CACHE_EPOLL" ]] \
+            || [[ $t == *-aot* && $t != *-aot-epoll* && -z "$AOT_CACHE" ]]; then
             log "cold: skipping $t: no archive"; continue
         fi
         kept+=("$t")
@@ -781,6 +792,7 @@ if has_scenario cold; then
         [[ -n "$JAVA25" ]] && echo "java25: $JAVA25: $("$JAVA25" -version 2>&1 | head -1)"
         [[ -n "$CDS_ARCHIVE" ]] && echo "cds archive: $(du -h "$CDS_ARCHIVE" | cut -f1) (logs/train-cds.log)"
         [[ -n "$AOT_CACHE" ]] && echo "aot cache: $(du -h "$AOT_CACHE" | cut -f1) (logs/train-aot.log)"
+        [[ -n "$AOT_CACHE_EPOLL" ]] && echo "aot cache (epoll): $(du -h "$AOT_CACHE_EPOLL" | cut -f1) (logs/train-aot-epoll.log)"
     } >> "$OUT/env.txt"
     log "cold: targets ${cold_targets[*]}; $COLD_CONNS upgrades at $COLD_RATE/s right after the port accepts"
     # cold is the proxy, not the upstream: the upstream's JIT is warmed by the same load straight at it, not recorded
