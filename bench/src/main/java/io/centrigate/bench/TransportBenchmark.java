@@ -47,6 +47,8 @@ import io.centrigate.loop.Transports;
  * <li>{@link #roundTripCountingEmptyReads()}: {@link #roundTrip()} with one branch more in its caller, which was
  * enough to make the epoll path allocate (see there).</li>
  * </ul>
+ * {@code transport=io_uring} makes the same socket calls as epoll (readiness comes from multishot polls on a ring
+ * instead of {@code epoll_wait}), so it differs from epoll in {@link #polledRoundTrip()} only; Linux 5.19 or later.
  * {@code transport=epoll} needs JDK 22 or later on Linux (the jar's {@code META-INF/versions/22}); elsewhere its
  * set-up fails with the reason, so run {@code -p transport=nio} there. The content is checked once per variant at
  * set-up and the byte count at tear-down, so a broken path fails the run instead of producing a fast number.
@@ -59,7 +61,7 @@ public class TransportBenchmark
 {
     private static final long SETUP_MILLIS = 5_000;
 
-    @Param({"nio", "epoll"})
+    @Param({"nio", "epoll", "io_uring"})
     String transport;
 
     @Param({"64", "4096"})
@@ -87,7 +89,13 @@ public class TransportBenchmark
     public void setup() throws IOException
     {
         // Fails here, with the reason, when epoll cannot run (JDK < 22, not Linux, native access denied).
-        poller = Transports.factory(Transports.resolve(transport)).apply(() -> { });
+        final String resolved = Transports.resolve(transport);
+        if (!resolved.equals(transport))
+        {
+            // io_uring falls back to epoll where the kernel refuses it: that would be epoll's figure under its name
+            throw new IllegalStateException(Transports.fallbackNotice(transport, resolved));
+        }
+        poller = Transports.factory(resolved).apply(() -> { });
         connectPair();
 
         message = ByteBuffer.allocateDirect(size);
