@@ -46,7 +46,8 @@ public final class Warmup
     private static final int FRAMES_PER_TUNNEL = 8;
 
     /** What a warm-up did; {@code error} is null when it ran its full time. */
-    public record Result(long elapsedNs, int upgrades, int requests, String error, InetSocketAddress listener)
+    public record Result(long elapsedNs, int upgrades, int requests, String error, InetSocketAddress listener,
+        String transport)
     {
         /** The one line for the operator. */
         public String line()
@@ -129,12 +130,14 @@ public final class Warmup
         Node node = null;
         Proxy temporary = null;
         InetSocketAddress listener = null;
+        String transport = null;
         Warmup warmup = null;
         String failure = null;
         try
         {
             node = upstream == null ? new Node() : null;
             final ProxyContext warmupContext = context(ctx, upstream == null ? node.address() : upstream);
+            transport = warmupContext.transportInUse();
             loadLateClasses(warmupContext);
             temporary = Proxy.startCold(warmupContext, new PrintStream(OutputStream.nullOutputStream()));
             listener = temporary.boundAddresses().get(0);
@@ -171,7 +174,7 @@ public final class Warmup
         // and the traffic starts on an empty young generation.
         System.gc();
         return new Result(System.nanoTime() - start, warmup == null ? 0 : warmup.upgrades.get(),
-            warmup == null ? 0 : warmup.requests.get(), failure, listener);
+            warmup == null ? 0 : warmup.requests.get(), failure, listener, transport);
     }
 
     private static final String UNREACHED_RATE = "10000000/s:1000000";
@@ -183,6 +186,8 @@ public final class Warmup
             .listen(new InetSocketAddress("127.0.0.1", 0))
             .upstream(upstream)
             .loops(real.loops())
+            // The transport that will serve: a warm-up on another one compiles code the clients never run.
+            .transport(real.transportInUse() != null ? real.transportInUse() : real.transport())
             .idleMode(real.idleMode())
             .acceptMode(real.acceptMode())
             .balance(real.balance())

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import io.centrigate.config.ProxyContext;
+import io.centrigate.loop.Transports;
 import io.centrigate.metrics.LoopSnapshot;
 import io.centrigate.testing.HttpUpstream;
 import io.centrigate.testing.RawClient;
@@ -56,6 +57,8 @@ class WarmupTest
             assertTrue(warmup.upgrades() > 0, warmup.line());
             assertTrue(warmup.requests() > 0, warmup.line());
             assertTrue(warmup.line().startsWith("centrigate: warmed up in "), warmup.line());
+            assertEquals(proxy.context().transportInUse(), warmup.transport(),
+                "the warm-up compiles the transport that serves");
             assertEquals(0, node.opened(), "warm-up traffic stays on its own node");
             assertTrue(site.requests().isEmpty(), "warm-up traffic stays on its own node");
 
@@ -81,6 +84,35 @@ class WarmupTest
             final List<LoopSnapshot> snapshot = TestProxies.awaitIdle(proxy, 10_000);
             assertEquals(2, snapshot.stream().mapToLong(LoopSnapshot::accepted).sum());
             assertEquals(1, snapshot.stream().mapToLong(LoopSnapshot::tunnelsOpened).sum());
+        }
+    }
+
+    /**
+     * The warm-up compiles what serves: a proxy asked for a transport other than the tests' default warms up on it
+     * (it once warmed up on the default whatever was asked, so {@code --transport epoll --warmup 5s} left epoll's
+     * paths cold). Needs a second transport here (JDK 22+ on Linux); on JDK 17 only NIO exists.
+     */
+    @Test
+    void theWarmupRunsOnTheTransportThatServes() throws Exception
+    {
+        final String usual = new ProxyContext().transport();
+        final List<String> others = java.util.stream.Stream.of(Transports.NIO, Transports.EPOLL, Transports.IO_URING)
+            .filter(t -> !t.equals(usual) && Transports.unavailableReason(t) == null)
+            .toList();
+        org.junit.jupiter.api.Assumptions.assumeFalse(others.isEmpty(),
+            "no transport but " + usual + " here: " + Transports.unavailableReason(Transports.EPOLL));
+        for (final String transport : others)
+        {
+            try (WsEchoUpstream node = WsEchoUpstream.start(0);
+                HttpUpstream site = new HttpUpstream();
+                Proxy proxy = TestProxies.start(context(node, site).transport(transport)))
+            {
+                final Warmup.Result warmup = proxy.warmup();
+                assertNull(warmup.error(), warmup.line());
+                assertEquals(transport, proxy.context().transportInUse());
+                assertEquals(transport, warmup.transport(), warmup.line());
+                assertTrue(warmup.upgrades() > 0, warmup.line());
+            }
         }
     }
 
