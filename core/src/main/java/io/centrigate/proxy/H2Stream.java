@@ -35,6 +35,8 @@ final class H2Stream implements Connection
     private static final int RESP_TRAILERS = 5;
     private static final int RESP_UNTIL_CLOSE = 6;
     private static final int RESP_DONE = 7;
+    /** A WebSocket stream after its 200: the session's bytes are the tunnel's, DATA as they come (RFC 8441 §5). */
+    private static final int RESP_TUNNEL = 8;
 
     final int id;
     private final H2Connection conn;
@@ -61,6 +63,11 @@ final class H2Stream implements Connection
     /** DATA the session read that our stream window has not been given back yet. */
     int unacked;
     boolean headRequest;
+    /**
+     * An extended CONNECT with {@code :protocol websocket} (RFC 8441): its session sees an HTTP/1.1 upgrade, and
+     * once the node's 101 became our 200, END_STREAM each way is a half-close of the tunnel, not the exchange's end.
+     */
+    boolean webSocket;
 
     // ---- response side (node to client)
     long sendWindow;
@@ -155,7 +162,7 @@ final class H2Stream implements Connection
     int ready()
     {
         int ops = 0;
-        if (inFirst != null || responseEnded || reset)
+        if (inFirst != null || (tunnel() ? requestEnded : responseEnded) || reset)
         {
             ops |= OP_READ;
         }
@@ -247,8 +254,9 @@ final class H2Stream implements Connection
             }
             return n;
         }
-        // One request per stream: after the answer the input ends, and the session closes.
-        return responseEnded ? -1 : 0;
+        // A tunnel's input ends with the client's END_STREAM (a half-close for the node); any other stream carries
+        // one request: after the answer the input ends, and the session closes.
+        return (tunnel() ? requestEnded : responseEnded) ? -1 : 0;
     }
 
     @Override
@@ -296,6 +304,7 @@ final class H2Stream implements Connection
                 return true;
             }
             case RESP_UNTIL_CLOSE:
+            case RESP_TUNNEL:
                 return conn.data(this, src, src.remaining(), false) > 0;
             case RESP_CHUNK_SIZE:
             {
@@ -444,6 +453,11 @@ final class H2Stream implements Connection
                 {
                     respState = RESP_UNTIL_CLOSE;
                 }
+                else if (framing == H2Connection.TUNNEL)
+                {
+                    respState = RESP_TUNNEL;
+                    tunnel = true;
+                }
                 else
                 {
                     respState = RESP_FIXED;
@@ -453,6 +467,14 @@ final class H2Stream implements Connection
             }
         }
         return true;
+    }
+
+    /** The node's 101 became our 200: the stream is a WebSocket tunnel (it stays one after either END_STREAM). */
+    private boolean tunnel;
+
+    boolean tunnel()
+    {
+        return tunnel;
     }
 
     /** HEADERS or DATA with END_STREAM is written: the stream is half-closed (local). */
@@ -491,9 +513,9 @@ final class H2Stream implements Connection
         {
             return;
         }
-        if (respState == RESP_UNTIL_CLOSE)
+        if (respState == RESP_UNTIL_CLOSE || respState == RESP_TUNNEL)
         {
-            // A body delimited by the node's close ends here.
+            // A body delimited by the node's close ends here; a tunnel's node sent its FIN: half-closed (local).
             if (conn.endData(this))
             {
                 respState = RESP_DONE;
