@@ -7,6 +7,8 @@ Usage: h2_websocket.py MODE HOST PORT [ARG]
   refused   the node answers the upgrade 403: the client must see :status 403 and its body.
   malformed extended CONNECTs without :path / :scheme / :authority: RST_STREAM(PROTOCOL_ERROR); plain CONNECT and
             :protocol other than websocket: 501.
+  ends      the node's close frame and FIN reach the client (END_STREAM); the client's RST_STREAM closes the
+            node's connection (the JUnit side checks, then writes a line to stdin).
   many N    N WebSocket streams at once on one connection, each echoing its own messages.
 Prints one line per step; exits non-zero (with the reason on stderr) at the first failure. Every wait is bounded.
 """
@@ -340,6 +342,34 @@ def mode_many(c, n):
     say("MANY OK %d" % n)
 
 
+def mode_ends(c):
+    """The node's close reaches the client as its close frame and END_STREAM; a client's RST_STREAM ends the node's
+    connection (the JUnit test watches the node); a client's END_STREAM is the node's FIN."""
+    c.check_settings()
+    a = open_ws(c, "/connection/websocket?a")
+    a.out += ws_frame(1, b"close:4000")
+    c.send_pending()
+    c.pump(lambda: a.close_code is not None or a.reset is not None, "the node's close frame")
+    if a.close_code != 4000:
+        fail("node's close: code %s, reset %s" % (a.close_code, a.reset))
+    a.out += ws_frame(8, (4000).to_bytes(2, "big"))
+    a.end_after_out = True
+    c.send_pending()
+    c.pump(lambda: a.ended or a.reset is not None, "the end of the node's side")
+    if not a.ended:
+        fail("node's close ended the stream with RST_STREAM %s, not END_STREAM" % a.reset)
+    say("NODE CLOSE 4000 END_STREAM")
+    b = open_ws(c, "/connection/websocket?b")
+    echo_through(c, [(b, payloads(3, [0]))], "an echo before the reset")
+    say("RESET READY")
+    c.conn.reset_stream(b.id, 8)  # CANCEL
+    c.flush()
+    sys.stdin.readline()  # the JUnit test saw the node's connection end
+    d = open_ws(c, "/connection/websocket?d")
+    echo_through(c, [(d, payloads(4, [0, 200 * 1024]))], "an echo on a later stream")
+    say("LATER OK")
+
+
 def main():
     mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     c = Client(host, port)
@@ -349,6 +379,8 @@ def main():
         mode_refused(c)
     elif mode == "malformed":
         mode_malformed(c)
+    elif mode == "ends":
+        mode_ends(c)
     elif mode == "many":
         mode_many(c, int(sys.argv[4]))
     else:

@@ -540,7 +540,15 @@ final class H2Stream implements Connection
     {
         if (!closed)
         {
-            conn.streamClosed(this, responseEnded ? ErrorCode.NO_ERROR : ErrorCode.INTERNAL_ERROR);
+            if (tunnel && requestEnded && !responseEnded && !reset)
+            {
+                // The client ended its side and the session is done with the node (a finished closing handshake,
+                // as on drain): the end of a tunnel's TCP connection, a FIN, is END_STREAM (RFC 8441 §6).
+                conn.endData(this);
+            }
+            // Otherwise a tunnel cut short is a TCP reset for the client: RST_STREAM (RFC 8441 §6, RFC 9113 §8.5).
+            conn.streamClosed(this, responseEnded ? ErrorCode.NO_ERROR : tunnel ? ErrorCode.CONNECT_ERROR :
+                ErrorCode.INTERNAL_ERROR);
         }
         releaseBuffers();
     }

@@ -243,6 +243,29 @@ class Http2WebSocketTest
     }
 
     @Test
+    void endsPassBothWays() throws Exception
+    {
+        try (WsEchoUpstream node = WsEchoUpstream.start(0);
+            Proxy proxy = start(node.address());
+            PyClient client = new PyClient("ends", "127.0.0.1", port(proxy)))
+        {
+            client.await("NODE CLOSE 4000 END_STREAM", 30);
+            client.await("RESET READY", 30);
+            // The client's RST_STREAM ends the node's connection (as a TCP reset of an HTTP/1.1 client would).
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (node.openNow() != 0 && System.nanoTime() < deadline)
+            {
+                Thread.sleep(10); // polling interval of a bounded wait
+            }
+            assertEquals(0, node.openNow(), "node connection of the reset stream still open");
+            client.process.getOutputStream().write('\n');
+            client.process.getOutputStream().flush();
+            client.await("LATER OK", 30);
+            client.succeeds(30);
+        }
+    }
+
+    @Test
     void fiftyWebSocketStreamsOnOneConnection() throws Exception
     {
         try (WsEchoUpstream node = WsEchoUpstream.start(0);
