@@ -719,7 +719,8 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
 
     /**
      * Drain time is up: the final GOAWAY, then each WebSocket stream gets its close 1001 at a frame boundary from
-     * its session (as an HTTP/1.1 tunnel does) and ends once the close handshake is done; other streams end now.
+     * its session (as an HTTP/1.1 tunnel does; one still waiting for its node's 101 right after it) and ends once
+     * the close handshake is done; other streams end now (the connection-wide behaviour before RFC 8441).
      * The connection closes after its last stream.
      */
     void goingAway(final int code)
@@ -745,8 +746,9 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
             {
                 continue;
             }
-            if (s.webSocket && s.session.state() == ClientSession.TUNNEL)
+            if (s.webSocket)
             {
+                // A tunnel gets its close frames; an upgrade still under way gets them right after its 200.
                 s.session.goAway(code);
             }
             else

@@ -60,6 +60,12 @@ final class H2Stream implements Connection
     /** Our receive window for the stream, and what the session consumed but we have not yet given back. */
     long recvWindow;
     private long outstanding;
+    /**
+     * WebSocket streams: the DATA the session took in its last read, credited back at its next read. A tunnel's
+     * session reads again only once what it read last is written to the node, so the client's windows reopen as
+     * its bytes reach the node, not as they wait in the session.
+     */
+    private int heldCredit;
     /** DATA the session read that our stream window has not been given back yet. */
     int unacked;
     boolean headRequest;
@@ -149,8 +155,9 @@ final class H2Stream implements Connection
     /** DATA never read by the session (the stream ends early): what the connection's window must get back. */
     int takeOutstanding()
     {
-        final int n = (int)outstanding;
+        final int n = (int)outstanding + heldCredit;
         outstanding = 0;
+        heldCredit = 0;
         return n;
     }
 
@@ -162,7 +169,7 @@ final class H2Stream implements Connection
     int ready()
     {
         int ops = 0;
-        if (inFirst != null || (tunnel() ? requestEnded : responseEnded) || reset)
+        if (inFirst != null || heldCredit > 0 || (tunnel() ? requestEnded : responseEnded) || reset)
         {
             ops |= OP_READ;
         }
@@ -222,6 +229,12 @@ final class H2Stream implements Connection
         {
             throw new IOException("stream " + id + " reset");
         }
+        if (heldCredit > 0)
+        {
+            final int credit = heldCredit;
+            heldCredit = 0;
+            conn.consumed(this, credit);
+        }
         int n = 0;
         while (inFirst != null && dst.hasRemaining())
         {
@@ -250,7 +263,14 @@ final class H2Stream implements Connection
             if (give > 0)
             {
                 outstanding -= give;
-                conn.consumed(this, (int)give);
+                if (webSocket)
+                {
+                    heldCredit = (int)give;
+                }
+                else
+                {
+                    conn.consumed(this, (int)give);
+                }
             }
             return n;
         }
