@@ -9,6 +9,7 @@ Usage: h2_websocket.py MODE HOST PORT [ARG]
             :protocol other than websocket: 501.
   ends      the node's close frame and FIN reach the client (END_STREAM); the client's RST_STREAM closes the
             node's connection (the JUnit side checks, then writes a line to stdin).
+  idle      a silent tunnel is ended by --tunnel-idle-timeout (RST_STREAM), the connection serves the next one.
   many N    N WebSocket streams at once on one connection, each echoing its own messages.
 Prints one line per step; exits non-zero (with the reason on stderr) at the first failure. Every wait is bounded.
 """
@@ -370,6 +371,19 @@ def mode_ends(c):
     say("LATER OK")
 
 
+def mode_idle(c):
+    """A tunnel silent in both directions is ended by the proxy's tunnel idle timeout, the connection lives on."""
+    c.check_settings()
+    s = open_ws(c, "/connection/websocket?idle")
+    echo_through(c, [(s, payloads(5, [0]))], "an echo before going quiet")
+    started = time.monotonic()
+    c.pump(lambda: s.reset is not None or s.ended, "the idle timeout", timeout=60)
+    say("IDLE reset=%s ended=%s after=%.1f" % (s.reset, s.ended, time.monotonic() - started))
+    t = open_ws(c, "/connection/websocket?after")
+    echo_through(c, [(t, payloads(6, [0]))], "an echo on the same connection after the idle timeout")
+    say("AFTER OK")
+
+
 def main():
     mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     c = Client(host, port)
@@ -379,6 +393,8 @@ def main():
         mode_refused(c)
     elif mode == "malformed":
         mode_malformed(c)
+    elif mode == "idle":
+        mode_idle(c)
     elif mode == "ends":
         mode_ends(c)
     elif mode == "many":

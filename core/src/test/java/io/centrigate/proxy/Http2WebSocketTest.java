@@ -53,10 +53,15 @@ class Http2WebSocketTest
 
     private static Proxy start(final InetSocketAddress upstream) throws Exception
     {
+        return TestProxies.start(context(upstream));
+    }
+
+    private static ProxyContext context(final InetSocketAddress upstream)
+    {
         final TestCertificates cert = TestCertificates.ec();
-        return TestProxies.start(new ProxyContext().loops(1).http2(true)
+        return new ProxyContext().loops(1).http2(true)
             .tlsListen(new InetSocketAddress("127.0.0.1", 0)).tlsCert(cert.certificatePem())
-            .tlsKey(cert.privateKeyPem()).upstream(upstream).healthCheckPath("off"));
+            .tlsKey(cert.privateKeyPem()).upstream(upstream).healthCheckPath("off");
     }
 
     /** The Python client as a process whose output lines arrive in a queue; every wait on it is bounded. */
@@ -261,6 +266,21 @@ class Http2WebSocketTest
             client.process.getOutputStream().write('\n');
             client.process.getOutputStream().flush();
             client.await("LATER OK", 30);
+            client.succeeds(30);
+        }
+    }
+
+    @Test
+    void idleTunnelStreamIsEndedByTheTunnelIdleTimeout() throws Exception
+    {
+        try (WsEchoUpstream node = WsEchoUpstream.start(0);
+            Proxy proxy = TestProxies.start(context(node.address()).tunnelIdleTimeoutNs(TimeUnit.SECONDS.toNanos(1)));
+            PyClient client = new PyClient("idle", "127.0.0.1", port(proxy)))
+        {
+            // A cut tunnel is a TCP reset for its client: RST_STREAM(CONNECT_ERROR), RFC 8441 §6.
+            final String idle = client.await("IDLE", 30);
+            assertTrue(idle.startsWith("IDLE reset=10 ended=False"), idle);
+            client.await("AFTER OK", 30);
             client.succeeds(30);
         }
     }
