@@ -22,7 +22,12 @@ import io.centrigate.loop.Connection;
  * send windows allow; the rest stays in the session's pipe, and its node is not read meanwhile (back-pressure).
  * <p>
  * One stream carries one request (the head asks for {@code Connection: close}); once the answer has ended, reads
- * report the end of input and the session closes. Readiness comes from {@link H2Connection#dispatch()}, level-like
+ * report the end of input and the session closes.
+ * <p>
+ * A WebSocket stream (RFC 8441 extended CONNECT, see {@link H2WebSocket}) reads as an HTTP/1.1 upgrade; once the
+ * node's 101 went out as our 200, the stream is a tunnel: DATA are its bytes each way, END_STREAM a half-close
+ * each way (a read reports the end of input at the client's END_STREAM, {@link #shutdownOutput()} sends ours), and
+ * the client's windows reopen only as the session takes more, that is once its last read reached the node. Readiness comes from {@link H2Connection#dispatch()}, level-like
  * as the transports' is. Loop thread only.
  */
 final class H2Stream implements Connection
