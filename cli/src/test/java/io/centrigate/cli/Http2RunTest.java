@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.centrigate.testing.HttpUpstream;
+import io.centrigate.testing.WsEchoUpstream;
 import io.centrigate.tls.TestCertificates;
 
 /**
@@ -127,5 +128,87 @@ class Http2RunTest
             }
         }
         assumeTrue(curlHasHttp2(), "curl without HTTP/2: only the JDK client ran");
+    }
+
+    /**
+     * WebSocket over HTTP/2 (RFC 8441) through the real process: the python-h2 client of core's tests does an
+     * extended CONNECT, its frames are echoed byte-exact by a real WebSocket node, and SIGTERM brings it close 1001.
+     */
+    @Test
+    @Timeout(120)
+    void webSocketOverHttp2GetsEchoesAndClose1001OnSigterm() throws Exception
+    {
+        final Path script = Path.of("../core/src/test/python/h2_websocket.py").toAbsolutePath().normalize();
+        final Process probe = new ProcessBuilder("/usr/bin/python3", "-c", "import h2").redirectErrorStream(true)
+            .start();
+        assumeTrue(probe.waitFor(30, TimeUnit.SECONDS) && probe.exitValue() == 0,
+            "python3-h2 missing (scripts/install-test-deps.sh installs it)");
+        final TestCertificates cert = TestCertificates.ec();
+        try (WsEchoUpstream node = WsEchoUpstream.start(0);
+            CentrigateProcess run = CentrigateProcess.start(Map.of(), "run", "--loops", "1", "--http2", "on",
+                "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:" + node.getPort(),
+                "--health-check-path", "off", "--drain-timeout", "1s",
+                "--tls-listen", "127.0.0.1:0", "--tls-cert", cert.certificatePem().toString(),
+                "--tls-key", cert.privateKeyPem().toString()))
+        {
+            final int port = tlsPort(run.awaitLine("centrigate "));
+            final Process client = new ProcessBuilder("/usr/bin/python3", script.toString(), "echo", "127.0.0.1",
+                String.valueOf(port)).redirectError(dir.resolve("client.err").toFile()).start();
+            try
+            {
+                final java.util.concurrent.BlockingQueue<String> lines = new java.util.concurrent.LinkedBlockingQueue<>();
+                final Thread reader = new Thread(() ->
+                {
+                    try (java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(
+                        client.getInputStream(), StandardCharsets.UTF_8)))
+                    {
+                        String line;
+                        while ((line = r.readLine()) != null)
+                        {
+                            lines.add(line);
+                        }
+                    }
+                    catch (final java.io.IOException ignore)
+                    {
+                        // the client ended
+                    }
+                });
+                reader.setDaemon(true);
+                reader.start();
+                assertTrue(awaitLine(lines, "ECHO OK", client).startsWith("ECHO OK"));
+                awaitLine(lines, "READY", client);
+                assertEquals("13", node.handshakes().get(0).get("sec-websocket-version"));
+                run.terminate(); // SIGTERM: drain, then close 1001 at a frame boundary
+                assertEquals("CLOSE 1001", awaitLine(lines, "CLOSE", client));
+                awaitLine(lines, "DONE", client);
+                assertTrue(client.waitFor(30, TimeUnit.SECONDS), "client did not end");
+                assertEquals(0, client.exitValue(), Files.readString(dir.resolve("client.err")));
+                assertEquals(0, run.exitCode(30));
+            }
+            finally
+            {
+                client.destroyForcibly();
+            }
+        }
+    }
+
+    private String awaitLine(final java.util.concurrent.BlockingQueue<String> lines, final String prefix,
+        final Process client) throws Exception
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline)
+        {
+            final String line = lines.poll(100, TimeUnit.MILLISECONDS);
+            if (line != null && line.startsWith(prefix))
+            {
+                return line;
+            }
+            if (line == null && !client.isAlive() && lines.isEmpty())
+            {
+                break;
+            }
+        }
+        throw new AssertionError("no line '" + prefix + "' from the client; stderr: " +
+            Files.readString(dir.resolve("client.err")));
     }
 }

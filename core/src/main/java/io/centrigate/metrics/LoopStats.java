@@ -31,16 +31,17 @@ public final class LoopStats
     public static final int PROXY_HEADER_DISALLOWED = 3;
     public static final int PROXY_HEADER_TIMEOUT = 4;
     /** HTTP/2 events ({@code --http2 on}), by {@link #HTTP2_EVENTS} index. */
-    public final long[] http2 = new long[6];
+    public final long[] http2 = new long[7];
     public static final int HTTP2_CONNECTIONS = 0;
     public static final int HTTP2_STREAMS = 1;
     public static final int HTTP2_STREAMS_REFUSED = 2;
     public static final int HTTP2_RESETS_RECEIVED = 3;
     public static final int HTTP2_STREAM_ERRORS = 4;
     public static final int HTTP2_CONNECTION_ERRORS = 5;
+    public static final int HTTP2_WEBSOCKET_STREAMS = 6;
     /** The {@code event} label of each index of {@link #http2}. */
     public static final java.util.List<String> HTTP2_EVENTS = java.util.List.of("connections", "streams",
-        "streams_refused", "resets_received", "stream_errors", "connection_errors");
+        "streams_refused", "resets_received", "stream_errors", "connection_errors", "websocket_streams");
     /** The {@code reason} label of each index of {@link #proxyHeaderRefused}. */
     public static final java.util.List<String> PROXY_HEADER_REASONS =
         java.util.List.of("missing", "malformed", "oversized", "disallowed", "timeout");

@@ -1771,7 +1771,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
     {
         if (h2 != null)
         {
-            h2.close();
+            h2.goingAway(code); // its WebSocket streams get their close 1001 as HTTP/1.1 tunnels do
             return;
         }
         if (goAway != null)
@@ -1803,6 +1803,11 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
      */
     void moveIfOffered(final long nowNs, final long minAgeNs)
     {
+        if (h2 != null)
+        {
+            h2.moveIfOffered(nowNs, minAgeNs);
+            return;
+        }
         if (state != TUNNEL || goAway != null || counted == null || !counted.wanted())
         {
             return;

@@ -40,6 +40,8 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     static final long NO_BODY = -3;
     static final long CHUNKED = -4;
     static final long UNTIL_CLOSE = -5;
+    /** A WebSocket stream's 101 became :status 200 (RFC 8441 §5): the stream is a tunnel from here on. */
+    static final long TUNNEL = -6;
 
     private static final UnsafeBuffer HTTP11 = ascii(" HTTP/1.1\r\n");
     private static final UnsafeBuffer HOST = ascii("Host: ");
@@ -62,6 +64,7 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     private final HpackDecoder decoder;
     private final HpackEncoder encoder = new HpackEncoder(true);
     private final RequestFields fields;
+    private final H2WebSocket webSocket = new H2WebSocket();
     private final Int2ObjectHashMap<H2Stream> streams = new Int2ObjectHashMap<>();
     /** Streams copied for one dispatch round, so sessions may close theirs meanwhile. */
     private final H2Stream[] round;
@@ -178,8 +181,10 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
 
     private void sendSettings()
     {
-        final int[] ids = {Setting.MAX_CONCURRENT_STREAMS, Setting.INITIAL_WINDOW_SIZE, Setting.MAX_HEADER_LIST_SIZE};
-        final long[] values = {maxConcurrentStreams, initialStreamWindow, block.capacity() / 2};
+        // RFC 8441 §3: extended CONNECT (WebSocket over HTTP/2) is accepted.
+        final int[] ids = {Setting.MAX_CONCURRENT_STREAMS, Setting.INITIAL_WINDOW_SIZE, Setting.MAX_HEADER_LIST_SIZE,
+            Setting.ENABLE_CONNECT_PROTOCOL};
+        final long[] values = {maxConcurrentStreams, initialStreamWindow, block.capacity() / 2, 1};
         outEnd += FrameWriter.settings(out, outEnd, ids, values, ids.length);
         if (connectionWindow > Setting.DEFAULT_INITIAL_WINDOW_SIZE)
         {
@@ -438,8 +443,10 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
             p++;
         }
         p++;
+        // RFC 8441 §5: the node's 101 (checked by the session) is the client's 200, and the stream a tunnel.
+        final boolean tunnel = status == 101 && s.webSocket;
         int b = encoder.startBlock(scratch, 0);
-        b += encoder.status(scratch, b, status);
+        b += encoder.status(scratch, b, tunnel ? 200 : status);
         long contentLength = -1;
         boolean chunked = false;
         while (p < length)
@@ -484,11 +491,17 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
                 b += encoder.field(scratch, b, head, p, nameLength, head, value, valueEnd - value, false);
             }
             else if (!is(head, p, nameLength, "connection") && !is(head, p, nameLength, "keep-alive") &&
-                !is(head, p, nameLength, "proxy-connection") && !is(head, p, nameLength, "upgrade"))
+                !is(head, p, nameLength, "proxy-connection") && !is(head, p, nameLength, "upgrade") &&
+                !(tunnel && is(head, p, nameLength, "sec-websocket-accept")))
             {
                 b += encoder.field(scratch, b, head, p, nameLength, head, value, valueEnd - value, false);
             }
             p = lineEnd + 1;
+        }
+        if (tunnel)
+        {
+            outEnd += writer.headers(out, outEnd, s.id, scratch, 0, b, false);
+            return TUNNEL;
         }
         final boolean interim = status < 200;
         final boolean noBody = !interim && (s.headRequest || status == 204 || status == 304 ||
@@ -701,6 +714,71 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         else if (!goAwaySent && !closed)
         {
             finalDrainGoAway();
+        }
+    }
+
+    /**
+     * Drain time is up: the final GOAWAY, then each WebSocket stream gets its close 1001 at a frame boundary from
+     * its session (as an HTTP/1.1 tunnel does; one still waiting for its node's 101 right after it) and ends once
+     * the close handshake is done; other streams end now (the connection-wide behaviour before RFC 8441).
+     * The connection closes after its last stream.
+     */
+    void goingAway(final int code)
+    {
+        if (closed)
+        {
+            return;
+        }
+        if (!goAwaySent)
+        {
+            goAway(ErrorCode.NO_ERROR);
+        }
+        int n = 0;
+        for (final H2Stream s : streams.values())
+        {
+            round[n++] = s;
+        }
+        for (int i = 0; i < n; i++)
+        {
+            final H2Stream s = round[i];
+            round[i] = null;
+            if (s.closed || s.session == null)
+            {
+                continue;
+            }
+            if (s.webSocket)
+            {
+                // A tunnel gets its close frames; an upgrade still under way gets them right after its 200.
+                s.session.goAway(code);
+            }
+            else
+            {
+                s.session.close();
+            }
+        }
+        flushOut();
+        if (!closed && streams.isEmpty())
+        {
+            requestDispatch(); // closes the connection once its output is out
+        }
+    }
+
+    /** A node's tunnels are being moved (node drain, rebalancing): this connection's WebSocket streams take part. */
+    void moveIfOffered(final long nowNs, final long minAgeNs)
+    {
+        int n = 0;
+        for (final H2Stream s : streams.values())
+        {
+            round[n++] = s;
+        }
+        for (int i = 0; i < n; i++)
+        {
+            final H2Stream s = round[i];
+            round[i] = null;
+            if (!s.closed && s.webSocket && s.session != null)
+            {
+                s.session.moveIfOffered(nowNs, minAgeNs);
+            }
         }
     }
 
@@ -929,9 +1007,16 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
             rstStream(streamId, ErrorCode.REFUSED_STREAM);
             return;
         }
-        if (fields.protocol() >= 0 || fields.path() < 0)
+        final boolean webSocketStream = fields.protocol() >= 0;
+        if (fields.path() < 0 || webSocketStream && !H2WebSocket.isWebSocket(fields.buffer(),
+            fields.valueOffset(fields.protocol()), fields.valueLength(fields.protocol())))
         {
-            answer(streamId, 501); // CONNECT, extended or not: not in this step
+            answer(streamId, 501); // plain CONNECT (no tunnels to arbitrary hosts), or a protocol we do not tunnel
+            return;
+        }
+        if (webSocketStream && endStream)
+        {
+            answer(streamId, 400); // a tunnel whose client has nothing to send: no WebSocket could run on it
             return;
         }
         if (endStream && fields.contentLength() > 0)
@@ -941,9 +1026,10 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
             return;
         }
         final H2Stream s = new H2Stream(this, streamId, pool, initialStreamWindow, peerInitialWindow);
-        s.expectedLength = fields.contentLength();
+        s.webSocket = webSocketStream;
+        s.expectedLength = webSocketStream ? -1 : fields.contentLength();
         s.requestEnded = endStream;
-        s.chunkedRequest = !endStream && fields.contentLength() < 0;
+        s.chunkedRequest = !endStream && fields.contentLength() < 0 && !webSocketStream;
         s.headRequest = is(fields.buffer(), fields.valueOffset(fields.method()), fields.valueLength(fields.method()),
             "HEAD");
         if (!requestHead(s))
@@ -954,6 +1040,10 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         }
         streams.put(streamId, s);
         owner.stats().http2[io.centrigate.metrics.LoopStats.HTTP2_STREAMS]++;
+        if (webSocketStream)
+        {
+            owner.stats().http2[io.centrigate.metrics.LoopStats.HTTP2_WEBSOCKET_STREAMS]++;
+        }
         try
         {
             s.session = new ClientSession(owner, s, parent);
@@ -978,8 +1068,9 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         {
             return false;
         }
-        boolean ok = value(s, fields.method()) && s.append(SPACE) && value(s, fields.path()) &&
-            s.append(HTTP11);
+        // An extended CONNECT goes to the node as the HTTP/1.1 upgrade it stands for (H2WebSocket).
+        boolean ok = (s.webSocket ? s.append(H2WebSocket.GET) : value(s, fields.method())) && s.append(SPACE) &&
+            value(s, fields.path()) && s.append(HTTP11);
         if (fields.authority() >= 0)
         {
             ok &= s.append(HOST) && value(s, fields.authority()) && s.append(CRLF);
@@ -991,7 +1082,9 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
             final int nameLength = fields.nameLength(i);
             if (f.getByte(nameOffset) == ':' || is(f, nameOffset, nameLength, "te") ||
                 is(f, nameOffset, nameLength, "cookie") ||
-                fields.authority() >= 0 && is(f, nameOffset, nameLength, "host"))
+                fields.authority() >= 0 && is(f, nameOffset, nameLength, "host") ||
+                s.webSocket && (is(f, nameOffset, nameLength, "sec-websocket-key") ||
+                is(f, nameOffset, nameLength, "content-length")))
             {
                 cookie |= is(f, nameOffset, nameLength, "cookie");
                 continue;
@@ -1012,6 +1105,11 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
                 }
             }
             ok &= s.append(CRLF);
+        }
+        if (s.webSocket)
+        {
+            return ok && s.append(H2WebSocket.UPGRADE_FIELDS) && s.append(webSocket.freshKey()) &&
+                s.append(H2WebSocket.END_OF_HEAD);
         }
         return ok && s.append(s.chunkedRequest ? CHUNKED_CLOSE : CLOSE);
     }

@@ -22,7 +22,12 @@ import io.centrigate.loop.Connection;
  * send windows allow; the rest stays in the session's pipe, and its node is not read meanwhile (back-pressure).
  * <p>
  * One stream carries one request (the head asks for {@code Connection: close}); once the answer has ended, reads
- * report the end of input and the session closes. Readiness comes from {@link H2Connection#dispatch()}, level-like
+ * report the end of input and the session closes.
+ * <p>
+ * A WebSocket stream (RFC 8441 extended CONNECT, see {@link H2WebSocket}) reads as an HTTP/1.1 upgrade; once the
+ * node's 101 went out as our 200, the stream is a tunnel: DATA are its bytes each way, END_STREAM a half-close
+ * each way (a read reports the end of input at the client's END_STREAM, {@link #shutdownOutput()} sends ours), and
+ * the client's windows reopen only as the session takes more, that is once its last read reached the node. Readiness comes from {@link H2Connection#dispatch()}, level-like
  * as the transports' is. Loop thread only.
  */
 final class H2Stream implements Connection
@@ -35,6 +40,8 @@ final class H2Stream implements Connection
     private static final int RESP_TRAILERS = 5;
     private static final int RESP_UNTIL_CLOSE = 6;
     private static final int RESP_DONE = 7;
+    /** A WebSocket stream after its 200: the session's bytes are the tunnel's, DATA as they come (RFC 8441 §5). */
+    private static final int RESP_TUNNEL = 8;
 
     final int id;
     private final H2Connection conn;
@@ -58,9 +65,20 @@ final class H2Stream implements Connection
     /** Our receive window for the stream, and what the session consumed but we have not yet given back. */
     long recvWindow;
     private long outstanding;
+    /**
+     * WebSocket streams: the DATA the session took in its last read, credited back at its next read. A tunnel's
+     * session reads again only once what it read last is written to the node, so the client's windows reopen as
+     * its bytes reach the node, not as they wait in the session.
+     */
+    private int heldCredit;
     /** DATA the session read that our stream window has not been given back yet. */
     int unacked;
     boolean headRequest;
+    /**
+     * An extended CONNECT with {@code :protocol websocket} (RFC 8441): its session sees an HTTP/1.1 upgrade, and
+     * once the node's 101 became our 200, END_STREAM each way is a half-close of the tunnel, not the exchange's end.
+     */
+    boolean webSocket;
 
     // ---- response side (node to client)
     long sendWindow;
@@ -142,8 +160,9 @@ final class H2Stream implements Connection
     /** DATA never read by the session (the stream ends early): what the connection's window must get back. */
     int takeOutstanding()
     {
-        final int n = (int)outstanding;
+        final int n = (int)outstanding + heldCredit;
         outstanding = 0;
+        heldCredit = 0;
         return n;
     }
 
@@ -155,7 +174,7 @@ final class H2Stream implements Connection
     int ready()
     {
         int ops = 0;
-        if (inFirst != null || responseEnded || reset)
+        if (inFirst != null || heldCredit > 0 || (tunnel() ? requestEnded : responseEnded) || reset)
         {
             ops |= OP_READ;
         }
@@ -215,6 +234,12 @@ final class H2Stream implements Connection
         {
             throw new IOException("stream " + id + " reset");
         }
+        if (heldCredit > 0)
+        {
+            final int credit = heldCredit;
+            heldCredit = 0;
+            conn.consumed(this, credit);
+        }
         int n = 0;
         while (inFirst != null && dst.hasRemaining())
         {
@@ -243,12 +268,20 @@ final class H2Stream implements Connection
             if (give > 0)
             {
                 outstanding -= give;
-                conn.consumed(this, (int)give);
+                if (webSocket)
+                {
+                    heldCredit = (int)give;
+                }
+                else
+                {
+                    conn.consumed(this, (int)give);
+                }
             }
             return n;
         }
-        // One request per stream: after the answer the input ends, and the session closes.
-        return responseEnded ? -1 : 0;
+        // A tunnel's input ends with the client's END_STREAM (a half-close for the node); any other stream carries
+        // one request: after the answer the input ends, and the session closes.
+        return (tunnel() ? requestEnded : responseEnded) ? -1 : 0;
     }
 
     @Override
@@ -296,6 +329,7 @@ final class H2Stream implements Connection
                 return true;
             }
             case RESP_UNTIL_CLOSE:
+            case RESP_TUNNEL:
                 return conn.data(this, src, src.remaining(), false) > 0;
             case RESP_CHUNK_SIZE:
             {
@@ -444,6 +478,11 @@ final class H2Stream implements Connection
                 {
                     respState = RESP_UNTIL_CLOSE;
                 }
+                else if (framing == H2Connection.TUNNEL)
+                {
+                    respState = RESP_TUNNEL;
+                    tunnel = true;
+                }
                 else
                 {
                     respState = RESP_FIXED;
@@ -453,6 +492,14 @@ final class H2Stream implements Connection
             }
         }
         return true;
+    }
+
+    /** The node's 101 became our 200: the stream is a WebSocket tunnel (it stays one after either END_STREAM). */
+    private boolean tunnel;
+
+    boolean tunnel()
+    {
+        return tunnel;
     }
 
     /** HEADERS or DATA with END_STREAM is written: the stream is half-closed (local). */
@@ -491,9 +538,9 @@ final class H2Stream implements Connection
         {
             return;
         }
-        if (respState == RESP_UNTIL_CLOSE)
+        if (respState == RESP_UNTIL_CLOSE || respState == RESP_TUNNEL)
         {
-            // A body delimited by the node's close ends here.
+            // A body delimited by the node's close ends here; a tunnel's node sent its FIN: half-closed (local).
             if (conn.endData(this))
             {
                 respState = RESP_DONE;
@@ -518,7 +565,15 @@ final class H2Stream implements Connection
     {
         if (!closed)
         {
-            conn.streamClosed(this, responseEnded ? ErrorCode.NO_ERROR : ErrorCode.INTERNAL_ERROR);
+            if (tunnel && requestEnded && !responseEnded && !reset)
+            {
+                // The client ended its side and the session is done with the node (a finished closing handshake,
+                // as on drain): the end of a tunnel's TCP connection, a FIN, is END_STREAM (RFC 8441 §6).
+                conn.endData(this);
+            }
+            // Otherwise a tunnel cut short is a TCP reset for the client: RST_STREAM (RFC 8441 §6, RFC 9113 §8.5).
+            conn.streamClosed(this, responseEnded ? ErrorCode.NO_ERROR : tunnel ? ErrorCode.CONNECT_ERROR :
+                ErrorCode.INTERNAL_ERROR);
         }
         releaseBuffers();
     }
