@@ -232,7 +232,7 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
             }
             flushOut();
             readFrames();
-            if (!closed)
+            if (!closed && !lingering)
             {
                 dispatch();
             }
@@ -971,6 +971,10 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
             {
                 onStreamError(streamId, ErrorCode.STREAM_CLOSED, "DATA on a closed stream");
             }
+            else if (length == 0)
+            {
+                flood(); // ignored, but an empty frame still costs a look
+            }
             return;
         }
         if (length == 0 && !endStream && flood())
@@ -1435,8 +1439,9 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     @Override
     public void onStreamError(final int streamId, final int errorCode, final String reason)
     {
-        // Resets the client provokes cost as much as those it sends (CVE-2025-8671, "MadeYouReset").
-        if (flood())
+        // Resets the client provokes cost as much as those it sends (CVE-2025-8671, "MadeYouReset"); our own
+        // failures (no buffer) are not the client's doing.
+        if (errorCode != ErrorCode.INTERNAL_ERROR && flood())
         {
             return;
         }
