@@ -32,8 +32,10 @@
  * listener, SETTINGS/PING/GOAWAY, connection and stream windows, the stream table and its states, the concurrency
  * limit, content-length against DATA, turning {@link io.centrigate.h2.RequestFields} into an HTTP/1.1 head with
  * split cookies joined) and {@code H2Stream} (one stream as an HTTP/1.1 connection for a {@code ClientSession}).
- * Not done yet: the SETTINGS ACK timeout; counting resets (CVE-2023-44487), SETTINGS, PING, empty and unknown
- * frames per connection and the GOAWAY that follows; zero-window stall timeouts. The decoder does not yet insist on
+ * The session also counts costly frames per connection ({@code --http2-flood-limit}: resets it receives or is made
+ * to send, SETTINGS, PING, PRIORITY, empty and unknown frames) and ends a flood with GOAWAY, and applies
+ * {@code --send-timeout} to each stream (its session) and to the connection (a client that stops reading).
+ * Not done yet: the SETTINGS ACK timeout. The decoder does not yet insist on
  * a size update after we lower our SETTINGS_HEADER_TABLE_SIZE mid-connection (we advertise one value for a
  * connection's life), and the encoder never indexes.
  */

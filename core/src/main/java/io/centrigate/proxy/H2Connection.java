@@ -110,6 +110,29 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     private long floodWindowStartNs;
     private int floodCount;
     private static final long FLOOD_WINDOW_NS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    /**
+     * {@code send-timeout} for the connection as a whole: output the socket has not taken for this long (the client
+     * stopped reading) ends the connection, as a stream whose window stays closed is ended by its session's.
+     */
+    private final long sendTimeoutNs;
+    /** When queued output last moved (0 while none waits). */
+    private long stallSinceNs;
+    /** After a connection error: GOAWAY out, output shut, input read and dropped until EOF or the linger time. */
+    private boolean lingering;
+    private long lingerStartNs;
+    /** The stall and linger deadlines share one timer, apart from the idle one. */
+    private final io.centrigate.loop.EventLoop.TimerTarget guard = this::onGuardTimer;
+    private long guardTimerId = org.agrona.DeadlineTimerWheel.NULL_DEADLINE;
+    /**
+     * §5.1: the last streams closed, newest last, each id negated when it was us who reset it. A frame on a closed
+     * stream we reset was in flight and is ignored; on one that ended or that the client reset it is a stream error
+     * (STREAM_CLOSED); a new stream at or below {@link #lastStreamId} that was never open breaks §5.1.1.
+     */
+    private final int[] recentlyClosed = new int[64];
+    private int recentlyClosedNext;
+    private static final int NEVER_OPEN = 0;
+    private static final int ENDED = 1;
+    private static final int RESET_BY_US = 2;
 
     H2Connection(final ProxyLoop owner, final ClientSession parent, final TlsChannel tls, final ByteBuffer early)
         throws IOException
@@ -125,6 +148,7 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         this.connectionWindow = ctx.http2ConnectionWindow();
         this.idleTimeoutNs = ctx.keepAliveTimeoutNs();
         this.floodLimit = ctx.http2FloodLimit();
+        this.sendTimeoutNs = ctx.sendTimeoutNs();
         final int maxHeaderList = ctx.http2EffectiveHeaderListSize();
         // A block may exceed the list size it decodes to only by its encoding's overhead: twice the list size
         // leaves room for that, so a head over the list limit gets its 431, and the bound still holds.
@@ -206,9 +230,14 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         try
         {
             tls.flushPending();
+            if (lingering)
+            {
+                linger();
+                return;
+            }
             flushOut();
             readFrames();
-            if (!closed)
+            if (!closed && !lingering)
             {
                 dispatch();
             }
@@ -337,7 +366,7 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     private void updateInterest()
     {
         int want = 0;
-        if (!goAwaySentFinal && outRoom() >= headRoom)
+        if (lingering || !goAwaySentFinal && outRoom() >= headRoom)
         {
             want |= Connection.OP_READ;
         }
@@ -362,10 +391,11 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         }
         try
         {
+            boolean moved = false;
             if (outEnd > outStart)
             {
                 outBuffer.limit(outEnd).position(outStart);
-                tls.write(outBuffer);
+                moved = tls.write(outBuffer) > 0;
                 outStart = outBuffer.position();
                 outBuffer.clear();
                 if (outStart == outEnd)
@@ -380,6 +410,7 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
                     outStart = 0;
                 }
             }
+            outputMoved(moved);
             updateInterest();
         }
         catch (final IOException e)
@@ -388,6 +419,67 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
             // (and aborts as for a failed client socket); the connection closes from the loop's next duty cycle.
             failed = true;
             requestDispatch();
+        }
+    }
+
+    /** Keeps the stall deadline: it moves with every write the socket takes, and ends once nothing is queued. */
+    private void outputMoved(final boolean moved)
+    {
+        if (!hasOutput())
+        {
+            stallSinceNs = 0;
+            return;
+        }
+        if (moved || stallSinceNs == 0)
+        {
+            stallSinceNs = owner.loop().nowNs();
+            if (sendTimeoutNs > 0)
+            {
+                armGuard(stallSinceNs + sendTimeoutNs);
+            }
+        }
+    }
+
+    /** A later deadline than the armed one needs no new timer: the armed one fires early and re-arms. */
+    private void armGuard(final long deadlineNs)
+    {
+        if (guardTimerId == org.agrona.DeadlineTimerWheel.NULL_DEADLINE && !closed)
+        {
+            guardTimerId = owner.loop().schedule(guard, deadlineNs);
+        }
+    }
+
+    private void onGuardTimer(final long nowNs)
+    {
+        guardTimerId = org.agrona.DeadlineTimerWheel.NULL_DEADLINE;
+        if (closed)
+        {
+            return;
+        }
+        long next = Long.MAX_VALUE;
+        if (lingering)
+        {
+            if (nowNs - lingerStartNs >= ProxyLoop.LINGER_TIMEOUT_NS)
+            {
+                close();
+                return;
+            }
+            next = lingerStartNs + ProxyLoop.LINGER_TIMEOUT_NS;
+        }
+        if (sendTimeoutNs > 0 && stallSinceNs != 0 && hasOutput())
+        {
+            if (nowNs - stallSinceNs >= sendTimeoutNs)
+            {
+                // The client takes nothing: no GOAWAY could reach it either.
+                owner.errorLog().log("http2", "send timeout: the client stopped reading");
+                close();
+                return;
+            }
+            next = Math.min(next, stallSinceNs + sendTimeoutNs);
+        }
+        if (next != Long.MAX_VALUE)
+        {
+            armGuard(next);
         }
     }
 
@@ -668,6 +760,7 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
 
     private void remove(final H2Stream s)
     {
+        closedStream(s.id);
         s.closed = true;
         if (streams.remove(s.id) != null && streams.isEmpty())
         {
@@ -680,10 +773,35 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
 
     private void rstStream(final int id, final int code)
     {
+        closedStream(-id);
         if (outRoom() >= FrameHeader.LENGTH + 4)
         {
             outEnd += FrameWriter.rstStream(out, outEnd, id, code);
         }
+    }
+
+    private void closedStream(final int idOrNegated)
+    {
+        recentlyClosed[recentlyClosedNext] = idOrNegated;
+        recentlyClosedNext = (recentlyClosedNext + 1) % recentlyClosed.length;
+    }
+
+    /** How a stream at or below {@link #lastStreamId} and not in the table came to be closed (cold path). */
+    private int closedHow(final int id)
+    {
+        int how = NEVER_OPEN;
+        for (final int entry : recentlyClosed)
+        {
+            if (entry == -id)
+            {
+                return RESET_BY_US;
+            }
+            if (entry == id)
+            {
+                how = ENDED;
+            }
+        }
+        return how;
     }
 
     InetSocketAddress remoteAddress()
@@ -801,12 +919,61 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         }
     }
 
-    /** After a connection error: what is queued (the GOAWAY last) goes out, then the connection closes. */
+    /**
+     * After a connection error: what is queued (the GOAWAY last) goes out, then the output is shut and what the
+     * client still sends is read and dropped for a moment before the close, since closing with unread input
+     * resets the connection and can destroy the GOAWAY before the client reads it (as Nginx's lingering close).
+     */
     private void finalGoAway()
     {
         goAwaySentFinal = true;
         flushOut();
-        close();
+        if (closed || failed)
+        {
+            return;
+        }
+        endStreams();
+        lingering = true;
+        lingerStartNs = owner.loop().nowNs();
+        armGuard(lingerStartNs + ProxyLoop.LINGER_TIMEOUT_NS);
+        try
+        {
+            linger();
+        }
+        catch (final IOException e)
+        {
+            close();
+        }
+    }
+
+    private void linger() throws IOException
+    {
+        flushOut();
+        if (closed || failed)
+        {
+            close();
+            return;
+        }
+        if (!hasOutput())
+        {
+            tls.shutdownOutput(); // close_notify, then FIN once written (once: later calls do nothing)
+        }
+        for (int i = 0; i < 16; i++)
+        {
+            inBuffer.clear();
+            final int n = tls.read(inBuffer);
+            if (n < 0)
+            {
+                close();
+                return;
+            }
+            if (n == 0 && !tls.hasBufferedInput())
+            {
+                break;
+            }
+        }
+        inBuffer.clear();
+        updateInterest();
     }
 
     /** Ends every stream's session and the connection (through the session that holds it). */
@@ -822,6 +989,18 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
             owner.loop().cancel(timerId);
             timerId = org.agrona.DeadlineTimerWheel.NULL_DEADLINE;
         }
+        if (guardTimerId != org.agrona.DeadlineTimerWheel.NULL_DEADLINE)
+        {
+            owner.loop().cancel(guardTimerId);
+            guardTimerId = org.agrona.DeadlineTimerWheel.NULL_DEADLINE;
+        }
+        endStreams();
+        parent.close();
+    }
+
+    /** Every stream's session ends. */
+    private void endStreams()
+    {
         int n = 0;
         for (final H2Stream s : streams.values())
         {
@@ -840,7 +1019,6 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
             s.releaseBuffers();
         }
         streams.clear();
-        parent.close();
     }
 
     // ---------------------------------------------------------------- frames
@@ -863,10 +1041,18 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
                 onConnectionError(ErrorCode.PROTOCOL_ERROR, "DATA on an idle stream");
                 return;
             }
-            // §5.1: closed, or half-closed (remote) after END_STREAM: the stream is reset; its bytes still count
-            // against the connection's window, which is given back here as no session will read them.
+            // §5.1: closed, or half-closed (remote) after END_STREAM: the stream is reset (unless we reset it and
+            // this was in flight); its bytes still count against the connection's window, which is given back
+            // here as no session will read them.
             connectionWindowConsumed(flowControlled);
-            onStreamError(streamId, ErrorCode.STREAM_CLOSED, "DATA on a closed stream");
+            if (s != null || closedHow(streamId) != RESET_BY_US)
+            {
+                onStreamError(streamId, ErrorCode.STREAM_CLOSED, "DATA on a closed stream");
+            }
+            else if (length == 0)
+            {
+                flood(); // ignored, but an empty frame still costs a look
+            }
             return;
         }
         if (length == 0 && !endStream && flood())
@@ -948,6 +1134,10 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     public void onContinuation(final int streamId, final boolean endHeaders, final DirectBuffer buffer,
         final int offset, final int length)
     {
+        if (length == 0 && !endHeaders && flood())
+        {
+            return; // empty fragments grow no block, so its size bound never stops them (CVE-2024-27316)
+        }
         if (blockLength + length > block.capacity())
         {
             onConnectionError(ErrorCode.ENHANCE_YOUR_CALM, "field block too large");
@@ -975,8 +1165,18 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         }
         if (!trailers && streamId <= lastStreamId)
         {
-            // A stream we reset may still have had trailers in flight (§5.1 "closed"): ignored.
-            return;
+            switch (closedHow(streamId))
+            {
+                case RESET_BY_US:
+                    return; // §5.1 "closed": trailers in flight when we reset it are ignored
+                case ENDED:
+                    onStreamError(streamId, ErrorCode.STREAM_CLOSED, "HEADERS on a closed stream");
+                    return;
+                default:
+                    // §5.1.1: a new stream's id must be above every id used before
+                    onConnectionError(ErrorCode.PROTOCOL_ERROR, "stream id not above the last one");
+                    return;
+            }
         }
         if (trailers)
         {
@@ -987,6 +1187,10 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         if (decoded == HpackDecoder.HEADER_LIST_TOO_LARGE)
         {
             answer(streamId, 431);
+            if (!endStream)
+            {
+                rstStream(streamId, ErrorCode.NO_ERROR); // §8.1: the answer is complete, the body unwanted
+            }
             return;
         }
         if (goAwaySent || peerGoneAway)
@@ -997,8 +1201,7 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         }
         if (fields.finish() != RequestFields.OK)
         {
-            owner.stats().http2[io.centrigate.metrics.LoopStats.HTTP2_STREAM_ERRORS]++;
-            rstStream(streamId, ErrorCode.PROTOCOL_ERROR);
+            onStreamError(streamId, ErrorCode.PROTOCOL_ERROR, "malformed request");
             return;
         }
         if (streams.size() >= maxConcurrentStreams)
@@ -1021,8 +1224,7 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         }
         if (endStream && fields.contentLength() > 0)
         {
-            owner.stats().http2[io.centrigate.metrics.LoopStats.HTTP2_STREAM_ERRORS]++;
-            rstStream(streamId, ErrorCode.PROTOCOL_ERROR);
+            onStreamError(streamId, ErrorCode.PROTOCOL_ERROR, "content-length without DATA");
             return;
         }
         final H2Stream s = new H2Stream(this, streamId, pool, initialStreamWindow, peerInitialWindow);
@@ -1335,6 +1537,12 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     @Override
     public void onStreamError(final int streamId, final int errorCode, final String reason)
     {
+        // Resets the client provokes cost as much as those it sends (CVE-2025-8671, "MadeYouReset"); our own
+        // failures (no buffer) are not the client's doing.
+        if (errorCode != ErrorCode.INTERNAL_ERROR && flood())
+        {
+            return;
+        }
         owner.stats().http2[io.centrigate.metrics.LoopStats.HTTP2_STREAM_ERRORS]++;
         final H2Stream s = streams.get(streamId);
         rstStream(streamId, errorCode);
