@@ -1641,10 +1641,20 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             discardTunnelInput(up, clientIo);
             return;
         }
+        if (up.splicing())
+        {
+            spliceUp();
+            return;
+        }
         final long max = closing != null ? upFrames.bytesToBoundary() : Long.MAX_VALUE;
         if (max <= 0)
         {
             injectCloseFrames();
+            return;
+        }
+        if (upstream != null && startSplice(up, upFrames, upstream))
+        {
+            spliceUp(); // a payload whose start was copied while the node was slow to take it
             return;
         }
         final int n = fill(up, clientIo, max);
@@ -1667,11 +1677,110 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
                 log.end(io.centrigate.metrics.AccessLog.END_CLIENT_CLOSE); // the client began the closing handshake
             }
             flushUp();
+            if (state == TUNNEL && upstream != null && startSplice(up, upFrames, upstream))
+            {
+                spliceUp();
+                return;
+            }
             if (closing != null)
             {
                 injectCloseFrames();
             }
         }
+    }
+
+    /** The rest of a large payload from the client, through the kernel pipe (see {@link #startSplice}). */
+    private void spliceUp() throws IOException
+    {
+        final long n = up.spliceIn();
+        if (n == Pipe.EOF)
+        {
+            if (log != null)
+            {
+                log.endIfUnknown(io.centrigate.metrics.AccessLog.END_CLIENT_CLOSE);
+            }
+            up.sourceEnded(true);
+            flushUp();
+            return;
+        }
+        if (n > 0)
+        {
+            lastActivityNs = loop.nowNs();
+            upFrames.skipPayload(n);
+            owner.stats().spliced[io.centrigate.metrics.LoopStats.SPLICED_UP] += n;
+            flushUp();
+            if (goAway != null && state == TUNNEL)
+            {
+                injectCloseFrames();
+            }
+        }
+    }
+
+    /** The rest of a large payload from the node, through the kernel pipe. */
+    private void spliceDown() throws IOException
+    {
+        final long n;
+        try
+        {
+            n = down.spliceIn();
+        }
+        catch (final IOException e)
+        {
+            onUpstreamFailure();
+            return;
+        }
+        if (n == Pipe.EOF)
+        {
+            if (log != null)
+            {
+                log.endIfUnknown(io.centrigate.metrics.AccessLog.END_NODE_CLOSE);
+            }
+            down.sourceEnded(true);
+            flushDown();
+            return;
+        }
+        if (n > 0)
+        {
+            lastActivityNs = loop.nowNs();
+            downFrames.skipPayload(n);
+            owner.stats().spliced[io.centrigate.metrics.LoopStats.SPLICED_DOWN] += n;
+            flushDown();
+            if (goAway != null && state == TUNNEL)
+            {
+                injectCloseFrames();
+            }
+        }
+    }
+
+    /**
+     * Once a read left a direction inside a data frame's payload with at least --splice-threshold bytes to come and
+     * everything read so far is written, the rest of that payload goes socket to pipe to socket in the kernel. The
+     * frame header went through a chunk and the tracker, so boundaries, counters and close injection stay exact;
+     * the proxy never unmasks payload, so masked client frames splice as they are. Not over TLS (the bytes must be
+     * decrypted) nor HTTP/2 streams; with no pipe free the payload is copied as before.
+     *
+     * @return true when the splice began.
+     */
+    private boolean startSplice(final Pipe pipe, final FrameTracker frames, final Connection sink)
+    {
+        final long threshold = owner.spliceThreshold();
+        if (threshold == 0 || tls != null || h2Stream || !pipe.isEmpty() || pipe.sourceEnded())
+        {
+            return false;
+        }
+        final long payload = frames.dataPayloadRemaining();
+        if (payload < threshold)
+        {
+            return false;
+        }
+        final io.centrigate.tunnel.KernelPipePool pipes = owner.splicePipes();
+        final io.centrigate.loop.KernelPipe kernel = pipes.acquire();
+        if (kernel == null)
+        {
+            return false;
+        }
+        pipe.startSplice(kernel, pipes, sink == upstream ? client : upstream, sink, payload);
+        return true;
     }
 
     private void forwardTunnelDown() throws IOException
@@ -1686,10 +1795,20 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             discardTunnelInput(down, upstream);
             return;
         }
+        if (down.splicing())
+        {
+            spliceDown();
+            return;
+        }
         final long max = closing != null ? downFrames.bytesToBoundary() : Long.MAX_VALUE;
         if (max <= 0)
         {
             injectCloseFrames();
+            return;
+        }
+        if (startSplice(down, downFrames, client))
+        {
+            spliceDown();
             return;
         }
         final int n;
@@ -1721,6 +1840,11 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
                 log.end(io.centrigate.metrics.AccessLog.END_NODE_CLOSE); // the node began the closing handshake
             }
             flushDown();
+            if (state == TUNNEL && startSplice(down, downFrames, client))
+            {
+                spliceDown();
+                return;
+            }
             if (closing != null && state == TUNNEL)
             {
                 injectCloseFrames();

@@ -108,6 +108,7 @@ final class ProxyLoop implements EventLoop.Duty
         this.errorLog = errorLog;
         this.loop = new EventLoop("centrigate-loop-" + index, ctx.idleMode(),
             io.centrigate.loop.Transports.factory(ctx.transportInUse()));
+        this.spliceThreshold = loop.poller().canSplice() ? ctx.spliceThreshold() : 0;
         this.pool = new ChunkPool(ctx.chunkSize(), Math.min(ProxyContext.DEFAULT_CHUNKS_PER_SLAB, ctx.maxChunksPerLoop()),
             ctx.maxChunksPerLoop());
         this.requestHead = new RequestHead(ctx.maxFields());
@@ -151,6 +152,23 @@ final class ProxyLoop implements EventLoop.Duty
     EventLoop loop() { return loop; }
     Limits limits() { return limits; }
     ChunkPool pool() { return pool; }
+
+    /** Splicing settings as the loop started (a reload does not change them): 0 and null when off. */
+    private final long spliceThreshold;
+    private io.centrigate.tunnel.KernelPipePool splicePipes;
+
+    /** Frames whose payload still to come is at least this long are spliced; 0: never (off, or NIO). */
+    long spliceThreshold() { return spliceThreshold; }
+
+    /** This loop's kernel pipes, made on first use on the loop thread; only when {@link #spliceThreshold()} > 0. */
+    io.centrigate.tunnel.KernelPipePool splicePipes()
+    {
+        if (splicePipes == null)
+        {
+            splicePipes = new io.centrigate.tunnel.KernelPipePool(loop.poller(), ctx.splicePipes());
+        }
+        return splicePipes;
+    }
     ProxyContext context() { return ctx; }
     UpstreamGroup group(final int g) { return groups[g]; }
     io.centrigate.route.Router router() { return router; }
@@ -701,6 +719,10 @@ final class ProxyLoop implements EventLoop.Duty
         {
             pool.closeAll();
         }
+        if (splicePipes != null)
+        {
+            splicePipes.close();
+        }
     }
 
     CompletableFuture<LoopSnapshot> snapshot()
@@ -733,7 +755,8 @@ final class ProxyLoop implements EventLoop.Duty
             LoopStats.seenCodes(stats.closeCodesDown), stats.connectTime, stats.upgradeTime,
             stats.httpResponseTime, stats.tunnelLifetime, stats.acceptedByListener.clone(), stats.openByListener.clone(),
             stats.upstreamSourceBindFailures, stats.proxyHeaderRefused.clone(), stats.limits.clone(), stats.admissionWait,
-            stats.http2.clone());
+            stats.http2.clone(), stats.spliced[LoopStats.SPLICED_UP], stats.spliced[LoopStats.SPLICED_DOWN],
+            splicePipes == null ? 0 : splicePipes.exhausted(), splicePipes == null ? 0 : splicePipes.open());
     }
 
     private List<io.centrigate.metrics.NodeStats> nodeStatsCopy()

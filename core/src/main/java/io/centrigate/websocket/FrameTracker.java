@@ -123,6 +123,38 @@ public final class FrameTracker
         }
     }
 
+    /**
+     * Payload bytes of the current data frame still to come: 0 outside a payload and in control frames (whose close
+     * code is read). What a caller may move past the tracker unseen, then count with {@link #skipPayload}.
+     */
+    public long dataPayloadRemaining()
+    {
+        return state == PAYLOAD && opcode < OPCODE_CLOSE ? payloadRemaining : 0;
+    }
+
+    /**
+     * Counts {@code length} payload bytes that passed without being looked at (spliced in the kernel), at most
+     * {@link #dataPayloadRemaining()}: bytes and frames are counted as by {@link #onBytes}.
+     */
+    public void skipPayload(final long length)
+    {
+        if (length <= 0 || length > dataPayloadRemaining())
+        {
+            throw new IllegalArgumentException("skip " + length + " of " + dataPayloadRemaining());
+        }
+        bytes += length;
+        if (loopTotals != null)
+        {
+            loopTotals[loopBytesIndex] += length;
+            nodeBytes[nodeSlot] += length;
+        }
+        payloadRemaining -= length;
+        if (payloadRemaining == 0)
+        {
+            frameComplete();
+        }
+    }
+
     /** Walks {@code buf[offset, offset + length)}, the next bytes of this direction of the stream. */
     public void onBytes(final DirectBuffer buf, final int offset, final int length)
     {
