@@ -774,6 +774,9 @@ public final class RunCommand implements Callable<Integer>
             " loops " + ctx.loops() +
             " idle-strategy " + ctx.idleMode().flag() +
             " transport " + ctx.transportInUse() +
+            // NIO cannot splice: there the threshold has no effect, and the line says so.
+            (ctx.spliceThreshold() > 0 && !io.centrigate.loop.Transports.NIO.equals(ctx.transportInUse()) ?
+                " splice " + ctx.spliceThreshold() : " splice off") +
             (ctx.jitInBackground() ? " jit background" : "") +
             " accept " + ctx.acceptMode().flag() +
             " max-connections " + ctx.maxConnections() +
