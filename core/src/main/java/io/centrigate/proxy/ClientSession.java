@@ -1657,7 +1657,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             spliceUp(); // a payload whose start was copied while the node was slow to take it
             return;
         }
-        final int n = fill(up, clientIo, max);
+        final int n = fill(up, clientIo, headerOnlyIfLarge(up, client, max));
         if (n == Pipe.EOF)
         {
             if (log != null)
@@ -1753,6 +1753,51 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
     }
 
     /**
+     * Where large frames come (the last one was spliced), a read at a frame boundary first peeks at the next header:
+     * for another large frame only the header is read, so its whole payload is spliced rather than the chunk's worth
+     * that would otherwise come with the header. A small frame ends the peeking until the next splice, so a stream
+     * of small messages pays no extra system call.
+     *
+     * @return how many bytes to read now.
+     */
+    private long headerOnlyIfLarge(final Pipe pipe, final Connection source, final long max)
+    {
+        final FrameTracker frames = pipe == up ? upFrames : downFrames;
+        if (!pipe.spliceHint() || !frames.atFrameBoundary())
+        {
+            return max;
+        }
+        final java.nio.ByteBuffer scratch = owner.peekScratch();
+        scratch.clear();
+        final int n;
+        try
+        {
+            n = source.peek(scratch);
+        }
+        catch (final IOException e)
+        {
+            return max; // the read that follows meets the error and handles it
+        }
+        if (n < 2)
+        {
+            return max;
+        }
+        final UnsafeBuffer peeked = owner.peekView();
+        final long payload = FrameTracker.dataPayloadLength(peeked, 0, n);
+        final int header = FrameTracker.headerLength(peeked, 0);
+        if (payload < 0 || header > n)
+        {
+            return max;
+        }
+        if (payload < owner.spliceThreshold())
+        {
+            pipe.spliceHint(false);
+            return max;
+        }
+        return Math.min(max, header);
+    }
+
+    /**
      * Once a read left a direction inside a data frame's payload with at least --splice-threshold bytes to come and
      * everything read so far is written, the rest of that payload goes socket to pipe to socket in the kernel. The
      * frame header went through a chunk and the tracker, so boundaries, counters and close injection stay exact;
@@ -1814,7 +1859,7 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
         final int n;
         try
         {
-            n = fill(down, upstream, max);
+            n = fill(down, upstream, headerOnlyIfLarge(down, upstream, max));
         }
         catch (final IOException e)
         {

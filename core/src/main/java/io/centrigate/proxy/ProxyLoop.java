@@ -222,6 +222,12 @@ final class ProxyLoop implements EventLoop.Duty
     ResponseHead responseHead() { return responseHead; }
     HandshakeDigest handshakeDigest() { return handshakeDigest; }
     UnsafeBuffer keyScratch() { return keyScratch; }
+
+    /** Room for one peeked WebSocket frame header (at most 14 bytes), off-heap for MSG_PEEK; loop thread only. */
+    private final java.nio.ByteBuffer peekScratch = java.nio.ByteBuffer.allocateDirect(16);
+    private final UnsafeBuffer peekView = new UnsafeBuffer(peekScratch);
+    java.nio.ByteBuffer peekScratch() { return peekScratch; }
+    UnsafeBuffer peekView() { return peekView; }
     UpstreamPool upstreamPool(final int g) { return upstreamPools[g]; }
     UpstreamSources upstreamSources() { return upstreamSources; }
     io.centrigate.metrics.NodeStats nodeStats(final int g) { return nodeStats[g]; }

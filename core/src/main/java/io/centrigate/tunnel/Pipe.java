@@ -47,6 +47,8 @@ public final class Pipe
     private Connection spliceSink;
     private long spliceLeft;
     private long spliced;
+    /** The last large frame of this direction was spliced: the next header is worth peeking at. */
+    private boolean spliceHint;
 
     public Pipe(final ChunkPool pool)
     {
@@ -187,6 +189,18 @@ public final class Pipe
         spliceSource = source;
         spliceSink = sink;
         spliceLeft = length;
+        spliceHint = true;
+    }
+
+    /** Whether large frames come in this direction (a splice began and no small frame was peeked at since). */
+    public boolean spliceHint()
+    {
+        return spliceHint;
+    }
+
+    public void spliceHint(final boolean hint)
+    {
+        spliceHint = hint;
     }
 
     /** Whether a splice is under way: reads go through {@link #spliceIn()}, not {@link #fill}. */

@@ -302,6 +302,38 @@ final class EpollConnection extends EpollSocket implements Connection
         return write(srcs, 0, srcs.length);
     }
 
+    @Override
+    public int peek(final ByteBuffer dst) throws IOException
+    {
+        ensureConnected();
+        final int position = dst.position();
+        final int wanted = dst.limit() - position;
+        if (wanted == 0 || !dst.isDirect())
+        {
+            return 0;
+        }
+        final long n = poller.sys.recv(fd, BufferUtil.address(dst) + position, wanted, Syscalls.MSG_PEEK);
+        Reference.reachabilityFence(dst);
+        if (n > 0)
+        {
+            return (int)n; // the bytes stay queued: the read latch stays too
+        }
+        if (n == 0)
+        {
+            return -1;
+        }
+        if (n == -Errno.EAGAIN)
+        {
+            readDrained();
+            return 0;
+        }
+        if (n == -Errno.EINTR)
+        {
+            return 0;
+        }
+        throw EpollPoller.peerError(n);
+    }
+
     /**
      * Splices up to {@code max} bytes from this socket into the write end of an empty pipe.
      *

@@ -40,6 +40,7 @@ public final class Syscalls implements AutoCloseable
     public static final int SHUT_RD = 0;
     public static final int SHUT_WR = 1;
     public static final int SHUT_RDWR = 2;
+    public static final int MSG_PEEK = 0x2;
     public static final int MSG_DONTWAIT = 0x40;
     /** Without it a send to a reset peer raises SIGPIPE; with it the call returns -EPIPE. */
     public static final int MSG_NOSIGNAL = 0x4000;

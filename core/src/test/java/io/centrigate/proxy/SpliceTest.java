@@ -70,6 +70,34 @@ class SpliceTest
     }
 
     @Test
+    void backToBackLargeFramesAreSplicedWholeAfterTheFirst() throws Exception
+    {
+        try (RawUpstream upstream = new RawUpstream();
+            Proxy proxy = TestProxies.start(TestProxies.context(upstream.address()).loops(1));
+            RawClient client = new RawClient(TestProxies.address(proxy)))
+        {
+            client.send(RawClient.upgradeRequest(RawClient.newKey(), ""));
+            final Socket up = upstream.take().socket();
+            assertTrue(client.readHead().startsWith("HTTP/1.1 101 "));
+            final ByteArrayOutputStream stream = new ByteArrayOutputStream();
+            for (int i = 0; i < 4; i++)
+            {
+                stream.write(serverFrame(2, pattern(256 * KIB, 10 + i)));
+            }
+            stream.write(serverFrame(1, "small".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+            final byte[] bytes = stream.toByteArray();
+            final CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> write(up, bytes));
+            assertArrayEquals(bytes, client.readExactly(bytes.length));
+            writer.get(20, TimeUnit.SECONDS);
+            final LoopSnapshot s = proxy.snapshot(5, TimeUnit.SECONDS).get(0);
+            assertEquals(5, s.framesDown());
+            // The first frame's header came with up to a chunk of its payload; the next headers were peeked at and
+            // read alone, so those payloads went through the pipe whole.
+            assertSplicedOrNot(proxy, s.splicedDown(), 4 * 256 * KIB - 32 * KIB);
+        }
+    }
+
+    @Test
     void drainWithA1MiBFrameInFlightSendsTheRestOfItThenClose1001AtTheBoundary() throws Exception
     {
         try (RawUpstream upstream = new RawUpstream();
