@@ -109,6 +109,8 @@ final class ProxyLoop implements EventLoop.Duty
         this.loop = new EventLoop("centrigate-loop-" + index, ctx.idleMode(),
             io.centrigate.loop.Transports.factory(ctx.transportInUse()));
         this.spliceThreshold = loop.poller().canSplice() ? ctx.spliceThreshold() : 0;
+        this.splicePipes = spliceThreshold > 0 ?
+            new io.centrigate.tunnel.KernelPipePool(loop.poller(), ctx.splicePipes()) : null;
         this.pool = new ChunkPool(ctx.chunkSize(), Math.min(ProxyContext.DEFAULT_CHUNKS_PER_SLAB, ctx.maxChunksPerLoop()),
             ctx.maxChunksPerLoop());
         this.requestHead = new RequestHead(ctx.maxFields());
@@ -155,20 +157,14 @@ final class ProxyLoop implements EventLoop.Duty
 
     /** Splicing settings as the loop started (a reload does not change them): 0 and null when off. */
     private final long spliceThreshold;
-    private io.centrigate.tunnel.KernelPipePool splicePipes;
+    /** Null when splicing is off; its pipes are opened on first use, on the loop thread. */
+    private final io.centrigate.tunnel.KernelPipePool splicePipes;
 
     /** Frames whose payload still to come is at least this long are spliced; 0: never (off, or NIO). */
     long spliceThreshold() { return spliceThreshold; }
 
-    /** This loop's kernel pipes, made on first use on the loop thread; only when {@link #spliceThreshold()} > 0. */
-    io.centrigate.tunnel.KernelPipePool splicePipes()
-    {
-        if (splicePipes == null)
-        {
-            splicePipes = new io.centrigate.tunnel.KernelPipePool(loop.poller(), ctx.splicePipes());
-        }
-        return splicePipes;
-    }
+    /** This loop's kernel pipes; only when {@link #spliceThreshold()} > 0. */
+    io.centrigate.tunnel.KernelPipePool splicePipes() { return splicePipes; }
     ProxyContext context() { return ctx; }
     UpstreamGroup group(final int g) { return groups[g]; }
     io.centrigate.route.Router router() { return router; }
