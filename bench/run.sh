@@ -31,7 +31,9 @@
 #   APPEND [0; 1 = keep the other scenarios' results in OUT and replace only those run now]
 #   BUILD [auto|always|never]  INSTALL [1; 0 in smoke]  JFR [0; 1 = a JFR recording of every centrigate run]
 #     (also centrigate-epoll / centrigate-iouring: --transport epoll / io_uring on JAVA25; the jar is then built on
-#     JAVA25 so it has the native transports;
+#     JAVA25 so it has the native transports; centrigate-epoll-nosplice / centrigate-iouring-nosplice: the same with
+#     --splice-threshold 0, every frame copied: TARGETS="centrigate-epoll centrigate-epoll-nosplice" bench/run.sh bulk
+#     compares splice (on by default there) with the copy path;
 #     centrigate-jdk25: NIO on the same JDK, to tell the transport's effect from the JDK's)
 #   CENTRIGATE_JAVA_OPTS [none: java -jar as the README runs it]  BASE_PORT [27100]
 #   BASE_JAR [none]: the jar of another build (e.g. main before a change), run as the target centrigate-base, so
@@ -362,6 +364,7 @@ port_of() {
         centrigate-admin) echo $(( BASE_PORT + 12 )) ;; centrigate-base) echo $(( BASE_PORT + 13 )) ;;
         centrigate-base-admin) echo $(( BASE_PORT + 14 )) ;; centrigate-epoll) echo $(( BASE_PORT + 15 )) ;;
         centrigate-iouring) echo $(( BASE_PORT + 18 )) ;;
+        centrigate-epoll-nosplice) echo $(( BASE_PORT + 19 )) ;; centrigate-iouring-nosplice) echo $(( BASE_PORT + 20 )) ;;
         centrigate-warmup-jitnormal) echo $(( BASE_PORT + 16 )) ;; centrigate-jitbg) echo $(( BASE_PORT + 17 )) ;;
         centrigate-epoll-warmup) echo $(( BASE_PORT + 19 )) ;; centrigate-aot-epoll-warmup) echo $(( BASE_PORT + 20 )) ;;
         centrigate-iouring-warmup) echo $(( BASE_PORT + 21 )) ;; centrigate-jdk25-warmup) echo $(( BASE_PORT + 22 )) ;;
@@ -442,6 +445,9 @@ start_target_once() { # target tag
             # centrigate-epoll: the native transport (JDK 25, the jar built on it)
             [[ $t == *-epoll* ]] && cmd+=(--transport epoll)
             [[ $t == *-iouring* ]] && cmd+=(--transport io_uring)
+            # *-nosplice: the native transport with every frame copied (splice is on by default there), so the bulk
+            # scenario's CPU per GiB compares splice against the copy path on the same transport
+            [[ $t == *-nosplice ]] && cmd+=(--splice-threshold 0)
             # centrigate-admin: the metrics on, as in production: an admin listener (a free port it picks itself,
             # named on the startup line) that a scraper below reads every second
             [[ $t == *-admin ]] && cmd+=(--admin-listen 127.0.0.1:0)

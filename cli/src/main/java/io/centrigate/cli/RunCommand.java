@@ -183,6 +183,17 @@ public final class RunCommand implements Callable<Integer>
         description = "The socket layer under the loops: JDK NIO (any JDK), epoll (Linux, JDK 22+, through java.lang.foreign), io_uring (Linux 5.19+ with io_uring allowed, JDK 22+), or auto (epoll where it works). Default: ${DEFAULT-VALUE}.")
     String transport;
 
+    @Option(names = "--splice-threshold", paramLabel = "SIZE", defaultValue = "16k",
+        description = "On the epoll and io_uring transports, the payload of a WebSocket frame with at least this many "
+            + "bytes still to come moves socket to pipe to socket with splice(2), never through user space; 0 turns "
+            + "it off. NIO cannot splice: there it has no effect. Default: ${DEFAULT-VALUE}.")
+    String spliceThreshold;
+
+    @Option(names = "--splice-pipes", paramLabel = "N", defaultValue = "8",
+        description = "Kernel pipes per loop for splicing (two descriptors each, up to 1 MiB of kernel memory while "
+            + "in use); a frame that finds none free is copied. Default: ${DEFAULT-VALUE}.")
+    int splicePipes;
+
     @Option(names = "--accept", paramLabel = "reuseport|acceptor", defaultValue = "reuseport",
         description = "A SO_REUSEPORT listener per loop, or one listener handing sockets to loops. Default: ${DEFAULT-VALUE}.")
     String accept;
@@ -465,11 +476,12 @@ public final class RunCommand implements Callable<Integer>
                 next.accessLogQuery() != running.accessLogQuery() || next.accessLogBuffer() != running.accessLogBuffer() ||
                 !next.proxyProtocol().equals(running.proxyProtocol()) ||
                 next.proxyProtocolMaxSize() != running.proxyProtocolMaxSize() ||
-                next.clientTableSize() != running.clientTableSize())
+                next.clientTableSize() != running.clientTableSize() ||
+                next.spliceThreshold() != running.spliceThreshold() || next.splicePipes() != running.splicePipes())
             {
                 System.err.println("centrigate: reload: listen, tls-listen, redirect-http, admin-listen, admin-allow, " +
-                    "access-log*, proxy-protocol, proxy-protocol-max-size, client-table-size and loops change only " +
-                    "with a restart; the rest is applied");
+                    "access-log*, proxy-protocol, proxy-protocol-max-size, client-table-size, splice-* and loops change " +
+                    "only with a restart; the rest is applied");
             }
             applying = true; // from here on a failure is recorded by the proxy itself
             proxy.reload(next);
@@ -641,6 +653,8 @@ public final class RunCommand implements Callable<Integer>
         ctx.balance(ProxyContext.Balance.parse(balance))
             .idleMode(ProxyContext.IdleMode.parse(idleStrategy))
             .transport(transport)
+            .spliceThreshold(ProxyContext.parseSize(spliceThreshold, "--splice-threshold"))
+            .splicePipes(splicePipes)
             .acceptMode(ProxyContext.AcceptMode.parse(accept))
             .maxConnections(maxConnections)
             .maxConnectionsPerClient(maxConnectionsPerClient)
@@ -760,6 +774,9 @@ public final class RunCommand implements Callable<Integer>
             " loops " + ctx.loops() +
             " idle-strategy " + ctx.idleMode().flag() +
             " transport " + ctx.transportInUse() +
+            // NIO cannot splice: there the threshold has no effect, and the line says so.
+            (ctx.spliceThreshold() > 0 && !io.centrigate.loop.Transports.NIO.equals(ctx.transportInUse()) ?
+                " splice " + ctx.spliceThreshold() : " splice off") +
             (ctx.jitInBackground() ? " jit background" : "") +
             " accept " + ctx.acceptMode().flag() +
             " max-connections " + ctx.maxConnections() +

@@ -50,7 +50,9 @@ class CheckCommandTest
             final boolean ffm = Runtime.version().feature() >= 22;
             assertTrue(lines.stream().anyMatch(l -> l.startsWith("PASS") && l.contains("transports") &&
                 l.contains("nio yes; epoll " + (ffm ? "yes" : "no")) &&
-                l.contains("; io_uring " + (ffm ? "yes (--transport io_uring)" : "no: java.lang.foreign needs JDK 22"))),
+                l.contains("; io_uring " + (ffm ? "yes (--transport io_uring)" : "no: java.lang.foreign needs JDK 22")) &&
+                l.contains("; splice " + (ffm ? "yes on epoll and io_uring (--splice-threshold), no on nio" :
+                    "no (needs epoll or io_uring; NIO cannot)"))),
                 String.join("\n", lines));
             for (final String line : lines)
             {

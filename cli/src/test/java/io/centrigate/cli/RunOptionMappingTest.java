@@ -117,6 +117,8 @@ class RunOptionMappingTest
         samples.put("loops", Sample.of(String.valueOf(loops), ProxyContext::loops, loops));
         samples.put("idle-strategy", Sample.of("spin", ProxyContext::idleMode, ProxyContext.IdleMode.SPIN));
         samples.put("transport", Sample.of("auto", ProxyContext::transport, "auto"));
+        samples.put("splice-threshold", Sample.of("64k", ProxyContext::spliceThreshold, 64L * 1024));
+        samples.put("splice-pipes", Sample.of("3", ProxyContext::splicePipes, 3));
         samples.put("accept", Sample.of("acceptor", ProxyContext::acceptMode, ProxyContext.AcceptMode.ACCEPTOR));
         samples.put("max-connections", Sample.of("1234", ProxyContext::maxConnections, 1234));
         samples.put("max-connections-per-client", Sample.of("20", ProxyContext::maxConnectionsPerClient, 20));

@@ -113,6 +113,13 @@ final class MetricsExport
             + "(up: client to node).", LoopSnapshot::framesUp, LoopSnapshot::framesDown));
         all.add(perDirection(loops, "centrigate_tunnel_bytes", "WebSocket bytes (frame headers and payload) through "
             + "tunnels, open ones included, by direction (up: client to node).", LoopSnapshot::bytesUp, LoopSnapshot::bytesDown));
+        all.add(perDirection(loops, "centrigate_tunnel_spliced_bytes", "WebSocket payload bytes of tunnels moved socket "
+            + "to socket by splice(2), never through user space (epoll, io_uring; --splice-threshold), by direction; "
+            + "part of centrigate_tunnel_bytes.", LoopSnapshot::splicedUp, LoopSnapshot::splicedDown));
+        all.add(perLoop(loops, "centrigate_splice_no_pipe", "Frame payloads copied instead of spliced because no kernel "
+            + "pipe was free (--splice-pipes taken, or the kernel refused a pipe).", true, LoopSnapshot::spliceNoPipe));
+        all.add(perLoop(loops, "centrigate_splice_pipes_open", "Kernel pipes for splicing open now (in use or kept free).",
+            false, LoopSnapshot::splicePipesOpen));
         all.add(errors(loops));
         nodes(proxy, all);
         final NodeTotals totals = new NodeTotals(loops);

@@ -136,6 +136,13 @@ public final class ProxyContext
      * send per 10 s; beyond it, GOAWAY(ENHANCE_YOUR_CALM). CVE-2023-44487 (rapid reset) and CVE-2019-9512/9515.
      */
     public static final int DEFAULT_HTTP2_FLOOD_LIMIT = 1000;
+    /**
+     * WebSocket frames whose payload still to come is at least this long move socket to pipe to socket with splice(2)
+     * on a native transport; below it one copy through a chunk costs less than the extra system calls.
+     */
+    public static final long DEFAULT_SPLICE_THRESHOLD = 16 * 1024;
+    /** Kernel pipes per loop for splicing: two descriptors each, and up to 1 MiB of kernel memory while in use. */
+    public static final int DEFAULT_SPLICE_PIPES = 8;
     /** Above any real v2 header; also what one TLS input buffer holds of what follows it on a TLS listener. */
     public static final int MAX_PROXY_PROTOCOL_MAX_SIZE = 16 * 1024;
 
@@ -231,6 +238,8 @@ public final class ProxyContext
     private int http2StreamWindow = DEFAULT_HTTP2_STREAM_WINDOW;
     private int http2ConnectionWindow = DEFAULT_HTTP2_CONNECTION_WINDOW;
     private int http2FloodLimit = DEFAULT_HTTP2_FLOOD_LIMIT;
+    private long spliceThreshold = DEFAULT_SPLICE_THRESHOLD;
+    private int splicePipes = DEFAULT_SPLICE_PIPES;
     private List<String> trustedProxies = List.of();
     /** Derived from {@link #proxyProtocol} by {@link #conclude()}. */
     private boolean proxyProtocolPlain;
@@ -498,6 +507,9 @@ public final class ProxyContext
     public ProxyContext http2InitialStreamWindow(final int v) { http2StreamWindow = v; return this; }
     public ProxyContext http2ConnectionWindow(final int v) { http2ConnectionWindow = v; return this; }
     public ProxyContext http2FloodLimit(final int v) { http2FloodLimit = v; return this; }
+    /** 0 turns splicing off. */
+    public ProxyContext spliceThreshold(final long v) { spliceThreshold = v; return this; }
+    public ProxyContext splicePipes(final int v) { splicePipes = v; return this; }
 
     /**
      * Forwarders (a CDN, an HTTP load balancer) whose X-Forwarded-For and X-Forwarded-Proto are believed: from a
@@ -711,6 +723,8 @@ public final class ProxyContext
     public int http2InitialStreamWindow() { return http2StreamWindow; }
     public int http2ConnectionWindow() { return http2ConnectionWindow; }
     public int http2FloodLimit() { return http2FloodLimit; }
+    public long spliceThreshold() { return spliceThreshold; }
+    public int splicePipes() { return splicePipes; }
     public List<String> trustedProxies() { return trustedProxies; }
     /** From {@link #proxyProtocolFrom()} by {@link #conclude()}; empty: any peer. */
     public AddressRanges proxyProtocolFromRanges() { return proxyProtocolFromRanges; }
@@ -1135,6 +1149,9 @@ public final class ProxyContext
         require(http2ConnectionWindow >= 65_535 && http2ConnectionWindow <= 1 << 30,
             "http2-connection-window must be within [65535, 1 GiB]");
         require(http2FloodLimit >= 10, "http2-flood-limit must be at least 10");
+        require(spliceThreshold == 0 || spliceThreshold >= 1024 && spliceThreshold <= 1L << 30,
+            "splice-threshold must be 0 (off) or within [1 KiB, 1 GiB]");
+        require(splicePipes >= 1 && splicePipes <= 4096, "splice-pipes must be within [1, 4096]");
         require(proxyProtocolMaxSize >= io.centrigate.http.ProxyProtocolHeader.MIN_MAX_LENGTH &&
             proxyProtocolMaxSize <= MAX_PROXY_PROTOCOL_MAX_SIZE, "proxy-protocol-max-size must be " +
             io.centrigate.http.ProxyProtocolHeader.MIN_MAX_LENGTH + ".." + MAX_PROXY_PROTOCOL_MAX_SIZE + " bytes");

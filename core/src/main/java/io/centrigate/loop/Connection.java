@@ -55,6 +55,17 @@ public interface Connection extends ByteChannel, GatheringByteChannel
     @Override
     int read(ByteBuffer dst) throws IOException;
 
+    /**
+     * Copies the next bytes waiting to be read into {@code dst} (a direct buffer) without consuming them, from its
+     * position; the position does not move. Only the native transports can (MSG_PEEK): elsewhere 0.
+     *
+     * @return bytes copied, 0 if none are there now (or peeking is not supported), -1 at the peer's FIN.
+     */
+    default int peek(ByteBuffer dst) throws IOException
+    {
+        return 0;
+    }
+
     /** Sends FIN after what was written; reading goes on. */
     void shutdownOutput() throws IOException;
 

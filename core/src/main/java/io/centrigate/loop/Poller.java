@@ -71,6 +71,21 @@ public interface Poller extends AutoCloseable
     /** Makes a blocked or the next {@link #poll} return at once; any thread. */
     void wakeup();
 
+    /**
+     * A new kernel pipe for splicing between this poller's connections, or null when the transport cannot splice
+     * (NIO) or the kernel refused one (EMFILE). The caller closes it.
+     */
+    default KernelPipe openPipe()
+    {
+        return null;
+    }
+
+    /** Whether {@link #openPipe()} can give pipes at all: false on NIO, whose channels have no splice. */
+    default boolean canSplice()
+    {
+        return false;
+    }
+
     /** Closes the poller itself (sockets are closed by their owners); never throws. */
     @Override
     void close();

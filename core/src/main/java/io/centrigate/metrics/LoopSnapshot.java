@@ -55,7 +55,12 @@ public record LoopSnapshot(
     long[] limits,
     TimeHistogram admissionWait,
     /** HTTP/2 events by {@link LoopStats#HTTP2_EVENTS} index. */
-    long[] http2)
+    long[] http2,
+    /** Payload bytes spliced up and down, payloads copied for want of a pipe, pipes open now. */
+    long splicedUp,
+    long splicedDown,
+    long spliceNoPipe,
+    int splicePipesOpen)
 {
     /** Tunnels of this loop open when the snapshot was taken. */
     public long tunnelsOpen()

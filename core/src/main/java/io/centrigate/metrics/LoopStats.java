@@ -32,6 +32,10 @@ public final class LoopStats
     public static final int PROXY_HEADER_TIMEOUT = 4;
     /** HTTP/2 events ({@code --http2 on}), by {@link #HTTP2_EVENTS} index. */
     public final long[] http2 = new long[7];
+    /** WebSocket payload bytes moved by splice(2) in tunnels, by {@link #SPLICED_UP} and {@link #SPLICED_DOWN}. */
+    public final long[] spliced = new long[2];
+    public static final int SPLICED_UP = 0;
+    public static final int SPLICED_DOWN = 1;
     public static final int HTTP2_CONNECTIONS = 0;
     public static final int HTTP2_STREAMS = 1;
     public static final int HTTP2_STREAMS_REFUSED = 2;

@@ -1641,13 +1641,23 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             discardTunnelInput(up, clientIo);
             return;
         }
+        if (up.splicing())
+        {
+            spliceUp();
+            return;
+        }
         final long max = closing != null ? upFrames.bytesToBoundary() : Long.MAX_VALUE;
         if (max <= 0)
         {
             injectCloseFrames();
             return;
         }
-        final int n = fill(up, clientIo, max);
+        if (upstream != null && startSplice(up, upFrames, upstream))
+        {
+            spliceUp(); // a payload whose start was copied while the node was slow to take it
+            return;
+        }
+        final int n = fill(up, clientIo, headerOnlyIfLarge(up, client, max));
         if (n == Pipe.EOF)
         {
             if (log != null)
@@ -1667,11 +1677,155 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
                 log.end(io.centrigate.metrics.AccessLog.END_CLIENT_CLOSE); // the client began the closing handshake
             }
             flushUp();
+            if (state == TUNNEL && upstream != null && startSplice(up, upFrames, upstream))
+            {
+                spliceUp();
+                return;
+            }
             if (closing != null)
             {
                 injectCloseFrames();
             }
         }
+    }
+
+    /** The rest of a large payload from the client, through the kernel pipe (see {@link #startSplice}). */
+    private void spliceUp() throws IOException
+    {
+        final long n = up.spliceIn();
+        if (n == Pipe.EOF)
+        {
+            if (log != null)
+            {
+                log.endIfUnknown(io.centrigate.metrics.AccessLog.END_CLIENT_CLOSE);
+            }
+            up.sourceEnded(true);
+            flushUp();
+            return;
+        }
+        if (n > 0)
+        {
+            lastActivityNs = loop.nowNs();
+            upFrames.skipPayload(n);
+            owner.stats().spliced[io.centrigate.metrics.LoopStats.SPLICED_UP] += n;
+            flushUp();
+            if (goAway != null && state == TUNNEL)
+            {
+                injectCloseFrames();
+            }
+        }
+    }
+
+    /** The rest of a large payload from the node, through the kernel pipe. */
+    private void spliceDown() throws IOException
+    {
+        final long n;
+        try
+        {
+            n = down.spliceIn();
+        }
+        catch (final IOException e)
+        {
+            onUpstreamFailure();
+            return;
+        }
+        if (n == Pipe.EOF)
+        {
+            if (log != null)
+            {
+                log.endIfUnknown(io.centrigate.metrics.AccessLog.END_NODE_CLOSE);
+            }
+            down.sourceEnded(true);
+            flushDown();
+            return;
+        }
+        if (n > 0)
+        {
+            lastActivityNs = loop.nowNs();
+            downFrames.skipPayload(n);
+            owner.stats().spliced[io.centrigate.metrics.LoopStats.SPLICED_DOWN] += n;
+            flushDown();
+            if (goAway != null && state == TUNNEL)
+            {
+                injectCloseFrames();
+            }
+        }
+    }
+
+    /**
+     * Where large frames come (the last one was spliced), a read at a frame boundary first peeks at the next header:
+     * for another large frame only the header is read, so its whole payload is spliced rather than the chunk's worth
+     * that would otherwise come with the header. A small frame ends the peeking until the next splice, so a stream
+     * of small messages pays no extra system call.
+     *
+     * @return how many bytes to read now.
+     */
+    private long headerOnlyIfLarge(final Pipe pipe, final Connection source, final long max)
+    {
+        final FrameTracker frames = pipe == up ? upFrames : downFrames;
+        if (!pipe.spliceHint() || !frames.atFrameBoundary())
+        {
+            return max;
+        }
+        final java.nio.ByteBuffer scratch = owner.peekScratch();
+        scratch.clear();
+        final int n;
+        try
+        {
+            n = source.peek(scratch);
+        }
+        catch (final IOException e)
+        {
+            return max; // the read that follows meets the error and handles it
+        }
+        if (n < 2)
+        {
+            return max;
+        }
+        final UnsafeBuffer peeked = owner.peekView();
+        final long payload = FrameTracker.dataPayloadLength(peeked, 0, n);
+        final int header = FrameTracker.headerLength(peeked, 0);
+        if (payload < 0 || header > n)
+        {
+            return max;
+        }
+        if (payload < owner.spliceThreshold())
+        {
+            pipe.spliceHint(false);
+            return max;
+        }
+        return Math.min(max, header);
+    }
+
+    /**
+     * Once a read left a direction inside a data frame's payload with at least --splice-threshold bytes to come and
+     * everything read so far is written, the rest of that payload goes socket to pipe to socket in the kernel. The
+     * frame header went through a chunk and the tracker, so boundaries, counters and close injection stay exact;
+     * the proxy never unmasks payload, so masked client frames splice as they are. Not over TLS (the bytes must be
+     * decrypted) nor HTTP/2 streams; with no pipe free the payload is copied as before.
+     *
+     * @return true when the splice began.
+     */
+    private boolean startSplice(final Pipe pipe, final FrameTracker frames, final Connection sink)
+    {
+        final long threshold = owner.spliceThreshold();
+        if (threshold == 0 || tls != null || h2Stream || !pipe.isEmpty() || pipe.sourceEnded())
+        {
+            return false;
+        }
+        final long payload = frames.dataPayloadRemaining();
+        if (payload < threshold)
+        {
+            return false;
+        }
+        final io.centrigate.tunnel.KernelPipePool pipes = owner.splicePipes();
+        final io.centrigate.loop.KernelPipe kernel = pipes.acquire();
+        if (kernel == null)
+        {
+            return false;
+        }
+        pipe.startSplice(kernel, pipes, sink == upstream ? client : upstream, sink, payload);
+        return true;
     }
 
     private void forwardTunnelDown() throws IOException
@@ -1686,16 +1840,26 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
             discardTunnelInput(down, upstream);
             return;
         }
+        if (down.splicing())
+        {
+            spliceDown();
+            return;
+        }
         final long max = closing != null ? downFrames.bytesToBoundary() : Long.MAX_VALUE;
         if (max <= 0)
         {
             injectCloseFrames();
             return;
         }
+        if (startSplice(down, downFrames, client))
+        {
+            spliceDown();
+            return;
+        }
         final int n;
         try
         {
-            n = fill(down, upstream, max);
+            n = fill(down, upstream, headerOnlyIfLarge(down, upstream, max));
         }
         catch (final IOException e)
         {
@@ -1721,6 +1885,11 @@ final class ClientSession implements Connection.Handler, EventLoop.TimerTarget
                 log.end(io.centrigate.metrics.AccessLog.END_NODE_CLOSE); // the node began the closing handshake
             }
             flushDown();
+            if (state == TUNNEL && startSplice(down, downFrames, client))
+            {
+                spliceDown();
+                return;
+            }
             if (closing != null && state == TUNNEL)
             {
                 injectCloseFrames();

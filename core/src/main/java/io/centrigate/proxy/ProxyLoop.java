@@ -108,6 +108,9 @@ final class ProxyLoop implements EventLoop.Duty
         this.errorLog = errorLog;
         this.loop = new EventLoop("centrigate-loop-" + index, ctx.idleMode(),
             io.centrigate.loop.Transports.factory(ctx.transportInUse()));
+        this.spliceThreshold = loop.poller().canSplice() ? ctx.spliceThreshold() : 0;
+        this.splicePipes = spliceThreshold > 0 ?
+            new io.centrigate.tunnel.KernelPipePool(loop.poller(), ctx.splicePipes()) : null;
         this.pool = new ChunkPool(ctx.chunkSize(), Math.min(ProxyContext.DEFAULT_CHUNKS_PER_SLAB, ctx.maxChunksPerLoop()),
             ctx.maxChunksPerLoop());
         this.requestHead = new RequestHead(ctx.maxFields());
@@ -151,6 +154,17 @@ final class ProxyLoop implements EventLoop.Duty
     EventLoop loop() { return loop; }
     Limits limits() { return limits; }
     ChunkPool pool() { return pool; }
+
+    /** Splicing settings as the loop started (a reload does not change them): 0 and null when off. */
+    private final long spliceThreshold;
+    /** Null when splicing is off; its pipes are opened on first use, on the loop thread. */
+    private final io.centrigate.tunnel.KernelPipePool splicePipes;
+
+    /** Frames whose payload still to come is at least this long are spliced; 0: never (off, or NIO). */
+    long spliceThreshold() { return spliceThreshold; }
+
+    /** This loop's kernel pipes; only when {@link #spliceThreshold()} > 0. */
+    io.centrigate.tunnel.KernelPipePool splicePipes() { return splicePipes; }
     ProxyContext context() { return ctx; }
     UpstreamGroup group(final int g) { return groups[g]; }
     io.centrigate.route.Router router() { return router; }
@@ -204,6 +218,12 @@ final class ProxyLoop implements EventLoop.Duty
     ResponseHead responseHead() { return responseHead; }
     HandshakeDigest handshakeDigest() { return handshakeDigest; }
     UnsafeBuffer keyScratch() { return keyScratch; }
+
+    /** Room for one peeked WebSocket frame header (at most 14 bytes), off-heap for MSG_PEEK; loop thread only. */
+    private final java.nio.ByteBuffer peekScratch = java.nio.ByteBuffer.allocateDirect(16);
+    private final UnsafeBuffer peekView = new UnsafeBuffer(peekScratch);
+    java.nio.ByteBuffer peekScratch() { return peekScratch; }
+    UnsafeBuffer peekView() { return peekView; }
     UpstreamPool upstreamPool(final int g) { return upstreamPools[g]; }
     UpstreamSources upstreamSources() { return upstreamSources; }
     io.centrigate.metrics.NodeStats nodeStats(final int g) { return nodeStats[g]; }
@@ -701,6 +721,10 @@ final class ProxyLoop implements EventLoop.Duty
         {
             pool.closeAll();
         }
+        if (splicePipes != null)
+        {
+            splicePipes.close();
+        }
     }
 
     CompletableFuture<LoopSnapshot> snapshot()
@@ -733,7 +757,8 @@ final class ProxyLoop implements EventLoop.Duty
             LoopStats.seenCodes(stats.closeCodesDown), stats.connectTime, stats.upgradeTime,
             stats.httpResponseTime, stats.tunnelLifetime, stats.acceptedByListener.clone(), stats.openByListener.clone(),
             stats.upstreamSourceBindFailures, stats.proxyHeaderRefused.clone(), stats.limits.clone(), stats.admissionWait,
-            stats.http2.clone());
+            stats.http2.clone(), stats.spliced[LoopStats.SPLICED_UP], stats.spliced[LoopStats.SPLICED_DOWN],
+            splicePipes == null ? 0 : splicePipes.exhausted(), splicePipes == null ? 0 : splicePipes.open());
     }
 
     private List<io.centrigate.metrics.NodeStats> nodeStatsCopy()

@@ -8,6 +8,8 @@ import java.nio.channels.WritableByteChannel;
 
 import io.centrigate.buffer.Chunk;
 import io.centrigate.buffer.ChunkPool;
+import io.centrigate.loop.Connection;
+import io.centrigate.loop.KernelPipe;
 
 /**
  * One direction of a proxied connection. Bytes are read straight into a pooled off-heap chunk and written
@@ -17,6 +19,11 @@ import io.centrigate.buffer.ChunkPool;
  * <p>
  * A short queue (at most {@link #MAX_QUEUED} chunks) lets a head rewritten into one chunk be followed by
  * body bytes that arrived with it in another, in order, without copying them.
+ * <p>
+ * On a native transport the payload of a large frame can instead go through a kernel pipe ({@link #startSplice}):
+ * socket to pipe to socket with splice(2), never through a chunk. Only one of the two paths is in use at a time
+ * (a splice starts with the chunk queue empty and ends before the next chunk is read), so bytes stay in order, and
+ * the kernel pipe, like a chunk, is filled only while nothing waits to be written.
  */
 public final class Pipe
 {
@@ -33,6 +40,15 @@ public final class Pipe
     private long bytesOut;
     private boolean sourceEnded;
     private boolean sinkShut;
+    /** While a payload is spliced: the pipe, its pool, both sockets, and the payload bytes still to take in. */
+    private KernelPipe kernel;
+    private KernelPipePool kernelPool;
+    private Connection spliceSource;
+    private Connection spliceSink;
+    private long spliceLeft;
+    private long spliced;
+    /** The last large frame of this direction was spliced: the next header is worth peeking at. */
+    private boolean spliceHint;
 
     public Pipe(final ChunkPool pool)
     {
@@ -157,12 +173,81 @@ public final class Pipe
     }
 
     /**
+     * Moves the next {@code length} bytes of the source through {@code pipe} in the kernel instead of through
+     * chunks, until they are all written or the source ends. The chunk queue must be empty.
+     */
+    public void startSplice(
+        final KernelPipe pipe, final KernelPipePool pool, final Connection source, final Connection sink,
+        final long length)
+    {
+        if (first != null || kernel != null)
+        {
+            throw new IllegalStateException("splice over queued bytes");
+        }
+        kernel = pipe;
+        kernelPool = pool;
+        spliceSource = source;
+        spliceSink = sink;
+        spliceLeft = length;
+        spliceHint = true;
+    }
+
+    /** Whether large frames come in this direction (a splice began and no small frame was peeked at since). */
+    public boolean spliceHint()
+    {
+        return spliceHint;
+    }
+
+    public void spliceHint(final boolean hint)
+    {
+        spliceHint = hint;
+    }
+
+    /** Whether a splice is under way: reads go through {@link #spliceIn()}, not {@link #fill}. */
+    public boolean splicing()
+    {
+        return kernel != null;
+    }
+
+    /**
+     * Moves the next bytes of the spliced payload from the source into the kernel pipe (only while it is empty,
+     * as {@link #fill} reads only while nothing is queued).
+     *
+     * @return bytes moved, 0 when none now, {@link #EOF} at the source's FIN.
+     */
+    public long spliceIn() throws IOException
+    {
+        if (kernel.buffered() != 0 || spliceLeft == 0)
+        {
+            return 0;
+        }
+        final long n = kernel.fill(spliceSource, spliceLeft);
+        if (n > 0)
+        {
+            spliceLeft -= n;
+            bytesIn += n;
+            spliced += n;
+        }
+        return n < 0 ? EOF : n;
+    }
+
+    /** Bytes that went through a kernel pipe in this direction. */
+    public long spliced()
+    {
+        return spliced;
+    }
+
+    /**
      * Writes what is queued until the sink would block.
      *
-     * @return true when nothing is left (every chunk went back to the pool).
+     * @return true when nothing is left (every chunk went back to the pool, a finished splice's pipe too).
      */
     public boolean flush(final WritableByteChannel dst) throws IOException
     {
+        if (kernel != null)
+        {
+            return flushKernel();
+        }
         if (count > 1 && dst instanceof GatheringByteChannel)
         {
             // A head and its body in two chunks go out in one writev, not two writes.
@@ -213,14 +298,47 @@ public final class Pipe
         return true;
     }
 
-    public boolean isEmpty()
+    private boolean flushKernel() throws IOException
     {
-        return first == null;
+        while (kernel.buffered() != 0)
+        {
+            final long n = kernel.drain(spliceSink);
+            if (n == 0)
+            {
+                return false;
+            }
+            bytesOut += n;
+        }
+        if (spliceLeft == 0 || sourceEnded)
+        {
+            endSplice();
+        }
+        return true;
     }
 
-    /** Gives every queued chunk back without writing it. */
+    private void endSplice()
+    {
+        kernelPool.release(kernel); // closed there if it still holds bytes
+        kernel = null;
+        kernelPool = null;
+        spliceSource = null;
+        spliceSink = null;
+        spliceLeft = 0;
+    }
+
+    /** Nothing waits to be written: no chunk queued, no byte in a kernel pipe. */
+    public boolean isEmpty()
+    {
+        return first == null && (kernel == null || kernel.buffered() == 0);
+    }
+
+    /** Gives every queued chunk back without writing it, and a kernel pipe in use (closed if it holds bytes). */
     public void discard()
     {
+        if (kernel != null)
+        {
+            endSplice();
+        }
         while (first != null)
         {
             final Chunk chunk = first;

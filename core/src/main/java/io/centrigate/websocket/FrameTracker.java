@@ -123,6 +123,78 @@ public final class FrameTracker
         }
     }
 
+    /**
+     * The payload length of a data frame (text, binary, continuation) whose header starts at {@code buf[offset]},
+     * from the {@code length} bytes there: -1 when they do not hold the whole header, or it is not a data frame.
+     * For a caller that peeks at the next header to decide how to read the frame; it does not move the tracker.
+     */
+    public static long dataPayloadLength(final DirectBuffer buf, final int offset, final int length)
+    {
+        if (length < 2 || (buf.getByte(offset) & 0x0F) >= 0x3)
+        {
+            return -1;
+        }
+        final int length7 = buf.getByte(offset + 1) & 0x7F;
+        if (length7 < 126)
+        {
+            return length7;
+        }
+        if (length7 == 126)
+        {
+            return length < 4 ? -1 : (buf.getByte(offset + 2) & 0xFF) << 8 | (buf.getByte(offset + 3) & 0xFF);
+        }
+        if (length < 10 || buf.getByte(offset + 2) < 0)
+        {
+            return -1; // incomplete, or a length with its top bit set (a protocol error the tracker will see)
+        }
+        long n = 0;
+        for (int i = 2; i < 10; i++)
+        {
+            n = n << 8 | (buf.getByte(offset + i) & 0xFF);
+        }
+        return n;
+    }
+
+    /** How long the frame header starting at {@code buf[offset]} is (2 to 14 bytes); at least 2 bytes must be there. */
+    public static int headerLength(final DirectBuffer buf, final int offset)
+    {
+        final int b1 = buf.getByte(offset + 1) & 0xFF;
+        final int length7 = b1 & 0x7F;
+        return 2 + (length7 == 126 ? 2 : length7 == 127 ? 8 : 0) + ((b1 & 0x80) != 0 ? 4 : 0);
+    }
+
+    /**
+     * Payload bytes of the current data frame still to come: 0 outside a payload and in control frames (whose close
+     * code is read). What a caller may move past the tracker unseen, then count with {@link #skipPayload}.
+     */
+    public long dataPayloadRemaining()
+    {
+        return state == PAYLOAD && opcode < OPCODE_CLOSE ? payloadRemaining : 0;
+    }
+
+    /**
+     * Counts {@code length} payload bytes that passed without being looked at (spliced in the kernel), at most
+     * {@link #dataPayloadRemaining()}: bytes and frames are counted as by {@link #onBytes}.
+     */
+    public void skipPayload(final long length)
+    {
+        if (length <= 0 || length > dataPayloadRemaining())
+        {
+            throw new IllegalArgumentException("skip " + length + " of " + dataPayloadRemaining());
+        }
+        bytes += length;
+        if (loopTotals != null)
+        {
+            loopTotals[loopBytesIndex] += length;
+            nodeBytes[nodeSlot] += length;
+        }
+        payloadRemaining -= length;
+        if (payloadRemaining == 0)
+        {
+            frameComplete();
+        }
+    }
+
     /** Walks {@code buf[offset, offset + length)}, the next bytes of this direction of the stream. */
     public void onBytes(final DirectBuffer buf, final int offset, final int length)
     {

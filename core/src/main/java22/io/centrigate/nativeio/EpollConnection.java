@@ -303,6 +303,97 @@ final class EpollConnection extends EpollSocket implements Connection
     }
 
     @Override
+    public int peek(final ByteBuffer dst) throws IOException
+    {
+        ensureConnected();
+        final int position = dst.position();
+        final int wanted = dst.limit() - position;
+        if (wanted == 0 || !dst.isDirect())
+        {
+            return 0;
+        }
+        final long n = poller.sys.recv(fd, BufferUtil.address(dst) + position, wanted, Syscalls.MSG_PEEK);
+        Reference.reachabilityFence(dst);
+        if (n > 0)
+        {
+            return (int)n; // the bytes stay queued: the read latch stays too
+        }
+        if (n == 0)
+        {
+            return -1;
+        }
+        if (n == -Errno.EAGAIN)
+        {
+            readDrained();
+            return 0;
+        }
+        if (n == -Errno.EINTR)
+        {
+            return 0;
+        }
+        throw EpollPoller.peerError(n);
+    }
+
+    /**
+     * Splices up to {@code max} bytes from this socket into the write end of an empty pipe.
+     *
+     * @return bytes moved, 0 when none are there now, -1 at the peer's FIN.
+     */
+    long spliceTo(final int pipeIn, final long max) throws IOException
+    {
+        ensureConnected();
+        final long n = poller.sys.splice(fd, pipeIn, max, Syscalls.SPLICE_F_MOVE | Syscalls.SPLICE_F_NONBLOCK);
+        if (n > 0)
+        {
+            // A short splice may mean the pipe ran out of slots, not that the socket is empty: the latch stays,
+            // and the next call tells (EAGAIN with an empty pipe can only be the socket).
+            return n;
+        }
+        if (n == 0)
+        {
+            readHangUp = true;
+            return -1;
+        }
+        if (n == -Errno.EAGAIN)
+        {
+            readDrained();
+            return 0;
+        }
+        if (n == -Errno.EINTR)
+        {
+            return 0;
+        }
+        throw EpollPoller.peerError(n);
+    }
+
+    /**
+     * Splices up to {@code length} bytes from the read end of a pipe into this socket.
+     *
+     * @return bytes moved, 0 when the socket takes none now.
+     */
+    long spliceFrom(final int pipeOut, final long length) throws IOException
+    {
+        ensureWritable();
+        final long n = poller.sys.splice(pipeOut, fd, length,
+            Syscalls.SPLICE_F_MOVE | Syscalls.SPLICE_F_NONBLOCK);
+        if (n >= 0)
+        {
+            return n;
+        }
+        if (n == -Errno.EAGAIN)
+        {
+            // The pipe holds bytes (the caller asks only then): only the socket's buffer can be full.
+            writeFilled();
+            return 0;
+        }
+        if (n == -Errno.EINTR)
+        {
+            return 0;
+        }
+        throw EpollPoller.peerError(n);
+    }
+
+    @Override
     public void shutdownOutput() throws IOException
     {
         ensureConnected();

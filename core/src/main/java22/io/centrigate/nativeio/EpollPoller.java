@@ -20,6 +20,7 @@ import static io.centrigate.nativeio.Syscalls.SO_REUSEADDR;
 import static io.centrigate.nativeio.Syscalls.SO_REUSEPORT;
 
 import io.centrigate.loop.Connection;
+import io.centrigate.loop.KernelPipe;
 import io.centrigate.loop.Listener;
 import io.centrigate.loop.Poller;
 
@@ -138,6 +139,19 @@ final class EpollPoller implements Poller
         }
         this.readiness = made;
         this.eventfd = fd;
+    }
+
+    @Override
+    public boolean canSplice()
+    {
+        return true;
+    }
+
+    @Override
+    public KernelPipe openPipe()
+    {
+        ensureOpen();
+        return EpollKernelPipe.open(this);
     }
 
     @Override

@@ -66,6 +66,10 @@ final class Libc
     static final MethodHandle MMAP = link(
         "mmap", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
     static final MethodHandle MUNMAP = link("munmap", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG));
+    static final MethodHandle PIPE2 = link("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    /** splice(fd_in, NULL, fd_out, NULL, len, flags): both offsets are always NULL here (sockets and pipes). */
+    static final MethodHandle SPLICE = link(
+        "splice", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
 
     // glibc wraps none of the io_uring calls: they go through syscall(2), which is variadic (every argument after
     // the number is read as a long, so each is passed as one). Numbers from asm-generic/unistd.h, the same on
@@ -77,6 +81,10 @@ final class Libc
         "syscall", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
     static final MethodHandle SYSCALL6 = linkVariadic("syscall",
         FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+
+    /** fcntl(fd, cmd, ...) is variadic: the int argument after cmd is passed as such. */
+    static final MethodHandle FCNTL_INT = linkVariadicAt(
+        "fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), 2);
 
     private Libc()
     {
@@ -102,6 +110,21 @@ final class Libc
         return linker.downcallHandle(
             libc.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name)),
             descriptor,
+            Linker.Option.captureCallState("errno"));
+    }
+
+    @SuppressWarnings("restricted")
+    private static MethodHandle linkVariadicAt(final String name, final FunctionDescriptor descriptor, final int first)
+    {
+        if (PLATFORM_PROBLEM != null)
+        {
+            return null;
+        }
+        final Linker linker = Linker.nativeLinker();
+        return linker.downcallHandle(
+            linker.defaultLookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name)),
+            descriptor,
+            Linker.Option.firstVariadicArg(first),
             Linker.Option.captureCallState("errno"));
     }
 

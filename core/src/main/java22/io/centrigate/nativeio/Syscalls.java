@@ -40,6 +40,7 @@ public final class Syscalls implements AutoCloseable
     public static final int SHUT_RD = 0;
     public static final int SHUT_WR = 1;
     public static final int SHUT_RDWR = 2;
+    public static final int MSG_PEEK = 0x2;
     public static final int MSG_DONTWAIT = 0x40;
     /** Without it a send to a reset peer raises SIGPIPE; with it the call returns -EPIPE. */
     public static final int MSG_NOSIGNAL = 0x4000;
@@ -631,6 +632,72 @@ public final class Syscalls implements AutoCloseable
             throw Libc.unexpected(t);
         }
         return r >= 0 ? (int)r : -errno();
+    }
+
+    // <fcntl.h>, <bits/fcntl-linux.h>
+    public static final int O_NONBLOCK = 0x800;
+    public static final int O_CLOEXEC = 0x80000;
+    public static final int F_SETPIPE_SZ = 1031;
+    public static final int F_GETPIPE_SZ = 1032;
+    public static final int SPLICE_F_MOVE = 0x1;
+    public static final int SPLICE_F_NONBLOCK = 0x2;
+    public static final int SPLICE_F_MORE = 0x4;
+
+    /**
+     * pipe2(2) with {@link #O_NONBLOCK} | {@link #O_CLOEXEC}.
+     *
+     * @return the read end in the low 32 bits and the write end in the high 32 bits, or -errno.
+     */
+    public long pipe()
+    {
+        final int r;
+        try
+        {
+            r = (int)Libc.PIPE2.invokeExact(callState, value, O_NONBLOCK | O_CLOEXEC);
+        }
+        catch (final Throwable t)
+        {
+            throw Libc.unexpected(t);
+        }
+        if (r < 0)
+        {
+            return -errno();
+        }
+        return (value.get(JAVA_INT, 0) & 0xFFFF_FFFFL) | ((long)value.get(JAVA_INT, 4) << 32);
+    }
+
+    /** fcntl(2) with an int argument (F_SETPIPE_SZ, F_GETPIPE_SZ): the result, or -errno. */
+    public int fcntl(final int fd, final int cmd, final int arg)
+    {
+        final int r;
+        try
+        {
+            r = (int)Libc.FCNTL_INT.invokeExact(callState, fd, cmd, arg);
+        }
+        catch (final Throwable t)
+        {
+            throw Libc.unexpected(t);
+        }
+        return r >= 0 ? r : -errno();
+    }
+
+    /**
+     * splice(2) between a socket and a pipe, no offsets.
+     *
+     * @return bytes moved, 0 at the input's end of stream, or -errno (-EAGAIN: nothing to move now).
+     */
+    public long splice(final int in, final int out, final long length, final int flags)
+    {
+        final long r;
+        try
+        {
+            r = (long)Libc.SPLICE.invokeExact(callState, in, 0L, out, 0L, length, flags);
+        }
+        catch (final Throwable t)
+        {
+            throw Libc.unexpected(t);
+        }
+        return r >= 0 ? r : -errno();
     }
 
     private int setsockoptFromValue(final int fd, final int level, final int option, final int size)

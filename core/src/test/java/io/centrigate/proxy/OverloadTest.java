@@ -221,6 +221,6 @@ class OverloadTest
         }
         return new LoopSnapshot("all", 0, 0, 0, failures, 0, allocated, free, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
             java.util.Map.of(), 0, 0, 0, 0, 0, 0, 0, List.of(), new long[0], new long[0], null, null, null, null, new long[1], new long[1], 0,
-            new long[5], new long[7], null, new long[6]);
+            new long[5], new long[7], null, new long[6], 0, 0, 0, 0);
     }
 }

@@ -141,6 +141,38 @@ final class FrameTrackerTest
     }
 
     @Test
+    void skippedPayloadIsCountedAndEndsTheFrameAtItsBoundary()
+    {
+        final long[] loop = new long[4];
+        final long[] node = new long[1];
+        final FrameTracker t = new FrameTracker().countInto(loop, 0, node, 0);
+        // A 100,000-byte binary frame (64-bit length), masked: the header alone is walked.
+        final byte[] header = {(byte)0x82, (byte)(0x80 | 127), 0, 0, 0, 0, 0, 1, (byte)0x86, (byte)0xA0, 1, 2, 3, 4};
+        t.onBytes(new UnsafeBuffer(header), 0, header.length);
+        assertEquals(100_000, t.dataPayloadRemaining());
+        t.skipPayload(60_000);
+        assertEquals(40_000, t.dataPayloadRemaining());
+        assertFalse(t.atFrameBoundary());
+        t.skipPayload(40_000);
+        assertTrue(t.atFrameBoundary());
+        assertEquals(1, t.frames());
+        assertEquals(header.length + 100_000, t.bytes());
+        assertEquals(header.length + 100_000, loop[0]);
+        assertEquals(1, loop[1]);
+        assertEquals(header.length + 100_000, node[0]);
+        assertEquals(0, t.dataPayloadRemaining());
+    }
+
+    @Test
+    void aControlFrameIsNeverOfferedForSkipping()
+    {
+        final FrameTracker t = new FrameTracker();
+        t.onBytes(new UnsafeBuffer(new byte[] {(byte)0x88, 100}), 0, 2);
+        assertEquals(0, t.dataPayloadRemaining(), "a close frame's code is read, not skipped");
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> t.skipPayload(1));
+    }
+
+    @Test
     void knowsTheFrameBoundaryAfterEveryByteOfAMixedStream()
     {
         final Random random = new Random(SEED);

@@ -196,6 +196,61 @@ class EpollPollerTest
     }
 
     @Test
+    void splicesBetweenTwoConnectionsAndForgetsReadinessOnlyWhenTheSourceIsEmpty() throws IOException
+    {
+        final ServerSocketChannel server = track(ServerSocketChannel.open().bind(LOOPBACK_ANY_PORT));
+        final SocketChannel[] sourcePeer = new SocketChannel[1];
+        final SocketChannel[] sinkPeer = new SocketChannel[1];
+        final Recorder sourceReady = new Recorder();
+        final Connection source = connected(server, sourcePeer, sourceReady);
+        final Connection sink = connected(server, sinkPeer, new Recorder());
+        final io.centrigate.loop.KernelPipe pipe = poller.openPipe();
+        assertNotNull(pipe);
+        closeables.add(pipe::close);
+        assertTrue(poller.canSplice());
+
+        final byte[] first = random(48 * 1024, 3);
+        sourcePeer[0].write(ByteBuffer.wrap(first));
+        source.interest(Connection.OP_READ);
+        pollUntil(() -> sourceReady.calls > 0, "OP_READ on the source");
+        final ByteBuffer received = ByteBuffer.allocate(first.length + 1000);
+        long moved = 0;
+        final long deadline = deadline();
+        while (moved < first.length)
+        {
+            assertTrue(System.currentTimeMillis() < deadline, "moved " + moved);
+            final long n = pipe.fill(source, 1 << 20);
+            assertTrue(n >= 0, "no FIN yet");
+            while (pipe.buffered() > 0)
+            {
+                pipe.drain(sink);
+                sinkPeer[0].read(received); // blocking: the bytes just spliced are on their way
+            }
+            moved += n;
+        }
+        // The source is empty now: a splice would block, and only that forgets the readiness (next edge awaited).
+        assertEquals(0, pipe.fill(source, 1 << 20));
+        sourceReady.calls = 0;
+        assertEquals(0, poller.pollNow(), "no readiness left latched on an empty source");
+        // New bytes bring a new edge, and the peer's FIN reads as -1 after them.
+        sourcePeer[0].write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
+        sourcePeer[0].shutdownOutput();
+        pollUntil(() -> sourceReady.calls > 0, "OP_READ after new bytes");
+        assertEquals(3, pipe.fill(source, 1 << 20));
+        assertEquals(3, pipe.drain(sink));
+        assertEquals(-1, pipe.fill(source, 1 << 20));
+        while (received.position() < first.length + 3)
+        {
+            sinkPeer[0].read(received);
+        }
+        final byte[] expected = java.util.Arrays.copyOf(first, first.length + 3);
+        expected[first.length] = 1;
+        expected[first.length + 1] = 2;
+        expected[first.length + 2] = 3;
+        assertArrayEquals(expected, java.util.Arrays.copyOf(received.array(), received.position()));
+    }
+
+    @Test
     void aSlowReaderMakesWritesGoShortAndOpWriteComesBack() throws IOException
     {
         final ServerSocketChannel server = track(ServerSocketChannel.open().bind(LOOPBACK_ANY_PORT));

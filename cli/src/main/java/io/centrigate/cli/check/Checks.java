@@ -69,12 +69,16 @@ public final class Checks
         return findings;
     }
 
-    /** Which {@code --transport} values run here; NIO always does, so this never warns. */
+    /**
+     * Which {@code --transport} values run here, and whether WebSocket payloads can be spliced (a native transport
+     * only); NIO always runs, so this never warns.
+     */
     static Finding transports(final String epollProblem, final String ioUringProblem)
     {
         return Finding.pass("transports", "nio yes; epoll " + (epollProblem == null ?
             "yes (--transport epoll or auto)" : "no: " + epollProblem) + "; io_uring " + (ioUringProblem == null ?
-            "yes (--transport io_uring)" : "no: " + ioUringProblem));
+            "yes (--transport io_uring)" : "no: " + ioUringProblem) + "; splice " + (epollProblem == null ?
+            "yes on epoll and io_uring (--splice-threshold), no on nio" : "no (needs epoll or io_uring; NIO cannot)"));
     }
 
     /** The process exit code for these findings: 0 all pass, 1 some WARN, 2 some FAIL. */
