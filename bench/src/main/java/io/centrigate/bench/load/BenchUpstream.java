@@ -25,14 +25,15 @@ import java.util.Locale;
  *   processes) and the next 8 the tick number.</li>
  *   <li>HTTP/1.1: {@code GET /api/info} (and {@code GET /health}, which centrigate's health checks ask for, as
  *   Centrifugo's endpoint) answers 100 bytes of JSON with {@code Content-Length}, keep-alive unless the
- *   request says {@code Connection: close} (or is HTTP/1.0 without keep-alive); anything else gets 404.
+ *   request says {@code Connection: close} (or is HTTP/1.0 without keep-alive); {@code GET /api/large} answers
+ *   {@code --large-size} (16384) bytes the same way (bench/h2load.sh's larger responses); anything else gets 404.
  *   Pipelined requests are answered in order.</li>
  * </ul>
  * A subscriber whose socket buffer is still full at the next tick misses that tick (counted as a drop). Prints one
  * line {@code upstream listening on ...} when ready; SIGTERM ends it.
  *
  * <pre>java -cp bench/target/benchmarks.jar io.centrigate.bench.load.BenchUpstream --port 27100
- *     [--host 127.0.0.1] [--threads 1] [--fanout-ms 100] [--fanout-size 256]</pre>
+ *     [--host 127.0.0.1] [--threads 1] [--fanout-ms 100] [--fanout-size 256] [--large-size 16384]</pre>
  */
 public final class BenchUpstream
 {
@@ -58,6 +59,7 @@ public final class BenchUpstream
         int threads = 1;
         long fanoutMs = 100;
         int fanoutSize = 256;
+        int largeSize = 16384;
         for (int i = 0; i < args.length; i++)
         {
             switch (args[i])
@@ -67,12 +69,17 @@ public final class BenchUpstream
                 case "--threads" -> threads = Integer.parseInt(args[++i]);
                 case "--fanout-ms" -> fanoutMs = Long.parseLong(args[++i]);
                 case "--fanout-size" -> fanoutSize = Integer.parseInt(args[++i]);
+                case "--large-size" -> largeSize = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
         if (fanoutSize < 16 || fanoutSize > 65535)
         {
             throw new IllegalArgumentException("--fanout-size must be 16..65535");
+        }
+        if (largeSize < 1 || largeSize > OUT_SIZE / 2)
+        {
+            throw new IllegalArgumentException("--large-size must be 1.." + OUT_SIZE / 2);
         }
         final Thread[] workers = new Thread[threads];
         for (int i = 0; i < threads; i++)
@@ -85,7 +92,7 @@ public final class BenchUpstream
             }
             server.bind(new InetSocketAddress(host, port), 4096);
             server.configureBlocking(false);
-            workers[i] = new Thread(new Worker(server, fanoutMs * 1_000_000L, fanoutSize), "upstream-" + i);
+            workers[i] = new Thread(new Worker(server, fanoutMs * 1_000_000L, fanoutSize, largeSize), "upstream-" + i);
             workers[i].start();
         }
         System.out.printf(Locale.ROOT, "upstream listening on %s:%d threads %d fanout-ms %d fanout-size %d%n",
@@ -140,6 +147,8 @@ public final class BenchUpstream
         private final Selector selector;
         private final long tickNs;
         private final byte[] fanoutPayload;
+        private final byte[] largeKeep;
+        private final byte[] largeClose;
         private final ByteBuffer out = ByteBuffer.allocateDirect(OUT_SIZE);
         private final ArrayList<Conn> subscribers = new ArrayList<>();
         private final WebSocketKeys keys = new WebSocketKeys();
@@ -147,14 +156,27 @@ public final class BenchUpstream
         private long tick;
         private long drops;
 
-        Worker(final ServerSocketChannel server, final long tickNs, final int fanoutSize) throws IOException
+        Worker(final ServerSocketChannel server, final long tickNs, final int fanoutSize, final int largeSize)
+            throws IOException
         {
             this.server = server;
             this.selector = Selector.open();
             this.tickNs = tickNs;
             this.fanoutPayload = new byte[fanoutSize];
             Arrays.fill(fanoutPayload, (byte)'f');
+            this.largeKeep = large(largeSize, "");
+            this.largeClose = large(largeSize, "Connection: close\r\n");
             server.register(selector, SelectionKey.OP_ACCEPT);
+        }
+
+        /** The whole answer to GET /api/large: head and {@code size} bytes of body. */
+        private static byte[] large(final int size, final String extraHeaders)
+        {
+            final byte[] head = ("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: " + size +
+                "\r\n" + extraHeaders + "\r\n").getBytes(StandardCharsets.US_ASCII);
+            final byte[] answer = Arrays.copyOf(head, head.length + size);
+            Arrays.fill(answer, head.length, answer.length, (byte)'x');
+            return answer;
         }
 
         @Override
@@ -329,6 +351,16 @@ public final class BenchUpstream
                 if (head.startsWith("GET /api/info") || head.startsWith("GET /health"))
                 {
                     out.put(close ? HTTP_OK_CLOSE : HTTP_OK_KEEP).put(INFO_BODY);
+                }
+                else if (head.startsWith("GET /api/large"))
+                {
+                    final byte[] answer = close ? largeClose : largeKeep;
+                    if (out.remaining() < answer.length)
+                    {
+                        close(c); // pipelined beyond the output buffer: not something the bench sends
+                        return;
+                    }
+                    out.put(answer);
                 }
                 else
                 {
