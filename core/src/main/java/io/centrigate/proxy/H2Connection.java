@@ -97,6 +97,7 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     private boolean peerGoneAway;
     private boolean closed;
     private boolean dispatchQueued;
+    private boolean flushQueued;
     private boolean failed;
     /** The first GOAWAY of a drain and its PING went out; the final GOAWAY follows the PING's ACK. */
     private boolean drainPingSent;
@@ -347,6 +348,35 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
             dispatchQueued = true;
             owner.h2Dispatch(this);
         }
+    }
+
+    /**
+     * Writes queued frames at the start of the loop's next cycle instead of now: the answers of many streams
+     * that come in one cycle (their nodes' reads) then go out in one TLS record and one system call rather than
+     * one each. A stream that finds no room in the output flushes at once ({@link H2Stream#write}).
+     */
+    void flushSoon()
+    {
+        if (!flushQueued && !closed)
+        {
+            flushQueued = true;
+            owner.h2Flush(this);
+        }
+    }
+
+    /** Called by the loop's duty cycle. */
+    void queuedFlush()
+    {
+        flushQueued = false;
+        if (!closed && !lingering)
+        {
+            flushOut();
+        }
+    }
+
+    boolean hasQueuedOutput()
+    {
+        return outEnd > outStart;
     }
 
     /** Called by the loop's duty cycle. */
@@ -709,7 +739,7 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
                 s.unacked = 0;
             }
         }
-        flushOut();
+        flushSoon();
     }
 
     private void connectionWindowConsumed(final int n)

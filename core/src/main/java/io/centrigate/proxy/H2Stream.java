@@ -296,14 +296,22 @@ final class H2Stream implements Connection
             throw new ClosedChannelException();
         }
         final int start = src.position();
+        boolean flushed = false;
         while (src.hasRemaining())
         {
             if (!step(src))
             {
+                // No room in the connection's output (or no window): what is queued goes now, then one more try.
+                if (!flushed && conn.hasQueuedOutput())
+                {
+                    flushed = true;
+                    conn.flushOut();
+                    continue;
+                }
                 break;
             }
         }
-        conn.flushOut();
+        conn.flushSoon();
         return src.position() - start;
     }
 

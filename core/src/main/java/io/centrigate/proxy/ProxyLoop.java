@@ -70,6 +70,7 @@ final class ProxyLoop implements EventLoop.Duty
     private final ArrayDeque<ClientSession> bufferWaiters = new ArrayDeque<>();
     /** HTTP/2 connections with a stream that became ready outside of their socket's readiness. */
     private final ArrayDeque<H2Connection> h2Ready = new ArrayDeque<>();
+    private final ArrayDeque<H2Connection> h2Flush = new ArrayDeque<>();
     private final List<Acceptor> listeners = new ArrayList<>();
     private UpstreamPool[] upstreamPools;
     private io.centrigate.metrics.NodeStats[] nodeStats;
@@ -342,12 +343,22 @@ final class ProxyLoop implements EventLoop.Duty
             bufferWaiters.poll().bufferAvailable();
             work++;
         }
+        for (int i = h2Flush.size(); i > 0; i--)
+        {
+            h2Flush.poll().queuedFlush();
+            work++;
+        }
         for (int i = h2Ready.size(); i > 0; i--)
         {
             h2Ready.poll().queuedDispatch();
             work++;
         }
         return work;
+    }
+
+    void h2Flush(final H2Connection connection)
+    {
+        h2Flush.add(connection);
     }
 
     void h2Dispatch(final H2Connection connection)
