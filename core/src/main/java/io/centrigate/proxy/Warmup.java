@@ -33,7 +33,9 @@ import io.centrigate.config.ProxyContext;
  * WebSocket echo node and HTTP responder), and client threads drive it for the given time: WebSocket upgrades,
  * echoed frames both ways, closes, and keep-alive HTTP requests with Content-Length and chunked bodies. Then it is
  * all closed: the JIT's work stays, the temporary proxy's counters go with it. Any error ends the warm-up early;
- * it never fails the start.
+ * it never fails the start. With TLS listeners the temporary proxy has one too, with the real certificate, and
+ * every other round of each client goes over it: a cold TLS engine (handshake, record layer) is far slower than a
+ * cold plain path.
  */
 public final class Warmup
 {
@@ -46,8 +48,8 @@ public final class Warmup
     private static final int FRAMES_PER_TUNNEL = 8;
 
     /** What a warm-up did; {@code error} is null when it ran its full time. */
-    public record Result(long elapsedNs, int upgrades, int requests, String error, InetSocketAddress listener,
-        String transport)
+    public record Result(long elapsedNs, int upgrades, int requests, int tlsUpgrades, String error,
+        InetSocketAddress listener, String transport)
     {
         /** The one line for the operator. */
         public String line()
@@ -61,14 +63,56 @@ public final class Warmup
 
     private final long deadline;
     private final InetSocketAddress proxy;
+    /** The temporary TLS listener, or null when the real proxy has none. */
+    private final InetSocketAddress tlsProxy;
+    private final javax.net.ssl.SSLSocketFactory tls;
     private final AtomicInteger upgrades = new AtomicInteger();
     private final AtomicInteger requests = new AtomicInteger();
     private final AtomicReference<String> error = new AtomicReference<>();
 
-    private Warmup(final InetSocketAddress proxy, final long deadline)
+    private final AtomicInteger tlsUpgrades = new AtomicInteger();
+
+    private Warmup(final InetSocketAddress proxy, final InetSocketAddress tlsProxy, final long deadline)
     {
         this.proxy = proxy;
+        this.tlsProxy = tlsProxy;
+        this.tls = tlsProxy == null ? null : trustingClient();
         this.deadline = deadline;
+    }
+
+    /**
+     * The warm-up's TLS client trusts what it is given: it talks to its own temporary listener on loopback, with
+     * the certificate the operator configured, which need not name 127.0.0.1 or chain to a CA this JVM knows.
+     */
+    private static javax.net.ssl.SSLSocketFactory trustingClient()
+    {
+        try
+        {
+            final javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+            context.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager()
+            {
+                @Override
+                public void checkClientTrusted(final java.security.cert.X509Certificate[] chain, final String type)
+                {
+                }
+
+                @Override
+                public void checkServerTrusted(final java.security.cert.X509Certificate[] chain, final String type)
+                {
+                }
+
+                @Override
+                public java.security.cert.X509Certificate[] getAcceptedIssuers()
+                {
+                    return new java.security.cert.X509Certificate[0];
+                }
+            }}, null);
+            return context.getSocketFactory();
+        }
+        catch (final java.security.GeneralSecurityException e)
+        {
+            throw new IllegalStateException("no TLS client for the warm-up: " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -141,7 +185,8 @@ public final class Warmup
             loadLateClasses(warmupContext);
             temporary = Proxy.startCold(warmupContext, new PrintStream(OutputStream.nullOutputStream()));
             listener = temporary.boundAddresses().get(0);
-            warmup = new Warmup(listener, start + durationNs);
+            final List<InetSocketAddress> tlsListeners = temporary.boundTlsAddresses();
+            warmup = new Warmup(listener, tlsListeners.isEmpty() ? null : tlsListeners.get(0), start + durationNs);
             warmup.drive(Math.min(8, 2 * ctx.loops()));
         }
         catch (final IOException | RuntimeException | InterruptedException e)
@@ -174,7 +219,8 @@ public final class Warmup
         // and the traffic starts on an empty young generation.
         System.gc();
         return new Result(System.nanoTime() - start, warmup == null ? 0 : warmup.upgrades.get(),
-            warmup == null ? 0 : warmup.requests.get(), failure, listener, transport);
+            warmup == null ? 0 : warmup.requests.get(), warmup == null ? 0 : warmup.tlsUpgrades.get(), failure,
+            listener, transport);
     }
 
     private static final String UNREACHED_RATE = "10000000/s:1000000";
@@ -182,7 +228,12 @@ public final class Warmup
     /** The real settings that shape the hot paths, on a loopback listener, with one node. */
     private static ProxyContext context(final ProxyContext real, final InetSocketAddress upstream)
     {
-        return new ProxyContext()
+        final ProxyContext warm = new ProxyContext();
+        if (!real.tlsListen().isEmpty())
+        {
+            warm.tlsListen(new InetSocketAddress("127.0.0.1", 0)).tlsCert(real.tlsCert()).tlsKey(real.tlsKey());
+        }
+        return warm
             .listen(new InetSocketAddress("127.0.0.1", 0))
             .upstream(upstream)
             .loops(real.loops())
@@ -221,7 +272,8 @@ public final class Warmup
         final List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < clients; i++)
         {
-            final Thread t = new Thread(this::client, "centrigate-warmup-" + i);
+            final boolean startOverTls = tlsProxy != null && i % 2 == 1;
+            final Thread t = new Thread(() -> client(startOverTls), "centrigate-warmup-" + i);
             t.setDaemon(true);
             t.start();
             threads.add(t);
@@ -238,19 +290,25 @@ public final class Warmup
         }
     }
 
-    private void client()
+    private void client(final boolean startOverTls)
     {
+        boolean overTls = startOverTls;
         try
         {
-            while (error.get() == null && System.nanoTime() - deadline < 0)
+            // At least one round each, even when setting up took the whole duration (a loaded box, a short
+            // --warmup): a warm-up that drove nothing would compile nothing.
+            do
             {
-                tunnel();
-                exchanges();
+                tunnel(overTls);
+                exchanges(overTls);
+                overTls = tlsProxy != null && !overTls;
             }
+            while (error.get() == null && System.nanoTime() - deadline < 0);
         }
         catch (final IOException | RuntimeException e)
         {
-            error.compareAndSet(null, e.getClass().getSimpleName() + ": " + e.getMessage());
+            error.compareAndSet(null, (overTls ? "over TLS: " : "") + e.getClass().getSimpleName() + ": " +
+                e.getMessage());
         }
     }
 
@@ -270,16 +328,19 @@ public final class Warmup
     };
     /** Tunnels a client holds open at once: the proxy's tables and timers grow as under a real ramp. */
     private static final int TUNNELS_AT_ONCE = 32;
+    /** Fewer over TLS: a cold handshake costs both ends tens of ms, and the engine compiles as well on fewer. */
+    private static final int TLS_TUNNELS_AT_ONCE = 8;
 
     /** A batch of WebSockets open at once: upgrade each, frames of several sizes echoed back, close handshakes. */
-    private void tunnel() throws IOException
+    private void tunnel(final boolean overTls) throws IOException
     {
-        final List<Socket> sockets = new ArrayList<>(TUNNELS_AT_ONCE);
+        final int count = overTls ? TLS_TUNNELS_AT_ONCE : TUNNELS_AT_ONCE;
+        final List<Socket> sockets = new ArrayList<>(count);
         try
         {
-            for (int t = 0; t < TUNNELS_AT_ONCE; t++)
+            for (int t = 0; t < count; t++)
             {
-                final Socket socket = connect();
+                final Socket socket = connect(overTls);
                 sockets.add(socket);
                 final byte[] nonce = new byte[16];
                 ThreadLocalRandom.current().nextBytes(nonce);
@@ -296,6 +357,10 @@ public final class Warmup
                 expectStatus(readHead(in), "101");
                 ins.add(in);
                 upgrades.incrementAndGet();
+                if (overTls)
+                {
+                    tlsUpgrades.incrementAndGet();
+                }
             }
             for (int i = 0; i < FRAMES_PER_TUNNEL; i++)
             {
@@ -333,9 +398,9 @@ public final class Warmup
     }
 
     /** One keep-alive connection: GETs, Content-Length and chunked POSTs; answers with either framing. */
-    private void exchanges() throws IOException
+    private void exchanges(final boolean overTls) throws IOException
     {
-        try (Socket socket = connect())
+        try (Socket socket = connect(overTls))
         {
             final InputStream in = new BufferedInputStream(socket.getInputStream());
             final OutputStream out = socket.getOutputStream();
@@ -367,14 +432,21 @@ public final class Warmup
         }
     }
 
-    private Socket connect() throws IOException
+    private Socket connect(final boolean overTls) throws IOException
     {
         final Socket socket = new Socket();
         try
         {
             socket.setTcpNoDelay(true);
             socket.setSoTimeout(IO_TIMEOUT_MS);
-            socket.connect(proxy, IO_TIMEOUT_MS);
+            socket.connect(overTls ? tlsProxy : proxy, IO_TIMEOUT_MS);
+            if (overTls)
+            {
+                final javax.net.ssl.SSLSocket secured = (javax.net.ssl.SSLSocket)tls.createSocket(socket,
+                    tlsProxy.getHostString(), tlsProxy.getPort(), true);
+                secured.startHandshake();
+                return secured;
+            }
             return socket;
         }
         catch (final IOException e)

@@ -116,6 +116,51 @@ class WarmupTest
         }
     }
 
+    /**
+     * With a TLS listener the warm-up drives TLS too (half its rounds), with the real certificate, on its own
+     * listener: the TLS engine is the coldest code a WSS client meets. The real TLS listener serves afterwards.
+     */
+    @Test
+    void withATlsListenerTheWarmupAlsoUpgradesOverTls() throws Exception
+    {
+        final io.centrigate.tls.TestCertificates cert = io.centrigate.tls.TestCertificates.ec();
+        try (WsEchoUpstream node = WsEchoUpstream.start(0);
+            HttpUpstream site = new HttpUpstream();
+            // longer than the others' 300 ms: a cold TLS round is slow on a busy box, and one is what is asked
+            Proxy proxy = TestProxies.start(context(node, site).warmupNs(TimeUnit.SECONDS.toNanos(3))
+                .tlsListen(new InetSocketAddress("127.0.0.1", 0))
+                .tlsCert(cert.certificatePem()).tlsKey(cert.privateKeyPem())))
+        {
+            final Warmup.Result warmup = proxy.warmup();
+            // Cold TLS rounds on a loaded box can outlast the grace after the duration; that client is left to end
+            // with the temporary proxy (the start goes on), so that error is allowed here and only that one.
+            assertTrue(warmup.error() == null || warmup.error().equals("a warm-up client did not finish in time"),
+                warmup.line());
+            assertTrue(warmup.tlsUpgrades() > 0, "TLS upgrades in the warm-up: " + warmup.tlsUpgrades());
+            assertTrue(warmup.upgrades() > warmup.tlsUpgrades(), "plain ones too: " + warmup.line());
+            assertEquals(0, node.opened(), "warm-up traffic stays on its own node");
+
+            final InetSocketAddress tls = proxy.boundTlsAddresses().get(0);
+            try (javax.net.ssl.SSLSocket client = (javax.net.ssl.SSLSocket)cert.clientContext().getSocketFactory()
+                .createSocket(tls.getAddress(), tls.getPort()))
+            {
+                client.setSoTimeout(10_000);
+                client.getOutputStream().write(("GET /connection/websocket HTTP/1.1\r\nHost: localhost\r\n" +
+                    "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+                    "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                final byte[] head = new byte[12];
+                int n = 0;
+                while (n < head.length)
+                {
+                    final int r = client.getInputStream().read(head, n, head.length - n);
+                    assertTrue(r > 0, "the real TLS listener answered nothing");
+                    n += r;
+                }
+                assertEquals("HTTP/1.1 101", new String(head, StandardCharsets.US_ASCII));
+            }
+        }
+    }
+
     /** Tight limits (from one address, as the warm-up drives) neither fail the warm-up nor carry its counts over. */
     @Test
     void theWarmupRunsUnderTheLimitsCodeWithoutSpendingTheRealLimits() throws Exception
