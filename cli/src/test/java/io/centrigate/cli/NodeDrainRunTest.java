@@ -92,7 +92,7 @@ class NodeDrainRunTest
                 assertEquals(onA, closes.size(), "one close per tunnel the node had");
                 assertTrue(closes.stream().allMatch(c -> c.code() == 1012), "only 1012: " + closes);
                 assertEquals(List.of(), clients.errors(), "no protocol error in the client library");
-                assertEquals(0, clients.handshakeFailures());
+                assertEquals(0, clients.handshakeFailures(), () -> "why: " + clients.handshakeFailureReasons());
                 // Rate: at most RATE a second plus the bucket (one tick's worth and one), with slack for the
                 // clients' receipt times bunching on a busy box.
                 final int perTwoSeconds = clients.maxClosesInWindow(1012, drainedAt, TimeUnit.SECONDS.toNanos(2));

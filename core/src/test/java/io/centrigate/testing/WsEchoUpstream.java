@@ -1,9 +1,11 @@
 package io.centrigate.testing;
 
+import java.lang.reflect.Field;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -11,12 +13,22 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.java_websocket.WebSocket;
+import org.java_websocket.WebSocketImpl;
+import org.java_websocket.WebSocketServerFactory;
 import org.java_websocket.handshake.ClientHandshake;
 import org.java_websocket.server.WebSocketServer;
 
 /**
  * A real WebSocket server (Java-WebSocket) standing in for a Centrifugo node: echoes every message and
  * records each handshake's headers so tests can see what the proxy forwarded.
+ * <p>
+ * Its input is decoded on the library's selector thread ({@link #queue}), not on its worker threads. Java-WebSocket
+ * 1.6.0 loses a reply sent from a worker under load: the worker queues it and asks for OP_WRITE while the selector
+ * thread, in a write pass for the same connection that found nothing queued a moment before (the key stays in the
+ * selected set after a write, so the read of the message that is being answered brings a stale "writable" with
+ * it), then sets the interest back to OP_READ; the reply stays in the connection's queue and is never written. A
+ * test then saw "no echo within 30 s" after a good 101 (issue: the tunnel flake under load, 2026-12-07). With one
+ * thread doing both, the reply is queued before the write pass looks.
  */
 public final class WsEchoUpstream extends WebSocketServer implements AutoCloseable
 {
@@ -27,6 +39,8 @@ public final class WsEchoUpstream extends WebSocketServer implements AutoCloseab
     private final Map<WebSocket, Boolean> open = new ConcurrentHashMap<>();
     private final List<java.net.InetAddress> peers = new CopyOnWriteArrayList<>();
     private volatile Exception startError;
+    /** Selector thread only. */
+    private BlockingQueue<ByteBuffer> readBuffers;
 
     private final String host;
 
@@ -38,7 +52,8 @@ public final class WsEchoUpstream extends WebSocketServer implements AutoCloseab
     /** Bound to {@code bind}: e.g. 127.0.0.2 and 127.0.0.3 on one port, the addresses of one DNS name. */
     public WsEchoUpstream(final InetSocketAddress bind)
     {
-        super(bind, List.of(new HealthDraft()));
+        // One worker: the library starts them whatever happens, but they get no work here (see queue).
+        super(bind, 1, List.of(new HealthDraft()));
         host = bind.getAddress().getHostAddress();
         setReuseAddr(true);
         setConnectionLostTimeout(0);
@@ -51,7 +66,17 @@ public final class WsEchoUpstream extends WebSocketServer implements AutoCloseab
 
     public static WsEchoUpstream start(final InetSocketAddress bind) throws Exception
     {
+        return start(bind, null);
+    }
+
+    /** With {@code factory} (if not null) making its connections: lets a test wrap the node's sockets. */
+    static WsEchoUpstream start(final InetSocketAddress bind, final WebSocketServerFactory factory) throws Exception
+    {
         final WsEchoUpstream server = new WsEchoUpstream(bind);
+        if (factory != null)
+        {
+            server.setWebSocketFactory(factory);
+        }
         server.start();
         if (!server.started.await(10, TimeUnit.SECONDS) || server.startError != null)
         {
@@ -81,6 +106,54 @@ public final class WsEchoUpstream extends WebSocketServer implements AutoCloseab
     public int healthChecks()
     {
         return healthChecks.get();
+    }
+
+    /**
+     * What the selector thread read for {@code ws}: decoded here, on that thread, instead of on a worker (see the
+     * class comment); the read buffer then goes back to the library's pool, as its worker would give it back.
+     */
+    @Override
+    protected void queue(final WebSocketImpl ws) throws InterruptedException
+    {
+        final ByteBuffer buf = ws.inQueue.poll();
+        if (buf == null)
+        {
+            return;
+        }
+        try
+        {
+            ws.decode(buf);
+        }
+        catch (final RuntimeException e)
+        {
+            // As the library's worker does: one connection's bad input must not end the server (an exception
+            // here would reach the selector loop and shut it down).
+            onError(ws, e);
+        }
+        finally
+        {
+            readBuffers().put(buf);
+        }
+    }
+
+    /** The library's pool of read buffers: private in 1.6.0, and the selector blocks for one if none is left. */
+    @SuppressWarnings("unchecked")
+    private BlockingQueue<ByteBuffer> readBuffers()
+    {
+        if (readBuffers == null)
+        {
+            try
+            {
+                final Field field = WebSocketServer.class.getDeclaredField("buffers");
+                field.setAccessible(true);
+                readBuffers = (BlockingQueue<ByteBuffer>)field.get(this);
+            }
+            catch (final ReflectiveOperationException e)
+            {
+                throw new IllegalStateException("Java-WebSocket changed: WebSocketServer.buffers not found", e);
+            }
+        }
+        return readBuffers;
     }
 
     @Override
