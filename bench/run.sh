@@ -31,9 +31,10 @@
 #   APPEND [0; 1 = keep the other scenarios' results in OUT and replace only those run now]
 #   BUILD [auto|always|never]  INSTALL [1; 0 in smoke]  JFR [0; 1 = a JFR recording of every centrigate run]
 #     (also centrigate-epoll / centrigate-iouring: --transport epoll / io_uring on JAVA25; the jar is then built on
-#     JAVA25 so it has the native transports; centrigate-epoll-nosplice / centrigate-iouring-nosplice: the same with
-#     --splice-threshold 0, every frame copied: TARGETS="centrigate-epoll centrigate-epoll-nosplice" bench/run.sh bulk
-#     compares splice (on by default there) with the copy path;
+#     JAVA25 so it has the native transports; centrigate-epoll-splice / centrigate-iouring-splice: the same with
+#     --splice-threshold 16k (-nosplice: 0, the default): TARGETS="centrigate-epoll-splice centrigate-epoll-nosplice
+#     haproxy haproxy-splice" bench/run.sh bulk compares splice with the copy path (haproxy-splice: option
+#     splice-auto);
 #     centrigate-jdk25: NIO on the same JDK, to tell the transport's effect from the JDK's)
 #   CENTRIGATE_JAVA_OPTS [none: java -jar as the README runs it]  BASE_PORT [27100]
 #   BASE_JAR [none]: the jar of another build (e.g. main before a change), run as the target centrigate-base, so
@@ -159,6 +160,7 @@ active_targets=()
 for t in $TARGETS; do
     case "$t" in
         nginx|haproxy) if have "$t"; then active_targets+=("$t"); else log "skipping target $t: not installed"; fi ;;
+        haproxy-splice) if have haproxy; then active_targets+=("$t"); else log "skipping target $t: not installed"; fi ;;
         *) active_targets+=("$t") ;;
     esac
 done
@@ -356,7 +358,7 @@ TARGET_CMD=""
 port_of() {
     case "$1" in
         direct) echo "$UPORT" ;; centrigate) echo $(( BASE_PORT + 1 )) ;; nginx) echo $(( BASE_PORT + 2 )) ;;
-        haproxy) echo $(( BASE_PORT + 3 )) ;; centrigate-block) echo $(( BASE_PORT + 4 )) ;;
+        haproxy) echo $(( BASE_PORT + 3 )) ;; haproxy-splice) echo $(( BASE_PORT + 23 )) ;; centrigate-block) echo $(( BASE_PORT + 4 )) ;;
         centrigate-spin) echo $(( BASE_PORT + 5 )) ;;
         centrigate-cds) echo $(( BASE_PORT + 6 )) ;; centrigate-jdk25) echo $(( BASE_PORT + 7 )) ;;
         centrigate-aot) echo $(( BASE_PORT + 8 )) ;; centrigate-warmup) echo $(( BASE_PORT + 9 )) ;;
@@ -366,7 +368,8 @@ port_of() {
         centrigate-iouring) echo $(( BASE_PORT + 18 )) ;;
         centrigate-epoll-nosplice) echo $(( BASE_PORT + 19 )) ;; centrigate-iouring-nosplice) echo $(( BASE_PORT + 20 )) ;;
         centrigate-warmup-jitnormal) echo $(( BASE_PORT + 16 )) ;; centrigate-jitbg) echo $(( BASE_PORT + 17 )) ;;
-        centrigate-epoll-warmup) echo $(( BASE_PORT + 19 )) ;; centrigate-aot-epoll-warmup) echo $(( BASE_PORT + 20 )) ;;
+        centrigate-epoll-warmup) echo $(( BASE_PORT + 24 )) ;; centrigate-aot-epoll-warmup) echo $(( BASE_PORT + 25 )) ;;
+        centrigate-epoll-splice) echo $(( BASE_PORT + 26 )) ;; centrigate-iouring-splice) echo $(( BASE_PORT + 27 )) ;;
         centrigate-iouring-warmup) echo $(( BASE_PORT + 21 )) ;; centrigate-jdk25-warmup) echo $(( BASE_PORT + 22 )) ;;
     esac
 }
@@ -445,9 +448,10 @@ start_target_once() { # target tag
             # centrigate-epoll: the native transport (JDK 25, the jar built on it)
             [[ $t == *-epoll* ]] && cmd+=(--transport epoll)
             [[ $t == *-iouring* ]] && cmd+=(--transport io_uring)
-            # *-nosplice: the native transport with every frame copied (splice is on by default there), so the bulk
-            # scenario's CPU per GiB compares splice against the copy path on the same transport
+            # *-splice / *-nosplice: the native transport with large payloads spliced (--splice-threshold 16k) or
+            # every frame copied (0, the default), so the bulk scenario's CPU per GiB compares the two paths
             [[ $t == *-nosplice ]] && cmd+=(--splice-threshold 0)
+            [[ $t == *-splice ]] && cmd+=(--splice-threshold 16k)
             # centrigate-admin: the metrics on, as in production: an admin listener (a free port it picks itself,
             # named on the startup line) that a scraper below reads every second
             [[ $t == *-admin ]] && cmd+=(--admin-listen 127.0.0.1:0)
@@ -491,13 +495,17 @@ start_target_once() { # target tag
                 sleep 0.2
             fi
             TARGET_PIDS="$TARGET_MAIN $(pgrep -P "$TARGET_MAIN" | tr '\n' ' ')" ;;
-        haproxy)
-            local dir="$JARS/haproxy"
+        haproxy|haproxy-splice)
+            local dir="$JARS/$t"
             mkdir -p "$dir"
             local maxconn=$(( (NOFILE - 100) / 2 ))
+            # splicing keeps pipes (2 descriptors each, maxpipes = maxconn / 4 by default) within the same limit
+            [[ $t == haproxy-splice ]] && maxconn=$(( (NOFILE - 100) * 2 / 5 ))
             sed -e "s#@LISTEN@#127.0.0.1:$port#; s#@UPSTREAM@#127.0.0.1:$UPORT#; s#@THREADS@#$LOOPS#;
                     s#@MAXCONN@#$maxconn#g; s#@RUNDIR@#$dir#g" bench/e2e/haproxy.cfg.in > "$dir/haproxy.cfg"
-            cp "$dir/haproxy.cfg" "$OUT/logs/haproxy.cfg"
+            # haproxy-splice: kernel splicing where HAProxy judges it worth it (the bulk scenario's comparison)
+            [[ $t == haproxy-splice ]] && sed -i 's#^    timeout tunnel 1h#    timeout tunnel 1h\n    option splice-auto#' "$dir/haproxy.cfg"
+            cp "$dir/haproxy.cfg" "$OUT/logs/$t.cfg"
             TARGET_CMD="haproxy -db -f haproxy.cfg (nbthread $LOOPS, maxconn $maxconn)"
             "${PIN_PROXY[@]}" haproxy -db -f "$dir/haproxy.cfg" > "$logf" 2>&1 &
             TARGET_MAIN=$!

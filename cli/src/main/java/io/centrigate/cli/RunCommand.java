@@ -183,7 +183,7 @@ public final class RunCommand implements Callable<Integer>
         description = "The socket layer under the loops: JDK NIO (any JDK), epoll (Linux, JDK 22+, through java.lang.foreign), io_uring (Linux 5.19+ with io_uring allowed, JDK 22+), or auto (epoll where it works). Default: ${DEFAULT-VALUE}.")
     String transport;
 
-    @Option(names = "--splice-threshold", paramLabel = "SIZE", defaultValue = "16k",
+    @Option(names = "--splice-threshold", paramLabel = "SIZE", defaultValue = "0",
         description = "On the epoll and io_uring transports, the payload of a WebSocket frame with at least this many "
             + "bytes still to come moves socket to pipe to socket with splice(2), never through user space; 0 turns "
             + "it off. NIO cannot splice: there it has no effect. Default: ${DEFAULT-VALUE}.")

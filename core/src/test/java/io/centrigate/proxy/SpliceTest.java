@@ -31,6 +31,9 @@ import io.centrigate.testing.WsEchoUpstream;
 @Timeout(120)
 class SpliceTest
 {
+    /** Splicing is off by default (it lost on loopback): these tests turn it on as an operator would. */
+    private static final long SPLICE_THRESHOLD = 16 * 1024;
+
     private static final int KIB = 1024;
     private static final int MIB = 1024 * 1024;
 
@@ -39,7 +42,7 @@ class SpliceTest
     {
         final int[] sizes = {64 * KIB, 100, 256 * KIB, 5, MIB, 300, 64 * KIB + 3, 17 * KIB, 2000, MIB - 1};
         try (WsEchoUpstream node = WsEchoUpstream.start(0);
-            Proxy proxy = TestProxies.start(TestProxies.context(node.address()).loops(1)))
+            Proxy proxy = TestProxies.start(TestProxies.context(node.address()).loops(1).spliceThreshold(SPLICE_THRESHOLD)))
         {
             final HttpClient http = HttpClient.newHttpClient();
             final WsClient ws = WsClient.connect(http, TestProxies.address(proxy), "/connection/websocket");
@@ -73,7 +76,7 @@ class SpliceTest
     void backToBackLargeFramesAreSplicedWholeAfterTheFirst() throws Exception
     {
         try (RawUpstream upstream = new RawUpstream();
-            Proxy proxy = TestProxies.start(TestProxies.context(upstream.address()).loops(1));
+            Proxy proxy = TestProxies.start(TestProxies.context(upstream.address()).loops(1).spliceThreshold(SPLICE_THRESHOLD));
             RawClient client = new RawClient(TestProxies.address(proxy)))
         {
             client.send(RawClient.upgradeRequest(RawClient.newKey(), ""));
@@ -101,7 +104,7 @@ class SpliceTest
     void drainWithA1MiBFrameInFlightSendsTheRestOfItThenClose1001AtTheBoundary() throws Exception
     {
         try (RawUpstream upstream = new RawUpstream();
-            Proxy proxy = TestProxies.start(TestProxies.context(upstream.address()).loops(1));
+            Proxy proxy = TestProxies.start(TestProxies.context(upstream.address()).loops(1).spliceThreshold(SPLICE_THRESHOLD));
             RawClient client = new RawClient(TestProxies.address(proxy)))
         {
             client.send(RawClient.upgradeRequest(RawClient.newKey(), ""));
@@ -153,7 +156,7 @@ class SpliceTest
     {
         final int size = 48 * MIB;
         try (RawUpstream upstream = new RawUpstream();
-            Proxy proxy = TestProxies.start(TestProxies.context(upstream.address()).loops(1));
+            Proxy proxy = TestProxies.start(TestProxies.context(upstream.address()).loops(1).spliceThreshold(SPLICE_THRESHOLD));
             RawClient client = new RawClient(TestProxies.address(proxy)))
         {
             client.socket().setReceiveBufferSize(64 * KIB);
@@ -181,7 +184,7 @@ class SpliceTest
     void resetsMidPayloadInBothDirectionsLeakNoDescriptor() throws Exception
     {
         try (RawUpstream upstream = new RawUpstream();
-            Proxy proxy = TestProxies.start(TestProxies.context(upstream.address()).loops(1)))
+            Proxy proxy = TestProxies.start(TestProxies.context(upstream.address()).loops(1).spliceThreshold(SPLICE_THRESHOLD)))
         {
             // One tunnel first, so the loop's pipe exists before counting (the pool keeps it for the next frame).
             resetMidPayload(proxy, upstream, true);
@@ -244,7 +247,7 @@ class SpliceTest
     void withEveryPipeTakenALargeFrameIsCopied() throws Exception
     {
         try (RawUpstream upstream = new RawUpstream();
-            Proxy proxy = TestProxies.start(TestProxies.context(upstream.address()).loops(1).splicePipes(1));
+            Proxy proxy = TestProxies.start(TestProxies.context(upstream.address()).loops(1).spliceThreshold(SPLICE_THRESHOLD).splicePipes(1));
             RawClient first = new RawClient(TestProxies.address(proxy));
             RawClient second = new RawClient(TestProxies.address(proxy)))
         {
