@@ -45,7 +45,9 @@
 #   centrigate-warmup-jitnormal (--jit-priority normal after the warm-up) and centrigate-jitbg (no warm-up,
 #   --jit-priority background), centrigate-jdk25-warmup, centrigate-epoll-warmup, centrigate-iouring-warmup and
 #   centrigate-aot-epoll-warmup (JDK 25, the native transport, its AOT cache trained on epoll)]
-#   COLD_LOADGEN_WARM [0; N = the load generator first opens N upgrades straight at the upstream: its own JIT warm]
+#   COLD_LOADGEN_WARM [2000; N = the load generator first opens N upgrades straight at the upstream, paced like the
+#   ramp: its own warm-up; 0: none]. The load generator of the cold scenario runs C1 only (-XX:TieredStopAtLevel=1),
+#   and the cold results record steal_pct (% of a CPU the hypervisor gave to others during the ramp)
 #   QUIET_MAX_PCT [15; 0 in smoke] QUIET_WAIT [15]: before each run, wait (at most QUIET_WAIT s) until the whole
 #   machine is below QUIET_MAX_PCT % busy over 1 s (other work on a shared box); each result records other_cpu_pct
 set -euo pipefail
@@ -85,7 +87,7 @@ COLD_CONNS="${COLD_CONNS:-9000}"
 COLD_RATE="${COLD_RATE:-2000}"
 COLD_WARMUP="${COLD_WARMUP:-5s}"
 COLD_TRAIN_CONNS="${COLD_TRAIN_CONNS:-400}"
-COLD_LOADGEN_WARM="${COLD_LOADGEN_WARM:-0}"
+COLD_LOADGEN_WARM="${COLD_LOADGEN_WARM:-2000}"
 REPS="${REPS:-3}"
 DURATION="${DURATION:-10}"
 # 10 s, not 3: every run starts a fresh proxy, and a JVM must be measured warm, as it runs in production. With 3 s
@@ -128,8 +130,13 @@ NOFILE=$(ulimit -Hn)
 BJAR=bench/target/benchmarks.jar
 PJAR=cli/target/centrigate.jar
 JAVA="${JAVA:-java}"
-LOAD_JAVA=("$JAVA" -Xms1g -Xmx1g -cp "$BJAR")
+# extra JVM options of the load generator, e.g. -Dcentrigate.bench.timeline=FILE (when each upgrade started, how
+# long it took)
+LOAD_JAVA_OPTS="${LOAD_JAVA_OPTS:-}"
+# shellcheck disable=SC2206
+LOAD_JAVA=("$JAVA" -Xms1g -Xmx1g $LOAD_JAVA_OPTS -cp "$BJAR")
 
+LOADGEN_JIT=()
 log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
 
 # ---------------------------------------------------------------------------------------------- install
@@ -219,7 +226,8 @@ if [[ " ${TARGETS:-} " == *" centrigate-base "* || " ${TARGETS:-} " == *" centri
 fi
 BJAR="$JARS/benchmarks.jar"
 PJAR="$JARS/centrigate.jar"
-LOAD_JAVA=("$JAVA" -Xms1g -Xmx1g -cp "$BJAR")
+# shellcheck disable=SC2206
+LOAD_JAVA=("$JAVA" -Xms1g -Xmx1g $LOAD_JAVA_OPTS -cp "$BJAR")
 
 # ------------------------------------------------------------------------------------- processes, trap
 mkdir -p "$OUT/raw/hdr" "$OUT/logs"
@@ -589,7 +597,7 @@ loadgen() { # scenario target rep tag extra-args...
     pids=$(echo "$TARGET_PIDS" | xargs | tr ' ' ',')
     local limit
     limit=$(awk -v d="$DURATION" -v w="$WARMUP" 'BEGIN { printf "%d", d + w + 150 }')
-    "${PIN_LOAD[@]}" timeout -k 5 "$limit" "${LOAD_JAVA[@]}" io.centrigate.bench.load.LoadGen "$s" \
+    "${PIN_LOAD[@]}" timeout -k 5 "$limit" "${LOAD_JAVA[@]}" "${LOADGEN_JIT[@]}" io.centrigate.bench.load.LoadGen "$s" \
         --target "127.0.0.1:$TARGET_PORT" --label "$tag" --seconds "$DURATION" --warmup "$WARMUP" \
         --proxy-pids "$pids" --upstream-pid "$UP_PID" --clk-tck "$CLK_TCK" --hlog "$OUT/raw/hdr/$tag.hlog" \
         --tag "scenario_name=$s" --tag "target_name=$t" --tag "rep=$rep" --tag "proxy_cmd=$TARGET_CMD" "$@" \
@@ -661,11 +669,19 @@ run_one() { # scenario target rep [retry]
             local mb0 mt0 mb1 mt1 c0 c1 u0 u1 ch0 ch1 w0 w1
             # shellcheck disable=SC2086
             read -r mb0 mt0 < <(machine_task_busy); c0=$(cpu_ticks $TARGET_PIDS); u0=$(cpu_ticks "$UP_PID")
+            # steal: time the hypervisor ran something else on our virtual CPUs (a busy host slows every target)
+            local st0 st1; st0=$(awk '/^cpu / { print $9 }' /proc/stat)
             children_ticks; ch0=$CH; w0=$(date +%s.%N)
+            # The load generator without C2: its own compilations during the ramp (C2 at 50-80 % of the load CPU
+            # for the first second even after a warm-up) delayed starts and answers by tens of ms whatever the
+            # target; C1 code keeps up with 2,000 opens/s at the same CPU (bench/results/2026-12-08-cold-fdtable).
+            LOADGEN_JIT=(-XX:TieredStopAtLevel=1)
             line=$(loadgen hold "$t" "$rep" "$tag" --conns "$COLD_CONNS" --rate "$COLD_RATE" --concurrency "$COLD_CONNS" \
                 --warm-conns "$COLD_LOADGEN_WARM" --warm-target "127.0.0.1:$UPORT" --settle "$HOLD_SETTLE" || true)
+            LOADGEN_JIT=()
             # shellcheck disable=SC2086
             read -r mb1 mt1 < <(machine_task_busy); c1=$(cpu_ticks $TARGET_PIDS); u1=$(cpu_ticks "$UP_PID")
+            st1=$(awk '/^cpu / { print $9 }' /proc/stat)
             children_ticks; ch1=$CH; w1=$(date +%s.%N)
             if [[ -n $line ]]; then
                 local other
@@ -673,7 +689,10 @@ run_one() { # scenario target rep [retry]
                     -v t="$CLK_TCK" -v a="$w0" -v b="$w1" 'BEGIN { o = (m - p - u - c) / t / (b - a) * 100;
                     if (o < 0) o = 0; printf "%.1f", o }')
                 line="${line/\"scenario_name\":\"hold\"/\"scenario_name\":\"cold\"}"
-                line="${line%\}},\"ready_s\":$READY_S,\"other_cpu_pct\":$other,\"machine_busy_pct\":$(( 100 * (mb1 - mb0) / (mt1 - mt0 + 1) ))}"
+                local steal
+                steal=$(awk -v s=$(( st1 - st0 )) -v t="$CLK_TCK" -v a="$w0" -v b="$w1" \
+                    'BEGIN { printf "%.1f", s / t / (b - a) * 100 }')
+                line="${line%\}},\"ready_s\":$READY_S,\"other_cpu_pct\":$other,\"steal_pct\":$steal,\"machine_busy_pct\":$(( 100 * (mb1 - mb0) / (mt1 - mt0 + 1) ))}"
             fi ;;
         http)
             if have wrk; then line=$(http_run "$t" "$rep" "$tag"); else log "http: wrk not installed, skipped"; fi ;;
@@ -721,7 +740,7 @@ summary_of() {
         echo|idle) keys="rtt_p50_us rtt_p99_us rtt_p999_us lost proxy_cpu_pct proxy_cpu_s_per_100k loadgen_cpu_pct other_cpu_pct" ;;
         fanout) keys="delivered_ratio delivery_p50_us delivery_p99_us proxy_cpu_pct proxy_cpu_s_per_100k loadgen_cpu_pct other_cpu_pct" ;;
         hold) keys="opened alive connect_p99_us rss_per_tunnel_bytes" ;;
-        cold) keys="ready_s opened alive connect_p50_us connect_p99_us connect_p999_us connect_max_us open_behind_max_us other_cpu_pct" ;;
+        cold) keys="ready_s opened alive connect_p50_us connect_p99_us connect_p999_us connect_max_us open_behind_max_us other_cpu_pct steal_pct" ;;
         storm) keys="handshakes_per_s handshake_p99_us failed proxy_cpu_pct loadgen_cpu_pct other_cpu_pct" ;;
         bulk) keys="mib_per_s message_rtt_p50_us proxy_cpu_pct proxy_cpu_s_per_gib io_errors other_cpu_pct" ;;
         http) keys="requests_per_s p99_us errors proxy_cpu_pct machine_busy_pct" ;;

@@ -330,6 +330,10 @@ public final class RunCommand implements Callable<Integer>
         description = "Before the listeners bind, drive WebSocket and HTTP traffic through the proxy on loopback this long, so the JIT has compiled it when the first clients come (a handover: the old process serves meanwhile); 0 = off. Default: ${DEFAULT-VALUE}.")
     String warmup;
 
+    @Option(names = "--fd-table", paramLabel = "auto|0|N", defaultValue = "auto",
+        description = "Grow the process's descriptor table to N slots before the listeners open (Linux doubles it on demand, and each doubling stalls a multi-threaded process for an RCU grace period, 5-20 ms, in the middle of a connection storm); auto = what --max-connections needs, within the open-files limit; 0 = off. Default: ${DEFAULT-VALUE}.")
+    String fdTable;
+
     @Option(names = "--jit-priority", paramLabel = "auto|background|normal", defaultValue = "auto",
         description = "Once the listeners are open, run the JIT compiler threads in the kernel's background class (SCHED_IDLE) so a compile never delays a loop; auto = background after a --warmup, normal without one (a cold process needs the compiler to catch up). Default: ${DEFAULT-VALUE}.")
     String jitPriority;
@@ -688,6 +692,7 @@ public final class RunCommand implements Callable<Integer>
             .drainTimeoutNs(ProxyContext.parseDurationNs(drainTimeout, "--drain-timeout"))
             .warmupNs(ProxyContext.parseDurationNs(warmup, "--warmup"))
             .jitPriority(jitPriority)
+            .fdTable(ProxyContext.parseFdTable(fdTable, "--fd-table"))
             .upstreamKeepAlive(upstreamKeepAlive)
             .sockJsSticky(ProxyContext.parseOnOff(sockJsSticky, "--sockjs-sticky"))
             .http2(ProxyContext.parseOnOff(http2, "--http2"))

@@ -155,6 +155,7 @@ class RunOptionMappingTest
         samples.put("drain-timeout", Sample.of("1m", ProxyContext::drainTimeoutNs, TimeUnit.MINUTES.toNanos(1)));
         samples.put("warmup", Sample.of("500ms", ProxyContext::warmupNs, TimeUnit.MILLISECONDS.toNanos(500)));
         samples.put("jit-priority", Sample.of("background", ProxyContext::jitPriority, "background"));
+        samples.put("fd-table", Sample.of("3000", ProxyContext::fdTable, 3000));
         samples.put("upstream-keepalive", Sample.of("7", ProxyContext::upstreamKeepAlive, 7));
         samples.put("upstream-source", Sample.of("127.0.0.2-127.0.0.4", c -> strings(c.upstreamSources()),
             List.of("/127.0.0.2", "/127.0.0.3", "/127.0.0.4")));

@@ -112,6 +112,10 @@ public final class ProxyContext
     public static final long DEFAULT_BUFFER_MEMORY = 256L * 1024 * 1024;
     /** Descriptors kept for listeners, logs, the JVM's own files. */
     public static final int DESCRIPTOR_MARGIN = 64;
+    /** {@link #fdTable(int)}: size the descriptor table for max-connections. */
+    public static final int FD_TABLE_AUTO = -1;
+    /** Linux's default per-process ceiling (fs.nr_open): auto never reserves more. */
+    public static final int FD_TABLE_AUTO_MAX = 1 << 20;
     public static final int DEFAULT_BACKLOG = 4096;
     /**
      * The largest PROXY protocol v2 header accepted (16 bytes and its length field). The addresses take at most 216
@@ -196,6 +200,10 @@ public final class ProxyContext
     private long warmupNs = 0;
     /** auto, background or normal: the JIT compiler threads' scheduling once the listeners are open. */
     private String jitPriority = "auto";
+    /** Descriptor-table slots to reserve at start: {@link #FD_TABLE_AUTO}, 0 (off) or a count. */
+    private int fdTable = FD_TABLE_AUTO;
+    /** {@link #fdTable}'s count, decided by {@link #conclude()}. */
+    private int fdTableSlots;
     private long sendTimeoutNs = DEFAULT_SEND_TIMEOUT_NS;
     private long upstreamIdleTimeoutNs = DEFAULT_UPSTREAM_IDLE_TIMEOUT_NS;
     private int upstreamKeepAlive = DEFAULT_UPSTREAM_KEEPALIVE;
@@ -612,6 +620,8 @@ public final class ProxyContext
     /** Before the listeners bind, drive loopback traffic through the proxy this long so the JIT compiles it; 0 = off. */
     public ProxyContext warmupNs(final long v) { warmupNs = v; return this; }
     public ProxyContext jitPriority(final String v) { jitPriority = v; return this; }
+    /** {@link #FD_TABLE_AUTO}, 0 (off) or the descriptor-table slots to reserve before the listeners open. */
+    public ProxyContext fdTable(final int v) { fdTable = v; return this; }
     public ProxyContext sendTimeoutNs(final long v) { sendTimeoutNs = v; return this; }
     public ProxyContext upstreamIdleTimeoutNs(final long v) { upstreamIdleTimeoutNs = v; return this; }
     /** 0 turns the upstream pool off: one upstream connection per request. */
@@ -688,6 +698,13 @@ public final class ProxyContext
     }
     public long warmupNs() { return warmupNs; }
     public String jitPriority() { return jitPriority; }
+    public int fdTable() { return fdTable; }
+    /**
+     * The descriptor-table slots {@code run} reserves before its listeners open ({@link
+     * io.centrigate.loop.DescriptorTable}); 0: none. {@code auto}: what max-connections needs (two descriptors a
+     * tunnel plus the margin), within the open-files limit.
+     */
+    public int fdTableSlots() { return fdTableSlots; }
 
     /**
      * Whether the JIT compiler threads go to the background class once the listeners are open ({@code
@@ -940,6 +957,10 @@ public final class ProxyContext
                 " open files but the limit (RLIMIT_NOFILE) is " + nofile +
                 ": raise it (ulimit -n, LimitNOFILE=) or expect accept to fail with EMFILE");
         }
+        require(fdTable >= FD_TABLE_AUTO, "fd-table: expected auto, 0 or a count of descriptors, got " + fdTable);
+        final long wanted = fdTable == FD_TABLE_AUTO ?
+            Math.min(FD_TABLE_AUTO_MAX, 2L * maxConnections + DESCRIPTOR_MARGIN + listen.size() * (long)loops) : fdTable;
+        fdTableSlots = (int)(nofile > 0 ? Math.min(wanted, nofile) : wanted);
         concluded = true;
         return this;
     }
@@ -1095,6 +1116,29 @@ public final class ProxyContext
         {
             throw new IllegalArgumentException(what + ": expected a size like 32k or 256m, got '" + value + "'");
         }
+    }
+
+    /** {@code auto}, {@code 0} (off) or a count of descriptors, for {@link #fdTable(int)}. */
+    public static int parseFdTable(final String value, final String what)
+    {
+        final String v = value.trim();
+        if (v.equals("auto"))
+        {
+            return FD_TABLE_AUTO;
+        }
+        try
+        {
+            final int n = Integer.parseInt(v);
+            if (n >= 0)
+            {
+                return n;
+            }
+        }
+        catch (final NumberFormatException ignore)
+        {
+            // the message below
+        }
+        throw new IllegalArgumentException(what + ": expected auto, 0 or a count of descriptors, got '" + value + "'");
     }
 
     public static String formatDuration(final long ns)

@@ -23,4 +23,13 @@ public final class NativeIo
     {
         return StandInReason.of(Runtime.version().feature());
     }
+
+    /**
+     * Grows the process's descriptor table to hold {@code slots} descriptors with one system call; false: not
+     * done here (the caller opens descriptors instead).
+     */
+    public static boolean growDescriptorTable(final int slots)
+    {
+        return false;
+    }
 }

@@ -99,6 +99,8 @@ public final class Proxy implements AutoCloseable
         {
             loop.accessLog(accessLog);
         }
+        // Before the warm-up and the listeners: growing the table later stalls a loop at each doubling.
+        io.centrigate.loop.DescriptorTable.reserve(this.ctx.fdTableSlots());
         // Before binding: in a handover the old process serves on until this one's listeners exist.
         warmup = warm && ctx.warmupNs() > 0 ? Warmup.run(ctx, ctx.warmupNs(), warmupUpstream) : null;
         try

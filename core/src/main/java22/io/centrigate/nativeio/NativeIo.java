@@ -43,4 +43,37 @@ public final class NativeIo
         }
         return null;
     }
+
+    /**
+     * Grows the process's descriptor table to hold {@code slots} descriptors: an eventfd duplicated to the lowest
+     * free number at or above {@code slots - 1} (fcntl F_DUPFD_CLOEXEC) makes the kernel size the table for it,
+     * then both are closed again; the table stays.
+     *
+     * @return false when the kernel refused (the limit is lower, or no descriptor was free).
+     */
+    public static boolean growDescriptorTable(final int slots)
+    {
+        if (!isSupported() || slots < 1)
+        {
+            return false;
+        }
+        try (Syscalls sys = new Syscalls())
+        {
+            final int fd = sys.eventfd(0, Syscalls.EFD_CLOEXEC);
+            if (fd < 0)
+            {
+                return false;
+            }
+            final int high = sys.fcntl(fd, F_DUPFD_CLOEXEC, slots - 1);
+            if (high >= 0)
+            {
+                sys.close(high);
+            }
+            sys.close(fd);
+            return high >= 0;
+        }
+    }
+
+    /** {@code <fcntl.h>}: duplicate to the lowest free descriptor at or above the argument, close-on-exec. */
+    private static final int F_DUPFD_CLOEXEC = 1030;
 }

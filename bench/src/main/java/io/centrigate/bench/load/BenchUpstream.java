@@ -54,6 +54,10 @@ public final class BenchUpstream
 
     public static void main(final String[] args) throws Exception
     {
+        // Sized before the first connection: a JVM that grows its descriptor table mid-run stalls for an RCU grace
+        // period at each doubling (io.centrigate.loop.DescriptorTable), which the bench would record as latency.
+        io.centrigate.loop.DescriptorTable.reserve((int)Math.min(io.centrigate.config.OpenFileLimit.current(),
+            io.centrigate.loop.DescriptorTable.PORTABLE_MAX));
         String host = "127.0.0.1";
         int port = 27100;
         int threads = 1;
