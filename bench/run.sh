@@ -191,7 +191,7 @@ if [[ $WANT_EPOLL == 1 ]]; then
     [[ -n "$JAVA25" ]] || { echo "the *-epoll targets need a JDK >= 25 (JAVA25=/path/to/bin/java)" >&2; exit 2; }
     # (the listing whole first: grep -q stopping early would fail the pipe under pipefail)
     listing="$(unzip -l "$PJAR" 2>/dev/null || true)"
-    if [[ -f "$PJAR" ]] && ! grep -q 'META-INF/versions/22/io/centrigate/nativeio/EpollPoller' <<< "$listing"; then
+    if [[ -f "$PJAR" ]] && ! grep -qE 'META-INF/versions/22/io/centrigate/nativeio/(Native|Epoll)Poller' <<< "$listing"; then
         [[ "$BUILD" == never ]] && { echo "$PJAR has no epoll transport (built on JDK < 22) and BUILD=never" >&2; exit 2; }
         BUILD=always
     fi

@@ -51,7 +51,7 @@ targets=(centrigate)
 java25="${JAVA25:-$(ls -d /usr/lib/jvm/temurin-25*/bin/java 2> /dev/null | head -1)}"
 # (the listing is taken whole first: grep -q stopping early would fail the pipe under pipefail)
 listing="$(unzip -l "$PJAR" 2> /dev/null || true)"
-if [[ -x "$java25" ]] && grep -q 'META-INF/versions/22/io/centrigate/nativeio/EpollPoller' <<< "$listing"; then
+if [[ -x "$java25" ]] && grep -qE 'META-INF/versions/22/io/centrigate/nativeio/(Native|Epoll)Poller' <<< "$listing"; then
     "$java25" --sun-misc-unsafe-memory-access=allow -jar "$PJAR" run --transport epoll --listen 127.0.0.1:27723 \
         --upstream "127.0.0.1:$up" --loops 1 --health-check-path off > "$OUT/centrigate-epoll.log" 2>&1 &
     epid=$!; pids+=("$epid")

@@ -5,7 +5,7 @@ import java.net.InetSocketAddress;
 
 /**
  * The readiness engine of one {@link EventLoop} and the factory of its sockets: JDK NIO's selector
- * ({@link NioPoller}) or a native one ({@code io.centrigate.nativeio.EpollPoller}, JDK 22+ on Linux). Everything
+ * ({@link NioPoller}) or a native one ({@code io.centrigate.nativeio.NativePoller}, JDK 22+ on Linux). Everything
  * but {@link #wakeup()} is called on the loop's thread only.
  */
 public interface Poller extends AutoCloseable

@@ -13,7 +13,7 @@ import java.io.UncheckedIOException;
 final class EpollReadiness extends Readiness
 {
     private final Syscalls sys;
-    private final EpollEvents events = new EpollEvents(EpollPoller.EVENT_CAPACITY);
+    private final EpollEvents events = new EpollEvents(NativePoller.EVENT_CAPACITY);
     private final int epfd;
 
     /** @param sys the poller's (loop thread's) calls. */
@@ -47,7 +47,7 @@ final class EpollReadiness extends Readiness
     }
 
     @Override
-    int await(final int timeoutMillis, final EpollPoller poller)
+    int await(final int timeoutMillis, final NativePoller poller)
     {
         final int n = sys.epollWait(epfd, events, timeoutMillis);
         for (int i = 0; i < n; i++)

@@ -28,7 +28,7 @@ public final class EpollTransport
         {
             throw new UnsupportedOperationException(reason);
         }
-        return new EpollPoller(hook);
+        return new NativePoller(hook);
     }
 
     /** Asked once: a kernel or seccomp profile without epoll is not going to change while we run. */

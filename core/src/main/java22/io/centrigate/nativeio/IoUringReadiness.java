@@ -160,7 +160,7 @@ final class IoUringReadiness extends Readiness
     }
 
     @Override
-    int await(final int timeoutMillis, final EpollPoller poller)
+    int await(final int timeoutMillis, final NativePoller poller)
     {
         final int r;
         if (timeoutMillis == 0)
@@ -189,7 +189,7 @@ final class IoUringReadiness extends Readiness
         return reap(poller);
     }
 
-    private int reap(final EpollPoller poller)
+    private int reap(final NativePoller poller)
     {
         final int tail = ring.completionTail();
         int head = ring.completionHead();

@@ -36,7 +36,7 @@ public final class IoUringTransport
         {
             throw new UnsupportedOperationException(reason);
         }
-        return new EpollPoller(hook, IoUringReadiness::new);
+        return new NativePoller(hook, IoUringReadiness::new);
     }
 
     /**

@@ -1,7 +1,7 @@
 package io.centrigate.nativeio;
 
 /**
- * Where an {@link EpollPoller}'s readiness comes from: an epoll descriptor ({@link EpollReadiness}) or an io_uring
+ * Where an {@link NativePoller}'s readiness comes from: an epoll descriptor ({@link EpollReadiness}) or an io_uring
  * whose multishot poll requests report the same edges ({@link IoUringReadiness}). The poller keeps everything
  * else (the slot table, the latches, the ready list, the sockets' I/O calls), so both transports behave alike
  * above this line. Loop thread only.
@@ -13,7 +13,7 @@ abstract class Readiness implements AutoCloseable
 
     /**
      * Reports {@code events} (EPOLLIN, EPOLLOUT, EPOLLRDHUP; EPOLLHUP and EPOLLERR always) of {@code fd} as
-     * edges to {@link EpollPoller#event} under {@code data}, until {@link #remove}.
+     * edges to {@link NativePoller#event} under {@code data}, until {@link #remove}.
      *
      * @return 0, or -errno when the descriptor cannot be watched (a source that learns it later reports it as
      *         an error event instead).
@@ -25,15 +25,15 @@ abstract class Readiness implements AutoCloseable
 
     /**
      * Waits up to {@code timeoutMillis} (-1: until an event, 0: not at all) and hands each event to
-     * {@code poller}'s {@link EpollPoller#event}.
+     * {@code poller}'s {@link NativePoller#event}.
      *
      * @return the number of events, or -errno (-EINTR: call again).
      */
-    abstract int await(int timeoutMillis, EpollPoller poller);
+    abstract int await(int timeoutMillis, NativePoller poller);
 
     /**
      * Whether the source accepts connections itself ({@link #armAccept}) and hands over the descriptors through
-     * {@link EpollPoller#acceptCompletion}, instead of reporting a listener's readiness for accept4.
+     * {@link NativePoller#acceptCompletion}, instead of reporting a listener's readiness for accept4.
      */
     boolean acceptsItself()
     {

@@ -54,7 +54,7 @@ class EpollPollerTest
         new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
 
     final List<AutoCloseable> closeables = new ArrayList<>();
-    EpollPoller poller;
+    NativePoller poller;
     private int hookCalls;
 
     @BeforeEach
@@ -64,10 +64,10 @@ class EpollPollerTest
     }
 
     /** The transport under test: a subclass runs every test here on another. */
-    EpollPoller openPoller(final io.centrigate.loop.Poller.DispatchHook hook)
+    NativePoller openPoller(final io.centrigate.loop.Poller.DispatchHook hook)
     {
         assertNull(EpollTransport.unavailableReason());
-        return (EpollPoller)EpollTransport.open(hook);
+        return (NativePoller)EpollTransport.open(hook);
     }
 
     String transportName()
@@ -486,7 +486,7 @@ class EpollPollerTest
             {
                 dispatched[self]++;
                 final Connection other = pair[1 - self];
-                final int freedSlot = ((EpollConnection)other).slot;
+                final int freedSlot = ((NativeConnection)other).slot;
                 other.close();
                 try
                 {
@@ -496,7 +496,7 @@ class EpollPollerTest
                 {
                     throw new AssertionError(e);
                 }
-                assertEquals(freedSlot, ((EpollConnection)replacement[0]).slot, "the freed slot is reused");
+                assertEquals(freedSlot, ((NativeConnection)replacement[0]).slot, "the freed slot is reused");
                 c.interest(0);
             });
             peers[i] = accepted[0];

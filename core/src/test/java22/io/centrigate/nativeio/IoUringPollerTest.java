@@ -28,10 +28,10 @@ import org.junit.jupiter.api.Test;
 class IoUringPollerTest extends EpollPollerTest
 {
     @Override
-    EpollPoller openPoller(final Poller.DispatchHook hook)
+    NativePoller openPoller(final Poller.DispatchHook hook)
     {
         assertNull(IoUringTransport.unavailableReason());
-        return (EpollPoller)IoUringTransport.open(hook);
+        return (NativePoller)IoUringTransport.open(hook);
     }
 
     @Override
@@ -104,12 +104,12 @@ class IoUringPollerTest extends EpollPollerTest
         old.interest(Connection.OP_READ);
         poller.pollNow();
         peers[0].write(ByteBuffer.wrap(new byte[] {1})); // a completion for old is on its way
-        final int slot = ((EpollConnection)old).slot;
+        final int slot = ((NativeConnection)old).slot;
         old.close();
 
         final Recorder second = new Recorder();
         final Connection fresh = connected(server, new SocketChannel[1], second);
-        assertEquals(slot, ((EpollConnection)fresh).slot);
+        assertEquals(slot, ((NativeConnection)fresh).slot);
         fresh.interest(Connection.OP_READ);
         for (int i = 0; i < 5; i++)
         {
@@ -174,7 +174,7 @@ class IoUringPollerTest extends EpollPollerTest
     void multishotPollsEndedByAFullCompletionQueueAreArmedAgain() throws IOException
     {
         poller.close();
-        poller = new EpollPoller(() -> { }, sys -> new IoUringReadiness(sys, 4, 8));
+        poller = new NativePoller(() -> { }, sys -> new IoUringReadiness(sys, 4, 8));
         final ServerSocketChannel server = track(ServerSocketChannel.open().bind(LOOPBACK_ANY_PORT));
         final int count = 40;
         final int[] bytes = new int[count];

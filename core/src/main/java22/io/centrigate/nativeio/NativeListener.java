@@ -11,9 +11,9 @@ import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
 
 /**
- * A listening socket of an {@link EpollPoller}. Its readiness latches like a connection's readable bit and clears
- * when accept finds the backlog empty; accepted sockets are descriptors with their peer's address ({@link EpollAccepted}), which any
- * poller of the process may {@link EpollPoller#adopt adopt}.
+ * A listening socket of an {@link NativePoller}. Its readiness latches like a connection's readable bit and clears
+ * when accept finds the backlog empty; accepted sockets are descriptors with their peer's address ({@link NativeAccepted}), which any
+ * poller of the process may {@link NativePoller#adopt adopt}.
  * <p>
  * Over a source that accepts by itself (io_uring's multishot accept) the kernel accepts as connections come and
  * the descriptors wait here in a small queue; {@link #accept()} takes them in order (with getpeername for the
@@ -22,7 +22,7 @@ import java.nio.channels.ClosedChannelException;
  * epoll; an error (EMFILE) ends it, is thrown by {@link #accept()} once the queue is empty, and accepting starts
  * again at the next {@link #accepting(boolean) accepting(true)} or accept.
  */
-final class EpollListener extends EpollSocket implements Listener
+final class NativeListener extends NativeSocket implements Listener
 {
     private final Handler handler;
     private final InetSocketAddress local;
@@ -38,7 +38,7 @@ final class EpollListener extends EpollSocket implements Listener
     /** The error that ended the kernel's accepting, negated; thrown by accept once the queue is empty. */
     private int error;
 
-    EpollListener(final EpollPoller poller, final int fd, final Handler handler, final InetSocketAddress local)
+    NativeListener(final NativePoller poller, final int fd, final Handler handler, final InetSocketAddress local)
     {
         super(poller, fd);
         this.handler = handler;
@@ -76,7 +76,7 @@ final class EpollListener extends EpollSocket implements Listener
                 // The peer's address comes with the accept: one getpeername less per connection, and a peer that
                 // resets at once cannot take its address with it.
                 final long v4 = SocketAddresses.packV4(poller.sockaddr);
-                return new EpollAccepted(r, v4, v4 >= 0 ? null : SocketAddresses.read(poller.sockaddr));
+                return new NativeAccepted(r, v4, v4 >= 0 ? null : SocketAddresses.read(poller.sockaddr));
             }
             if (r == -Errno.EAGAIN)
             {
@@ -88,7 +88,7 @@ final class EpollListener extends EpollSocket implements Listener
             {
                 // EMFILE/ENFILE among them: the connection stays in the backlog and the latch with it, so
                 // accepting(true) after the caller's pause finds it again without a new edge.
-                throw EpollPoller.ioException(r);
+                throw NativePoller.ioException(r);
             }
         }
     }
@@ -182,7 +182,7 @@ final class EpollListener extends EpollSocket implements Listener
             if (length > 0)
             {
                 final long v4 = SocketAddresses.packV4(poller.sockaddr);
-                return new EpollAccepted(accepted, v4, v4 >= 0 ? null : SocketAddresses.read(poller.sockaddr));
+                return new NativeAccepted(accepted, v4, v4 >= 0 ? null : SocketAddresses.read(poller.sockaddr));
             }
             // Reset before we got to it: as accept4's ECONNABORTED, the next one may be fine.
             poller.closeDescriptor(accepted);
@@ -192,7 +192,7 @@ final class EpollListener extends EpollSocket implements Listener
             final int thrown = error;
             error = 0;
             latched &= ~Connection.OP_READ;
-            throw EpollPoller.ioException(thrown);
+            throw NativePoller.ioException(thrown);
         }
         latched &= ~Connection.OP_READ;
         if (!armed && accepting)

@@ -15,11 +15,11 @@ import java.util.Objects;
 import org.agrona.BufferUtil;
 
 /**
- * A {@link Connection} on a raw socket descriptor of an {@link EpollPoller}. Direct buffers (the pooled chunks) are
+ * A {@link Connection} on a raw socket descriptor of an {@link NativePoller}. Direct buffers (the pooled chunks) are
  * read into and written from at their own address; heap buffers go through the poller's off-heap scratch. An I/O
  * call that comes back short clears the matching latched readiness, the signal that the next edge is to come.
  */
-final class EpollConnection extends EpollSocket implements Connection
+final class NativeConnection extends NativeSocket implements Connection
 {
     private Handler handler;
     private int interest;
@@ -30,8 +30,8 @@ final class EpollConnection extends EpollSocket implements Connection
     private final long peerV4;
     private InetSocketAddress local;
 
-    EpollConnection(
-        final EpollPoller poller,
+    NativeConnection(
+        final NativePoller poller,
         final int fd,
         final Handler handler,
         final int interest,
@@ -108,7 +108,7 @@ final class EpollConnection extends EpollSocket implements Connection
         {
             // As NIO does: a failed connect closes the channel.
             close();
-            throw EpollPoller.socketException(error);
+            throw NativePoller.socketException(error);
         }
         connectPending = false;
         latched &= ~OP_CONNECT;
@@ -140,7 +140,7 @@ final class EpollConnection extends EpollSocket implements Connection
         }
         else
         {
-            asked = Math.min(wanted, EpollPoller.SCRATCH_SIZE);
+            asked = Math.min(wanted, NativePoller.SCRATCH_SIZE);
             n = sys.recv(fd, poller.scratchAddress, asked, 0);
             if (n > 0)
             {
@@ -171,7 +171,7 @@ final class EpollConnection extends EpollSocket implements Connection
         {
             return 0;
         }
-        throw EpollPoller.peerError(n);
+        throw NativePoller.peerError(n);
     }
 
     @Override
@@ -195,7 +195,7 @@ final class EpollConnection extends EpollSocket implements Connection
         }
         else
         {
-            asked = Math.min(remaining, EpollPoller.SCRATCH_SIZE);
+            asked = Math.min(remaining, NativePoller.SCRATCH_SIZE);
             poller.scratch.put(0, src, position, asked);
             n = sys.send(fd, poller.scratchAddress, asked, 0);
         }
@@ -217,7 +217,7 @@ final class EpollConnection extends EpollSocket implements Connection
         {
             return 0;
         }
-        throw EpollPoller.peerError(n);
+        throw NativePoller.peerError(n);
     }
 
     @Override
@@ -230,7 +230,7 @@ final class EpollConnection extends EpollSocket implements Connection
         int count = 0;
         int scratchUsed = 0;
         long asked = 0;
-        for (int i = offset; i < end && count < EpollPoller.MAX_IOVECS; i++)
+        for (int i = offset; i < end && count < NativePoller.MAX_IOVECS; i++)
         {
             final ByteBuffer src = srcs[i];
             final int position = src.position();
@@ -246,7 +246,7 @@ final class EpollConnection extends EpollSocket implements Connection
             }
             else
             {
-                final int room = EpollPoller.SCRATCH_SIZE - scratchUsed;
+                final int room = NativePoller.SCRATCH_SIZE - scratchUsed;
                 if (room == 0)
                 {
                     break;
@@ -279,7 +279,7 @@ final class EpollConnection extends EpollSocket implements Connection
             {
                 return 0;
             }
-            throw EpollPoller.peerError(n);
+            throw NativePoller.peerError(n);
         }
         long left = n;
         for (int i = offset; i < end && left > 0; i++)
@@ -331,7 +331,7 @@ final class EpollConnection extends EpollSocket implements Connection
         {
             return 0;
         }
-        throw EpollPoller.peerError(n);
+        throw NativePoller.peerError(n);
     }
 
     /**
@@ -363,7 +363,7 @@ final class EpollConnection extends EpollSocket implements Connection
         {
             return 0;
         }
-        throw EpollPoller.peerError(n);
+        throw NativePoller.peerError(n);
     }
 
     /**
@@ -390,7 +390,7 @@ final class EpollConnection extends EpollSocket implements Connection
         {
             return 0;
         }
-        throw EpollPoller.peerError(n);
+        throw NativePoller.peerError(n);
     }
 
     @Override
@@ -404,7 +404,7 @@ final class EpollConnection extends EpollSocket implements Connection
         final int r = poller.sys.shutdown(fd, SHUT_WR);
         if (r < 0 && r != -Errno.ENOTCONN)
         {
-            throw EpollPoller.ioException(r);
+            throw NativePoller.ioException(r);
         }
         outputShutdown = true;
     }

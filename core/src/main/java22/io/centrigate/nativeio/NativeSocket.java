@@ -9,13 +9,13 @@ import static io.centrigate.nativeio.Syscalls.EPOLLRDHUP;
 import io.centrigate.loop.Connection;
 
 /**
- * What an {@link EpollPoller} keeps per registered descriptor: its slot in the poller's table and the readiness
+ * What an {@link NativePoller} keeps per registered descriptor: its slot in the poller's table and the readiness
  * latched from edge-triggered events. The kernel reports an edge once; the latch remembers it until an I/O call
  * comes back short, which is what lets the caller see level-triggered readiness.
  */
-abstract class EpollSocket
+abstract class NativeSocket
 {
-    final EpollPoller poller;
+    final NativePoller poller;
     /** -1 once closed. */
     int fd;
     /** Index into the poller's table, -1 when not registered; with {@link #generation} it is the epoll data. */
@@ -30,7 +30,7 @@ abstract class EpollSocket
     /** On the poller's ready list. */
     boolean queued;
 
-    EpollSocket(final EpollPoller poller, final int fd)
+    NativeSocket(final NativePoller poller, final int fd)
     {
         this.poller = poller;
         this.fd = fd;

@@ -45,7 +45,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * The native transports' {@link Poller}: an edge-triggered {@link Readiness} source (epoll, or io_uring's multishot
  * poll requests) and an eventfd to wake it. Each socket is added once with every event it can report (nothing to
- * change when the interest changes); its readiness is latched in its {@link EpollSocket} and handed out as
+ * change when the interest changes); its readiness is latched in its {@link NativeSocket} and handed out as
  * {@code latched & interest}, re-dispatched from a ready list while it lasts, so callers see the level-triggered
  * behaviour of {@link io.centrigate.loop.NioPoller}. Reads, writes, connects and accepts are direct calls on the
  * non-blocking sockets whichever the source.
@@ -53,7 +53,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * The event data of a socket is its slot in a table here plus the slot's generation: a lookup without a map, and
  * an event for a socket closed since (its slot maybe reused) is recognised and dropped.
  */
-final class EpollPoller implements Poller
+final class NativePoller implements Poller
 {
     static final int EVENT_CAPACITY = 1024;
     /** For heap buffers: the kernel needs memory the GC does not move. */
@@ -84,26 +84,26 @@ final class EpollPoller implements Poller
     private final Syscalls wakeupSys = new Syscalls();
     private boolean wakeupClosed;
 
-    private EpollSocket[] sockets = new EpollSocket[64];
+    private NativeSocket[] sockets = new NativeSocket[64];
     private int[] generations = new int[64];
     private int[] freeSlots = new int[64];
     private int freeCount;
     private int slotsUsed;
 
-    private EpollSocket[] ready = new EpollSocket[64];
+    private NativeSocket[] ready = new NativeSocket[64];
     private int readyCount;
-    private EpollSocket[] dispatching = new EpollSocket[64];
+    private NativeSocket[] dispatching = new NativeSocket[64];
 
     private boolean closed;
 
     /** The epoll transport. */
-    EpollPoller(final DispatchHook hook)
+    NativePoller(final DispatchHook hook)
     {
         this(hook, EpollReadiness::new);
     }
 
     /** @param source makes the readiness source, given the loop's {@link Syscalls}. */
-    EpollPoller(final DispatchHook hook, final java.util.function.Function<Syscalls, Readiness> source)
+    NativePoller(final DispatchHook hook, final java.util.function.Function<Syscalls, Readiness> source)
     {
         this.hook = hook;
         this.iovecs = arena.allocate(MAX_IOVECS * Syscalls.IOVEC_SIZE, 8);
@@ -151,7 +151,7 @@ final class EpollPoller implements Poller
     public KernelPipe openPipe()
     {
         ensureOpen();
-        return EpollKernelPipe.open(this);
+        return NativeKernelPipe.open(this);
     }
 
     @Override
@@ -194,7 +194,7 @@ final class EpollPoller implements Poller
             {
                 throw socketException(r);
             }
-            final EpollConnection connection = new EpollConnection(
+            final NativeConnection connection = new NativeConnection(
                 this, fd, handler, r != 0 ? Connection.OP_CONNECT : 0, r != 0, remote, -1);
             register(connection, SOCKET_EVENTS);
             return connection;
@@ -227,13 +227,13 @@ final class EpollPoller implements Poller
     @Override
     public Connection adopt(final Object accepted, final Connection.Handler handler) throws IOException
     {
-        final EpollAccepted socket = (EpollAccepted)accepted;
+        final NativeAccepted socket = (NativeAccepted)accepted;
         final int fd = socket.fd;
         try
         {
             ensureOpen();
             sys.setTcpNoDelay(fd, true);
-            final EpollConnection connection = new EpollConnection(
+            final NativeConnection connection = new NativeConnection(
                 this, fd, handler, Connection.OP_READ, false, socket.remote, socket.peerV4);
             register(connection, SOCKET_EVENTS);
             return connection;
@@ -248,7 +248,7 @@ final class EpollPoller implements Poller
     @Override
     public void discard(final Object accepted)
     {
-        closeDescriptor(((EpollAccepted)accepted).fd);
+        closeDescriptor(((NativeAccepted)accepted).fd);
     }
 
     @Override
@@ -298,7 +298,7 @@ final class EpollPoller implements Poller
             check(sys.listen(fd, backlog < 1 ? DEFAULT_BACKLOG : backlog));
             final int length = sys.getsockname(fd, sockaddr);
             check(length);
-            final EpollListener listener = new EpollListener(this, fd, handler, SocketAddresses.read(sockaddr));
+            final NativeListener listener = new NativeListener(this, fd, handler, SocketAddresses.read(sockaddr));
             register(listener, LISTENER_EVENTS);
             return listener;
         }
@@ -353,7 +353,7 @@ final class EpollPoller implements Poller
         // owners that close theirs afterwards).
         for (int slot = 0; slot < slotsUsed; slot++)
         {
-            final EpollSocket socket = sockets[slot];
+            final NativeSocket socket = sockets[slot];
             if (socket != null)
             {
                 closeSocket(socket);
@@ -402,7 +402,7 @@ final class EpollPoller implements Poller
             wakeupPending.set(false);
             return;
         }
-        final EpollSocket socket = current(data);
+        final NativeSocket socket = current(data);
         if (socket != null)
         {
             socket.latch(events);
@@ -427,10 +427,10 @@ final class EpollPoller implements Poller
             readiness.add(eventfd, EPOLLIN, WAKEUP_DATA);
             return;
         }
-        final EpollSocket socket = current(data);
+        final NativeSocket socket = current(data);
         if (socket != null)
         {
-            readiness.add(socket.fd, socket instanceof EpollListener ? LISTENER_EVENTS : SOCKET_EVENTS, data);
+            readiness.add(socket.fd, socket instanceof NativeListener ? LISTENER_EVENTS : SOCKET_EVENTS, data);
         }
     }
 
@@ -441,8 +441,8 @@ final class EpollPoller implements Poller
      */
     void acceptCompletion(final long data, final int result, final boolean more)
     {
-        final EpollSocket socket = current(data);
-        if (socket instanceof EpollListener listener)
+        final NativeSocket socket = current(data);
+        if (socket instanceof NativeListener listener)
         {
             listener.completed(result, more);
         }
@@ -463,10 +463,10 @@ final class EpollPoller implements Poller
     }
 
     /** The registered socket {@code data} names, or null when it has been closed (its slot maybe reused). */
-    private EpollSocket current(final long data)
+    private NativeSocket current(final long data)
     {
         final int slot = (int)data;
-        final EpollSocket socket = slot >= 0 && slot < slotsUsed ? sockets[slot] : null;
+        final NativeSocket socket = slot >= 0 && slot < slotsUsed ? sockets[slot] : null;
         return socket != null && socket.generation == (int)(data >>> 32) ? socket : null;
     }
 
@@ -481,7 +481,7 @@ final class EpollPoller implements Poller
         {
             return 0;
         }
-        final EpollSocket[] batch = ready;
+        final NativeSocket[] batch = ready;
         ready = dispatching;
         dispatching = batch;
         readyCount = 0;
@@ -492,7 +492,7 @@ final class EpollPoller implements Poller
         {
             while (i < count)
             {
-                final EpollSocket socket = batch[i];
+                final NativeSocket socket = batch[i];
                 batch[i++] = null;
                 socket.queued = false;
                 if (!socket.isRegistered())
@@ -520,7 +520,7 @@ final class EpollPoller implements Poller
             // A handler threw: the sockets not reached yet keep their turn.
             while (i < count)
             {
-                final EpollSocket socket = batch[i];
+                final NativeSocket socket = batch[i];
                 batch[i++] = null;
                 socket.queued = false;
                 socket.requeueIfReady();
@@ -529,7 +529,7 @@ final class EpollPoller implements Poller
         return dispatched;
     }
 
-    void enqueue(final EpollSocket socket)
+    void enqueue(final NativeSocket socket)
     {
         if (readyCount == ready.length)
         {
@@ -540,7 +540,7 @@ final class EpollPoller implements Poller
         ready[readyCount++] = socket;
     }
 
-    private void register(final EpollSocket socket, final int epollEvents) throws IOException
+    private void register(final NativeSocket socket, final int epollEvents) throws IOException
     {
         final int slot;
         if (freeCount > 0)
@@ -561,7 +561,7 @@ final class EpollPoller implements Poller
         socket.slot = slot;
         socket.generation = generation;
         sockets[slot] = socket;
-        if (socket instanceof EpollListener listener && readiness.acceptsItself())
+        if (socket instanceof NativeListener listener && readiness.acceptsItself())
         {
             listener.arm();
             return;
@@ -574,7 +574,7 @@ final class EpollPoller implements Poller
         }
     }
 
-    private void release(final EpollSocket socket)
+    private void release(final NativeSocket socket)
     {
         final int slot = socket.slot;
         if (slot >= 0)
@@ -587,14 +587,14 @@ final class EpollPoller implements Poller
     }
 
     /** Drops the socket from the table (close removes it from epoll) and closes it; idempotent. */
-    void closeSocket(final EpollSocket socket)
+    void closeSocket(final NativeSocket socket)
     {
         final int fd = socket.fd;
         if (fd < 0)
         {
             return;
         }
-        if (socket instanceof EpollListener listener)
+        if (socket instanceof NativeListener listener)
         {
             listener.dropAccepted();
         }

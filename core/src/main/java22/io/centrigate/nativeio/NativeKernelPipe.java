@@ -6,11 +6,11 @@ import io.centrigate.loop.KernelPipe;
 import java.io.IOException;
 
 /**
- * A non-blocking pipe of an {@link EpollPoller} for splice(2) between two of its connections. It is not registered
+ * A non-blocking pipe of an {@link NativePoller} for splice(2) between two of its connections. It is not registered
  * for readiness: it is filled only from a socket that is readable and drained only into one that is writable, and a
  * splice that would block says so at once (SPLICE_F_NONBLOCK, O_NONBLOCK on both ends).
  */
-final class EpollKernelPipe implements KernelPipe
+final class NativeKernelPipe implements KernelPipe
 {
     /**
      * Asked for with F_SETPIPE_SZ: a whole 1 MiB frame fits, so a fast pair of sockets moves it in one splice each
@@ -19,12 +19,12 @@ final class EpollKernelPipe implements KernelPipe
      */
     static final int WANTED_SIZE = 1024 * 1024;
 
-    private final EpollPoller poller;
+    private final NativePoller poller;
     private int readFd;
     private int writeFd;
     private long buffered;
 
-    private EpollKernelPipe(final EpollPoller poller, final int readFd, final int writeFd)
+    private NativeKernelPipe(final NativePoller poller, final int readFd, final int writeFd)
     {
         this.poller = poller;
         this.readFd = readFd;
@@ -32,7 +32,7 @@ final class EpollKernelPipe implements KernelPipe
     }
 
     /** A new pipe, or null when the kernel refused one (EMFILE, ENFILE). */
-    static EpollKernelPipe open(final EpollPoller poller)
+    static NativeKernelPipe open(final NativePoller poller)
     {
         final long fds = poller.sys.pipe();
         if (fds < 0)
@@ -42,7 +42,7 @@ final class EpollKernelPipe implements KernelPipe
         final int readFd = (int)fds;
         final int writeFd = (int)(fds >>> 32);
         poller.sys.fcntl(writeFd, Syscalls.F_SETPIPE_SZ, WANTED_SIZE); // refused: the default size stays
-        return new EpollKernelPipe(poller, readFd, writeFd);
+        return new NativeKernelPipe(poller, readFd, writeFd);
     }
 
     @Override
@@ -52,7 +52,7 @@ final class EpollKernelPipe implements KernelPipe
         {
             throw new IllegalStateException("pipe not empty: " + buffered);
         }
-        final long n = ((EpollConnection)source).spliceTo(writeFd, max);
+        final long n = ((NativeConnection)source).spliceTo(writeFd, max);
         if (n > 0)
         {
             buffered = n;
@@ -67,7 +67,7 @@ final class EpollKernelPipe implements KernelPipe
         {
             return 0;
         }
-        final long n = ((EpollConnection)sink).spliceFrom(readFd, buffered);
+        final long n = ((NativeConnection)sink).spliceFrom(readFd, buffered);
         buffered -= n;
         return n;
     }
