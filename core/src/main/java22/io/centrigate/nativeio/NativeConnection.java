@@ -160,11 +160,38 @@ final class NativeConnection extends NativeSocket implements Connection
         {
             // Peer's FIN: the latch stays, so a caller that reads again hears -1 again, as from NIO.
             readHangUp = true;
+        }
+        return (int)nothingRead(n);
+    }
+
+    /**
+     * What a receiving call (recv, peek, splice from the socket) that moved no byte returns: -1 at the peer's FIN
+     * ({@code n == 0}), 0 when nothing is there now (EAGAIN clears the read latch; EINTR keeps it).
+     */
+    private long nothingRead(final long n) throws IOException
+    {
+        if (n == 0)
+        {
             return -1;
         }
         if (n == -Errno.EAGAIN)
         {
             readDrained();
+            return 0;
+        }
+        if (n == -Errno.EINTR)
+        {
+            return 0;
+        }
+        throw NativePoller.peerError(n);
+    }
+
+    /** What a sending call that failed ({@code n < 0}) returns: 0 when the socket takes nothing now, else throws. */
+    private long nothingWritten(final long n) throws IOException
+    {
+        if (n == -Errno.EAGAIN)
+        {
+            writeFilled();
             return 0;
         }
         if (n == -Errno.EINTR)
@@ -208,16 +235,7 @@ final class NativeConnection extends NativeSocket implements Connection
             }
             return (int)n;
         }
-        if (n == -Errno.EAGAIN)
-        {
-            writeFilled();
-            return 0;
-        }
-        if (n == -Errno.EINTR)
-        {
-            return 0;
-        }
-        throw NativePoller.peerError(n);
+        return (int)nothingWritten(n);
     }
 
     @Override
@@ -270,16 +288,7 @@ final class NativeConnection extends NativeSocket implements Connection
         Reference.reachabilityFence(srcs);
         if (n < 0)
         {
-            if (n == -Errno.EAGAIN)
-            {
-                writeFilled();
-                return 0;
-            }
-            if (n == -Errno.EINTR)
-            {
-                return 0;
-            }
-            throw NativePoller.peerError(n);
+            return nothingWritten(n);
         }
         long left = n;
         for (int i = offset; i < end && left > 0; i++)
@@ -318,20 +327,7 @@ final class NativeConnection extends NativeSocket implements Connection
         {
             return (int)n; // the bytes stay queued: the read latch stays too
         }
-        if (n == 0)
-        {
-            return -1;
-        }
-        if (n == -Errno.EAGAIN)
-        {
-            readDrained();
-            return 0;
-        }
-        if (n == -Errno.EINTR)
-        {
-            return 0;
-        }
-        throw NativePoller.peerError(n);
+        return (int)nothingRead(n);
     }
 
     /**
@@ -352,18 +348,8 @@ final class NativeConnection extends NativeSocket implements Connection
         if (n == 0)
         {
             readHangUp = true;
-            return -1;
         }
-        if (n == -Errno.EAGAIN)
-        {
-            readDrained();
-            return 0;
-        }
-        if (n == -Errno.EINTR)
-        {
-            return 0;
-        }
-        throw NativePoller.peerError(n);
+        return nothingRead(n);
     }
 
     /**
@@ -376,21 +362,8 @@ final class NativeConnection extends NativeSocket implements Connection
         ensureWritable();
         final long n = poller.sys.splice(pipeOut, fd, length,
             Syscalls.SPLICE_F_MOVE | Syscalls.SPLICE_F_NONBLOCK);
-        if (n >= 0)
-        {
-            return n;
-        }
-        if (n == -Errno.EAGAIN)
-        {
-            // The pipe holds bytes (the caller asks only then): only the socket's buffer can be full.
-            writeFilled();
-            return 0;
-        }
-        if (n == -Errno.EINTR)
-        {
-            return 0;
-        }
-        throw NativePoller.peerError(n);
+        // On EAGAIN the pipe holds bytes (the caller asks only then): only the socket's buffer can be full.
+        return n >= 0 ? n : nothingWritten(n);
     }
 
     @Override
