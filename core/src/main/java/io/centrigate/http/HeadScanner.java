@@ -103,6 +103,39 @@ public final class HeadScanner
      * are never read), or {@link #ERROR} with {@link #error()} set. Once a head or an error is found, further
      * calls return the same result until {@link #reset()}.
      */
+    private static final long ONES = 0x0101_0101_0101_0101L;
+    private static final long HIGHS = 0x8080_8080_8080_8080L;
+    private static final long CRS = ONES * Ascii.CR;
+    private static final long LFS = ONES * Ascii.LF;
+    private static final long COLONS = ONES * ':';
+
+    /** Nonzero when a byte of {@code word} is zero (exact as to whether one is, not as to which). */
+    private static long zeroByte(final long word)
+    {
+        return (word - ONES) & ~word & HIGHS;
+    }
+
+    /**
+     * The index of the first CR, LF or ':' from {@code p}, looking at whole 8-byte words below {@code end} only:
+     * where the words run out first, the index of the first byte not looked at.
+     */
+    private static int skipPlain(final DirectBuffer buf, final int p, final int end)
+    {
+        int i = p;
+        while (i + Long.BYTES <= end)
+        {
+            final long word = buf.getLong(i, java.nio.ByteOrder.LITTLE_ENDIAN);
+            final long found = zeroByte(word ^ CRS) | zeroByte(word ^ LFS) | zeroByte(word ^ COLONS);
+            if (found != 0)
+            {
+                // little-endian: the lowest flag is the first match (a false flag can only sit above a true one)
+                return i + (Long.numberOfTrailingZeros(found) >>> 3);
+            }
+            i += Long.BYTES;
+        }
+        return i;
+    }
+
     public int scan(final DirectBuffer buf, final int limit)
     {
         if (result != NEED_MORE)
@@ -112,8 +145,19 @@ public final class HeadScanner
         int p = position;
         while (p < limit)
         {
-            final byte b = buf.getByte(p);
+            // Inside a line, the bytes that are none of CR, LF and ':' only count towards the limits: they are
+            // skipped eight at a time, short of where a limit could be crossed (the request line's, the head's).
             final boolean afterCr = p > lineStart && buf.getByte(p - 1) == Ascii.CR;
+            if (p > lineStart && !afterCr)
+            {
+                final int end = Math.min(limit, lineStart == 0 ? Math.min(maxHeadBytes, maxLineLength) : maxHeadBytes);
+                p = skipPlain(buf, p, end); // what it skips is no CR: afterCr stays false
+                if (p >= limit)
+                {
+                    break;
+                }
+            }
+            final byte b = buf.getByte(p);
             if (afterCr && b != Ascii.LF)
             {
                 return fail(p, HttpError.BARE_CR);

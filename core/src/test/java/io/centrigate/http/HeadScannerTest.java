@@ -174,4 +174,56 @@ final class HeadScannerTest
         assertThrows(IllegalArgumentException.class, () -> new HeadScanner(10, 3, 10));
         assertThrows(IllegalArgumentException.class, () -> new HeadScanner(10, 1024, -1));
     }
+
+    /**
+     * The scanner skips plain bytes eight at a time; fed one byte per call it never can (a word needs eight bytes
+     * below the limit), so that is the byte-by-byte reference. Random heads from the pieces that matter (CR, LF,
+     * colons, whitespace at line starts, lines across the word edges and the limits) must get the same result and
+     * error both ways, for request and response scanners.
+     */
+    @Test
+    void skippingWordsDecidesExactlyAsByteByByte()
+    {
+        final String[] pieces = {"GET / HTTP/1.1", "\r\n", "\r", "\n", ":", " ", "\t", "Host", "a", "abcdefgh",
+            "x-forwarded-for: 1.2.3.4", "HTTP/1.1 200 OK", "GET /path", "\r\n\r\n", "0123456789abcdef"};
+        final java.util.Random random = new java.util.Random(20261208);
+        int heads = 0;
+        int errors = 0;
+        for (int round = 0; round < 20_000; round++)
+        {
+            final StringBuilder head = new StringBuilder(round % 2 == 0 ? "GET / HTTP/1.1\r\n" : "");
+            final int n = 1 + random.nextInt(24);
+            for (int i = 0; i < n; i++)
+            {
+                head.append(pieces[random.nextInt(pieces.length)]);
+            }
+            if (random.nextBoolean())
+            {
+                head.append("\r\n\r\n");
+            }
+            final byte[] raw = Wire.bytes(head.toString());
+            final UnsafeBuffer buf = Wire.offHeap(raw);
+            final int line = 8 + random.nextInt(48);
+            final int max = 16 + random.nextInt(200);
+            final boolean requests = random.nextBoolean();
+            final HeadScanner whole = new HeadScanner(line, max, 6, requests);
+            final HeadScanner bytewise = new HeadScanner(line, max, 6, requests);
+            if (round % 3 == 0)
+            {
+                whole.resetForResponse();
+                bytewise.resetForResponse();
+            }
+            final int a = whole.scan(buf, raw.length);
+            int b = HeadScanner.NEED_MORE;
+            for (int limit = 1; limit <= raw.length && b == HeadScanner.NEED_MORE; limit++)
+            {
+                b = bytewise.scan(buf, limit);
+            }
+            assertEquals(b, a, () -> "result for " + new String(raw, java.nio.charset.StandardCharsets.ISO_8859_1).replace("\r", "\\r").replace("\n", "\\n") + " line " + line + " head " + max);
+            assertEquals(bytewise.error(), whole.error(), () -> "error for " + new String(raw, java.nio.charset.StandardCharsets.ISO_8859_1).replace("\r", "\\r").replace("\n", "\\n"));
+            heads += a > 0 ? 1 : 0;
+            errors += a == HeadScanner.ERROR ? 1 : 0;
+        }
+        assertTrue(heads > 1000 && errors > 1000, heads + " heads, " + errors + " errors: the cases must reach both");
+    }
 }
