@@ -82,6 +82,10 @@ final class H2Stream implements Connection
 
     // ---- response side (node to client)
     long sendWindow;
+    /** In the connection's queue of streams waiting for the shared output (H2Connection#await), and its links. */
+    boolean waiting;
+    H2Stream prevWaiting;
+    H2Stream nextWaiting;
     private int respState = RESP_HEAD;
     /** The response head collected until its empty line, in a pooled chunk. */
     private Chunk respHead;
@@ -296,6 +300,11 @@ final class H2Stream implements Connection
             throw new ClosedChannelException();
         }
         final int start = src.position();
+        if (src.hasRemaining() && conn.mustWait(this))
+        {
+            conn.await(this); // its turn comes from the connection's dispatch, after those waiting before it
+            return 0;
+        }
         boolean flushed = false;
         while (src.hasRemaining())
         {
@@ -310,6 +319,14 @@ final class H2Stream implements Connection
                 }
                 break;
             }
+        }
+        if (!src.hasRemaining() || reset || !inHead() && sendWindow <= 0)
+        {
+            conn.stopWaiting(this); // done for now, or held back by its own window only
+        }
+        else
+        {
+            conn.await(this);
         }
         conn.flushSoon();
         return src.position() - start;
