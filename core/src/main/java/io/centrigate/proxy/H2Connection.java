@@ -70,8 +70,9 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     private final H2Stream[] round;
     /**
      * Streams waiting for what they all share (room in {@link #out}, the connection's send window), in the order
-     * they began to wait. While any wait they are offered the output first and in that order, and a stream not
-     * among them that wants to write joins the end (as Nginx's {@code h2c->waiting} for the window): otherwise
+     * they began to wait. While any wait they are offered the output first and in that order, each for one frame
+     * before it goes to the end again (round robin), and a stream not among them that wants to write joins the end
+     * (as Nginx's {@code h2c->waiting} for the window): otherwise
      * whoever came first in the table, or whose node answered in the same cycle, took the output again and again,
      * and a stream could wait until many others had finished. A stream held back only by its own window is not
      * here: it holds nobody up.
@@ -561,6 +562,18 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     boolean mustWait(final H2Stream s)
     {
         return waitingFirst != null && !s.waiting;
+    }
+
+    /** Other streams wait for the shared output (besides {@code s}). */
+    boolean othersWaiting(final H2Stream s)
+    {
+        return waitingFirst != null && (waitingFirst != s || s.nextWaiting != null);
+    }
+
+    /** What a stream may write in one turn while others wait: one frame. */
+    int turn()
+    {
+        return writer.maxFrameSize();
     }
 
     /** {@code s} found no room or no connection window: it waits at the end of the queue (if not in it yet). */

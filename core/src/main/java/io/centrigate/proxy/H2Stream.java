@@ -308,6 +308,15 @@ final class H2Stream implements Connection
         boolean flushed = false;
         while (src.hasRemaining())
         {
+            if (src.position() - start >= conn.turn() && conn.othersWaiting(this))
+            {
+                // Its turn is over: one frame's worth, then behind the others (round robin, as a transport that
+                // reads a node until it has nothing more hands this stream many chunks at once).
+                conn.stopWaiting(this);
+                conn.await(this);
+                conn.flushSoon();
+                return src.position() - start;
+            }
             if (!step(src))
             {
                 // No room in the connection's output (or no window): what is queued goes now, then one more try.
