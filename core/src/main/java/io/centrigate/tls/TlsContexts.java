@@ -121,10 +121,10 @@ public final class TlsContexts
     /**
      * The JDK's enabled suites in its order, except that each AES-256-GCM suite comes right after its AES-128-GCM
      * sibling, which the JDK lists second. AES-128-GCM is what Mozilla's recommended server configurations, Go's
-     * crypto/tls and the browsers put first, and it encrypts with 10 AES rounds instead of 14: answers of some size
-     * are mostly encryption: bench/h2load.sh's 16 KiB answers over HTTP/2 cost 9 to 21 % less proxy CPU per request
-     * with it (three pairs of runs on a busy machine). Nginx, following the client's order by default, already gets
-     * it from clients that offer it first, as h2load and the browsers do.
+     * crypto/tls and the browsers put first, and it encrypts with 10 AES rounds instead of 14, so large answers cost
+     * less CPU. How much is not measured yet: on a shared, busy machine paired h2load runs of 16 KiB answers
+     * (--tls13-ciphers forcing each) gave 0 to 21 % less proxy CPU per request, too noisy to name a figure. Nginx,
+     * following the client's order by default, already gets it from clients that offer it first, as h2load does.
      */
     static String[] serverCipherOrder(final String[] enabled)
     {
