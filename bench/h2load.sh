@@ -24,7 +24,9 @@
 #   in flight per connection)  H2LOAD_THREADS [1] (-t)  SHAPES ["small large"]  LARGE_SIZE [16384]
 #   TARGETS ["centrigate nginx"]  PIN [1]  PROXY_CPUS [1]  LOAD_CPUS [0]  LOOPS [number of PROXY_CPUS]
 #   JAVA [java: the proxy's JVM]  TRANSPORT [nio; epoll/io_uring need JAVA >= 22 and a jar built on it]
-#   CENTRIGATE_JAVA_OPTS [none]  PJAR [cli/target/centrigate.jar]  OUT [bench/results/<date>-h2load]
+#   CENTRIGATE_JAVA_OPTS [none]  PROXY_ARGS [none: more `centrigate run` options (not CENTRIGATE_*: centrigate refuses unknown ones), e.g. "--jit-priority background"]
+#   H2LOAD_OPTS [none: more h2load options for both targets, e.g. "--tls13-ciphers=TLS_AES_256_GCM_SHA384"]
+#   PJAR [cli/target/centrigate.jar]  OUT [bench/results/<date>-h2load]
 # Results in OUT: results.md (the table), results.csv (one line per run), env.txt, raw/<shape>-<target>-<rep>.txt
 # (h2load's output), raw/<shape>-<target>-<rep>.log.gz (h2load --log-file), logs/ (proxy logs, nginx.conf, cert.pem).
 # Needs: h2load, nginx, openssl, taskset (PIN=1); the jars built first (mvn -B -DskipTests package).
@@ -35,7 +37,7 @@ SMOKE=0
 for a in "$@"; do
     case "$a" in
         smoke) SMOKE=1 ;;
-        -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
         *) echo "unknown argument '$a' (smoke)" >&2; exit 2 ;;
     esac
 done
@@ -50,6 +52,7 @@ ncpus() { local n=0 part; IFS=, read -ra parts <<< "$1"; for part in "${parts[@]
     if [[ $part == *-* ]]; then n=$(( n + ${part#*-} - ${part%-*} + 1 )); else n=$(( n + 1 )); fi; done; echo $n; }
 LOOPS="${LOOPS:-$(ncpus "$PROXY_CPUS")}"
 JAVA="${JAVA:-java}"; TRANSPORT="${TRANSPORT:-nio}"; CENTRIGATE_JAVA_OPTS="${CENTRIGATE_JAVA_OPTS:-}"
+PROXY_ARGS="${PROXY_ARGS:-}"; H2LOAD_OPTS="${H2LOAD_OPTS:-}"
 PJAR="${PJAR:-cli/target/centrigate.jar}"; BJAR=bench/target/benchmarks.jar
 OUT="${OUT:-bench/results/$(date -u +%F)-h2load}"
 NOFILE=$(ulimit -Hn)
@@ -126,7 +129,7 @@ wait_listen "$UPORT" "$UP_PID" || { echo "the upstream did not start" >&2; cat "
 
 native=(); "$JAVA" -version 2>&1 | grep -q 'version "1[0-9]\.' || native=(--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow)
 {
-    echo "date: $(date -u +%FT%TZ); command: $(env | grep -E '^(REPS|DURATION|WARMUP|CLIENTS|STREAMS|H2LOAD_THREADS|SHAPES|LARGE_SIZE|TARGETS|PIN|PROXY_CPUS|LOAD_CPUS|LOOPS|JAVA|TRANSPORT|CENTRIGATE_JAVA_OPTS|OUT)=' | sort | tr '\n' ' ')bench/h2load.sh $*"
+    echo "date: $(date -u +%FT%TZ); command: $(env | grep -E '^(REPS|DURATION|WARMUP|CLIENTS|STREAMS|H2LOAD_THREADS|SHAPES|LARGE_SIZE|TARGETS|PIN|PROXY_CPUS|LOAD_CPUS|LOOPS|JAVA|TRANSPORT|CENTRIGATE_JAVA_OPTS|PROXY_ARGS|H2LOAD_OPTS|OUT)=' | sort | tr '\n' ' ')bench/h2load.sh $*"
     echo "git: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- core cli bench 2>/dev/null || echo ' (with uncommitted changes)')"
     echo "h2load: $(h2load --version 2>&1 | head -1); nginx: $(nginx -v 2>&1); openssl: $(openssl version)"
     echo "proxy java: $("$JAVA" -version 2>&1 | head -1); transport $TRANSPORT; loops/workers $LOOPS; pinning PIN=$PIN proxy CPUs $PROXY_CPUS, upstream + h2load CPUs $LOAD_CPUS"
@@ -141,13 +144,16 @@ start_target() { # target tag
     TARGET_PORT=$(free_port)
     case "$t" in
         centrigate)
-            local jopts=()
+            local jopts=() cargs=()
             # shellcheck disable=SC2206
             [[ -n "$CENTRIGATE_JAVA_OPTS" ]] && jopts=($CENTRIGATE_JAVA_OPTS)
+            # shellcheck disable=SC2206
+            [[ -n "$PROXY_ARGS" ]] && cargs=($PROXY_ARGS)
             "${PIN_PROXY[@]}" "$JAVA" "${native[@]}" "${jopts[@]}" -jar "$WORK/centrigate.jar" run \
                 --listen "127.0.0.1:$(free_port)" --tls-listen "127.0.0.1:$TARGET_PORT" \
                 --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem" --http2 on \
-                --upstream "127.0.0.1:$UPORT" --loops "$LOOPS" --transport "$TRANSPORT" > "$OUT/logs/$tag.log" 2>&1 &
+                --upstream "127.0.0.1:$UPORT" --loops "$LOOPS" --transport "$TRANSPORT" "${cargs[@]}" \
+                > "$OUT/logs/$tag.log" 2>&1 &
             TARGET_MAIN=$!; pids+=("$TARGET_MAIN")
             wait_listen "$TARGET_PORT" "$TARGET_MAIN" || { log "centrigate did not start"; cat "$OUT/logs/$tag.log" >&2; return 1; }
             TARGET_PIDS="$TARGET_MAIN" ;;
@@ -182,6 +188,8 @@ for rep in $(seq 1 "$REPS"); do
             start_target "$t" "$tag" || exit 1
             url="https://127.0.0.1:$TARGET_PORT$(path_of "$shape")"
             h2=(-c "$CLIENTS" -m "$STREAMS" -t "$H2LOAD_THREADS")
+            # shellcheck disable=SC2206
+            [[ -n "$H2LOAD_OPTS" ]] && h2+=($H2LOAD_OPTS)
             # Every h2load is bounded: a client still in its TLS handshake when -D's time is up is never stopped by
             # h2load 1.52 (it goes on with requests uncounted until the server closes the connection, which neither
             # proxy does here). Seen on a fresh JVM's first handshakes on a busy machine with a 1 s warm-up; harmless

@@ -68,6 +68,17 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     private final Int2ObjectHashMap<H2Stream> streams = new Int2ObjectHashMap<>();
     /** Streams copied for one dispatch round, so sessions may close theirs meanwhile. */
     private final H2Stream[] round;
+    /**
+     * Streams waiting for what they all share (room in {@link #out}, the connection's send window), in the order
+     * they began to wait. While any wait they are offered the output first and in that order, each for one frame
+     * before it goes to the end again (round robin), and a stream not among them that wants to write joins the end
+     * (as Nginx's {@code h2c->waiting} for the window): otherwise
+     * whoever came first in the table, or whose node answered in the same cycle, took the output again and again,
+     * and a stream could wait until many others had finished. A stream held back only by its own window is not
+     * here: it holds nobody up.
+     */
+    private H2Stream waitingFirst;
+    private H2Stream waitingLast;
 
     private final ByteBuffer inBuffer;
     private final UnsafeBuffer in;
@@ -298,9 +309,16 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         for (int pass = 0; pass < 4 && !closed; pass++)
         {
             int n = 0;
+            for (H2Stream w = waitingFirst; w != null; w = w.nextWaiting)
+            {
+                round[n++] = w;
+            }
             for (final H2Stream s : streams.values())
             {
-                round[n++] = s;
+                if (!s.waiting)
+                {
+                    round[n++] = s;
+                }
             }
             boolean any = false;
             for (int i = 0; i < n; i++)
@@ -441,6 +459,10 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
                 }
             }
             outputMoved(moved);
+            if (moved && waitingFirst != null)
+            {
+                requestDispatch(); // room for the streams waiting, in their order
+            }
             updateInterest();
         }
         catch (final IOException e)
@@ -526,10 +548,90 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
 
     // ---------------------------------------------------------------- for the streams
 
-    /** Whether a stream's next write can move something (its head, or body within both windows). */
+    /**
+     * Whether a stream's next write can move something (its head, or body within both windows), and it is its turn:
+     * nobody waits for the output, or it is one of those waiting.
+     */
     boolean writable(final H2Stream s)
     {
-        return !closed && outRoom() >= headRoom && (s.inHead() || s.sendWindow > 0 && connSendWindow > 0);
+        return !closed && outRoom() >= headRoom && (s.inHead() || s.sendWindow > 0 && connSendWindow > 0) &&
+            (waitingFirst == null || s.waiting);
+    }
+
+    /** Others wait for the shared output and {@code s} is not one of them: it must queue behind them. */
+    boolean mustWait(final H2Stream s)
+    {
+        return waitingFirst != null && !s.waiting;
+    }
+
+    /** Other streams wait for the shared output (besides {@code s}). */
+    boolean othersWaiting(final H2Stream s)
+    {
+        return waitingFirst != null && (waitingFirst != s || s.nextWaiting != null);
+    }
+
+    /** What a stream may write in one turn while others wait: one frame. */
+    int turn()
+    {
+        return writer.maxFrameSize();
+    }
+
+    /** {@code s} found no room or no connection window: it waits at the end of the queue (if not in it yet). */
+    void await(final H2Stream s)
+    {
+        if (s.waiting || s.closed)
+        {
+            return;
+        }
+        s.waiting = true;
+        s.prevWaiting = waitingLast;
+        s.nextWaiting = null;
+        if (waitingLast == null)
+        {
+            waitingFirst = s;
+        }
+        else
+        {
+            waitingLast.nextWaiting = s;
+        }
+        waitingLast = s;
+    }
+
+    /** {@code s} wrote all it had, waits for its own window only, or ended: it leaves the queue. */
+    void stopWaiting(final H2Stream s)
+    {
+        if (!s.waiting)
+        {
+            return;
+        }
+        s.waiting = false;
+        if (s.prevWaiting == null)
+        {
+            waitingFirst = s.nextWaiting;
+        }
+        else
+        {
+            s.prevWaiting.nextWaiting = s.nextWaiting;
+        }
+        if (s.nextWaiting == null)
+        {
+            waitingLast = s.prevWaiting;
+        }
+        else
+        {
+            s.nextWaiting.prevWaiting = s.prevWaiting;
+        }
+        s.prevWaiting = null;
+        s.nextWaiting = null;
+    }
+
+    /** A stream's own window opened while others wait for the shared output: it takes its turn behind them. */
+    private void windowOpened(final H2Stream s, final long before)
+    {
+        if (before <= 0 && s.sendWindow > 0 && waitingFirst != null && (s.interest() & Connection.OP_WRITE) != 0)
+        {
+            await(s);
+        }
     }
 
     /**
@@ -791,6 +893,7 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     private void remove(final H2Stream s)
     {
         closedStream(s.id);
+        stopWaiting(s);
         s.closed = true;
         if (streams.remove(s.id) != null && streams.isEmpty())
         {
@@ -1040,6 +1143,7 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         {
             final H2Stream s = round[i];
             round[i] = null;
+            stopWaiting(s);
             s.reset = true;
             s.closed = true;
             if (s.session != null)
@@ -1469,12 +1573,14 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
                 peerInitialWindow = value;
                 for (final H2Stream s : streams.values())
                 {
+                    final long before = s.sendWindow;
                     s.sendWindow += delta;
                     if (s.sendWindow > Setting.MAX_WINDOW_SIZE)
                     {
                         onConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "window above 2^31-1");
                         return;
                     }
+                    windowOpened(s, before);
                 }
                 break;
             }
@@ -1544,11 +1650,14 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
             }
             return;
         }
+        final long before = s.sendWindow;
         s.sendWindow += increment;
         if (s.sendWindow > Setting.MAX_WINDOW_SIZE)
         {
             onStreamError(streamId, ErrorCode.FLOW_CONTROL_ERROR, "stream window above 2^31-1");
+            return;
         }
+        windowOpened(s, before);
     }
 
     @Override

@@ -82,6 +82,10 @@ final class H2Stream implements Connection
 
     // ---- response side (node to client)
     long sendWindow;
+    /** In the connection's queue of streams waiting for the shared output (H2Connection#await), and its links. */
+    boolean waiting;
+    H2Stream prevWaiting;
+    H2Stream nextWaiting;
     private int respState = RESP_HEAD;
     /** The response head collected until its empty line, in a pooled chunk. */
     private Chunk respHead;
@@ -296,9 +300,23 @@ final class H2Stream implements Connection
             throw new ClosedChannelException();
         }
         final int start = src.position();
+        if (src.hasRemaining() && conn.mustWait(this))
+        {
+            conn.await(this); // its turn comes from the connection's dispatch, after those waiting before it
+            return 0;
+        }
         boolean flushed = false;
         while (src.hasRemaining())
         {
+            if (src.position() - start >= conn.turn() && conn.othersWaiting(this))
+            {
+                // Its turn is over: one frame's worth, then behind the others (round robin, as a transport that
+                // reads a node until it has nothing more hands this stream many chunks at once).
+                conn.stopWaiting(this);
+                conn.await(this);
+                conn.flushSoon();
+                return src.position() - start;
+            }
             if (!step(src))
             {
                 // No room in the connection's output (or no window): what is queued goes now, then one more try.
@@ -310,6 +328,14 @@ final class H2Stream implements Connection
                 }
                 break;
             }
+        }
+        if (!src.hasRemaining() || reset || !inHead() && sendWindow <= 0)
+        {
+            conn.stopWaiting(this); // done for now, or held back by its own window only
+        }
+        else
+        {
+            conn.await(this);
         }
         conn.flushSoon();
         return src.position() - start;

@@ -28,8 +28,9 @@ import javax.net.ssl.SSLParameters;
 
 /**
  * Server TLS contexts from PEM files (cold path: startup and reload). The policy is fixed here rather than
- * configurable: TLS 1.3 and 1.2 only, the JDK's default cipher suites in server order, ALPN {@code http/1.1},
- * and the context's default session cache (resumption on).
+ * configurable: TLS 1.3 and 1.2 only, the JDK's default cipher suites in server order but AES-128-GCM ahead of
+ * AES-256-GCM ({@link #serverCipherOrder}), ALPN {@code http/1.1}, and the context's default session cache
+ * (resumption on).
  * <p>
  * Keys may be PKCS#8 ({@code BEGIN PRIVATE KEY}, RSA, EC, Ed25519/Ed448, RSASSA-PSS), PKCS#1
  * ({@code BEGIN RSA PRIVATE KEY}) or SEC 1 ({@code BEGIN EC PRIVATE KEY}); the last two are re-wrapped as PKCS#8
@@ -95,10 +96,57 @@ public final class TlsContexts
         // RFC 7301 §3.2: a client offering ALPN without http/1.1 is refused (no_application_protocol).
         parameters.setApplicationProtocols((http2 ? APPLICATION_PROTOCOLS_H2 : APPLICATION_PROTOCOLS)
             .toArray(new String[0]));
+        parameters.setCipherSuites(cipherOrder(engine.getEnabledCipherSuites()));
         parameters.setUseCipherSuitesOrder(true);
         parameters.setNeedClientAuth(false);
         engine.setSSLParameters(parameters);
         return engine;
+    }
+
+    /** The order last made and the enabled list it was made from: the same for every engine of a context. */
+    private static volatile String[][] lastCipherOrder;
+
+    /** {@link #serverCipherOrder}, made once per enabled list rather than for each accepted connection. */
+    private static String[] cipherOrder(final String[] enabled)
+    {
+        String[][] last = lastCipherOrder;
+        if (last == null || !Arrays.equals(last[0], enabled))
+        {
+            last = new String[][] {enabled, serverCipherOrder(enabled)};
+            lastCipherOrder = last;
+        }
+        return last[1]; // SSLParameters copies it
+    }
+
+    /**
+     * The JDK's enabled suites in its order, except that each AES-256-GCM suite comes right after its AES-128-GCM
+     * sibling, which the JDK lists second. AES-128-GCM is what Mozilla's recommended server configurations, Go's
+     * crypto/tls and the browsers put first, and it encrypts with 10 AES rounds instead of 14, so large answers cost
+     * less CPU. How much is not measured yet: on a shared, busy machine paired h2load runs of 16 KiB answers
+     * (--tls13-ciphers forcing each) gave from 11 % more to 21 % less proxy CPU per request: noise. Nginx,
+     * following the client's order by default, already gets it from clients that offer it first, as h2load does.
+     */
+    static String[] serverCipherOrder(final String[] enabled)
+    {
+        final List<String> all = Arrays.asList(enabled);
+        final List<String> ordered = new java.util.ArrayList<>(enabled.length);
+        for (final String suite : enabled)
+        {
+            if (suite.endsWith("_AES_256_GCM_SHA384"))
+            {
+                final String aes128 = suite.substring(0, suite.length() - "_AES_256_GCM_SHA384".length()) +
+                    "_AES_128_GCM_SHA256";
+                if (all.contains(aes128) && !ordered.contains(aes128))
+                {
+                    ordered.add(aes128);
+                }
+            }
+            if (!ordered.contains(suite))
+            {
+                ordered.add(suite);
+            }
+        }
+        return ordered.toArray(new String[0]);
     }
 
     /**

@@ -136,6 +136,32 @@ final class TlsContextsTest
         assertEquals(rsa.privateKeyPem(), reloadable.privateKey(), "a refused pair does not replace the files re-read next time");
     }
 
+    @Test
+    void prefersAes128GcmToAes256GcmWhicheverTheClientListsFirst() throws Exception
+    {
+        final String[] enabled = SSLContext.getDefault().createSSLEngine().getEnabledCipherSuites();
+        final List<String> order = List.of(TlsContexts.serverCipherOrder(enabled));
+        assertEquals(java.util.Set.of(enabled), java.util.Set.copyOf(order), "the same suites, only reordered");
+        assertEquals(enabled.length, order.size());
+        assertTrue(order.indexOf("TLS_AES_128_GCM_SHA256") < order.indexOf("TLS_AES_256_GCM_SHA384"), order.toString());
+        assertTrue(order.indexOf("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256") <
+            order.indexOf("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"), order.toString());
+
+        final TestCertificates ec = TestCertificates.ec();
+        try (TlsTestServer server = new TlsTestServer(TlsContexts.fromPem(ec.certificatePem(), ec.privateKeyPem()),
+                () -> new EchoHandler(4096));
+             SSLSocket socket = (SSLSocket)ec.clientContext().getSocketFactory()
+                 .createSocket(InetAddress.getLoopbackAddress(), server.port()))
+        {
+            // The JDK's own client order, AES-256 first: the server's order decides.
+            socket.setEnabledCipherSuites(new String[] {"TLS_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256"});
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write('k');
+            assertEquals('k', socket.getInputStream().read());
+            assertEquals("TLS_AES_128_GCM_SHA256", socket.getSession().getCipherSuite());
+        }
+    }
+
     /** One echo through a TlsChannel loop serving {@code context}, trusting the certificate in {@code certPem}. */
     private static void handshakeWith(final SSLContext context, final Path certPem) throws Exception
     {
