@@ -11,7 +11,8 @@
 # Shapes: small = GET /api/info (100 bytes of JSON), large = GET /api/large (LARGE_SIZE bytes); both answered by the
 # upstream with Content-Length and keep-alive. For each repetition, each shape and each target in turn (interleaved,
 # so drift hits both alike): a fresh proxy, h2load for WARMUP s (discarded: the JVM is measured warm, as it runs in
-# production), h2load for DURATION s (measured, with --log-file), the proxy stopped. Per run: requests/s, failures,
+# production), h2load for MEASURE_WARMUP + DURATION s (the last DURATION measured, with --log-file), the proxy
+# stopped. Per run: requests/s, failures,
 # latency min/mean/max (h2load's "time for request") and p50/p99/p99.9 from the per-request log (microseconds from
 # a request's start to its response's end), the proxy's CPU time per 100k requests. The table gives the medians of
 # the REPS runs and the ratio centrigate / Nginx.
@@ -20,7 +21,8 @@
 # centrigate --loops and Nginx worker_processes = LOOPS (the number of PROXY_CPUS).
 #
 # Environment (defaults in brackets; smoke's in braces):
-#   REPS [3] {1}  DURATION [10] {2} s measured  WARMUP [5] {1} s  CLIENTS [16] (h2load -c)  STREAMS [16] (-m, streams
+#   REPS [3] {1}  DURATION [10] {2} s measured  WARMUP [5] {1} s  MEASURE_WARMUP [2] s (the measured h2load's own
+#   --warm-up-time: its connections' handshakes and first requests, not counted)  CLIENTS [16] (h2load -c)  STREAMS [16] (-m, streams
 #   in flight per connection)  H2LOAD_THREADS [1] (-t)  SHAPES ["small large"]  LARGE_SIZE [16384]
 #   TARGETS ["centrigate nginx"]  PIN [1]  PROXY_CPUS [1]  LOAD_CPUS [0]  LOOPS [number of PROXY_CPUS]
 #   JAVA [java: the proxy's JVM]  TRANSPORT [nio; epoll/io_uring need JAVA >= 22 and a jar built on it]
@@ -42,7 +44,8 @@ for a in "$@"; do
     esac
 done
 if [[ $SMOKE == 1 ]]; then
-    REPS="${REPS:-1}"; DURATION="${DURATION:-2}"; WARMUP="${WARMUP:-1}"; OUT="${OUT:-bench/target/h2load-smoke}"
+    REPS="${REPS:-1}"; DURATION="${DURATION:-2}"; WARMUP="${WARMUP:-1}"; MEASURE_WARMUP="${MEASURE_WARMUP:-1}"
+    OUT="${OUT:-bench/target/h2load-smoke}"
 fi
 REPS="${REPS:-3}"; DURATION="${DURATION:-10}"; WARMUP="${WARMUP:-5}"
 CLIENTS="${CLIENTS:-16}"; STREAMS="${STREAMS:-16}"; H2LOAD_THREADS="${H2LOAD_THREADS:-1}"
@@ -52,7 +55,7 @@ ncpus() { local n=0 part; IFS=, read -ra parts <<< "$1"; for part in "${parts[@]
     if [[ $part == *-* ]]; then n=$(( n + ${part#*-} - ${part%-*} + 1 )); else n=$(( n + 1 )); fi; done; echo $n; }
 LOOPS="${LOOPS:-$(ncpus "$PROXY_CPUS")}"
 JAVA="${JAVA:-java}"; TRANSPORT="${TRANSPORT:-nio}"; CENTRIGATE_JAVA_OPTS="${CENTRIGATE_JAVA_OPTS:-}"
-PROXY_ARGS="${PROXY_ARGS:-}"; H2LOAD_OPTS="${H2LOAD_OPTS:-}"
+PROXY_ARGS="${PROXY_ARGS:-}"; H2LOAD_OPTS="${H2LOAD_OPTS:-}"; MEASURE_WARMUP="${MEASURE_WARMUP:-2}"
 PJAR="${PJAR:-cli/target/centrigate.jar}"; BJAR=bench/target/benchmarks.jar
 OUT="${OUT:-bench/results/$(date -u +%F)-h2load}"
 NOFILE=$(ulimit -Hn)
@@ -196,10 +199,16 @@ for rep in $(seq 1 "$REPS"); do
             # for the warm-up, whose output is discarded; a measured run that hits it fails the bench.
             timeout "$(( WARMUP + 30 ))" "${PIN_LOAD[@]}" h2load "${h2[@]}" -D "$WARMUP" "$url" \
                 > "$OUT/raw/$tag.warmup.txt" 2>&1 || true
-            c0=$(cpu_ticks $TARGET_PIDS); read -r b0 m0 < <(machine_busy)
+            # The measured h2load opens new connections: their TLS handshakes and first requests go in its own
+            # warm-up (--warm-up-time, not counted), so the DURATION s measure established connections as the
+            # table says; the CPU sample starts when that warm-up ends.
             rc=0
-            timeout "$(( DURATION + 60 ))" "${PIN_LOAD[@]}" h2load "${h2[@]}" -D "$DURATION" --log-file="$WORK/$tag.log" \
-                "$url" > "$OUT/raw/$tag.txt" 2>&1 || rc=$?
+            timeout "$(( MEASURE_WARMUP + DURATION + 60 ))" "${PIN_LOAD[@]}" h2load "${h2[@]}" -D "$DURATION" \
+                --warm-up-time="${MEASURE_WARMUP}s" --log-file="$WORK/$tag.log" "$url" > "$OUT/raw/$tag.txt" 2>&1 &
+            hpid=$!
+            sleep "$MEASURE_WARMUP"
+            c0=$(cpu_ticks $TARGET_PIDS); read -r b0 m0 < <(machine_busy)
+            wait "$hpid" || rc=$?
             c1=$(cpu_ticks $TARGET_PIDS); read -r b1 m1 < <(machine_busy)
             [[ $rc == 124 ]] && { log "$tag: h2load did not end within $(( DURATION + 60 ))s (see above): $OUT/raw/$tag.txt"; exit 1; }
             stop_pid "$TARGET_MAIN"
