@@ -11,6 +11,9 @@ Usage: h2_websocket.py MODE HOST PORT [ARG]
             node's connection (the JUnit side checks, then writes a line to stdin).
   idle      a silent tunnel is ended by --tunnel-idle-timeout (RST_STREAM), the connection serves the next one.
   many N    N WebSocket streams at once on one connection, each echoing its own messages.
+  admission-drain  one WebSocket stream opened, a second one left waiting for its admission slot
+            (--max-handshake-rate); the JUnit side drains the proxy: the waiting one must be answered (its status,
+            retry-after, END_STREAM or RST_STREAM are printed for the JUnit side to judge).
 Prints one line per step; exits non-zero (with the reason on stderr) at the first failure. Every wait is bounded.
 """
 import os
@@ -384,6 +387,19 @@ def mode_idle(c):
     say("AFTER OK")
 
 
+def mode_admission_drain(c):
+    """An extended CONNECT that waits for its admission slot when the proxy drains gets an answer at once: printed
+    as it came (the JUnit test wants 503, retry-after and END_STREAM, as an HTTP/1.1 upgrade gets)."""
+    c.check_settings()
+    open_ws(c, "/connection/websocket?first")
+    say("FIRST 200")
+    s = c.websocket("/connection/websocket?waiting")
+    say("WAITING %d" % s.id)
+    c.pump(lambda: s.ended or s.reset is not None, "the waiting stream's answer", timeout=60)
+    say("ANSWER status=%s retry-after=%s ended=%s reset=%s" % (s.status, s.headers.get("retry-after"), s.ended,
+                                                                s.reset))
+
+
 def main():
     mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     c = Client(host, port)
@@ -399,6 +415,8 @@ def main():
         mode_ends(c)
     elif mode == "many":
         mode_many(c, int(sys.argv[4]))
+    elif mode == "admission-drain":
+        mode_admission_drain(c)
     else:
         fail("unknown mode " + mode)
     say("DONE")

@@ -22,13 +22,19 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * <p>
  * <b>Concurrency</b>: every word is read and written atomically, changes are CAS loops (lock-free). A slot's
  * {@code state} word holds its connection count, a generation and a CLAIMED bit. A slot changes its key only while
- * CLAIMED, which only a slot with no connections can become; every change of the state (a claim, a re-key, a count)
- * changes the word, and the generation makes a re-keyed slot's word differ from what it was before. So a CAS that
- * counts a connection, having read the state, then the key, then CAS'd the state unchanged, counted it on that key.
- * A connection is released on the slot it was counted on ({@link #release}, the caller keeps the slot), never looked
- * up again: counts cannot move to another address or leak while the connection is open. Two loops inserting the same
- * new address at the same moment may give it two slots (both are found, the first is used); the limit is then loose
- * by one connection for a moment, never stuck.
+ * CLAIMED, which only a slot with no connections can become, or once, from none, by a CAS of the key word before
+ * anything is counted on it; every change of the state (a claim, a re-key, a count) changes the word, and the
+ * generation makes a re-keyed slot's word differ from what it was before. So a CAS that counts a connection, having
+ * read the state, then the key, then CAS'd the state unchanged, counted it on that key. A connection is released on the
+ * slot it was counted on ({@link #release}, the caller keeps the slot), never looked up again: counts cannot move to
+ * another address or leak while the connection is open. Two loops inserting the same new address at the same moment
+ * must not give it two slots, each counting part of its connections (the limit would be loose for as long as those on
+ * the second live: a fifth connection let through at a limit of four, seen in ClientLimitsTest): a slot never used is
+ * taken by a CAS of its key word, so both land on it; an insert that meets a claim of a used slot under way in the
+ * address's window looks for the key again once that claim is done, and takes another slot only if the claimer stays
+ * stalled for {@link #CLAIM_SPINS} spins and {@link #CLAIM_YIELDS} yields, or if the slot the other took was freed by
+ * another address while this one looked past it (both rare: then both slots are found and the first is used; the limit
+ * is loose by the second's count, never stuck).
  * <p>
  * <b>Handshake bucket</b>: GCRA (the virtual-scheduling form of a token bucket, as Nginx's {@code limit_req}): one
  * word, the theoretical arrival time of the next handshake; a handshake is allowed while that time is no more than
@@ -147,38 +153,99 @@ public final class ClientTable
     {
         final long now = nowNs - epochNs;
         final int home = home(key);
-        for (int p = 0; p < PROBES; p++)
+        for (int round = 0; ; round++)
         {
-            final int slot = (home + p) & mask;
-            final int counted = increment(slot, key, max);
-            if (counted != UNTRACKED)
+            for (int p = 0; p < PROBES; p++)
             {
-                return counted;
+                final int slot = (home + p) & mask;
+                final int counted = increment(slot, key, max);
+                if (counted != UNTRACKED)
+                {
+                    return counted;
+                }
+            }
+            // Another loop may be inserting this very key (the same new address's first connections on two
+            // loops): its claim is under way, won a slot this loop wanted, or is done since our look above.
+            // Taking the next slot then gives the address two slots, each counting part of its connections, and
+            // the limit is loose for as long as those on the second live. So look again (a claim is a few stores);
+            // only if the claimer stalls for CLAIM_SPINS spins and CLAIM_YIELDS yields is another slot taken.
+            final int claimed = claim(key, max, home, now, round >= CLAIM_SPINS + CLAIM_YIELDS);
+            if (claimed != CLAIM_BUSY)
+            {
+                return claimed;
+            }
+            if (round < CLAIM_SPINS)
+            {
+                Thread.onSpinWait();
+            }
+            else
+            {
+                Thread.yield(); // the claimer was descheduled between its stores: let it finish (rare, cold)
             }
         }
+    }
+
+    /** {@link #acquire}'s rounds that spin, then yield, waiting for a claim under way before taking another slot. */
+    static final int CLAIM_SPINS = 100;
+    static final int CLAIM_YIELDS = 100;
+    /** {@link #claim}: a slot of the window is being claimed; look for the key again. */
+    private static final int CLAIM_BUSY = -3;
+
+    /**
+     * A slot for {@code key}'s first connection, counted there: one never used, or one that holds nothing and whose
+     * bucket is full again (taken from the address that left it).
+     *
+     * @param pastClaims skip slots being claimed instead of answering {@link #CLAIM_BUSY}.
+     * @return the slot, {@link #REFUSED}, {@link #UNTRACKED}, or {@link #CLAIM_BUSY}.
+     */
+    private int claim(final long key, final int max, final int home, final long now, final boolean pastClaims)
+    {
         for (int p = 0; p < PROBES; p++)
         {
             final int slot = (home + p) & mask;
             final int at = slot * STRIDE;
             final long state = words.get(at + STATE);
-            if ((state & CLAIMED) != 0 || (state & CONNECTIONS) != 0)
+            if ((state & CLAIMED) != 0)
             {
-                continue;
+                if (pastClaims)
+                {
+                    continue;
+                }
+                return CLAIM_BUSY;
             }
             final long holder = words.get(at + KEY);
-            if (holder != EMPTY && words.get(at + TAT) > now)
+            if (holder == EMPTY || holder == key)
             {
-                continue; // its bucket is not full: forgetting it would give that address its burst again
+                // A slot never used takes its first key with one CAS of the key word: two loops inserting the same
+                // new address both land on it (the one whose CAS fails finds the key there) and count on it.
+                if (holder == key || words.compareAndSet(at + KEY, EMPTY, key) || words.get(at + KEY) == key)
+                {
+                    final int counted = increment(slot, key, max);
+                    if (counted != UNTRACKED)
+                    {
+                        return counted;
+                    }
+                }
+                if (pastClaims)
+                {
+                    continue;
+                }
+                return CLAIM_BUSY; // taken by another address meanwhile: look again
+            }
+            if ((state & CONNECTIONS) != 0 || words.get(at + TAT) > now)
+            {
+                continue; // held, or its bucket is not full: forgetting it would give that address its burst again
             }
             if (words.compareAndSet(at + STATE, state, state | CLAIMED))
             {
-                if (holder != key)
-                {
-                    words.set(at + KEY, key);
-                    words.set(at + TAT, 0);
-                }
+                words.set(at + KEY, key);
+                words.set(at + TAT, 0);
                 words.set(at + STATE, nextGeneration(state) | 1);
                 return slot;
+            }
+            if (!pastClaims)
+            {
+                return CLAIM_BUSY; // another claim or count changed it first
             }
         }
         return UNTRACKED;

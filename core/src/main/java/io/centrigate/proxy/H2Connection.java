@@ -949,7 +949,10 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
 
     // ---------------------------------------------------------------- drain and close
 
-    /** Drain begins: no new streams (GOAWAY with the last one taken), the open ones finish. */
+    /**
+     * Drain begins: no new streams (GOAWAY with the last one taken), the open ones finish; a WebSocket stream still
+     * waiting for its admission slot is answered 503 now, as an HTTP/1.1 upgrade waiting there is.
+     */
     void drainSoft()
     {
         if (!goAwaySent && !drainPingSent && !closed && outRoom() >= 2 * FrameHeader.LENGTH + 16)
@@ -965,6 +968,23 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         else if (!goAwaySent && !closed)
         {
             finalDrainGoAway();
+        }
+        // Each WebSocket stream's session drains as an HTTP/1.1 connection's does (ClientSession.drainSoft): one
+        // waiting for its admission slot, which may be seconds away while this process is going, gets its 503 and
+        // Retry-After at once instead of a reset when the drain ends; the others run on. Only upgrades wait there.
+        int n = 0;
+        for (final H2Stream s : streams.values())
+        {
+            round[n++] = s;
+        }
+        for (int i = 0; i < n; i++)
+        {
+            final H2Stream s = round[i];
+            round[i] = null;
+            if (!closed && !s.closed && s.webSocket && s.session != null)
+            {
+                s.session.drainSoft();
+            }
         }
     }
 

@@ -166,6 +166,73 @@ class ClientTableTest
         assertTrue(table.acquire(key("192.0.2.99"), 1, SECOND) >= 0, "released slots are reused");
     }
 
+    /**
+     * Two loops counting the first connections of one new address at the same moment give it one slot, so the limit
+     * holds: with a limit of one, one of them is refused. Two slots (each claimer taking its own when the other's
+     * claim won the first) let both through, and the limit stayed loose while they lived (ClientLimitsTest's fifth
+     * connection at a limit of four was let through, under load).
+     */
+    @Test
+    void twoLoopsInsertingOneNewAddressAtOnceGiveItOneSlot() throws Exception
+    {
+        final ClientTable table = new ClientTable(1 << 16, 0);
+        final int rounds = 20_000;
+        final int[][] got = new int[2][rounds];
+        // Both threads spin to each round's start (a barrier's wake-up would set them microseconds apart).
+        final java.util.concurrent.atomic.AtomicInteger arrived = new java.util.concurrent.atomic.AtomicInteger();
+        final long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        final List<Thread> loops = new ArrayList<>();
+        final AtomicReference<Throwable> error = new AtomicReference<>();
+        for (int t = 0; t < 2; t++)
+        {
+            final int me = t;
+            loops.add(new Thread(() ->
+            {
+                try
+                {
+                    for (int i = 0; i < rounds; i++)
+                    {
+                        arrived.incrementAndGet();
+                        while (arrived.get() < 2 * (i + 1))
+                        {
+                            if (System.nanoTime() - giveUp > 0)
+                            {
+                                throw new AssertionError("the other thread never came to round " + i);
+                            }
+                            Thread.onSpinWait();
+                        }
+                        got[me][i] = table.acquire(ClientTable.key(new byte[] {10, 7, (byte)(i >>> 8), (byte)i}, 4),
+                            1, SECOND);
+                    }
+                }
+                catch (final Throwable e)
+                {
+                    error.compareAndSet(null, e);
+                }
+            }));
+        }
+        loops.forEach(Thread::start);
+        for (final Thread t : loops)
+        {
+            t.join(120_000);
+        }
+        assertEquals(null, error.get());
+        int both = 0;
+        for (int i = 0; i < rounds; i++)
+        {
+            if (got[0][i] >= 0 && got[1][i] >= 0)
+            {
+                both++;
+            }
+            else
+            {
+                assertTrue(got[0][i] >= 0 || got[1][i] >= 0, "round " + i + ": neither counted");
+            }
+        }
+        assertEquals(0, both,
+            "rounds in which a new address got two slots and both its connections passed a limit of 1");
+    }
+
     /** Loops share the table without locks: counts never pass the limit and return to zero. */
     @Test
     void concurrentLoopsNeverPassTheLimitAndLeaveNothingCounted() throws Exception

@@ -204,6 +204,38 @@ class Http2WebSocketTest
         }
     }
 
+    /**
+     * An extended CONNECT waiting for its admission slot ({@code --max-handshake-rate}) when the drain begins is
+     * answered 503 with Retry-After at once, as an HTTP/1.1 upgrade waiting there is (AdmissionTest): its slot may be
+     * seconds away and the process taking over admits it sooner. It was left waiting and reset at the drain's end.
+     */
+    @Test
+    void aDrainAnswersAWaitingExtendedConnect503AtOnce() throws Exception
+    {
+        try (WsEchoUpstream node = WsEchoUpstream.start(0);
+            Proxy proxy = TestProxies.start(context(node.address()).maxHandshakeRate("6/m")
+                .admissionWaitNs(TimeUnit.SECONDS.toNanos(30)));
+            PyClient client = new PyClient("admission-drain", "127.0.0.1", port(proxy)))
+        {
+            client.await("FIRST 200", 30);
+            client.await("WAITING", 30);
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (proxy.snapshot(5, TimeUnit.SECONDS).get(0).limits()[LoopStats.ADMISSION_WAITING] != 1)
+            {
+                assertTrue(System.nanoTime() - deadline < 0, "the second stream is not waiting: " + client.output());
+                Thread.sleep(5); // polling interval of a bounded wait
+            }
+            // The slot is 10 s away and the drain lasts 20 s: an answer within 5 s is the drain's.
+            final Thread drain = new Thread(() -> proxy.shutdown(TimeUnit.SECONDS.toNanos(20)), "drain");
+            drain.start();
+            assertEquals("ANSWER status=503 retry-after=1 ended=True reset=None", client.await("ANSWER", 5));
+            client.await("DONE", 10);
+            client.succeeds(10);
+            drain.join(30_000);
+            assertEquals(1, node.handshakes().size(), "the waiting upgrade never reached the node");
+        }
+    }
+
     @Test
     void nodeRefusalReachesTheClientAsItsStatus() throws Exception
     {
