@@ -972,11 +972,7 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         // Each WebSocket stream's session drains as an HTTP/1.1 connection's does (ClientSession.drainSoft): one
         // waiting for its admission slot, which may be seconds away while this process is going, gets its 503 and
         // Retry-After at once instead of a reset when the drain ends; the others run on. Only upgrades wait there.
-        int n = 0;
-        for (final H2Stream s : streams.values())
-        {
-            round[n++] = s;
-        }
+        final int n = snapshotStreams();
         for (int i = 0; i < n; i++)
         {
             final H2Stream s = round[i];
@@ -994,6 +990,17 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
      * the close handshake is done; other streams end now (the connection-wide behaviour before RFC 8441).
      * The connection closes after its last stream.
      */
+    /** The streams now, copied into {@link #round} (a visit may end one and change the table): how many. */
+    private int snapshotStreams()
+    {
+        int n = 0;
+        for (final H2Stream s : streams.values())
+        {
+            round[n++] = s;
+        }
+        return n;
+    }
+
     void goingAway(final int code)
     {
         if (closed)
@@ -1004,11 +1011,7 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
         {
             goAway(ErrorCode.NO_ERROR);
         }
-        int n = 0;
-        for (final H2Stream s : streams.values())
-        {
-            round[n++] = s;
-        }
+        final int n = snapshotStreams();
         for (int i = 0; i < n; i++)
         {
             final H2Stream s = round[i];
@@ -1037,11 +1040,7 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     /** A node's tunnels are being moved (node drain, rebalancing): this connection's WebSocket streams take part. */
     void moveIfOffered(final long nowNs, final long minAgeNs)
     {
-        int n = 0;
-        for (final H2Stream s : streams.values())
-        {
-            round[n++] = s;
-        }
+        final int n = snapshotStreams();
         for (int i = 0; i < n; i++)
         {
             final H2Stream s = round[i];
@@ -1154,11 +1153,7 @@ final class H2Connection implements FrameListener, io.centrigate.loop.EventLoop.
     /** Every stream's session ends. */
     private void endStreams()
     {
-        int n = 0;
-        for (final H2Stream s : streams.values())
-        {
-            round[n++] = s;
-        }
+        final int n = snapshotStreams();
         for (int i = 0; i < n; i++)
         {
             final H2Stream s = round[i];
