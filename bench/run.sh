@@ -48,6 +48,8 @@
 #   COLD_LOADGEN_WARM [2000; N = the load generator first opens N upgrades straight at the upstream, paced like the
 #   ramp: its own warm-up; 0: none]. The load generator of the cold scenario runs C1 only (-XX:TieredStopAtLevel=1),
 #   and the cold results record steal_pct (% of a CPU the hypervisor gave to others during the ramp)
+#   LOAD_JAVA_OPTS [none]: more JVM options for the load generator and the upstream, e.g.
+#   -Dcentrigate.bench.timeline=FILE (cold/hold: when each upgrade started and how long it took)
 #   QUIET_MAX_PCT [15; 0 in smoke] QUIET_WAIT [15]: before each run, wait (at most QUIET_WAIT s) until the whole
 #   machine is below QUIET_MAX_PCT % busy over 1 s (other work on a shared box); each result records other_cpu_pct
 set -euo pipefail
