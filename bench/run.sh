@@ -39,6 +39,7 @@
 #   CENTRIGATE_JAVA_OPTS [none: java -jar as the README runs it]  BASE_PORT [27100]
 #   BASE_JAR [none]: the jar of another build (e.g. main before a change), run as the target centrigate-base, so
 #     a change is measured before and after in one run: TARGETS="centrigate-base centrigate" BASE_JAR=/tmp/old.jar
+#     (cold: centrigate-base-warmup / centrigate-base-epoll-warmup against centrigate-warmup / centrigate-epoll-warmup)
 #   cold: COLD_CONNS [9000] COLD_RATE [2000] opens/s  COLD_WARMUP [5s: centrigate run --warmup]  JAVA25 [auto: a JDK >= 25
 #   under /usr/lib/jvm]  COLD_TARGETS [direct nginx centrigate centrigate-cds centrigate-jdk25 centrigate-aot
 #   centrigate-warmup centrigate-cds-warmup centrigate-aot-warmup; TARGETS, when set, replaces it; also
@@ -222,7 +223,7 @@ fi
 JARS="$(mktemp -d /tmp/centrigate-bench.XXXXXX)"
 cp "$BJAR" "$JARS/benchmarks.jar"
 cp "$PJAR" "$JARS/centrigate.jar"
-if [[ " ${TARGETS:-} " == *" centrigate-base "* || " ${TARGETS:-} " == *" centrigate-base-admin "* ]]; then
+if [[ " ${TARGETS:-} " == *" centrigate-base"* ]]; then
     [[ -f "${BASE_JAR:-}" ]] || { echo "centrigate-base needs BASE_JAR=<the other build's centrigate.jar>" >&2; exit 2; }
     cp "$BASE_JAR" "$JARS/centrigate-base.jar"
 fi
@@ -381,6 +382,7 @@ port_of() {
         centrigate-epoll-warmup) echo $(( BASE_PORT + 24 )) ;; centrigate-aot-epoll-warmup) echo $(( BASE_PORT + 25 )) ;;
         centrigate-epoll-splice) echo $(( BASE_PORT + 26 )) ;; centrigate-iouring-splice) echo $(( BASE_PORT + 27 )) ;;
         centrigate-iouring-warmup) echo $(( BASE_PORT + 21 )) ;; centrigate-jdk25-warmup) echo $(( BASE_PORT + 22 )) ;;
+        centrigate-base-warmup) echo $(( BASE_PORT + 28 )) ;; centrigate-base-epoll-warmup) echo $(( BASE_PORT + 29 )) ;;
     esac
 }
 

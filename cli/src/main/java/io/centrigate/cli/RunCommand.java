@@ -419,8 +419,17 @@ public final class RunCommand implements Callable<Integer>
             System.err.println("centrigate: " + e.getMessage());
             return 1;
         }
-        // After the warm-up (inside Proxy.start), which compiled the hot paths at normal priority.
-        final io.centrigate.loop.JitPriority jit = ctx.jitInBackground() ? io.centrigate.loop.JitPriority.start() : null;
+        // After the warm-up (inside Proxy.start), which compiled the hot paths at normal priority. auto lowers the
+        // compilers only where they can be given the normal class back when starved (JitPriority).
+        if ("auto".equals(ctx.jitPriority()) && ctx.jitInBackground() &&
+            !io.centrigate.loop.BackgroundPriority.canRestore())
+        {
+            ctx.jitPriority("normal");
+            System.err.println("centrigate: jit-priority auto: the compilers stay in the normal class (the way back " +
+                "from the background class needs CAP_SYS_NICE or RLIMIT_NICE; --jit-priority background forces it)");
+        }
+        final io.centrigate.loop.JitPriority jit = ctx.jitInBackground() ?
+            io.centrigate.loop.JitPriority.start(System.err) : null;
         final AdminServer admin;
         try
         {

@@ -116,9 +116,20 @@ public final class ChunkPool
         return allocated;
     }
 
+    /** Chunks free now (not counting slabs the pool may still add: see {@link #canAcquire()}). */
     public int available()
     {
         return freeCount;
+    }
+
+    /**
+     * Whether {@link #acquire()} would hand out a chunk: one is free, or the pool may still add a slab. A caller
+     * that checked {@link #available()} instead waited at every slab boundary for a chunk to come back although the
+     * memory limit was far (the head stage during a ramp held by one slab of in-flight handshakes).
+     */
+    public boolean canAcquire()
+    {
+        return freeCount > 0 || allocated + chunksPerSlab <= maxChunks;
     }
 
     public int inUse()

@@ -68,6 +68,57 @@ public final class BackgroundPriority
         }
     }
 
+    /**
+     * Gives a thread of this process (lowered by {@link #lower}) the normal class back: {@code chrt --other}, or
+     * {@code renice -n 0} where it had been reniced. Leaving {@code SCHED_IDLE} or raising a nice value is allowed
+     * only with {@code CAP_SYS_NICE} or a {@code RLIMIT_NICE} that permits it (root, or {@code LimitNICE=} in a
+     * unit): false without.
+     */
+    public static boolean restore(final long tid)
+    {
+        final String id = Long.toString(tid);
+        try
+        {
+            return policyOf(tid) == SCHED_IDLE ? run("chrt", "--other", "-p", "0", id) :
+                run("renice", "-n", "0", "-p", id);
+        }
+        catch (final IOException e)
+        {
+            return false; // the thread ended
+        }
+        catch (final InterruptedException e)
+        {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /**
+     * Whether this process can give a lowered thread its normal priority back: tried on a short-lived thread of
+     * its own, lowered and restored.
+     */
+    public static boolean canRestore()
+    {
+        final boolean[] ok = new boolean[1];
+        final Thread probe = new Thread(() ->
+        {
+            final long tid = lowerCurrentThread();
+            ok[0] = tid > 0 && restore(tid);
+        }, "centrigate-priority-probe");
+        probe.setDaemon(true);
+        probe.start();
+        try
+        {
+            probe.join(TimeUnit.SECONDS.toMillis(15));
+        }
+        catch (final InterruptedException e)
+        {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        return !probe.isAlive() && ok[0];
+    }
+
     private static boolean run(final String... command) throws InterruptedException
     {
         try
@@ -85,6 +136,14 @@ public final class BackgroundPriority
         {
             return false; // not installed
         }
+    }
+
+    /** A thread's state letter ('R' runnable or running, 'S' sleeping...) and its CPU ticks (user + system). */
+    static long[] stateAndTicks(final long tid) throws IOException
+    {
+        final String stat = Files.readString(Path.of("/proc/self/task/" + tid + "/stat"));
+        final String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return new long[] {after[0].charAt(0), Long.parseLong(after[14 - 3]) + Long.parseLong(after[15 - 3])};
     }
 
     /** The nice value of a thread of this process, from {@code /proc}; for tests and diagnostics. */

@@ -338,7 +338,7 @@ final class ProxyLoop implements EventLoop.Duty
             adopt(accepted, PLAIN, -1);
             work++;
         }
-        while (!bufferWaiters.isEmpty() && pool.available() > 0)
+        while (!bufferWaiters.isEmpty() && pool.canAcquire())
         {
             bufferWaiters.poll().bufferAvailable();
             work++;

@@ -77,7 +77,7 @@ final class RequestHeadStage
         {
             return reject(scanner.error());
         }
-        if (owner.pool().available() == 0)
+        if (!owner.pool().canAcquire())
         {
             // Forwarding the head takes a second chunk: with none free, the request waits for one (served late)
             // instead of being refused with a 503 while the chunks it waits for are about to be released.

@@ -8,18 +8,11 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -29,13 +22,13 @@ import io.centrigate.config.ProxyContext;
 /**
  * {@code --warmup}: a freshly started JVM interprets the proxy's hot paths until C2 has compiled them, and a burst
  * of clients right after a (re)start pays for it in latency. So, before the real listeners bind, a temporary proxy
- * with the same loops and buffer settings runs on {@code 127.0.0.1:0} in front of an in-process {@link Node} (a
- * WebSocket echo node and HTTP responder), and client threads drive it for the given time: WebSocket upgrades,
- * echoed frames both ways, closes, and keep-alive HTTP requests with Content-Length and chunked bodies. Then it is
- * all closed: the JIT's work stays, the temporary proxy's counters go with it. Any error ends the warm-up early;
- * it never fails the start. With TLS listeners the temporary proxy has one too, with the real certificate, and
- * every other round of each client goes over it: a cold TLS engine (handshake, record layer) is far slower than a
- * cold plain path.
+ * with the same loops and buffer settings runs on {@code 127.0.0.1:0} in front of an in-process node (a WebSocket
+ * echo node and HTTP responder), and clients drive it for the given time: WebSocket upgrades, echoed frames both
+ * ways, tunnels held open, closes, and keep-alive HTTP requests with Content-Length and chunked bodies (node and
+ * plain clients: {@link WarmupTraffic}, one non-blocking thread). Then it is all closed: the JIT's work stays, the
+ * temporary proxy's counters go with it. Any error ends the warm-up early; it never fails the start. With TLS
+ * listeners the temporary proxy has one too, with the real certificate, and blocking TLS clients (this class) drive
+ * it as well: a cold TLS engine (handshake, record layer) is far slower than a cold plain path.
  */
 public final class Warmup
 {
@@ -43,7 +36,6 @@ public final class Warmup
     private static final int IO_TIMEOUT_MS = 2_000;
     /** How long past the duration client threads may take to finish what they started. */
     private static final long FINISH_GRACE_NS = TimeUnit.SECONDS.toNanos(3);
-    private static final String WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
     private static final int REQUESTS_PER_CONNECTION = 6;
     private static final int FRAMES_PER_TUNNEL = 8;
 
@@ -62,22 +54,24 @@ public final class Warmup
     }
 
     private final long deadline;
-    private final InetSocketAddress proxy;
-    /** The temporary TLS listener, or null when the real proxy has none. */
+    /** The temporary TLS listener. */
     private final InetSocketAddress tlsProxy;
     private final javax.net.ssl.SSLSocketFactory tls;
-    private final AtomicInteger upgrades = new AtomicInteger();
-    private final AtomicInteger requests = new AtomicInteger();
-    private final AtomicReference<String> error = new AtomicReference<>();
-
+    private final AtomicInteger upgrades;
+    private final AtomicInteger requests;
+    private final AtomicReference<String> error;
     private final AtomicInteger tlsUpgrades = new AtomicInteger();
 
-    private Warmup(final InetSocketAddress proxy, final InetSocketAddress tlsProxy, final long deadline)
+    /** The TLS clients: blocking, a thread each, over {@link SSLSocket}s; the plain traffic is {@link WarmupTraffic}. */
+    private Warmup(final InetSocketAddress tlsProxy, final long deadline, final AtomicInteger upgrades,
+        final AtomicInteger requests, final AtomicReference<String> error)
     {
-        this.proxy = proxy;
         this.tlsProxy = tlsProxy;
-        this.tls = tlsProxy == null ? null : trustingClient();
+        this.tls = trustingClient();
         this.deadline = deadline;
+        this.upgrades = upgrades;
+        this.requests = requests;
+        this.error = error;
     }
 
     /**
@@ -171,27 +165,43 @@ public final class Warmup
     static Result run(final ProxyContext ctx, final long durationNs, final InetSocketAddress upstream)
     {
         final long start = System.nanoTime();
-        Node node = null;
+        final AtomicInteger upgrades = new AtomicInteger();
+        final AtomicInteger requests = new AtomicInteger();
+        final AtomicReference<String> error = new AtomicReference<>();
+        WarmupTraffic traffic = null;
+        Thread trafficThread = null;
         Proxy temporary = null;
         InetSocketAddress listener = null;
         String transport = null;
-        Warmup warmup = null;
-        String failure = null;
+        Warmup tlsClients = null;
         try
         {
-            node = upstream == null ? new Node() : null;
-            final ProxyContext warmupContext = context(ctx, upstream == null ? node.address() : upstream);
+            traffic = new WarmupTraffic(upgrades, requests, error);
+            final ProxyContext warmupContext = context(ctx, upstream == null ? traffic.nodeAddress() : upstream);
             transport = warmupContext.transportInUse();
+            // The node serves the rehearsal as well.
+            final WarmupTraffic node = traffic;
+            trafficThread = new Thread(() -> node.run(start + durationNs), "centrigate-warmup");
+            trafficThread.setDaemon(true);
+            trafficThread.start();
             loadLateClasses(warmupContext);
             temporary = Proxy.startCold(warmupContext, new PrintStream(OutputStream.nullOutputStream()));
             listener = temporary.boundAddresses().get(0);
+            traffic.target(listener);
             final List<InetSocketAddress> tlsListeners = temporary.boundTlsAddresses();
-            warmup = new Warmup(listener, tlsListeners.isEmpty() ? null : tlsListeners.get(0), start + durationNs);
-            warmup.drive(Math.min(8, 2 * ctx.loops()));
+            if (!tlsListeners.isEmpty())
+            {
+                tlsClients = new Warmup(tlsListeners.get(0), start + durationNs, upgrades, requests, error);
+                tlsClients.drive(Math.min(2, ctx.loops()));
+            }
+            if (!traffic.awaitClients(Math.max(1, start + durationNs + FINISH_GRACE_NS - System.nanoTime())))
+            {
+                error.compareAndSet(null, "warm-up clients did not finish in time (" + traffic.describe() + ")");
+            }
         }
         catch (final IOException | RuntimeException | InterruptedException e)
         {
-            failure = String.valueOf(e.getMessage());
+            error.compareAndSet(null, String.valueOf(e.getMessage()));
             if (e instanceof InterruptedException)
             {
                 Thread.currentThread().interrupt();
@@ -203,14 +213,12 @@ public final class Warmup
             {
                 temporary.close();
             }
-            if (node != null)
+            if (traffic != null)
             {
-                node.close();
+                traffic.close();
+                joinQuietly(trafficThread);
+                traffic.release();
             }
-        }
-        if (failure == null && warmup != null)
-        {
-            failure = warmup.error.get();
         }
         // The warm-up's garbage (its clients, its node, the temporary proxy) fills most of the young generation,
         // so the first real collection would otherwise fall in the first seconds of traffic, when a handover's or
@@ -218,9 +226,24 @@ public final class Warmup
         // 9,000-client ramp in bench/run.sh cold. Collected now, with no client connected yet, it costs a few ms
         // and the traffic starts on an empty young generation.
         System.gc();
-        return new Result(System.nanoTime() - start, warmup == null ? 0 : warmup.upgrades.get(),
-            warmup == null ? 0 : warmup.requests.get(), warmup == null ? 0 : warmup.tlsUpgrades.get(), failure,
-            listener, transport);
+        return new Result(System.nanoTime() - start, upgrades.get(), requests.get(),
+            tlsClients == null ? 0 : tlsClients.tlsUpgrades.get(), error.get(), listener, transport);
+    }
+
+    private static void joinQuietly(final Thread thread)
+    {
+        if (thread == null)
+        {
+            return;
+        }
+        try
+        {
+            thread.join(TimeUnit.SECONDS.toMillis(5));
+        }
+        catch (final InterruptedException e)
+        {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static final String UNREACHED_RATE = "10000000/s:1000000";
@@ -272,8 +295,7 @@ public final class Warmup
         final List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < clients; i++)
         {
-            final boolean startOverTls = tlsProxy != null && i % 2 == 1;
-            final Thread t = new Thread(() -> client(startOverTls), "centrigate-warmup-" + i);
+            final Thread t = new Thread(this::client, "centrigate-warmup-tls-" + i);
             t.setDaemon(true);
             t.start();
             threads.add(t);
@@ -290,65 +312,39 @@ public final class Warmup
         }
     }
 
-    private void client(final boolean startOverTls)
+    private void client()
     {
-        boolean overTls = startOverTls;
         try
         {
             // At least one round each, even when setting up took the whole duration (a loaded box, a short
             // --warmup): a warm-up that drove nothing would compile nothing.
             do
             {
-                tunnel(overTls);
-                exchanges(overTls);
-                overTls = tlsProxy != null && !overTls;
+                tunnel();
+                exchanges();
             }
             while (error.get() == null && System.nanoTime() - deadline < 0);
         }
         catch (final IOException | RuntimeException e)
         {
-            error.compareAndSet(null, (overTls ? "over TLS: " : "") + e.getClass().getSimpleName() + ": " +
-                e.getMessage());
+            error.compareAndSet(null, "over TLS: " + e.getClass().getSimpleName() + ": " + e.getMessage());
         }
     }
 
-    /**
-     * Heads as clients send them: a compiled method that never saw a branch taken (a digit or a colon in Host, a
-     * header it does not know) is thrown away when the first real client takes it, so the warm-up varies them.
-     */
-    private static final String[] HOSTS = {"warmup", "127.0.0.1:8080", "Centrifugo-1.example.com:8443", "[::1]:8000"};
-    private static final String[] EXTRA_FIELDS = {
-        "",
-        "Origin: https://app.example.com\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0\r\n" +
-            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" +
-            "Accept-Encoding: gzip, deflate, br\r\nAccept-Language: en-US,en;q=0.9\r\n" +
-            "Cache-Control: no-cache\r\nPragma: no-cache\r\nCookie: session=0123456789abcdef\r\n",
-        "Origin: http://127.0.0.1:3000\r\nSec-WebSocket-Protocol: centrifuge-protobuf\r\n" +
-            "X-Request-Id: 5f0c1e2d-3b4a-4c5d-8e9f-a0b1c2d3e4f5\r\n",
-    };
-    /** Tunnels a client holds open at once: the proxy's tables and timers grow as under a real ramp. */
-    private static final int TUNNELS_AT_ONCE = 32;
-    /** Fewer over TLS: a cold handshake costs both ends tens of ms, and the engine compiles as well on fewer. */
+    /** Fewer than the plain clients hold: a cold handshake costs both ends tens of ms, and the engine compiles as well on fewer. */
     private static final int TLS_TUNNELS_AT_ONCE = 8;
 
     /** A batch of WebSockets open at once: upgrade each, frames of several sizes echoed back, close handshakes. */
-    private void tunnel(final boolean overTls) throws IOException
+    private void tunnel() throws IOException
     {
-        final int count = overTls ? TLS_TUNNELS_AT_ONCE : TUNNELS_AT_ONCE;
-        final List<Socket> sockets = new ArrayList<>(count);
+        final List<Socket> sockets = new ArrayList<>(TLS_TUNNELS_AT_ONCE);
         try
         {
-            for (int t = 0; t < count; t++)
+            for (int t = 0; t < TLS_TUNNELS_AT_ONCE; t++)
             {
-                final Socket socket = connect(overTls);
+                final Socket socket = connect();
                 sockets.add(socket);
-                final byte[] nonce = new byte[16];
-                ThreadLocalRandom.current().nextBytes(nonce);
-                socket.getOutputStream().write(("GET /connection/websocket" + (t % 4 == 3 ? "?format=protobuf" : "") +
-                    " HTTP/1.1\r\nHost: " + HOSTS[t % HOSTS.length] + "\r\nUpgrade: websocket\r\n" +
-                    "Connection: Upgrade\r\nSec-WebSocket-Key: " + Base64.getEncoder().encodeToString(nonce) +
-                    "\r\nSec-WebSocket-Version: 13\r\n" + EXTRA_FIELDS[t % EXTRA_FIELDS.length] + "\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().write(WarmupTraffic.upgradeRequest(t));
             }
             final List<InputStream> ins = new ArrayList<>(sockets.size());
             for (final Socket socket : sockets)
@@ -357,23 +353,20 @@ public final class Warmup
                 expectStatus(readHead(in), "101");
                 ins.add(in);
                 upgrades.incrementAndGet();
-                if (overTls)
-                {
-                    tlsUpgrades.incrementAndGet();
-                }
+                tlsUpgrades.incrementAndGet();
             }
             for (int i = 0; i < FRAMES_PER_TUNNEL; i++)
             {
-                final byte[] payload = new byte[i % 2 == 0 ? 24 + i : 512 << (i % 5)];
+                final byte[] payload = new byte[WarmupTraffic.payloadSize(0, i)];
                 final int opcode = i % 2 == 0 ? 1 : 2;
                 for (int t = 0; t < sockets.size(); t++)
                 {
-                    writeFrame(sockets.get(t).getOutputStream(), opcode, payload, true);
+                    sockets.get(t).getOutputStream().write(WarmupTraffic.Frame.encode(opcode, payload, true));
                 }
                 for (int t = 0; t < sockets.size(); t++)
                 {
-                    final Frame echo = readFrame(ins.get(t));
-                    if (echo.opcode != opcode || echo.payload.length != payload.length)
+                    final WarmupTraffic.Frame echo = readFrame(ins.get(t));
+                    if (echo.opcode() != opcode || echo.payload().length != payload.length)
                     {
                         throw new IOException("frame not echoed");
                     }
@@ -381,8 +374,9 @@ public final class Warmup
             }
             for (int t = 0; t < sockets.size(); t++)
             {
-                writeFrame(sockets.get(t).getOutputStream(), 8, new byte[] {0x03, (byte)0xe8}, true); // 1000
-                if (readFrame(ins.get(t)).opcode != 8)
+                sockets.get(t).getOutputStream().write(WarmupTraffic.Frame.encode(8, new byte[] {0x03, (byte)0xe8},
+                    true)); // 1000
+                if (readFrame(ins.get(t)).opcode() != 8)
                 {
                     throw new IOException("no close frame back");
                 }
@@ -398,9 +392,9 @@ public final class Warmup
     }
 
     /** One keep-alive connection: GETs, Content-Length and chunked POSTs; answers with either framing. */
-    private void exchanges(final boolean overTls) throws IOException
+    private void exchanges() throws IOException
     {
-        try (Socket socket = connect(overTls))
+        try (Socket socket = connect())
         {
             final InputStream in = new BufferedInputStream(socket.getInputStream());
             final OutputStream out = socket.getOutputStream();
@@ -410,11 +404,13 @@ public final class Warmup
                 switch (i % 3)
                 {
                     case 0:
-                        out.write(("GET /connection/http_stream?i=1 HTTP/1.1\r\nHost: " + HOSTS[i % HOSTS.length] +
-                            "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                        out.write(("GET /connection/http_stream?i=1 HTTP/1.1\r\nHost: " +
+                            WarmupTraffic.HOSTS[i % WarmupTraffic.HOSTS.length] + "\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
                         break;
                     case 1:
-                        out.write(("POST /api HTTP/1.1\r\nHost: " + HOSTS[(i + 1) % HOSTS.length] +
+                        out.write(("POST /api HTTP/1.1\r\nHost: " +
+                            WarmupTraffic.HOSTS[(i + 1) % WarmupTraffic.HOSTS.length] +
                             "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" +
                             body).getBytes(StandardCharsets.US_ASCII));
                         break;
@@ -432,22 +428,18 @@ public final class Warmup
         }
     }
 
-    private Socket connect(final boolean overTls) throws IOException
+    private Socket connect() throws IOException
     {
         final Socket socket = new Socket();
         try
         {
             socket.setTcpNoDelay(true);
             socket.setSoTimeout(IO_TIMEOUT_MS);
-            socket.connect(overTls ? tlsProxy : proxy, IO_TIMEOUT_MS);
-            if (overTls)
-            {
-                final javax.net.ssl.SSLSocket secured = (javax.net.ssl.SSLSocket)tls.createSocket(socket,
-                    tlsProxy.getHostString(), tlsProxy.getPort(), true);
-                secured.startHandshake();
-                return secured;
-            }
-            return socket;
+            socket.connect(tlsProxy, IO_TIMEOUT_MS);
+            final javax.net.ssl.SSLSocket secured = (javax.net.ssl.SSLSocket)tls.createSocket(socket,
+                tlsProxy.getHostString(), tlsProxy.getPort(), true);
+            secured.startHandshake();
+            return secured;
         }
         catch (final IOException e)
         {
@@ -492,28 +484,15 @@ public final class Warmup
         return head.toString(StandardCharsets.ISO_8859_1);
     }
 
-    private static String header(final String head, final String name)
-    {
-        for (final String line : head.split("\r\n"))
-        {
-            final int colon = line.indexOf(':');
-            if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase(name))
-            {
-                return line.substring(colon + 1).trim();
-            }
-        }
-        return null;
-    }
-
     /** Reads the body the head announces (Content-Length or chunked); returns its length. */
     private static int readBody(final InputStream in, final String head) throws IOException
     {
-        final String length = header(head, "Content-Length");
+        final String length = WarmupTraffic.Http.header(head, "Content-Length");
         if (length != null)
         {
             return in.readNBytes(need(in, Integer.parseInt(length))).length;
         }
-        if (!"chunked".equalsIgnoreCase(header(head, "Transfer-Encoding")))
+        if (!"chunked".equalsIgnoreCase(WarmupTraffic.Http.header(head, "Transfer-Encoding")))
         {
             return 0;
         }
@@ -562,11 +541,7 @@ public final class Warmup
         return line.toString();
     }
 
-    private record Frame(int opcode, byte[] payload)
-    {
-    }
-
-    private static Frame readFrame(final InputStream in) throws IOException
+    private static WarmupTraffic.Frame readFrame(final InputStream in) throws IOException
     {
         final int b0 = in.read();
         final int b1 = in.read();
@@ -590,38 +565,7 @@ public final class Warmup
         {
             payload[i] ^= mask[i & 3];
         }
-        return new Frame(b0 & 0x0f, payload);
-    }
-
-    private static void writeFrame(final OutputStream out, final int opcode, final byte[] payload, final boolean masked)
-        throws IOException
-    {
-        final ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 14);
-        frame.write(0x80 | opcode);
-        final int maskBit = masked ? 0x80 : 0;
-        if (payload.length < 126)
-        {
-            frame.write(maskBit | payload.length);
-        }
-        else
-        {
-            frame.write(maskBit | 126); // payloads here stay below 64 KiB
-            frame.write(payload.length >>> 8);
-            frame.write(payload.length & 0xff);
-        }
-        final byte[] body = payload.clone();
-        if (masked)
-        {
-            final byte[] mask = new byte[4];
-            ThreadLocalRandom.current().nextBytes(mask);
-            frame.write(mask, 0, 4);
-            for (int i = 0; i < body.length; i++)
-            {
-                body[i] ^= mask[i & 3];
-            }
-        }
-        frame.write(body, 0, body.length);
-        out.write(frame.toByteArray());
+        return new WarmupTraffic.Frame(b0 & 0x0f, payload, 0);
     }
 
     private static byte[] readExactly(final InputStream in, final int n) throws IOException
@@ -632,142 +576,5 @@ public final class Warmup
             throw new EOFException("connection closed inside a frame");
         }
         return bytes;
-    }
-
-    /**
-     * The in-process upstream: a blocking loopback server, a thread per connection. A WebSocket upgrade is answered
-     * 101 and every frame echoed until the close handshake; any other request gets a 200 with its body length,
-     * framed by Content-Length, or chunked when the request was.
-     */
-    static final class Node implements AutoCloseable
-    {
-        private final ServerSocket server;
-        private final Set<Socket> open = ConcurrentHashMap.newKeySet();
-
-        Node() throws IOException
-        {
-            server = new ServerSocket();
-            server.bind(new InetSocketAddress("127.0.0.1", 0), 1024);
-            final Thread acceptor = new Thread(this::accept, "centrigate-warmup-node");
-            acceptor.setDaemon(true);
-            acceptor.start();
-        }
-
-        InetSocketAddress address()
-        {
-            return new InetSocketAddress("127.0.0.1", server.getLocalPort());
-        }
-
-        private void accept()
-        {
-            while (!server.isClosed())
-            {
-                try
-                {
-                    final Socket socket = server.accept();
-                    open.add(socket);
-                    final Thread t = new Thread(() -> serve(socket), "centrigate-warmup-node-connection");
-                    t.setDaemon(true);
-                    t.start();
-                }
-                catch (final IOException e)
-                {
-                    return; // closed
-                }
-            }
-        }
-
-        private void serve(final Socket socket)
-        {
-            try (socket)
-            {
-                socket.setTcpNoDelay(true);
-                final InputStream in = new BufferedInputStream(socket.getInputStream());
-                final OutputStream out = socket.getOutputStream();
-                String head;
-                while ((head = readHead(in)) != null)
-                {
-                    final String key = header(head, "Sec-WebSocket-Key");
-                    if (key != null && "websocket".equalsIgnoreCase(header(head, "Upgrade")))
-                    {
-                        out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-                            "Sec-WebSocket-Accept: " + accept(key) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-                        echo(in, out);
-                        return;
-                    }
-                    final int length = readBody(in, head);
-                    final String body = "{\"length\":" + length + "}";
-                    if (header(head, "Transfer-Encoding") != null)
-                    {
-                        out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
-                            Integer.toHexString(body.length()) + "\r\n" + body + "\r\n0\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
-                    }
-                    else
-                    {
-                        out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
-                            body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
-                    }
-                }
-            }
-            catch (final IOException | RuntimeException e)
-            {
-                // The proxy closed the connection (or the warm-up ended); the client side reports what matters.
-            }
-            finally
-            {
-                open.remove(socket);
-            }
-        }
-
-        private static void echo(final InputStream in, final OutputStream out) throws IOException
-        {
-            while (true)
-            {
-                final Frame frame = readFrame(in);
-                writeFrame(out, frame.opcode, frame.payload, false);
-                if (frame.opcode == 8)
-                {
-                    return;
-                }
-            }
-        }
-
-        private static String accept(final String key)
-        {
-            try
-            {
-                return Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-1")
-                    .digest((key + WS_GUID).getBytes(StandardCharsets.US_ASCII)));
-            }
-            catch (final NoSuchAlgorithmException e)
-            {
-                throw new IllegalStateException(e);
-            }
-        }
-
-        @Override
-        public void close()
-        {
-            try
-            {
-                server.close();
-            }
-            catch (final IOException ignore)
-            {
-                // closing
-            }
-            for (final Socket socket : open)
-            {
-                try
-                {
-                    socket.close();
-                }
-                catch (final IOException ignore)
-                {
-                    // closing
-                }
-            }
-        }
     }
 }

@@ -1,6 +1,7 @@
 package io.centrigate.buffer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -33,6 +34,33 @@ class ChunkPoolTest
         held.forEach(pool::release);
         assertEquals(8, pool.available());
         assertEquals(8, pool.highWater());
+    }
+
+    /**
+     * canAcquire answers for acquire: true while a slab may still be added although none is free now (a head once
+     * waited at every slab boundary for a chunk to come back), false only at the limit.
+     */
+    @Test
+    void canAcquireCountsTheSlabsThePoolMayStillAdd()
+    {
+        final ChunkPool pool = new ChunkPool(1024, 4, 8);
+        final List<Chunk> held = new ArrayList<>();
+        for (int i = 0; i < 4; i++)
+        {
+            held.add(pool.acquire());
+        }
+        assertEquals(0, pool.available());
+        assertTrue(pool.canAcquire(), "a second slab may be added");
+        for (int i = 0; i < 4; i++)
+        {
+            assertTrue(pool.canAcquire());
+            held.add(pool.acquire());
+        }
+        assertEquals(8, pool.allocated());
+        assertFalse(pool.canAcquire(), "at the limit");
+        assertNull(pool.acquire());
+        pool.release(held.remove(0));
+        assertTrue(pool.canAcquire());
     }
 
     @Test

@@ -139,6 +139,20 @@ final class RequestHeadStageTest
         assertEquals(head.length(), heads.headLength());
     }
 
+    /** Every chunk of the slabs so far in use, but the memory limit far: the head goes on (the pool grows). */
+    @Test
+    void doesNotWaitWhenThePoolMayStillGrow()
+    {
+        start(new ProxyContext());
+        final int firstSlabs = loop.pool().allocated();
+        for (int i = 0; i < firstSlabs; i++)
+        {
+            taken.add(loop.pool().acquire());
+        }
+        assertEquals(0, loop.pool().available());
+        assertEquals(RequestHeadStage.PARSED, parse("GET / HTTP/1.1\r\nHost: h\r\n\r\n"));
+    }
+
     @Test
     void settlesAPlainExchangeAndWritesItsHeadForTheNode()
     {
