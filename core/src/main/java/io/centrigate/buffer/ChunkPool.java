@@ -129,7 +129,10 @@ public final class ChunkPool
      */
     public boolean canAcquire()
     {
-        return freeCount > 0 || allocated + chunksPerSlab <= maxChunks;
+        // Both sides always evaluated ('|', not '||'): the right one matters only when no chunk is free, which a
+        // warm-up rarely sees at this call, and C2 turned the never-taken short cut into a trap that sent the head
+        // stage back to the interpreter at a real ramp's first slab boundary.
+        return freeCount > 0 | allocated + chunksPerSlab <= maxChunks;
     }
 
     public int inUse()

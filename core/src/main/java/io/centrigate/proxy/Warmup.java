@@ -247,6 +247,8 @@ public final class Warmup
     }
 
     private static final String UNREACHED_RATE = "10000000/s:1000000";
+    /** The warm-up's health-check interval: some fifty probes in a 5 s warm-up. */
+    private static final long HEALTH_CHECK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
 
     /** The real settings that shape the hot paths, on a loopback listener, with one node. */
     private static ProxyContext context(final ProxyContext real, final InetSocketAddress upstream)
@@ -283,6 +285,14 @@ public final class Warmup
             .connectTimeoutNs(TimeUnit.MILLISECONDS.toNanos(IO_TIMEOUT_MS))
             .nextUpstreamTimeoutNs(real.nextUpstreamTimeoutNs() > 0 ? TimeUnit.MILLISECONDS.toNanos(IO_TIMEOUT_MS) : 0)
             // The limits' code runs as for real clients, at limits the warm-up (one address) never reaches.
+            // The health probes too, and often: a probe is a second kind of connection handler and buffer user on
+            // the loop, and compiled code that never saw one went back to the interpreter at the real process's
+            // first probe (JFR of the cold bench, 2026-12-08). The warm-up's node answers them 200.
+            .healthCheckPath(real.healthCheckPath())
+            .healthCheckIntervalNs(Math.min(real.healthCheckIntervalNs(), HEALTH_CHECK_INTERVAL_NS))
+            .healthCheckTimeoutNs(real.healthCheckTimeoutNs())
+            .healthCheckRise(real.healthCheckRise())
+            .healthCheckFall(real.healthCheckFall())
             .maxConnectionsPerClient(real.maxConnectionsPerClient() > 0 ? 1_000_000 : 0)
             .handshakeRatePerClient(real.handshakeRatePerClientParsed().on() ? UNREACHED_RATE : "off")
             .maxHandshakeRate(real.maxHandshakeRateParsed().on() ? UNREACHED_RATE : "off")
