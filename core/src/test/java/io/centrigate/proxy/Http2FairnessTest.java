@@ -46,8 +46,29 @@ class Http2FairnessTest
 
     private static HttpUpstream largeAnswers(final byte[] body) throws Exception
     {
+        return largeAnswers(body, 1);
+    }
+
+    /**
+     * Answers only once {@code together} requests have arrived (waiting at most 10 s): the order of the answers
+     * is then the proxy's doing. Answering each at once let one stream's node answer before another's request
+     * had reached its node, and that stream could end before the other had anything to send (a flake on epoll:
+     * first DATA frames [24, 61, 68, 53, 33, 23, 40, 6], stream 15 ended at frame 59).
+     */
+    private static HttpUpstream largeAnswers(final byte[] body, final int together) throws Exception
+    {
+        final java.util.concurrent.CountDownLatch arrived = new java.util.concurrent.CountDownLatch(together);
         return new HttpUpstream().handler((r, out) ->
         {
+            arrived.countDown();
+            try
+            {
+                arrived.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            catch (final InterruptedException e)
+            {
+                Thread.currentThread().interrupt();
+            }
             out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n")
                 .getBytes(StandardCharsets.US_ASCII));
             out.write(body);
@@ -85,7 +106,7 @@ class Http2FairnessTest
     void withTheConnectionWindowTheLimitEveryStreamBeginsBeforeAnyEnds() throws Exception
     {
         final byte[] body = body();
-        try (HttpUpstream upstream = largeAnswers(body);
+        try (HttpUpstream upstream = largeAnswers(body, STREAMS);
             Proxy proxy = start(upstream);
             RawH2 h2 = new RawH2(proxy.boundTlsAddresses().get(0).getPort()))
         {

@@ -98,14 +98,18 @@ class SockJsStickyProxyTest
             }
             final HttpUpstream[] nodes = {a, b, c};
             final Map<String, Set<Integer>> seen = new HashMap<>();
+            int used = 0;
             for (int n = 0; n < nodes.length; n++)
             {
-                assertTrue(nodes[n].proxiedRequests().size() > 0, "node " + n + " got no session");
+                used += nodes[n].proxiedRequests().isEmpty() ? 0 : 1;
                 for (final HttpUpstream.Request r : nodes[n].proxiedRequests())
                 {
                     seen.computeIfAbsent(r.requestLine().split("/")[4], k -> new HashSet<>()).add(n);
                 }
             }
+            // The nodes' seeds come from their ephemeral ports: one of three nodes gets none of 20 sessions once in
+            // about 1,100 runs (3 x (2/3)^20), which failed this test once; two of three empty is 3 x (1/3)^20.
+            assertTrue(used >= 2, "one connection's sessions went to " + used + " node(s)");
             assertEquals(SESSIONS, seen.size());
             seen.forEach((session, on) -> assertEquals(1, on.size(), session + " reached nodes " + on));
         }
