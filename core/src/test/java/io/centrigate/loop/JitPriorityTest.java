@@ -67,11 +67,14 @@ class JitPriorityTest
             {
                 tid = 0;
             }
+            // Parked (state S) until told to spin: a thread that woke every millisecond was runnable, in the
+            // background class, each time the CI's other threads held CPU 0, and the watcher rightly gave it back
+            // before the test made it spin (a flake on the epoll leg).
             while (!stop)
             {
                 if (!spin)
                 {
-                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+                    java.util.concurrent.locks.LockSupport.park();
                 }
             }
         }
@@ -120,7 +123,9 @@ class JitPriorityTest
             assertFalse(watcher.restored(), out.toString());
 
             hog.spin = true;
+            java.util.concurrent.locks.LockSupport.unpark(hog);
             victim.spin = true;
+            java.util.concurrent.locks.LockSupport.unpark(victim);
             final long deadline = System.nanoTime() + 30_000_000_000L;
             while (!watcher.restored() && System.nanoTime() < deadline)
             {
@@ -135,6 +140,8 @@ class JitPriorityTest
         {
             victim.stop = true;
             hog.stop = true;
+            java.util.concurrent.locks.LockSupport.unpark(victim);
+            java.util.concurrent.locks.LockSupport.unpark(hog);
             if (watcher != null)
             {
                 watcher.close();
